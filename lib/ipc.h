@@ -1,0 +1,150 @@
+/*
+ * ipc.h - typed frames between youju processes.
+ *
+ * Transport: SOCK_SEQPACKET UNIX sockets; one frame per packet:
+ *
+ *	u32 type | u32 length | payload (length bytes)	(big endian)
+ *
+ * with at most one descriptor passed alongside (SCM_RIGHTS).  A frame larger
+ * than IPC_MAX_PAYLOAD is never sent or accepted.
+ *
+ * ipc_defs[] is the one table of message types: for each, the roles allowed
+ * to send it, its minimum and maximum payload length, and whether it carries
+ * a descriptor.  ipc_recv() rejects (EPROTO) unknown types, a sender whose
+ * role may not send the type, lengths out of range, truncated packets, a
+ * missing or unexpected descriptor - before any handler sees the frame.
+ * Payload getters are bounds-checked and sticky on error; ipc_get_end()
+ * rejects trailing bytes.
+ *
+ * Every connection starts with IPC_HELLO from the connecting side:
+ *	u32 IPC_VERSION | u32 role of the sender
+ * The accepting side checks the version, that the role is one it serves,
+ * and the peer's credentials (SO_PEERCRED: root or the expected uid), then
+ * answers IPC_HELLO with its own role.  A malformed frame drops that peer,
+ * never the process.
+ */
+#ifndef YOUJU_IPC_H
+#define YOUJU_IPC_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define IPC_VERSION	1
+#define IPC_HDR		8
+#define IPC_MAX_PAYLOAD	65536
+
+/* roles: who is on the other end of a connection */
+#define IPC_R_MASTER	0x01
+#define IPC_R_SMTPD	0x02
+#define IPC_R_QMGR	0x04
+#define IPC_R_LOCAL	0x08
+#define IPC_R_AUTH	0x10
+#define IPC_R_SMTP	0x20
+#define IPC_R_MAILCTL	0x40
+
+/* message types; payloads are described in ipc.c next to ipc_defs[] */
+enum ipc_type {
+	IPC_HELLO = 1,		/* u32 version, u32 role */
+	IPC_QMGR_NEW,		/* smtpd->qmgr: str qid */
+	IPC_AUTH_RCPT,		/* smtpd->auth: u32 id, str local, str domain */
+	IPC_AUTH_RCPT_REPLY,	/* auth->smtpd: u32 id, u32 IPC_LOOKUP_* */
+	IPC_LOCAL_DELIVER,	/* qmgr->local (+fd of the queue file):
+				 * str qid, str sender, u32 n, n x (u32 idx, str addr) */
+	IPC_LOCAL_RESULT,	/* local->qmgr: str qid, u32 n,
+				 * n x (u32 idx, u32 IPC_DLV_*, str text),
+				 * u32 m, m x (u32 parent, str addr) */
+	IPC_CTL_REQUEST,	/* mailctl->master/qmgr: u32 n, n x str argv */
+	IPC_CTL_REPLY,		/* master/qmgr->mailctl: u32 status, str text */
+	IPC_TYPE_MAX
+};
+
+#define IPC_LOOKUP_OK		0	/* local domain, address exists */
+#define IPC_LOOKUP_NOUSER	1	/* local domain, no such address */
+#define IPC_LOOKUP_NOTLOCAL	2	/* not one of our domains */
+#define IPC_LOOKUP_TEMPFAIL	3	/* cannot tell now */
+
+#define IPC_DLV_OK		0
+#define IPC_DLV_TEMPFAIL	1
+#define IPC_DLV_PERMFAIL	2
+#define IPC_DLV_EXPANDED	3	/* alias: see the m new addresses */
+
+#define IPC_FD_NONE	0
+#define IPC_FD_REQUIRED	1
+#define IPC_FD_OPTIONAL	2
+
+struct ipc_def {
+	uint32_t	 type;
+	const char	*name;
+	unsigned	 senders;	/* IPC_R_* mask */
+	uint32_t	 minlen;
+	uint32_t	 maxlen;
+	int		 fd;		/* IPC_FD_* */
+};
+
+extern const struct ipc_def ipc_defs[];
+const struct ipc_def *ipc_def_find(uint32_t);
+
+struct ipc_msg {
+	uint32_t	 type;
+	uint32_t	 len;
+	unsigned char	*payload;	/* malloc'ed, len bytes (+NUL) */
+	int		 fd;		/* -1 when none */
+};
+
+/* encoding */
+struct ipc_out {
+	struct buf	 b;
+};
+void	 ipc_out_init(struct ipc_out *);
+void	 ipc_out_free(struct ipc_out *);
+int	 ipc_put_u32(struct ipc_out *, uint32_t);
+int	 ipc_put_u64(struct ipc_out *, uint64_t);
+int	 ipc_put_bytes(struct ipc_out *, const void *, size_t);	/* u32 len + bytes */
+int	 ipc_put_str(struct ipc_out *, const char *);
+
+/* decoding: getters never read past the payload; errors are sticky */
+struct ipc_in {
+	const unsigned char *p;
+	size_t		 len;
+	size_t		 off;
+	int		 err;
+};
+void	 ipc_in_init(struct ipc_in *, const struct ipc_msg *);
+uint32_t ipc_get_u32(struct ipc_in *);
+uint64_t ipc_get_u64(struct ipc_in *);
+/* ipc_get_bytes - view into the payload, at most max bytes; NULL on error */
+const unsigned char *ipc_get_bytes(struct ipc_in *, size_t, size_t *);
+/* ipc_get_str - malloc'ed copy, at most max bytes, no NUL inside */
+char	*ipc_get_str(struct ipc_in *, size_t);
+/* ipc_get_end - 0 when everything was consumed and no getter failed */
+int	 ipc_get_end(struct ipc_in *);
+
+/*
+ * I/O.  ipc_send: one sendmsg; -1 with errno (EAGAIN on a full non-blocking
+ * socket: nothing was sent).  ipc_recv: 1 = a valid frame in *m, 0 = peer
+ * closed, -1 = error (EAGAIN, or EPROTO for a frame that breaks the table;
+ * the caller drops the peer on anything but EAGAIN).  peer_role is the role
+ * the HELLO established (IPC_R_* single bit), or 0 before HELLO, in which
+ * case only IPC_HELLO is accepted.
+ */
+int	 ipc_send(int, uint32_t, const void *, size_t, int);
+int	 ipc_send_out(int, uint32_t, const struct ipc_out *, int);
+int	 ipc_recv(int, unsigned, struct ipc_msg *);
+void	 ipc_msg_free(struct ipc_msg *);
+
+/* handshake, blocking: client sends HELLO and waits for the answer */
+int	 ipc_hello_client(int, unsigned, unsigned);	/* my role, expected peer role */
+/* server side: validate a received HELLO frame; returns the peer role or -1 */
+int	 ipc_hello_check(const struct ipc_msg *, unsigned);	/* allowed roles mask */
+int	 ipc_hello_reply(int, unsigned);			/* my role */
+
+int	 ipc_peer_cred(int, uid_t *, gid_t *, pid_t *);
+/* ipc_listen - bind a SEQPACKET socket at path (unlinking a stale one) */
+int	 ipc_listen(const char *, mode_t, int);
+/* ipc_connect - connect a SEQPACKET socket (blocking) */
+int	 ipc_connect(const char *);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * mcf.h - master.cf: the service table.
+ *
+ *	service type private unpriv chroot wakeup maxproc command [args/-o...]
+ *	smtp      inet  n       -       y       -       -       smtpd
+ *	127.0.0.1:2525 inet n - n - - smtpd -o smtpd_recipient_limit=10
+ *
+ * '#' lines are comments, lines beginning with white space continue the
+ * previous one.  '-' selects the default: private y, unpriv y, chroot y,
+ * wakeup 0, maxproc default_process_limit (passed by the caller).  type is
+ * inet or unix ("unix-dgram", "pass", "fifo" are rejected with a message).
+ * "-o name=value" overrides main.cf for that service; "-o name=" sets empty.
+ * Internal services missing from the file (qmgr, local, auth; later smtp)
+ * are added with the defaults listed in mcf_defaults[].
+ */
+#ifndef YOUJU_MCF_H
+#define YOUJU_MCF_H
+
+#include <stddef.h>
+
+#define MCF_INET	1
+#define MCF_UNIX	2
+
+struct mcf_opt {
+	char	*name;
+	char	*value;
+};
+
+struct mcf_service {
+	char		*name;		/* "smtp", "submission", "127.0.0.1:2525", "qmgr" */
+	int		 type;		/* MCF_INET or MCF_UNIX */
+	int		 private_;	/* 1 = y */
+	int		 unpriv;	/* 1 = y */
+	int		 chroot;	/* 1 = y */
+	int		 wakeup;	/* seconds, 0 = none */
+	int		 maxproc;	/* 0 = unlimited */
+	char		*command;	/* "smtpd", "qmgr", ... */
+	char		**args;		/* other command arguments, NULL-terminated */
+	size_t		 nargs;
+	struct mcf_opt	*opts;		/* -o overrides in order */
+	size_t		 nopts;
+	int		 line;		/* line number in master.cf, 0 = default */
+	char		*host;		/* inet: listen host ("" = inet_interfaces) */
+	char		*port;		/* inet: port or service name */
+};
+
+struct mcf {
+	struct mcf_service *svc;
+	size_t		 nsvc;
+};
+
+/* mcf_load - parse a master.cf file; 0 ok, -1 with message in err */
+int	 mcf_load(const char *, int, struct mcf *, char *, size_t);
+/* mcf_parse_buf - parse text (name is used in messages) */
+int	 mcf_parse_buf(const char *, size_t, const char *, int, struct mcf *,
+	    char *, size_t);
+/* mcf_add_defaults - append internal services the file lacks */
+void	 mcf_add_defaults(struct mcf *, int);
+const struct mcf_service *mcf_find(const struct mcf *, const char *);
+void	 mcf_free(struct mcf *);
+
+#endif

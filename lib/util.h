@@ -1,0 +1,56 @@
+/*
+ * util.h - small helpers every program uses: memory, safe I/O, strings,
+ * descriptors, time, failpoints.
+ *
+ * The x* allocators abort on out-of-memory (our own broken invariant: a
+ * process that cannot allocate a few bytes cannot do its job safely).
+ * I/O helpers retry on EINTR and return -1 with errno on failure.
+ */
+#ifndef YOUJU_UTIL_H
+#define YOUJU_UTIL_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+ssize_t	 util_read_full(int, void *, size_t);
+int	 util_write_full(int, const void *, size_t);
+int	 util_fsync_dir(const char *);
+int	 util_set_nonblock(int, int);
+int	 util_set_cloexec(int, int);
+int	 util_mkdir_p(const char *, mode_t);
+
+size_t	 util_strlcpy(char *, const char *, size_t);
+size_t	 util_strlcat(char *, const char *, size_t);
+int	 util_strcasecmp_ascii(const char *, const char *);
+void	 util_lowercase(char *);
+int	 util_parse_ll(const char *, long long, long long, long long *);
+
+uint64_t util_mono_ms(void);
+char	*util_trim(char *);
+
+/*
+ * Failpoints: in a build configured with --enable-failpoints, FAILPOINT("x")
+ * returns nonzero when the environment variable YOUJU_FAILPOINT names "x"
+ * with action "fail"; with action "crash" it kills the process with SIGKILL
+ * on the spot.  YOUJU_FAILPOINT="name:action[:count]" (count: fire only on
+ * the count-th hit).  In other builds it is the constant 0.
+ */
+#ifdef YOUJU_FAILPOINTS
+int	 util_failpoint(const char *);
+#define FAILPOINT(name)	util_failpoint(name)
+#else
+#define FAILPOINT(name)	0
+#endif
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+#endif
