@@ -16,6 +16,34 @@
  * whose domain is local (decided by the caller's callback) or empty, up to
  * ALIASES_MAX_DEPTH levels and ALIASES_MAX_RESULTS results; a name that
  * reaches itself is delivered to as itself (like Postfix: "a: a, b").
+ *
+ * Details:
+ * - Blank lines and lines whose first non-blank character is '#' are
+ *   ignored and do not end a logical line; a trailing CR is removed.
+ *   ALIASES_LINE_MAX counts the joined logical line.
+ * - Targets are separated by commas and/or white space outside double
+ *   quotes.  An address target is stored in canonical form (addr_format:
+ *   domain lowercased); a bare target must be a Dot-string local name;
+ *   "\name" is stored as written and expands to "name" without further
+ *   alias lookup (Postfix/sendmail).  Refused (warning, target dropped):
+ *   "|cmd", "/file", ":include:file", the same inside double quotes or
+ *   after a backslash.  Bad syntax, an unbalanced quote, a control
+ *   character (other than TAB) also give a warning.  An alias left with
+ *   no usable target is skipped entirely (so mail is not silently
+ *   dropped), as is a duplicate name (the first one wins).
+ * - Lookup: the second step ("local") only matches names without '@'.
+ * - Expansion: a target without '@' is a local name and comes out bare
+ *   (the caller appends its domain); it is looked up as a bare name only.
+ *   An address whose domain is not local (is_local NULL = no domain is
+ *   local) comes out unchanged.  An alias already on the current
+ *   expansion path comes out as the address that reached it (loops
+ *   a -> b -> a deliver to a); one already fully expanded elsewhere is
+ *   not expanded again.  Results keep their first-seen order and are
+ *   unique ignoring ASCII case.  More than ALIASES_MAX_DEPTH nested
+ *   aliases -> ELOOP; more than ALIASES_MAX_RESULTS results, or more
+ *   than 4 * ALIASES_MAX_RESULTS aliases visited -> E2BIG; an empty
+ *   address -> EINVAL.
+ * - Warnings are "path:line: message", at most ALIASES_WARN_MAX.
  */
 #ifndef YOUJU_ALIASES_H
 #define YOUJU_ALIASES_H
@@ -25,6 +53,8 @@
 #define ALIASES_MAX_DEPTH	16
 #define ALIASES_MAX_RESULTS	1000
 #define ALIASES_LINE_MAX	65536
+#define ALIASES_FILE_MAX	(64 * 1024 * 1024)	/* bigger: load error */
+#define ALIASES_WARN_MAX	100	/* then one "too many warnings" */
 
 struct aliases_ent {
 	char	 *name;		/* lowercased */

@@ -4,8 +4,6 @@
  * Errors: -1 with errno ENOSPC when the maximum would be exceeded, ENOMEM
  * when memory runs out.  A failed append leaves the buffer unchanged.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,8 +164,11 @@ buf_detach(struct buf *b)
 {
 	char	*p;
 
-	if (b->data == NULL && buf_reserve(b, 0) == -1)
-		return NULL;
+	if (b->data == NULL) {
+		if (buf_reserve(b, 0) == -1)
+			return NULL;
+		b->data[0] = '\0';
+	}
 	p = (char *)b->data;
 	b->data = NULL;
 	b->len = 0;

@@ -52,7 +52,8 @@ enum ipc_type {
 	IPC_AUTH_RCPT,		/* smtpd->auth: u32 id, str local, str domain */
 	IPC_AUTH_RCPT_REPLY,	/* auth->smtpd: u32 id, u32 IPC_LOOKUP_* */
 	IPC_LOCAL_DELIVER,	/* qmgr->local (+fd of the queue file):
-				 * str qid, str sender, u32 n, n x (u32 idx, str addr) */
+				 * str qid, str sender, u32 n,
+				 * n x (u32 idx, u32 IPC_RF_*, str addr) */
 	IPC_LOCAL_RESULT,	/* local->qmgr: str qid, u32 n,
 				 * n x (u32 idx, u32 IPC_DLV_*, str text),
 				 * u32 m, m x (u32 parent, str addr) */
@@ -71,6 +72,9 @@ enum ipc_type {
 #define IPC_DLV_PERMFAIL	2
 #define IPC_DLV_EXPANDED	3	/* alias: see the m new addresses */
 
+/* IPC_LOCAL_DELIVER per-recipient flags */
+#define IPC_RF_NOALIAS		0x01	/* already an alias result: no lookup */
+
 #define IPC_FD_NONE	0
 #define IPC_FD_REQUIRED	1
 #define IPC_FD_OPTIONAL	2
@@ -84,8 +88,10 @@ struct ipc_def {
 	int		 fd;		/* IPC_FD_* */
 };
 
-extern const struct ipc_def ipc_defs[];
+extern const struct ipc_def ipc_defs[];	/* ends with a NULL name */
 const struct ipc_def *ipc_def_find(uint32_t);
+/* ipc_reject_reason - static text: why ipc_recv/ipc_hello_check said EPROTO */
+const char *ipc_reject_reason(void);
 
 struct ipc_msg {
 	uint32_t	 type;
@@ -97,6 +103,7 @@ struct ipc_msg {
 /* encoding */
 struct ipc_out {
 	struct buf	 b;
+	int		 err;		/* sticky: first failed put (errno) */
 };
 void	 ipc_out_init(struct ipc_out *);
 void	 ipc_out_free(struct ipc_out *);
@@ -124,15 +131,19 @@ int	 ipc_get_end(struct ipc_in *);
 
 /*
  * I/O.  ipc_send: one sendmsg; -1 with errno (EAGAIN on a full non-blocking
- * socket: nothing was sent).  ipc_recv: 1 = a valid frame in *m, 0 = peer
- * closed, -1 = error (EAGAIN, or EPROTO for a frame that breaks the table;
- * the caller drops the peer on anything but EAGAIN).  peer_role is the role
- * the HELLO established (IPC_R_* single bit), or 0 before HELLO, in which
- * case only IPC_HELLO is accepted.
+ * socket: nothing was sent; EINVAL for a frame that breaks the table - an
+ * unknown type, a length out of range, a missing or unexpected fd).
+ * ipc_recv: 1 = a valid frame in *m, 0 = peer closed, -1 = error (EAGAIN,
+ * or EPROTO for a frame that breaks the table; the caller drops the peer on
+ * anything but EAGAIN).  peer_role is the role the HELLO established
+ * (IPC_R_* single bit), or 0 before HELLO, in which case only IPC_HELLO is
+ * accepted.
+ * ipc_send_out refuses an encoder on which a put failed (its errno).
  */
 int	 ipc_send(int, uint32_t, const void *, size_t, int);
 int	 ipc_send_out(int, uint32_t, const struct ipc_out *, int);
 int	 ipc_recv(int, unsigned, struct ipc_msg *);
+/* ipc_msg_free - frees the payload and closes m->fd unless it is -1 */
 void	 ipc_msg_free(struct ipc_msg *);
 
 /* handshake, blocking: client sends HELLO and waits for the answer */

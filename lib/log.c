@@ -4,8 +4,6 @@
  * Each line is formatted once and written with one write(2) per sink, so
  * lines from many processes appending to one maillog_file never interleave.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -10,8 +10,17 @@
  * wakeup 0, maxproc default_process_limit (passed by the caller).  type is
  * inet or unix ("unix-dgram", "pass", "fifo" are rejected with a message).
  * "-o name=value" overrides main.cf for that service; "-o name=" sets empty.
- * Internal services missing from the file (qmgr, local, auth; later smtp)
- * are added with the defaults listed in mcf_defaults[].
+ * Internal services missing from the file (qmgr, smtp, local, auth) are
+ * added by mcf_add_defaults() from the lines in mcf_defaults[].
+ *
+ * More syntax: "-oname=value" is the same as "-o name=value"; Postfix's
+ * "-o { name = value with spaces }" works too.  Other words after the
+ * command are kept in args.  wakeup may end in '?' (wakeup_if_used).  The
+ * command must be a plain program name (no '/'); a unix service name must
+ * not contain '/'.
+ * Lines longer than MCF_LINE_MAX, files larger than MCF_FILE_MAX, unknown
+ * types, bad flag letters, non-numeric wakeup/maxproc, duplicate name+type
+ * and missing columns are errors naming file:line.
  */
 #ifndef YOUJU_MCF_H
 #define YOUJU_MCF_H
@@ -20,6 +29,9 @@
 
 #define MCF_INET	1
 #define MCF_UNIX	2
+
+#define MCF_LINE_MAX	65536		/* longest physical or logical line */
+#define MCF_FILE_MAX	(1024 * 1024)	/* largest master.cf */
 
 struct mcf_opt {
 	char	*name;
@@ -33,6 +45,8 @@ struct mcf_service {
 	int		 unpriv;	/* 1 = y */
 	int		 chroot;	/* 1 = y */
 	int		 wakeup;	/* seconds, 0 = none */
+	int		 wakeup_if_used; /* wakeup ended in '?' (Postfix: only
+					   when the service was used) */
 	int		 maxproc;	/* 0 = unlimited */
 	char		*command;	/* "smtpd", "qmgr", ... */
 	char		**args;		/* other command arguments, NULL-terminated */
@@ -40,8 +54,10 @@ struct mcf_service {
 	struct mcf_opt	*opts;		/* -o overrides in order */
 	size_t		 nopts;
 	int		 line;		/* line number in master.cf, 0 = default */
-	char		*host;		/* inet: listen host ("" = inet_interfaces) */
-	char		*port;		/* inet: port or service name */
+	char		*host;		/* inet: listen host, "" = all of
+					   inet_interfaces; NULL for unix */
+	char		*port;		/* inet: port or service name; NULL for
+					   unix */
 };
 
 struct mcf {
@@ -49,7 +65,11 @@ struct mcf {
 	size_t		 nsvc;
 };
 
-/* mcf_load - parse a master.cf file; 0 ok, -1 with message in err */
+/* the internal services' default lines, NULL-terminated */
+extern const char *const mcf_defaults[];
+
+/* mcf_load - parse a master.cf file into *mcf (overwritten; empty on error);
+   0 ok, -1 with errno and a message in err */
 int	 mcf_load(const char *, int, struct mcf *, char *, size_t);
 /* mcf_parse_buf - parse text (name is used in messages) */
 int	 mcf_parse_buf(const char *, size_t, const char *, int, struct mcf *,

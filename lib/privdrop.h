@@ -13,7 +13,11 @@
 
 /* privdrop_lookup - uid/gid of a user name; -1 when it does not exist */
 int	 privdrop_lookup(const char *, uid_t *, gid_t *);
-/* privdrop - chroot_dir may be NULL (no chroot) */
+/*
+ * privdrop - chroot_dir may be NULL (no chroot); ends with privdrop_harden().
+ * uid 0 is fatal.  Not root (development): uid/gid must be the current ones,
+ * nothing changes, no chroot, one info line says so.
+ */
 void	 privdrop(const char *, uid_t, gid_t);
 /* privdrop_harden - no new privileges, no core dumps (secrets) */
 void	 privdrop_harden(void);

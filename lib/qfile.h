@@ -61,7 +61,10 @@
 #define QFILE_ORCPT_MAX		1024
 #define QFILE_ATTR_MAX		4096	/* a whole A record */
 #define QFILE_TEXT_MAX		4096	/* a D record's text */
-#define QFILE_MAX_RCPT		100000
+#define QFILE_MAX_RCPT		100000	/* R and X records together */
+#define QFILE_MAX_ATTR		1000	/* A records */
+#define QFILE_ATTR_NAME_MAX	64	/* [a-z0-9_]{1,64} */
+#define QFILE_HBUF		16384	/* writer: envelope records staged */
 
 #define QFILE_NOTIFY_NEVER	0x01
 #define QFILE_NOTIFY_SUCCESS	0x02
@@ -90,6 +93,11 @@ struct qfile_writer {
 	uint64_t	 size;			/* body bytes so far */
 	int		 failed;		/* sticky: a write failed */
 	int		 err;			/* errno of the first failure */
+	unsigned char	*hbuf;			/* records not yet written */
+	size_t		 hbuflen;
+	int		 state;			/* which record may come next */
+	uint32_t	 nrcpt;
+	uint32_t	 nattr;
 };
 
 struct qfile_attr {
@@ -120,6 +128,8 @@ struct qfile_msg {
 	uint64_t	 body_size;
 	off_t		 end_off;		/* offset just after E */
 	off_t		 file_size;
+	off_t		 valid_size;		/* after the last whole record;
+						 * < file_size: torn append */
 };
 
 /* paths relative to queue_directory */
@@ -134,7 +144,14 @@ int	 qfile_write_body(struct qfile_writer *, const void *, size_t);
 int	 qfile_commit(struct qfile_writer *);
 void	 qfile_abort(struct qfile_writer *);
 
-/* reader.  qfile_read parses everything but the body contents */
+/*
+ * reader.  qfile_read parses everything but the body contents; it returns
+ * QFILE_OK, QFILE_EIO (errno) or QFILE_CORRUPT (reason in err).  On failure
+ * the msg is left empty.  The caller compares msg->qid with the file name.
+ * qfile_body_each returns 0, or -1 when cb returned -1 (errno as cb left
+ * it), a read failed (errno), or the body records do not match what
+ * qfile_read saw (EBADMSG).
+ */
 int	 qfile_read(int, struct qfile_msg *, char *, size_t);
 void	 qfile_msg_free(struct qfile_msg *);
 const char *qfile_attr_get(const struct qfile_msg *, const char *);
@@ -142,9 +159,17 @@ const char *qfile_attr_get(const struct qfile_msg *, const char *);
 int	 qfile_body_each(int, const struct qfile_msg *,
 	    int (*)(void *, const void *, size_t), void *);
 
-/* appenders (qmgr).  The fd is opened O_RDWR|O_APPEND; each call fdatasyncs */
+/*
+ * appenders (qmgr).  The fd is opened O_RDWR|O_APPEND; each call writes one
+ * whole record with one write(), undoes a short write with ftruncate, and
+ * fdatasyncs.  A D text longer than QFILE_TEXT_MAX is cut to that length.
+ * Before the first append to a file whose qfile_read() found a torn tail
+ * (valid_size < file_size), call qfile_repair_tail() so the new record does
+ * not land behind the torn one.
+ */
 int	 qfile_append_done(int, uint32_t, int, const char *);
 int	 qfile_append_rcpt(int, const char *, const char *, unsigned, uint32_t);
+int	 qfile_repair_tail(int, const struct qfile_msg *);
 
 /* record-level helpers shared by the codec and its tests */
 int	 qfile_encode_record(unsigned char *, size_t, int, const void *, size_t);

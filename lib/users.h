@@ -11,6 +11,16 @@
  * a line over 4096 bytes, a name with control characters or white space,
  * a duplicate name) are skipped and listed in the warnings.
  *
+ * Details: a line whose first non-blank character is '#' is a comment;
+ * a trailing CR is removed (CR LF files work).  Also skipped with a
+ * warning: a control character other than TAB anywhere in the line, uid
+ * or gid 0 (as Dovecot does: no mail is ever delivered as root) or not a
+ * number in 1..4294967294, a home that is not an absolute path, an empty
+ * name, a name with '@' and an empty local part or an invalid domain.
+ * The name splits at its last '@'.  The 8th field (extra) is the rest of
+ * the line and may contain ':'.  The first of duplicate names (compared
+ * case-insensitively) wins.
+ *
  * Lookup: "local@domain" case-insensitively; an entry without a domain
  * matches the local part in any domain the caller has decided is local.
  */
@@ -22,6 +32,9 @@
 
 #define USERS_LINE_MAX	4096
 #define USERS_NAME_MAX	320
+#define USERS_FILE_MAX	(64 * 1024 * 1024)	/* bigger files are refused */
+#define USERS_WARN_MAX	100		/* then one "too many warnings" */
+#define USERS_SCHEME_MAX 31		/* longest {SCHEME} name */
 
 struct users_ent {
 	char	*name;		/* as written, domain part lowercased */
@@ -48,10 +61,25 @@ struct users {
 /* users_load - NULL with err on I/O failure; malformed lines -> warnings */
 struct users *users_load(const char *, char *, size_t);
 struct users *users_parse_buf(const char *, size_t, const char *);
+/*
+ * users_find - with a non-empty domain: the entry "local@domain", else an
+ * entry without a domain named local.  With domain NULL or "": local is a
+ * whole name as written in the file (a SASL login: "alice" matches only
+ * the entry "alice", "alice@example.com" only that entry).  Names compare
+ * ASCII case-insensitively.  NULL when there is no such user.
+ */
 const struct users_ent *users_find(const struct users *, const char *,
 	    const char *);
 void	 users_free(struct users *);
-/* users_scheme - the scheme name of a password field ("CRYPT" by default) */
+/*
+ * users_scheme - the scheme name of a password field, uppercased ("CRYPT"
+ * when there is no {SCHEME} prefix); "" for an empty password or a
+ * malformed prefix ("{" without "}", characters other than [A-Za-z0-9._-],
+ * over USERS_SCHEME_MAX) - callers must refuse to authenticate then.
+ * Returns the length like strlcpy.
+ */
 size_t	 users_scheme(const char *, char *, size_t);
+/* users_password_hash - the field after a well-formed "{SCHEME}" prefix */
+const char *users_password_hash(const char *);
 
 #endif

@@ -1,14 +1,13 @@
 /*
  * util.c - memory, safe I/O, string, descriptor and time helpers.
  */
-#include "config.h"
-
 #include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +190,23 @@ util_mkdir_p(const char *path, mode_t mode)
 	}
 	if (mkdir(tmp, mode) == -1 && errno != EEXIST)
 		return -1;
+	return 0;
+}
+
+/* util_fmt - formatted text that must fit: -1 with ENAMETOOLONG if not */
+int
+util_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return 0;
 }
 

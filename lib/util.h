@@ -28,6 +28,9 @@ int	 util_set_nonblock(int, int);
 int	 util_set_cloexec(int, int);
 int	 util_mkdir_p(const char *, mode_t);
 
+/* util_fmt - snprintf that fails (-1, ENAMETOOLONG) instead of truncating */
+int	 util_fmt(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 size_t	 util_strlcpy(char *, const char *, size_t);
 size_t	 util_strlcat(char *, const char *, size_t);
 int	 util_strcasecmp_ascii(const char *, const char *);

@@ -1,0 +1,260 @@
+/*
+ * auth.c - the credentials and address-lookup broker.
+ *
+ * Owns the users file and the aliases (read before the jail; master.cf
+ * "auth unix - - y - 1 auth" runs it as mail_owner, chrooted to the empty
+ * directory queue_directory/empty, so after start-up it can open nothing).
+ * A reload restarts it (master), which re-reads both files.
+ *
+ * Lookups (IPC_AUTH_RCPT: u32 id | str local | str domain):
+ *	domain not in mydestination		-> IPC_LOOKUP_NOTLOCAL
+ *	local@domain in the users file, or an alias (full address or bare
+ *	local part; with recipient_delimiter also without the extension)
+ *						-> IPC_LOOKUP_OK
+ *	otherwise				-> IPC_LOOKUP_NOUSER
+ * Answer: IPC_AUTH_RCPT_REPLY u32 id | u32 result.
+ * A peer that is not smtpd (SO_PEERCRED, HELLO) or sends a bad frame is
+ * dropped; the process carries on.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "aliases.h"
+#include "addr.h"
+#include "ipc.h"
+#include "log.h"
+#include "skel.h"
+#include "users.h"
+#include "util.h"
+
+struct auth {
+	struct users	*users;
+	struct aliases	**aliases;
+	size_t		 naliases;
+	char		**mydest;
+	size_t		 nmydest;
+	const char	*delimiter;
+	uid_t		 peer_uid;
+	struct event_base *base;
+};
+
+struct auth_conn {
+	int		 fd;
+	unsigned	 role;
+	struct event	*ev;
+};
+
+static struct auth auth;
+
+/* auth_is_mydest - is a domain ours */
+static int
+auth_is_mydest(const char *domain)
+{
+	size_t	 i;
+
+	for (i = 0; i < auth.nmydest; i++)
+		if (util_strcasecmp_ascii(auth.mydest[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/* auth_exists - users file or alias for local@domain */
+static int
+auth_exists(const char *lp, const char *domain)
+{
+	size_t	 i;
+
+	if (users_find(auth.users, lp, domain) != NULL)
+		return 1;
+	for (i = 0; i < auth.naliases; i++)
+		if (aliases_lookup(auth.aliases[i], lp, domain) != NULL)
+			return 1;
+	return 0;
+}
+
+/* auth_lookup - the answer for one address */
+static uint32_t
+auth_lookup(const char *lp, const char *domain)
+{
+	char	 base[ADDR_LOCAL_MAX + 1], *ext;
+
+	if (!auth_is_mydest(domain))
+		return IPC_LOOKUP_NOTLOCAL;
+	if (auth_exists(lp, domain))
+		return IPC_LOOKUP_OK;
+	if (*auth.delimiter != '\0') {
+		util_strlcpy(base, lp, sizeof(base));
+		if ((ext = strpbrk(base, auth.delimiter)) != NULL &&
+		    ext != base) {
+			*ext = '\0';
+			if (auth_exists(base, domain))
+				return IPC_LOOKUP_OK;
+		}
+	}
+	return IPC_LOOKUP_NOUSER;
+}
+
+/* auth_rcpt - decode and answer one lookup; -1 = malformed */
+static int
+auth_rcpt(struct auth_conn *c, const struct ipc_msg *m)
+{
+	struct ipc_in in;
+	struct ipc_out o;
+	char	*lp = NULL, *domain = NULL;
+	uint32_t id, result;
+	int	 r = -1;
+
+	ipc_in_init(&in, m);
+	id = ipc_get_u32(&in);
+	if ((lp = ipc_get_str(&in, ADDR_LOCAL_MAX)) == NULL ||
+	    (domain = ipc_get_str(&in, ADDR_DOMAIN_MAX)) == NULL ||
+	    ipc_get_end(&in) == -1)
+		goto out;
+	result = auth_lookup(lp, domain);
+	ipc_out_init(&o);
+	ipc_put_u32(&o, id);
+	ipc_put_u32(&o, result);
+	r = ipc_send_out(c->fd, IPC_AUTH_RCPT_REPLY, &o, -1);
+	ipc_out_free(&o);
+out:
+	free(lp);
+	free(domain);
+	return r;
+}
+
+/* auth_drop - close one peer */
+static void
+auth_drop(struct auth_conn *c)
+{
+	event_free(c->ev);
+	close(c->fd);
+	free(c);
+}
+
+/* auth_read - frames from a peer */
+static void
+auth_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_conn *c = arg;
+	struct ipc_msg m;
+	int	 r, role;
+
+	for (;;) {
+		r = ipc_recv(c->fd, c->role, &m);
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			if (r == -1)
+				log_warn("dropping peer: %s", strerror(errno));
+			auth_drop(c);
+			return;
+		}
+		if (c->role == 0) {
+			role = ipc_hello_check(&m, IPC_R_SMTPD);
+			r = role == -1 ? -1 : ipc_hello_reply(c->fd,
+			    IPC_R_AUTH);
+			c->role = role == -1 ? 0 : (unsigned)role;
+		} else if (m.type == IPC_AUTH_RCPT)
+			r = auth_rcpt(c, &m);
+		else
+			r = -1;
+		ipc_msg_free(&m);
+		if (r == -1) {
+			log_warn("dropping peer after a bad request");
+			auth_drop(c);
+			return;
+		}
+	}
+}
+
+/* auth_accept - a new peer */
+static void
+auth_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct auth_conn *c;
+	uid_t	 uid;
+	gid_t	 gid;
+	pid_t	 pid;
+	int	 fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+	    -1) {
+		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
+		    (uid != 0 && uid != auth.peer_uid)) {
+			log_warn("connection from uid %ld refused", (long)uid);
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->ev = event_new(auth.base, fd, EV_READ | EV_PERSIST,
+		    auth_read, c);
+		event_add(c->ev, NULL);
+	}
+}
+
+/* auth_pre_jail - read the users file and aliases */
+static void
+auth_pre_jail(struct skel *sk)
+{
+	char	**v, err[512];
+	const char *p;
+	size_t	 n, i;
+
+	if ((auth.users = users_load(cfg_str(sk->cfg, "users_file"), err,
+	    sizeof(err))) == NULL)
+		log_fatal("users_file: %s", err);
+	for (i = 0; i < auth.users->nwarn; i++)
+		log_warn("%s", auth.users->warn[i]);
+	v = cfg_list(sk->cfg, "alias_maps", &n);
+	auth.aliases = xcalloc(n + 1, sizeof(*auth.aliases));
+	for (i = 0; i < n; i++) {
+		p = strchr(v[i], ':');
+		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
+		if ((auth.aliases[auth.naliases] = aliases_load(p, err,
+		    sizeof(err))) == NULL)
+			log_fatal("alias_maps: %s", err);
+		for (size_t k = 0; k < auth.aliases[auth.naliases]->nwarn; k++)
+			log_warn("%s", auth.aliases[auth.naliases]->warn[k]);
+		auth.naliases++;
+	}
+	cfg_list_free(v, n);
+	auth.mydest = cfg_list(sk->cfg, "mydestination", &auth.nmydest);
+	auth.delimiter = cfg_str(sk->cfg, "recipient_delimiter");
+	auth.peer_uid = sk->owner_uid;
+}
+
+/* auth_post_jail - serve */
+static void
+auth_post_jail(struct skel *sk)
+{
+	struct event *ev;
+
+	auth.base = sk->base;
+	if (sk->nlisten != 1)
+		log_fatal("expected one listening socket from master");
+	util_set_nonblock(sk->listen_fd[0], 1);
+	ev = event_new(sk->base, sk->listen_fd[0], EV_READ | EV_PERSIST,
+	    auth_accept, NULL);
+	event_add(ev, NULL);
+	log_debug("%zu users, %zu alias tables", auth.users->n,
+	    auth.naliases);
+}
+
+static const struct skel_ops auth_ops = {
+	"auth", SKEL_F_CHROOT_EMPTY, auth_pre_jail, auth_post_jail, NULL
+};
+
+/* main - run the broker */
+int
+main(int argc, char **argv)
+{
+	return skel_main(argc, argv, &auth_ops);
+}

@@ -1,0 +1,242 @@
+/*
+ * skel.c - the shared server skeleton (see skel.h).
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "cfg.h"
+#include "buf.h"
+#include "util.h"
+#include "log.h"
+#include "privdrop.h"
+#include "skel.h"
+
+static struct skel skel_state;
+static const struct skel_ops *skel_ops;
+
+/* skel_usage - bad command line: our caller (master) is broken */
+static void __attribute__((noreturn))
+skel_usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s -c config_dir [-n service] [-r] [-u] "
+	    "[-o name=value]... [-d]\n", prog);
+	exit(2);
+}
+
+/* skel_signal - SIGTERM/SIGINT: graceful stop */
+static void
+skel_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct skel *sk = arg;
+
+	if (sk->stopping) {
+		log_info("second stop signal: exiting now");
+		event_base_loopbreak(sk->base);
+		return;
+	}
+	sk->stopping = 1;
+	if (skel_ops->stop != NULL)
+		skel_ops->stop(sk);
+	else
+		event_base_loopbreak(sk->base);
+}
+
+/* skel_break - leave the event loop */
+void
+skel_break(struct skel *sk)
+{
+	event_base_loopbreak(sk->base);
+}
+
+/* skel_listen_fds - take the descriptors master passed */
+static void
+skel_listen_fds(struct skel *sk)
+{
+	const char *env;
+	long long n;
+	int	 i;
+
+	sk->nlisten = 0;
+	if ((env = getenv("YOUJU_LISTEN_FDS")) == NULL)
+		return;
+	if (util_parse_ll(env, 0, SKEL_MAX_LISTEN, &n) == -1)
+		log_fatal("bad YOUJU_LISTEN_FDS value");
+	for (i = 0; i < n; i++) {
+		sk->listen_fd[i] = 3 + i;
+		if (util_set_cloexec(3 + i, 1) == -1)
+			log_fatal("listen descriptor %d: %s", 3 + i,
+			    strerror(errno));
+	}
+	sk->nlisten = (int)n;
+	unsetenv("YOUJU_LISTEN_FDS");
+}
+
+/* skel_args - parse the command line into sk; -o goes into the config */
+static void
+skel_args(struct skel *sk, int argc, char **argv, char **opts, int *nopts)
+{
+	int	 c;
+
+	*nopts = 0;
+	while ((c = getopt(argc, argv, "c:n:ruo:d")) != -1) {
+		switch (c) {
+		case 'c':
+			sk->config_dir = optarg;
+			break;
+		case 'n':
+			sk->service = optarg;
+			break;
+		case 'r':
+			sk->chroot = 1;
+			break;
+		case 'u':
+			sk->unpriv = 1;
+			break;
+		case 'o':
+			if (*nopts >= 256)
+				skel_usage(argv[0]);
+			opts[(*nopts)++] = optarg;
+			break;
+		case 'd':
+			sk->debug = 1;
+			break;
+		default:
+			skel_usage(argv[0]);
+		}
+	}
+	if (sk->config_dir == NULL || optind != argc)
+		skel_usage(argv[0]);
+	if (sk->service == NULL)
+		sk->service = sk->progname;
+}
+
+/* skel_config - load main.cf and apply the -o overrides */
+static void
+skel_config(struct skel *sk, char **opts, int nopts)
+{
+	char	 err[512], name[128];
+	const char *eq;
+	int	 i;
+
+	if ((sk->cfg = cfg_load_dir(sk->config_dir, err, sizeof(err))) == NULL)
+		log_fatal("%s", err);
+	for (i = 0; i < nopts; i++) {
+		if ((eq = strchr(opts[i], '=')) == NULL ||
+		    (size_t)(eq - opts[i]) >= sizeof(name))
+			log_fatal("bad -o option: %s", log_str(opts[i]));
+		memcpy(name, opts[i], (size_t)(eq - opts[i]));
+		name[eq - opts[i]] = '\0';
+		if (cfg_set(sk->cfg, name, eq + 1, err, sizeof(err)) == -1)
+			log_fatal("-o %s: %s", name, err);
+	}
+}
+
+/* skel_log - start logging as syslog_name/progname */
+static void
+skel_log(struct skel *sk)
+{
+	char	 name[128];
+	const char *maillog;
+	int	 flags;
+
+	snprintf(name, sizeof(name), "%s/%s", cfg_str(sk->cfg, "syslog_name"),
+	    sk->progname);
+	maillog = cfg_str(sk->cfg, "maillog_file");
+	/* maillog_file replaces syslog, as in Postfix */
+	flags = *maillog != '\0' ? 0 : LOG_TO_SYSLOG;
+	if (getenv("YOUJU_LOG_STDERR") != NULL)
+		flags |= LOG_TO_STDERR;
+	log_open(name, flags, maillog);
+	log_set_debug(sk->debug);
+}
+
+/* skel_jail - chdir to the queue, run pre_jail, drop privileges */
+static void
+skel_jail(struct skel *sk)
+{
+	const char *owner = cfg_str(sk->cfg, "mail_owner");
+	char	 root[4096];
+	const char *jail = NULL;
+	uid_t	 uid;
+	gid_t	 gid;
+
+	sk->queue_dir = cfg_str(sk->cfg, "queue_directory");
+	if (privdrop_lookup(owner, &sk->owner_uid, &sk->owner_gid) == -1)
+		log_fatal("mail_owner %s: no such user", log_str(owner));
+	if (chdir(sk->queue_dir) == -1)
+		log_fatal("chdir %s: %s", sk->queue_dir, strerror(errno));
+	if (skel_ops->pre_jail != NULL)
+		skel_ops->pre_jail(sk);
+	if (sk->chroot && !(skel_ops->flags & SKEL_F_NO_CHROOT)) {
+		if (skel_ops->flags & SKEL_F_CHROOT_EMPTY) {
+			snprintf(root, sizeof(root), "%s/empty", sk->queue_dir);
+			jail = root;
+		} else
+			jail = sk->queue_dir;
+	} else
+		sk->chroot = 0;
+	if (skel_ops->flags & SKEL_F_STAY_ROOT) {
+		if (jail != NULL && chroot(jail) == -1)
+			log_fatal("chroot %s: %s", jail, strerror(errno));
+		return;
+	}
+	uid = sk->unpriv || geteuid() != 0 ? sk->owner_uid : 0;
+	gid = sk->unpriv || geteuid() != 0 ? sk->owner_gid : 0;
+	if (geteuid() != 0) {
+		uid = geteuid();
+		gid = getegid();
+	}
+	privdrop(jail, uid, gid);
+	if (jail == NULL && chdir(sk->queue_dir) == -1)
+		log_fatal("chdir %s: %s", sk->queue_dir, strerror(errno));
+	privdrop_harden();
+}
+
+/* skel_main - run a daemon */
+int
+skel_main(int argc, char **argv, const struct skel_ops *ops)
+{
+	struct skel *sk = &skel_state;
+	struct event *ev_term, *ev_int;
+	char	*opts[256];
+	int	 nopts;
+
+	skel_ops = ops;
+	sk->progname = ops->name;
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() == -1) {
+		fprintf(stderr, "%s: libsodium initialisation failed\n",
+		    ops->name);
+		return 1;
+	}
+	skel_args(sk, argc, argv, opts, &nopts);
+	skel_config(sk, opts, nopts);
+	skel_log(sk);
+	skel_listen_fds(sk);
+	skel_jail(sk);
+	if ((sk->base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	ev_term = evsignal_new(sk->base, SIGTERM, skel_signal, sk);
+	ev_int = evsignal_new(sk->base, SIGINT, skel_signal, sk);
+	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL))
+		log_fatal("cannot install signal handlers");
+	if (ops->post_jail != NULL)
+		ops->post_jail(sk);
+	log_debug("%s: service %s ready", ops->name, sk->service);
+	event_base_dispatch(sk->base);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(sk->base);
+	cfg_free(sk->cfg);
+	log_close();
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * skel.h - the shared server skeleton every daemon's main() calls.
+ *
+ * It owns what every youju process does the same way: the command line
+ * that master passes (-c DIR -n SERVICE [-r] [-u] [-o name=value]... [-d]),
+ * loading main.cf and applying the -o overrides, logging, taking the
+ * listening descriptors master passed (fd 3 onwards, count in the
+ * environment variable YOUJU_LISTEN_FDS), chdir to queue_directory, the
+ * process's own set-up before the jail (pre_jail: open files, keys), the
+ * privilege drop (lib/privdrop: chroot to queue_directory with -r, drop to
+ * mail_owner with -u), the libevent loop, and signals: SIGTERM/SIGINT call
+ * stop() (graceful; default: leave the loop), SIGPIPE is ignored.
+ *
+ * Errors: a process that cannot set itself up exits 1 with a fatal line.
+ */
+#ifndef YOUJU_SKEL_H
+#define YOUJU_SKEL_H
+
+#include <sys/types.h>
+
+struct event_base;
+struct cfg;
+
+#define SKEL_MAX_LISTEN	16
+
+#define SKEL_F_STAY_ROOT	0x01	/* never drop to mail_owner (local) */
+#define SKEL_F_NO_CHROOT	0x02	/* never chroot, whatever master.cf says */
+#define SKEL_F_CHROOT_EMPTY	0x04	/* chroot to queue_directory/empty (auth) */
+
+struct skel {
+	const char	*progname;	/* "smtpd" */
+	const char	*config_dir;
+	const char	*service;	/* master.cf service name */
+	struct cfg	*cfg;		/* main.cf + -o overrides */
+	int		 listen_fd[SKEL_MAX_LISTEN];
+	int		 nlisten;
+	int		 chroot;	/* -r given and allowed */
+	int		 unpriv;	/* -u given and allowed */
+	uid_t		 owner_uid;	/* mail_owner */
+	gid_t		 owner_gid;
+	const char	*queue_dir;
+	struct event_base *base;
+	int		 stopping;
+	int		 debug;
+	void		*ctx;		/* the daemon's own state */
+};
+
+struct skel_ops {
+	const char	*name;
+	int		 flags;
+	void		(*pre_jail)(struct skel *);
+	void		(*post_jail)(struct skel *);
+	void		(*stop)(struct skel *);
+};
+
+int	 skel_main(int, char **, const struct skel_ops *);
+/* skel_exit_when_idle - leave the loop (used by stop handlers) */
+void	 skel_break(struct skel *);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * mailctl.c - the one admin command.
+ *
+ *	mailctl [-c config_dir] start | stop | reload | status | check
+ *
+ * start	runs master in the background and returns once it listens
+ *		(or prints why it could not start)
+ * stop		graceful stop; waits until master has exited
+ * reload	re-read main.cf and master.cf without dropping the queue
+ * status	master's pid and every process with its pid, uid and state
+ * check	check main.cf and master.cf, list unknown parameters
+ *
+ * Exit status: 0 on success, 1 on failure, 2 on a usage error.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "mcf.h"
+#include "util.h"
+
+struct mailctl {
+	const char	*config_dir;
+	struct cfg	*cfg;
+	char		 sock[4096];
+	char		 pidfile[4096];
+};
+
+struct mailctl_cmd {
+	const char	*name;
+	int		(*fn)(struct mailctl *, int, char **);
+	const char	*help;
+};
+
+/* mailctl_usage - print the commands */
+static void __attribute__((noreturn))
+mailctl_usage(void)
+{
+	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
+	    "commands: start stop reload status check\n");
+	exit(2);
+}
+
+/* mailctl_connect - the control socket; -1 when master is not running */
+static int
+mailctl_connect(struct mailctl *mc)
+{
+	int	 fd;
+
+	if ((fd = ipc_connect(mc->sock)) == -1)
+		return -1;
+	if (ipc_hello_client(fd, IPC_R_MAILCTL, IPC_R_MASTER) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* mailctl_request - one request; returns status, text in out */
+static int
+mailctl_request(struct mailctl *mc, const char *what, struct buf *out)
+{
+	struct ipc_out o;
+	struct ipc_msg m;
+	struct ipc_in in;
+	char	*text;
+	uint32_t status;
+	int	 fd, r;
+
+	if ((fd = mailctl_connect(mc)) == -1)
+		return -1;
+	ipc_out_init(&o);
+	ipc_put_u32(&o, 1);
+	ipc_put_str(&o, what);
+	r = ipc_send_out(fd, IPC_CTL_REQUEST, &o, -1);
+	ipc_out_free(&o);
+	if (r == -1 || ipc_recv(fd, IPC_R_MASTER, &m) != 1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	ipc_in_init(&in, &m);
+	status = ipc_get_u32(&in);
+	text = ipc_get_str(&in, IPC_MAX_PAYLOAD);
+	if (text == NULL || ipc_get_end(&in) == -1 ||
+	    m.type != IPC_CTL_REPLY) {
+		free(text);
+		ipc_msg_free(&m);
+		return -1;
+	}
+	buf_puts(out, text);
+	free(text);
+	ipc_msg_free(&m);
+	return (int)status;
+}
+
+/* mailctl_master_pid - from the pid file, or -1 */
+static long
+mailctl_master_pid(struct mailctl *mc)
+{
+	char	 b[32];
+	long long v;
+	int	 fd;
+	ssize_t	 n;
+
+	if ((fd = open(mc->pidfile, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	if (util_parse_ll(util_trim(b), 1, 1 << 30, &v) == -1)
+		return -1;
+	return (long)v;
+}
+
+/* mailctl_start_child - exec master with the readiness pipe */
+static void __attribute__((noreturn))
+mailctl_start_child(struct mailctl *mc, int wfd)
+{
+	char	 prog[4096], fdarg[16];
+	int	 null;
+
+	setsid();
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	snprintf(prog, sizeof(prog), "%s/master",
+	    cfg_str(mc->cfg, "daemon_directory"));
+	snprintf(fdarg, sizeof(fdarg), "%d", wfd);
+	execl(prog, prog, "-c", mc->config_dir, "-w", fdarg, (char *)NULL);
+	_exit(127);
+}
+
+/* mailctl_start - start master and wait for "ready" */
+static int
+mailctl_start(struct mailctl *mc, int argc, char **argv)
+{
+	struct buf out;
+	struct pollfd pfd;
+	char	 b[1024];
+	int	 p[2], status;
+	pid_t	 pid;
+	ssize_t	 n;
+	uint64_t deadline = util_mono_ms() + 60000;
+
+	buf_init(&out, 4096);
+	if (mailctl_request(mc, "ping", &out) == 0) {
+		printf("youju: the mail system is already running (master pid "
+		    "%ld)\n", mailctl_master_pid(mc));
+		buf_free(&out);
+		return 1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		fprintf(stderr, "mailctl: cannot start master: %s\n",
+		    strerror(errno));
+		buf_free(&out);
+		return 1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		util_set_cloexec(p[1], 0);
+		mailctl_start_child(mc, p[1]);
+	}
+	close(p[1]);
+	buf_reset(&out);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (util_mono_ms() < deadline) {
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = read(p[0], b, sizeof(b))) <= 0)
+			break;
+		buf_append(&out, b, (size_t)n);
+		if (strstr(buf_cstr(&out), "ready\n") != NULL) {
+			printf("youju: started (master pid %ld)\n", (long)pid);
+			close(p[0]);
+			buf_free(&out);
+			return 0;
+		}
+	}
+	close(p[0]);
+	if (out.len > 0) {
+		fprintf(stderr, "mailctl: master could not start: %s",
+		    buf_cstr(&out));
+		buf_free(&out);
+		return 1;
+	}
+	buf_free(&out);
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		fprintf(stderr, "mailctl: master did not become ready in time;"
+		    " see the mail log\n");
+		return 1;
+	}
+	fprintf(stderr, "mailctl: master exited before it was ready; see the "
+	    "mail log (maillog_file or syslog)\n");
+	return 1;
+}
+
+/* mailctl_stop - graceful stop, wait for the exit */
+static int
+mailctl_stop(struct mailctl *mc, int argc, char **argv)
+{
+	struct buf out;
+	long	 pid = mailctl_master_pid(mc);
+	uint64_t deadline = util_mono_ms() +
+	    (uint64_t)(cfg_time(mc->cfg, "master_stop_timeout") + 15) * 1000;
+
+	buf_init(&out, 4096);
+	if (mailctl_request(mc, "stop", &out) == -1) {
+		printf("youju: the mail system is not running\n");
+		buf_free(&out);
+		return 1;
+	}
+	buf_free(&out);
+	while (pid > 0 && kill((pid_t)pid, 0) == 0 &&
+	    util_mono_ms() < deadline)
+		usleep(50000);
+	if (pid > 0 && kill((pid_t)pid, 0) == 0) {
+		fprintf(stderr, "mailctl: master pid %ld is still running\n",
+		    pid);
+		return 1;
+	}
+	printf("youju: stopped\n");
+	return 0;
+}
+
+/* mailctl_simple - reload or status */
+static int
+mailctl_simple(struct mailctl *mc, const char *what)
+{
+	struct buf out;
+	int	 r;
+
+	buf_init(&out, IPC_MAX_PAYLOAD);
+	if ((r = mailctl_request(mc, what, &out)) == -1) {
+		printf("youju: the mail system is not running\n");
+		buf_free(&out);
+		return 1;
+	}
+	if (strcmp(what, "status") == 0)
+		printf("youju: running (master pid %ld)\n",
+		    mailctl_master_pid(mc));
+	printf("%s%s", buf_cstr(&out), out.len > 0 &&
+	    out.data[out.len - 1] != '\n' ? "\n" : "");
+	buf_free(&out);
+	return r == 0 ? 0 : 1;
+}
+
+static int
+mailctl_reload(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_simple(mc, "reload");
+}
+
+static int
+mailctl_status(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_simple(mc, "status");
+}
+
+/* mailctl_check - configuration check */
+static int
+mailctl_check(struct mailctl *mc, int argc, char **argv)
+{
+	char	 err[1024], path[4096], warn[8192];
+	struct mcf mcf;
+	int	 rc = 0;
+
+	snprintf(path, sizeof(path), "%s/master.cf", mc->config_dir);
+	memset(&mcf, 0, sizeof(mcf));
+	if (mcf_load(path, (int)cfg_int(mc->cfg, "default_process_limit"),
+	    &mcf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mailctl: %s\n", err);
+		rc = 1;
+	} else
+		mcf_free(&mcf);
+	if (cfg_check(mc->cfg, warn, sizeof(warn)) != 0) {
+		fputs(warn, stderr);
+		rc = 1;
+	}
+	if (rc == 0)
+		printf("%s: configuration ok\n", mc->config_dir);
+	return rc;
+}
+
+static const struct mailctl_cmd mailctl_cmds[] = {
+	{ "start", mailctl_start, "start the mail system" },
+	{ "stop", mailctl_stop, "stop the mail system" },
+	{ "reload", mailctl_reload, "re-read the configuration" },
+	{ "status", mailctl_status, "show the processes" },
+	{ "check", mailctl_check, "check the configuration" },
+};
+
+/* main - parse -c, load main.cf, run the command */
+int
+main(int argc, char **argv)
+{
+	struct mailctl mc;
+	const char *qd;
+	char	 err[1024];
+	size_t	 i;
+	int	 c;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.config_dir = YOUJU_SYSCONFDIR;
+	while ((c = getopt(argc, argv, "+c:")) != -1) {
+		if (c == 'c')
+			mc.config_dir = optarg;
+		else
+			mailctl_usage();
+	}
+	if (optind >= argc)
+		mailctl_usage();
+	signal(SIGPIPE, SIG_IGN);
+	log_open("mailctl", LOG_TO_STDERR, NULL);
+	if ((mc.cfg = cfg_load_dir(mc.config_dir, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailctl: %s\n", err);
+		return 1;
+	}
+	qd = cfg_str(mc.cfg, "queue_directory");
+	snprintf(mc.sock, sizeof(mc.sock), "%s/pid/master.sock", qd);
+	snprintf(mc.pidfile, sizeof(mc.pidfile), "%s/pid/master.pid", qd);
+	for (i = 0; i < NELEM(mailctl_cmds); i++)
+		if (strcmp(argv[optind], mailctl_cmds[i].name) == 0) {
+			c = mailctl_cmds[i].fn(&mc, argc - optind,
+			    argv + optind);
+			cfg_free(mc.cfg);
+			return c;
+		}
+	fprintf(stderr, "mailctl: unknown command \"%s\"\n", argv[optind]);
+	cfg_free(mc.cfg);
+	mailctl_usage();
+}

@@ -1,0 +1,181 @@
+/*
+ * master_queue.c - create or repair the queue directory tree at start.
+ *
+ * Like "postfix check": every directory exists with the owner and mode
+ * below, message files and hash directories belong to mail_owner.  Files
+ * left in incoming/ by a crash were never acknowledged (the commit point is
+ * the rename into queue/), so they are removed at start.
+ *
+ *	queue_directory		root	0755
+ *	  incoming/		owner	0700	smtpd writes new files here
+ *	  queue/		owner	0700	committed messages, hashed
+ *	  corrupt/		owner	0700	damaged files, for the admin
+ *	  index/		owner	0700	qmgr's Berkeley DB index
+ *	  private/		owner	0700	internal sockets
+ *	  pid/			root	0755	master.pid, control socket
+ *	  empty/		root	0555	auth's chroot
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "util.h"
+#include "master.h"
+
+struct master_qdir {
+	const char	*name;
+	int		 owned;		/* by mail_owner (else root) */
+	mode_t		 mode;
+};
+
+static const struct master_qdir master_qdirs[] = {
+	{ "incoming", 1, 0700 },
+	{ "queue", 1, 0700 },
+	{ "corrupt", 1, 0700 },
+	{ "index", 1, 0700 },
+	{ "private", 1, 0700 },
+	{ "pid", 0, 0755 },
+	{ "empty", 0, 0555 },
+};
+
+/* master_queue_fix - make path a directory with this owner and mode */
+static int
+master_queue_fix(const char *path, uid_t uid, gid_t gid, mode_t mode,
+    int privileged, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", path);
+		return -1;
+	}
+	if (privileged && (st.st_uid != uid || st.st_gid != gid)) {
+		if (chown(path, uid, gid) == -1) {
+			snprintf(err, errlen, "chown %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		log_warn("fixed the owner of %s", path);
+	}
+	if ((st.st_mode & 07777) != mode) {
+		if (chmod(path, mode) == -1) {
+			snprintf(err, errlen, "chmod %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		if (st.st_uid == uid)
+			log_warn("fixed the mode of %s", path);
+	}
+	return 0;
+}
+
+/* master_queue_walk - give everything under queue/ to mail_owner */
+static void
+master_queue_walk(const char *dir, uid_t uid, gid_t gid, int depth)
+{
+	DIR	*d;
+	struct dirent *de;
+	struct stat st;
+	char	 path[4096];
+
+	if (depth > 8 || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path))
+			continue;
+		if (lstat(path, &st) == -1)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			log_warn("%s: symbolic link in the queue, left alone",
+			    path);
+			continue;
+		}
+		if (st.st_uid != uid || st.st_gid != gid) {
+			if (chown(path, uid, gid) == 0)
+				log_warn("fixed the owner of %s", path);
+		}
+		if (S_ISDIR(st.st_mode))
+			master_queue_walk(path, uid, gid, depth + 1);
+	}
+	closedir(d);
+}
+
+/* master_queue_setup - create/repair the queue tree; 0 or -1 with err */
+int
+master_queue_setup(struct master *m, char *err, size_t errlen)
+{
+	char	 path[4096];
+	size_t	 i;
+	uid_t	 ruid = m->privileged ? 0 : m->owner_uid;
+	gid_t	 rgid = m->privileged ? 0 : m->owner_gid;
+
+	if (util_mkdir_p(m->queue_dir, 0755) == -1) {
+		snprintf(err, errlen, "cannot create queue_directory %s: %s",
+		    m->queue_dir, strerror(errno));
+		return -1;
+	}
+	if (master_queue_fix(m->queue_dir, ruid, rgid, 0755, m->privileged,
+	    err, errlen) == -1)
+		return -1;
+	for (i = 0; i < NELEM(master_qdirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->queue_dir,
+		    master_qdirs[i].name);
+		if (master_queue_fix(path,
+		    master_qdirs[i].owned ? m->owner_uid : ruid,
+		    master_qdirs[i].owned ? m->owner_gid : rgid,
+		    master_qdirs[i].mode, m->privileged, err, errlen) == -1)
+			return -1;
+	}
+	if (m->privileged) {
+		for (i = 0; i < NELEM(master_qdirs); i++) {
+			if (!master_qdirs[i].owned ||
+			    strcmp(master_qdirs[i].name, "private") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", m->queue_dir,
+			    master_qdirs[i].name);
+			master_queue_walk(path, m->owner_uid, m->owner_gid, 0);
+		}
+	}
+	return 0;
+}
+
+/* master_queue_clean_incoming - drop files that were never committed */
+void
+master_queue_clean_incoming(struct master *m)
+{
+	DIR	*d;
+	struct dirent *de;
+	char	 path[4096];
+	int	 dfd;
+
+	snprintf(path, sizeof(path), "%s/incoming", m->queue_dir);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			log_info("removed uncommitted file incoming/%s",
+			    log_str(de->d_name));
+	}
+	closedir(d);
+}

@@ -1,0 +1,104 @@
+/*
+ * qmgr.h - the queue manager's state.
+ *
+ * qmgr is the single writer of the Berkeley DB index (index/queue.db) and
+ * the only process that appends to committed queue files (done records).
+ * It learns of new messages from smtpd (IPC_QMGR_NEW) and from scans of
+ * queue/, hands local recipients to local(8) over private/local, records
+ * each recipient's final result in the queue file, retries temporary
+ * failures with back-off, and removes a message when every recipient is
+ * final.
+ */
+#ifndef YOUJU_QMGR_H
+#define YOUJU_QMGR_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "qfile.h"
+#include "qid.h"
+
+struct event_base;
+struct event;
+struct cfg;
+struct db;
+
+#define QMGR_HASH	65536
+
+/* index states (also shown by mailctl queue list later) */
+#define QMGR_ST_ACTIVE		1
+#define QMGR_ST_DEFERRED	2
+#define QMGR_ST_HOLD		3
+
+struct qmgr_rec {
+	uint8_t		 state;
+	uint32_t	 attempts;
+	int64_t		 next_try;	/* wall clock seconds */
+	int64_t		 arrival;
+};
+
+struct qmgr_msg {
+	char		 qid[QID_BUFSZ];
+	char		 path[64];
+	struct qfile_msg q;
+	struct qmgr_rec	 rec;
+	int		 inflight;	/* a delivery request is out */
+	int		 queued;	/* on the ready list */
+	int		 remote_noted;	/* logged that remote mail waits */
+	struct qmgr_msg	*hnext;		/* hash chain */
+	struct qmgr_msg	*rnext;		/* ready list */
+	struct qmgr_msg	*all_next;	/* every message (ticks) */
+	struct qmgr_msg	*all_prev;
+};
+
+struct qmgr_dlv;
+
+struct qmgr {
+	struct cfg	*cfg;
+	struct event_base *base;
+	struct db	*db;
+	struct qmgr_msg	*hash[QMGR_HASH];
+	struct qmgr_msg	*all;
+	size_t		 nmsg;
+	struct qmgr_msg	*ready_head, *ready_tail;
+	int		 local_limit;	/* concurrent local deliveries */
+	int		 local_busy;
+	int		 hash_depth;
+	char		**mydest;
+	size_t		 nmydest;
+	int64_t		 min_backoff;
+	int64_t		 max_backoff;
+	int64_t		 run_delay;
+	int		 stopping;
+	int		 scan_wanted;
+	struct event	*tick;
+	struct event	*listen_ev;
+	int		 listen_fd;
+};
+
+extern struct qmgr qmgr;
+
+/* qmgr.c */
+struct qmgr_msg *qmgr_find(const char *);
+void	 qmgr_take(const char *, int);
+void	 qmgr_remove(struct qmgr_msg *);
+void	 qmgr_scan(int);
+int	 qmgr_is_local(const char *);
+
+/* qmgr_index.c */
+int	 qmgr_index_open(const char *);
+int	 qmgr_index_get(const char *, struct qmgr_rec *);
+int	 qmgr_index_put(const char *, const struct qmgr_rec *);
+int	 qmgr_index_del(const char *);
+void	 qmgr_index_reconcile(void);
+void	 qmgr_index_sync(void);
+void	 qmgr_index_close(void);
+
+/* qmgr_sched.c */
+void	 qmgr_ready(struct qmgr_msg *);
+void	 qmgr_dispatch(void);
+void	 qmgr_defer(struct qmgr_msg *, const char *);
+void	 qmgr_tick_due(time_t);
+int	 qmgr_pending(const struct qmgr_msg *, int);
+
+#endif

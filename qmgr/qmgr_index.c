@@ -1,0 +1,189 @@
+/*
+ * qmgr_index.c - the queue index: queue id -> state, attempts, next try.
+ *
+ * The index is a cache of scheduling state; the queue files are the truth.
+ * At start entries whose file is gone are dropped (and files without an
+ * entry are added by the scan).  An index that cannot be opened is removed
+ * and rebuilt from the files - nothing finished is redone, since final
+ * results live in the files' done records.
+ *
+ * Record layout (21 bytes, big endian): u8 state | u32 attempts |
+ * i64 next_try | i64 arrival.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "qid.h"
+#include "qfile.h"
+#include "util.h"
+#include "qmgr.h"
+
+#define QMGR_REC_LEN	21
+
+static struct db *qmgr_db;
+static int qmgr_db_dirty;
+
+/* qmgr_put_be - big-endian store */
+static void
+qmgr_put_be(unsigned char *p, uint64_t v, int n)
+{
+	int	 i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* qmgr_get_be - big-endian load */
+static uint64_t
+qmgr_get_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* qmgr_index_open - open (or rebuild) the index */
+int
+qmgr_index_open(const char *path)
+{
+	char	 err[512];
+
+	if ((qmgr_db = db_open(path, DB_T_CREATE, err, sizeof(err))) != NULL)
+		return 0;
+	log_warn("queue index %s unusable (%s): rebuilding it from the "
+	    "queue files", path, err);
+	if ((qmgr_db = db_open(path, DB_T_CREATE | DB_T_TRUNCATE, err,
+	    sizeof(err))) != NULL)
+		return 0;
+	log_err("cannot create queue index %s: %s", path, err);
+	return -1;
+}
+
+/* qmgr_index_get - 0 found, -1 not found or bad */
+int
+qmgr_index_get(const char *qid, struct qmgr_rec *r)
+{
+	struct buf v;
+	int	 rc = -1;
+
+	buf_init(&v, 256);
+	if (db_get(qmgr_db, qid, strlen(qid), &v) == 0 &&
+	    v.len == QMGR_REC_LEN) {
+		r->state = v.data[0];
+		r->attempts = (uint32_t)qmgr_get_be(v.data + 1, 4);
+		r->next_try = (int64_t)qmgr_get_be(v.data + 5, 8);
+		r->arrival = (int64_t)qmgr_get_be(v.data + 13, 8);
+		if (r->state >= QMGR_ST_ACTIVE && r->state <= QMGR_ST_HOLD)
+			rc = 0;
+	}
+	buf_free(&v);
+	return rc;
+}
+
+/* qmgr_index_put - store a record */
+int
+qmgr_index_put(const char *qid, const struct qmgr_rec *r)
+{
+	unsigned char v[QMGR_REC_LEN];
+
+	v[0] = r->state;
+	qmgr_put_be(v + 1, r->attempts, 4);
+	qmgr_put_be(v + 5, (uint64_t)r->next_try, 8);
+	qmgr_put_be(v + 13, (uint64_t)r->arrival, 8);
+	qmgr_db_dirty = 1;
+	if (db_put(qmgr_db, qid, strlen(qid), v, sizeof(v)) == -1) {
+		log_err("%s: queue index update failed: %s", qid,
+		    db_error(qmgr_db));
+		return -1;
+	}
+	return 0;
+}
+
+/* qmgr_index_del - forget a message */
+int
+qmgr_index_del(const char *qid)
+{
+	qmgr_db_dirty = 1;
+	if (db_del(qmgr_db, qid, strlen(qid)) == -1) {
+		log_err("%s: queue index delete failed: %s", qid,
+		    db_error(qmgr_db));
+		return -1;
+	}
+	return 0;
+}
+
+struct qmgr_keys {
+	char	**v;
+	size_t	  n, cap;
+};
+
+/* qmgr_collect - iteration callback: remember each key */
+static int
+qmgr_collect(void *arg, const void *k, size_t klen, const void *v,
+    size_t vlen)
+{
+	struct qmgr_keys *ks = arg;
+
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? ks->cap * 2 : 256;
+		ks->v = xreallocarray(ks->v, ks->cap, sizeof(char *));
+	}
+	ks->v[ks->n++] = xstrndup(k, klen);
+	return 0;
+}
+
+/* qmgr_index_reconcile - drop entries whose file is gone */
+void
+qmgr_index_reconcile(void)
+{
+	struct qmgr_keys ks = { NULL, 0, 0 };
+	char	 path[64];
+	size_t	 i, dropped = 0;
+
+	if (db_iter(qmgr_db, qmgr_collect, &ks) == -1)
+		log_err("queue index scan failed: %s", db_error(qmgr_db));
+	for (i = 0; i < ks.n; i++) {
+		if (!qid_valid(ks.v[i]) ||
+		    qfile_path(ks.v[i], qmgr.hash_depth, path,
+		    sizeof(path)) == -1 || access(path, F_OK) == -1) {
+			db_del(qmgr_db, ks.v[i], strlen(ks.v[i]));
+			dropped++;
+		}
+		free(ks.v[i]);
+	}
+	free(ks.v);
+	if (dropped > 0)
+		log_info("queue index: dropped %zu entries without a queue "
+		    "file", dropped);
+	db_sync(qmgr_db);
+}
+
+/* qmgr_index_sync - flush changes (called once a second) */
+void
+qmgr_index_sync(void)
+{
+	if (qmgr_db_dirty && qmgr_db != NULL) {
+		db_sync(qmgr_db);
+		qmgr_db_dirty = 0;
+	}
+}
+
+/* qmgr_index_close - close at exit */
+void
+qmgr_index_close(void)
+{
+	if (qmgr_db != NULL)
+		db_close(qmgr_db);
+	qmgr_db = NULL;
+}

@@ -1,0 +1,421 @@
+/*
+ * smtpd.c - the SMTP server process: main(), listeners, sessions, I/O.
+ *
+ * Runs as mail_owner, chrooted to queue_directory (master.cf chroot y).
+ * Each accepted connection becomes a session with a bufferevent; input is
+ * handled one command line at a time (smtpd_proto.c), or as message
+ * content in DATA (smtpd_data.c).  Every line must arrive within
+ * smtpd_timeout (a bound on the whole line, not on each read).
+ * On SIGTERM the listeners close, idle sessions get 421, sessions inside
+ * a transaction may finish it; master kills what is left after
+ * master_stop_timeout.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cfg.h"
+#include "buf.h"
+#include "log.h"
+#include "skel.h"
+#include "util.h"
+#include "smtpd.h"
+
+static struct smtpd smtpd_state;
+
+/* smtpd_reply - queue one reply line (the CRLF is added here) */
+void
+smtpd_reply(struct smtpd_sess *s, const char *fmt, ...)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* smtpd_free - end a session now */
+static void
+smtpd_free(struct smtpd_sess *s)
+{
+	struct smtpd *sd = s->sd;
+
+	log_info("disconnect from unknown[%s]", s->client_addr);
+	smtpd_data_abort(s);
+	smtpd_auth_forget(s);
+	smtpd_txn_reset(s);
+	free(s->helo);
+	buf_free(&s->line);
+	bufferevent_free(s->bev);
+	event_free(s->timer);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		sd->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	free(s);
+	sd->nsess--;
+	if (sd->sk->stopping && sd->nsess == 0)
+		skel_break(sd->sk);
+}
+
+/* smtpd_write_cb - output drained: a closing session can go */
+static void
+smtpd_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct smtpd_sess *s = arg;
+
+	if (s->phase == SMTPD_PH_CLOSING)
+		smtpd_free(s);
+}
+
+/*
+ * smtpd_close - flush pending replies, then close.  Never frees the
+ * session synchronously (callers may still look at it): the write callback
+ * or the session timer does, and the timer also bounds how long a client
+ * that does not read may keep the session.
+ */
+void
+smtpd_close(struct smtpd_sess *s)
+{
+	struct timeval tv = { 0, 0 };
+
+	s->phase = SMTPD_PH_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) != 0) {
+		tv.tv_sec = 10;
+		bufferevent_enable(s->bev, EV_WRITE);
+	}
+	evtimer_add(s->timer, &tv);
+}
+
+/* smtpd_reset_timer - a full line arrived: restart the line deadline */
+void
+smtpd_reset_timer(struct smtpd_sess *s)
+{
+	struct timeval tv = { s->sd->timeout, 0 };
+
+	if (s->phase != SMTPD_PH_CLOSING)
+		evtimer_add(s->timer, &tv);
+}
+
+/* smtpd_timeout_cb - the client took too long */
+static void
+smtpd_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtpd_sess *s = arg;
+
+	if (s->phase == SMTPD_PH_CLOSING) {
+		smtpd_free(s);
+		return;
+	}
+	log_info("timeout after %s from unknown[%s]",
+	    s->phase == SMTPD_PH_DATA ? "DATA" : "command", s->client_addr);
+	smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+	    s->sd->hostname);
+	smtpd_close(s);
+}
+
+/* smtpd_cmd_input - take one command line off the input; 0 = need more */
+static int
+smtpd_cmd_input(struct smtpd_sess *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr eol;
+	char	 line[SMTPD_CMD_MAX + 1];
+	size_t	 len, avail = evbuffer_get_length(in);
+
+	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		if (avail <= SMTPD_CMD_MAX)
+			return 0;
+		/* over-long line: answer once, discard up to its end */
+		evbuffer_drain(in, avail);
+		if (!s->skip_line) {
+			smtpd_reply(s, "500 5.5.2 Error: line too long");
+			s->skip_line = 1;
+			s->errors++;
+		}
+		return 0;
+	}
+	len = (size_t)eol.pos;
+	if (s->skip_line || len > SMTPD_CMD_MAX) {
+		evbuffer_drain(in, len + 1);
+		if (!s->skip_line)
+			smtpd_reply(s, "500 5.5.2 Error: line too long");
+		s->skip_line = 0;
+		return 1;
+	}
+	evbuffer_remove(in, line, len + 1);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	line[len] = '\0';
+	smtpd_reset_timer(s);
+	smtpd_command(s, line, len);
+	return 1;
+}
+
+/* smtpd_idle_stop - a stopping server closes sessions between mails */
+static int
+smtpd_idle_stop(struct smtpd_sess *s)
+{
+	if (!s->sd->sk->stopping || s->in_mail || s->phase != SMTPD_PH_CMD)
+		return 0;
+	smtpd_reply(s, "421 4.3.2 %s Service shutting down",
+	    s->sd->hostname);
+	smtpd_close(s);
+	return 1;
+}
+
+/* smtpd_process - handle as much buffered input as the phase allows */
+static void
+smtpd_process(struct smtpd_sess *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer_iovec v;
+	size_t	 used;
+
+	for (;;) {
+		if (s->phase == SMTPD_PH_WAIT || s->phase == SMTPD_PH_CLOSING)
+			return;
+		if (s->phase == SMTPD_PH_DATA) {
+			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 ||
+			    v.iov_len == 0)
+				return;
+			used = 0;
+			smtpd_data_input(s, v.iov_base, v.iov_len, &used);
+			evbuffer_drain(in, used);
+			continue;
+		}
+		if (smtpd_idle_stop(s) || !smtpd_cmd_input(s, in))
+			return;
+		if (s->errors >= s->sd->hard_errors &&
+		    s->phase == SMTPD_PH_CMD) {
+			smtpd_reply(s, "421 4.7.0 %s Error: too many errors",
+			    s->sd->hostname);
+			smtpd_close(s);
+			return;
+		}
+	}
+}
+
+/* smtpd_resume - an asynchronous step finished: go on with the input */
+void
+smtpd_resume(struct smtpd_sess *s)
+{
+	if (s->phase == SMTPD_PH_CLOSING)
+		return;
+	smtpd_process(s);
+}
+
+/* smtpd_read_cb - input arrived */
+static void
+smtpd_read_cb(struct bufferevent *bev, void *arg)
+{
+	smtpd_process(arg);
+}
+
+/* smtpd_event_cb - EOF or error on the connection */
+static void
+smtpd_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtpd_sess *s = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (s->in_mail || s->phase == SMTPD_PH_DATA)
+			log_info("lost connection after %s from unknown[%s]",
+			    s->phase == SMTPD_PH_DATA ? "DATA" : "MAIL",
+			    s->client_addr);
+		if (s->phase == SMTPD_PH_WAIT) {
+			/* the pending lookup answer will find no session */
+			s->phase = SMTPD_PH_CLOSING;
+		}
+		smtpd_free(s);
+	}
+}
+
+/* smtpd_addr_text - printable client address (v4-mapped shown as v4) */
+static void
+smtpd_addr_text(const struct sockaddr *sa, char *out, size_t outlen,
+    int *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	*port = 0;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)outlen);
+		*port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], out,
+			    (socklen_t)outlen);
+		else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, out,
+			    (socklen_t)outlen);
+		*port = ntohs(sin6->sin6_port);
+	} else
+		util_strlcpy(out, "unknown", outlen);
+}
+
+/* smtpd_accept_cb - a new client */
+static void
+smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct smtpd *sd = arg;
+	struct smtpd_sess *s;
+	static const char busy[] = "421 4.3.2 Too many sessions, try again "
+	    "later\r\n";
+
+	if (sd->sk->stopping) {
+		close(fd);
+		return;
+	}
+	if (sd->nsess >= sd->session_limit) {
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		close(fd);
+		log_warn("session limit %zu reached, connection refused",
+		    sd->session_limit);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->sd = sd;
+	s->id = ++sd->next_id;
+	smtpd_addr_text(sa, s->client_addr, sizeof(s->client_addr),
+	    &s->client_port);
+	s->bev = bufferevent_socket_new(sd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(sd->base, smtpd_timeout_cb, s);
+	if (s->bev == NULL || s->timer == NULL)
+		log_fatal("out of memory for a session");
+	buf_init(&s->line, sd->line_limit + 2);
+	s->mynetworks = smtpd_in_mynetworks(sd, s->client_addr);
+	bufferevent_setcb(s->bev, smtpd_read_cb, smtpd_write_cb,
+	    smtpd_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, 256 * 1024);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	sd->nsess++;
+	s->next = sd->sessions;
+	if (sd->sessions != NULL)
+		sd->sessions->prev = s;
+	sd->sessions = s;
+	log_info("connect from unknown[%s]", s->client_addr);
+	smtpd_reset_timer(s);
+	smtpd_greet(s);
+}
+
+/* smtpd_settings - cache main.cf values */
+static void
+smtpd_settings(struct smtpd *sd)
+{
+	static const char *lists[5] = {
+		"smtpd_client_restrictions", "smtpd_helo_restrictions",
+		"smtpd_sender_restrictions", "smtpd_relay_restrictions",
+		"smtpd_recipient_restrictions" };
+	const char *v;
+	char	 err[512];
+	int	 i;
+
+	sd->hostname = xstrdup(cfg_str(sd->cfg, "myhostname"));
+	sd->banner = xstrdup(cfg_str(sd->cfg, "smtpd_banner"));
+	sd->mydest = cfg_list(sd->cfg, "mydestination", &sd->nmydest);
+	for (size_t k = 0; k < sd->nmydest; k++)
+		util_lowercase(sd->mydest[k]);
+	if (smtpd_parse_mynetworks(sd, cfg_str(sd->cfg, "mynetworks"), err,
+	    sizeof(err)) == -1)
+		log_fatal("mynetworks: %s", err);
+	sd->size_limit = (uint64_t)cfg_int(sd->cfg, "message_size_limit");
+	sd->rcpt_limit = (size_t)cfg_int(sd->cfg, "smtpd_recipient_limit");
+	sd->line_limit = (size_t)cfg_int(sd->cfg, "smtpd_line_length_limit");
+	sd->timeout = (int)cfg_time(sd->cfg, "smtpd_timeout");
+	sd->helo_required = cfg_bool(sd->cfg, "smtpd_helo_required");
+	sd->delay_reject = cfg_bool(sd->cfg, "smtpd_delay_reject");
+	v = cfg_str(sd->cfg, "smtpd_forbid_bare_newline");
+	sd->bare_lf = (strcmp(v, "reject") == 0 || strcmp(v, "yes") == 0) ?
+	    SMTPD_BARELF_REJECT : SMTPD_BARELF_NORMALIZE;
+	if (cfg_bool(sd->cfg, "disable_vrfy_command"))
+		sd->vrfy = 0;
+	else
+		sd->vrfy = cfg_bool(sd->cfg, "smtpd_vrfy_enable") ? 2 : 1;
+	sd->hard_errors = (int)cfg_int(sd->cfg, "smtpd_hard_error_limit");
+	sd->soft_errors = (int)cfg_int(sd->cfg, "smtpd_soft_error_limit");
+	sd->junk_limit = (int)cfg_int(sd->cfg, "smtpd_junk_command_limit");
+	sd->session_limit = (size_t)cfg_int(sd->cfg, "smtpd_session_limit");
+	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
+	for (i = 0; i < 5; i++)
+		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
+	if (smtpd_check_config(sd, err, sizeof(err)) == -1)
+		log_fatal("%s", err);
+}
+
+/* smtpd_post_jail - listeners and broker connections */
+static void
+smtpd_post_jail(struct skel *sk)
+{
+	struct smtpd *sd = &smtpd_state;
+	int	 i;
+
+	sd->sk = sk;
+	sd->cfg = sk->cfg;
+	sd->base = sk->base;
+	smtpd_settings(sd);
+	if (sk->nlisten == 0)
+		log_fatal("no listening socket from master");
+	for (i = 0; i < sk->nlisten && i < 16; i++) {
+		util_set_nonblock(sk->listen_fd[i], 1);
+		sd->lev[i] = evconnlistener_new(sd->base, smtpd_accept_cb, sd,
+		    LEV_OPT_CLOSE_ON_FREE, -1, sk->listen_fd[i]);
+		if (sd->lev[i] == NULL)
+			log_fatal("cannot listen on descriptor %d",
+			    sk->listen_fd[i]);
+		sd->nlev++;
+	}
+	smtpd_queue_init(sd);
+}
+
+/* smtpd_stop - SIGTERM: no new sessions, idle ones get 421 */
+static void
+smtpd_stop(struct skel *sk)
+{
+	struct smtpd *sd = &smtpd_state;
+	int	 i;
+
+	struct smtpd_sess *s, *next;
+
+	for (i = 0; i < sd->nlev; i++)
+		evconnlistener_free(sd->lev[i]);
+	sd->nlev = 0;
+	if (sd->nsess == 0) {
+		skel_break(sk);
+		return;
+	}
+	/* sessions inside a transaction finish it first */
+	for (s = sd->sessions; s != NULL; s = next) {
+		next = s->next;
+		smtpd_idle_stop(s);
+	}
+}
+
+static const struct skel_ops smtpd_ops = {
+	"smtpd", 0, NULL, smtpd_post_jail, smtpd_stop
+};
+
+/* main - run the smtpd process */
+int
+main(int argc, char **argv)
+{
+	return skel_main(argc, argv, &smtpd_ops);
+}

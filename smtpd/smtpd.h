@@ -1,0 +1,181 @@
+/*
+ * smtpd.h - the SMTP server: shared state of one smtpd process.
+ *
+ * One process serves many sessions with libevent.  A session reads lines
+ * from its bufferevent, runs one command at a time (pipelined commands wait
+ * in the input buffer), and may pause for an asynchronous answer (the auth
+ * broker's address lookup) before going on with the rest of its input.
+ */
+#ifndef YOUJU_SMTPD_H
+#define YOUJU_SMTPD_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "qfile.h"
+
+struct event_base;
+struct event;
+struct bufferevent;
+struct evconnlistener;
+struct skel;
+struct cfg;
+
+#define SMTPD_CMD_MAX		2048	/* a command line, CRLF included */
+#define SMTPD_MAX_SESSIONS	100000
+
+/* three-way result of checks: decides 2xx / 4xx / 5xx */
+enum smtpd_res {
+	SMTPD_OK = 0,
+	SMTPD_TEMPFAIL,
+	SMTPD_PERMFAIL
+};
+
+struct smtpd_net {
+	int		 family;
+	unsigned char	 addr[16];
+	int		 bits;
+};
+
+struct smtpd_rcpt {
+	char		*addr;		/* canonical local@domain */
+	char		*orcpt;
+	unsigned	 notify;
+};
+
+enum smtpd_phase {
+	SMTPD_PH_CMD = 0,	/* reading commands */
+	SMTPD_PH_DATA,		/* reading message content */
+	SMTPD_PH_WAIT,		/* waiting for an asynchronous answer */
+	SMTPD_PH_CLOSING	/* reply being flushed, then close */
+};
+
+struct smtpd_sess {
+	struct smtpd	*sd;
+	struct bufferevent *bev;
+	struct event	*timer;
+	uint64_t	 id;
+	char		 client_addr[64];
+	int		 client_port;
+	int		 mynetworks;	/* client in mynetworks */
+	enum smtpd_phase phase;
+	int		 esmtp;
+	char		*helo;
+	int		 errors;
+	int		 junk;
+	/* transaction */
+	int		 in_mail;
+	char		*sender;	/* "" = null sender */
+	int		 body_8bit;
+	uint64_t	 declared_size;
+	struct smtpd_rcpt *rcpt;
+	size_t		 nrcpt;
+	size_t		 rcpt_cap;
+	/* RCPT/VRFY waiting for the auth broker */
+	struct addr	 pend;
+	char		*pend_orcpt;
+	unsigned	 pend_notify;
+	int		 pend_vrfy;
+	uint32_t	 pend_id;
+	uint64_t	 pend_since;	/* ms, monotonic */
+	/* DATA */
+	struct qfile_writer qw;
+	int		 qw_open;
+	struct buf	 line;
+	uint64_t	 data_size;
+	int		 data_flags;
+	int		 skip_line;	/* rest of an over-long command line */
+	struct smtpd_sess *next_pending;
+	struct smtpd_sess *prev, *next;	/* all sessions */
+};
+
+#define SMTPD_DF_TOOBIG		0x01
+#define SMTPD_DF_LONGLINE	0x02
+#define SMTPD_DF_NUL		0x04
+#define SMTPD_DF_BARELF		0x08
+#define SMTPD_DF_WRITEERR	0x10
+
+struct smtpd {
+	struct skel	*sk;
+	struct cfg	*cfg;
+	struct event_base *base;
+	struct evconnlistener *lev[16];
+	int		 nlev;
+	size_t		 nsess;
+	struct smtpd_sess *sessions;
+	uint64_t	 next_id;
+	/* settings cached at start */
+	char		*hostname;
+	char		*banner;
+	char		**mydest;
+	size_t		 nmydest;
+	struct smtpd_net *mynet;
+	size_t		 nmynet;
+	uint64_t	 size_limit;
+	size_t		 rcpt_limit;
+	size_t		 line_limit;
+	int		 timeout;
+	int		 helo_required;
+	int		 delay_reject;
+	int		 bare_lf;	/* SMTPD_BARELF_* */
+	int		 vrfy;		/* 0 disabled (502), 1 252, 2 lookup */
+	int		 hard_errors;
+	int		 soft_errors;
+	int		 junk_limit;
+	size_t		 session_limit;
+	int		 hash_depth;
+	char		**restr[5];	/* client, helo, sender, relay, recipient */
+	size_t		 nrestr[5];
+	/* qmgr notifications */
+	int		 qmgr_fd;
+	struct event	*qmgr_ev;
+	/* auth broker */
+	int		 auth_fd;
+	struct event	*auth_ev;
+	uint32_t	 auth_next;
+	struct smtpd_sess *auth_wait;	/* sessions waiting, oldest first */
+	struct event	*auth_timer;
+};
+
+#define SMTPD_BARELF_NORMALIZE	0
+#define SMTPD_BARELF_REJECT	1
+
+/* smtpd.c */
+void	 smtpd_reply(struct smtpd_sess *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 smtpd_close(struct smtpd_sess *);
+void	 smtpd_resume(struct smtpd_sess *);
+void	 smtpd_reset_timer(struct smtpd_sess *);
+
+/* smtpd_proto.c */
+void	 smtpd_greet(struct smtpd_sess *);
+void	 smtpd_command(struct smtpd_sess *, char *, size_t);
+void	 smtpd_txn_reset(struct smtpd_sess *);
+void	 smtpd_rcpt_lookup_done(struct smtpd_sess *, int);
+int	 smtpd_in_mynetworks(struct smtpd *, const char *);
+int	 smtpd_parse_mynetworks(struct smtpd *, const char *, char *, size_t);
+int	 smtpd_is_mydest(struct smtpd *, const char *);
+
+/* smtpd_check.c */
+enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
+	    char *, size_t);
+enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
+int	 smtpd_check_config(struct smtpd *, char *, size_t);
+
+/* smtpd_data.c */
+int	 smtpd_data_begin(struct smtpd_sess *);
+int	 smtpd_data_input(struct smtpd_sess *, const unsigned char *, size_t,
+	    size_t *);
+void	 smtpd_data_abort(struct smtpd_sess *);
+
+/* smtpd_queue.c */
+void	 smtpd_qmgr_notify(struct smtpd *, const char *);
+int	 smtpd_auth_lookup(struct smtpd_sess *, const struct addr *);
+void	 smtpd_auth_forget(struct smtpd_sess *);
+void	 smtpd_queue_init(struct smtpd *);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * smtpd_check.c - access restrictions (Postfix's smtpd_*_restrictions).
+ *
+ * Lists are evaluated at RCPT time in Postfix's order: client, helo,
+ * sender, relay, recipient (smtpd_delay_reject = yes, the default; with
+ * "no" the first three are evaluated at MAIL FROM instead, see
+ * smtpd_check_mail).  In each list the first restriction that decides
+ * (permit / reject / defer) ends that list; "permit" lets the next list run.
+ * Each restriction is a row of smtpd_restr[]: its name, how many arguments
+ * follow it in the list, and its handler.  A name that is not in the table
+ * is a configuration error: it is logged at start and every transaction
+ * that reaches it is answered "451 4.3.5 Server configuration error", so
+ * mail is deferred, never let through.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "util.h"
+#include "smtpd.h"
+
+enum smtpd_verdict {
+	SMTPD_V_DUNNO = 0,
+	SMTPD_V_PERMIT,
+	SMTPD_V_REJECT		/* reply text filled in */
+};
+
+struct smtpd_ctx {
+	struct smtpd_sess *s;
+	const struct addr *rcpt;	/* NULL at MAIL time */
+	char		*msg;
+	size_t		 msglen;
+	int		 temp;		/* the reply is a 4xx */
+};
+
+struct smtpd_restr {
+	const char	*name;
+	int		 nargs;
+	enum smtpd_verdict (*fn)(struct smtpd_ctx *, const char *);
+};
+
+/* smtpd_rcpt_text - "<local@domain>" of the recipient */
+static const char *
+smtpd_rcpt_text(struct smtpd_ctx *c, char *buf, size_t len)
+{
+	if (c->rcpt == NULL)
+		return "";
+	addr_format(c->rcpt, buf, len);
+	return log_str(buf);
+}
+
+static enum smtpd_verdict
+smtpd_r_permit(struct smtpd_ctx *c, const char *arg)
+{
+	return SMTPD_V_PERMIT;
+}
+
+static enum smtpd_verdict
+smtpd_r_reject(struct smtpd_ctx *c, const char *arg)
+{
+	snprintf(c->msg, c->msglen, "554 5.7.1 Access denied");
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_defer(struct smtpd_ctx *c, const char *arg)
+{
+	snprintf(c->msg, c->msglen, "450 4.7.1 Try again later");
+	c->temp = 1;
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_mynetworks(struct smtpd_ctx *c, const char *arg)
+{
+	return c->s->mynetworks ? SMTPD_V_PERMIT : SMTPD_V_DUNNO;
+}
+
+static enum smtpd_verdict
+smtpd_r_sasl(struct smtpd_ctx *c, const char *arg)
+{
+	/* no SASL login exists in a session yet */
+	return SMTPD_V_DUNNO;
+}
+
+/* smtpd_unauth_dest - would this recipient be relaying */
+static int
+smtpd_unauth_dest(struct smtpd_ctx *c)
+{
+	if (c->rcpt == NULL)
+		return 0;
+	/* user%host@our.domain and friends are never routing for us */
+	if (addr_has_routing(c->rcpt))
+		return 1;
+	return !smtpd_is_mydest(c->s->sd, c->rcpt->domain);
+}
+
+static enum smtpd_verdict
+smtpd_r_unauth_dest(struct smtpd_ctx *c, const char *arg)
+{
+	char	 b[600];
+
+	if (!smtpd_unauth_dest(c))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "554 5.7.1 <%s>: Relay access denied",
+	    smtpd_rcpt_text(c, b, sizeof(b)));
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_defer_unauth_dest(struct smtpd_ctx *c, const char *arg)
+{
+	char	 b[600];
+
+	if (!smtpd_unauth_dest(c))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "454 4.7.1 <%s>: Relay access denied",
+	    smtpd_rcpt_text(c, b, sizeof(b)));
+	c->temp = 1;
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_nonfqdn_rcpt(struct smtpd_ctx *c, const char *arg)
+{
+	char	 b[600];
+
+	if (c->rcpt == NULL || strchr(c->rcpt->domain, '.') != NULL ||
+	    c->rcpt->literal)
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Recipient address "
+	    "rejected: need fully-qualified address",
+	    smtpd_rcpt_text(c, b, sizeof(b)));
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_nonfqdn_sender(struct smtpd_ctx *c, const char *arg)
+{
+	const char *sender = c->s->sender, *at;
+
+	if (sender == NULL || *sender == '\0')
+		return SMTPD_V_DUNNO;
+	at = strrchr(sender, '@');
+	if (at != NULL && (strchr(at, '.') != NULL || at[1] == '['))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Sender address "
+	    "rejected: need fully-qualified address", log_str(sender));
+	return SMTPD_V_REJECT;
+}
+
+/* smtpd_helo_valid - syntax of a HELO name: hostname or address literal */
+static int
+smtpd_helo_valid(const char *h)
+{
+	size_t	 len = strlen(h);
+
+	if (len > 2 && h[0] == '[' && h[len - 1] == ']')
+		return 1;
+	return addr_valid_domain(h);
+}
+
+static enum smtpd_verdict
+smtpd_r_invalid_helo(struct smtpd_ctx *c, const char *arg)
+{
+	const char *h = c->s->helo;
+
+	if (h == NULL || smtpd_helo_valid(h))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "501 5.5.2 <%s>: Helo command rejected: "
+	    "Invalid name", log_str(h));
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_nonfqdn_helo(struct smtpd_ctx *c, const char *arg)
+{
+	const char *h = c->s->helo;
+
+	if (h == NULL || h[0] == '[' || (strchr(h, '.') != NULL &&
+	    smtpd_helo_valid(h)))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Helo command rejected: "
+	    "need fully-qualified hostname", log_str(h));
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
+{
+	/* reject_unlisted_recipient: the local lookup always runs */
+	return SMTPD_V_DUNNO;
+}
+
+static const struct smtpd_restr smtpd_restr[] = {
+	{ "permit", 0, smtpd_r_permit },
+	{ "dunno", 0, smtpd_r_dunno },
+	{ "reject", 0, smtpd_r_reject },
+	{ "defer", 0, smtpd_r_defer },
+	{ "permit_mynetworks", 0, smtpd_r_mynetworks },
+	{ "permit_sasl_authenticated", 0, smtpd_r_sasl },
+	{ "reject_unauth_destination", 0, smtpd_r_unauth_dest },
+	{ "defer_unauth_destination", 0, smtpd_r_defer_unauth_dest },
+	{ "reject_non_fqdn_recipient", 0, smtpd_r_nonfqdn_rcpt },
+	{ "reject_non_fqdn_sender", 0, smtpd_r_nonfqdn_sender },
+	{ "reject_invalid_helo_hostname", 0, smtpd_r_invalid_helo },
+	{ "reject_non_fqdn_helo_hostname", 0, smtpd_r_nonfqdn_helo },
+	{ "reject_unlisted_recipient", 0, smtpd_r_dunno },
+};
+
+/* smtpd_restr_find - table row of a restriction name */
+static const struct smtpd_restr *
+smtpd_restr_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(smtpd_restr); i++)
+		if (strcmp(smtpd_restr[i].name, name) == 0)
+			return &smtpd_restr[i];
+	return NULL;
+}
+
+/* smtpd_check_config - warn about restrictions we cannot apply */
+int
+smtpd_check_config(struct smtpd *sd, char *err, size_t errlen)
+{
+	static const char *names[5] = { "smtpd_client_restrictions",
+	    "smtpd_helo_restrictions", "smtpd_sender_restrictions",
+	    "smtpd_relay_restrictions", "smtpd_recipient_restrictions" };
+	const struct smtpd_restr *r;
+	size_t	 i, k;
+
+	for (i = 0; i < 5; i++)
+		for (k = 0; k < sd->nrestr[i]; k++) {
+			if ((r = smtpd_restr_find(sd->restr[i][k])) != NULL) {
+				k += (size_t)r->nargs;
+				continue;
+			}
+			log_warn("%s: unsupported restriction \"%s\": mail "
+			    "that reaches it is deferred with 451 4.3.5",
+			    names[i], log_str(sd->restr[i][k]));
+		}
+	return 0;
+}
+
+/* smtpd_check_list - run one restriction list */
+static enum smtpd_verdict
+smtpd_check_list(struct smtpd_ctx *c, int idx)
+{
+	struct smtpd *sd = c->s->sd;
+	const struct smtpd_restr *r;
+	enum smtpd_verdict v;
+	size_t	 k;
+
+	for (k = 0; k < sd->nrestr[idx]; k++) {
+		if ((r = smtpd_restr_find(sd->restr[idx][k])) == NULL) {
+			snprintf(c->msg, c->msglen, "451 4.3.5 Server "
+			    "configuration error");
+			c->temp = 1;
+			return SMTPD_V_REJECT;
+		}
+		v = r->fn(c, k + 1 < sd->nrestr[idx] ?
+		    sd->restr[idx][k + 1] : NULL);
+		k += (size_t)r->nargs;
+		if (v != SMTPD_V_DUNNO)
+			return v;
+	}
+	return SMTPD_V_DUNNO;
+}
+
+/* smtpd_check_rcpt - every list for one recipient */
+enum smtpd_res
+smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, char *msg,
+    size_t msglen)
+{
+	struct smtpd_ctx c = { s, rcpt, msg, msglen, 0 };
+	int	 i;
+
+	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
+		if (smtpd_check_list(&c, i) == SMTPD_V_REJECT)
+			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
+	return SMTPD_OK;
+}
+
+/* smtpd_check_mail - client, helo, sender lists at MAIL (no delay_reject) */
+enum smtpd_res
+smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
+{
+	struct smtpd_ctx c = { s, NULL, msg, msglen, 0 };
+	int	 i;
+
+	if (s->sd->delay_reject)
+		return SMTPD_OK;
+	for (i = 0; i < 3; i++)
+		if (smtpd_check_list(&c, i) == SMTPD_V_REJECT)
+			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
+	return SMTPD_OK;
+}

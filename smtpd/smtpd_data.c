@@ -1,0 +1,253 @@
+/*
+ * smtpd_data.c - message content: DATA to the queue file.
+ *
+ * The content is read line by line.  Only <CR><LF>.<CR><LF> ends it
+ * (DESIGN rule 5): a "." line ended by a bare LF, "\r.\r" and the other
+ * smuggling variants are content.  A bare LF is either accepted as a line
+ * end and stored as CRLF (smtpd_forbid_bare_newline = normalize, the
+ * default) or makes the message fail with 550 (reject).  Dots are
+ * unstuffed.  NUL bytes, lines over smtpd_line_length_limit and content
+ * over message_size_limit make the message fail after the final dot; the
+ * rest of the content is read and thrown away so the session stays in step.
+ * The queue file is committed (fsync, rename, directory fsync) before the
+ * 250 reply; any failure there answers 451/452 and leaves no file behind.
+ */
+#include <sys/time.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+
+#include "cfg.h"
+#include "buf.h"
+#include "log.h"
+#include "qfile.h"
+#include "qid.h"
+#include "util.h"
+#include "smtpd.h"
+
+/* smtpd_data_write - content bytes to the queue file, with size accounting */
+static void
+smtpd_data_write(struct smtpd_sess *s, const void *p, size_t len)
+{
+	if (s->data_flags != 0)
+		return;
+	s->data_size += len;
+	if (s->sd->size_limit > 0 && s->data_size > s->sd->size_limit) {
+		s->data_flags |= SMTPD_DF_TOOBIG;
+		return;
+	}
+	if (qfile_write_body(&s->qw, p, len) == -1)
+		s->data_flags |= SMTPD_DF_WRITEERR;
+}
+
+/* smtpd_received - our Received: header, first line of the content */
+static void
+smtpd_received(struct smtpd_sess *s)
+{
+	struct buf h;
+	char	 date[64];
+	struct tm tm;
+	time_t	 now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000 (UTC)",
+	    &tm);
+	buf_init(&h, 4096);
+	buf_printf(&h, "Received: from %s (unknown [%s])\r\n"
+	    "\tby %s (%s) with %s id %s", s->helo != NULL ? s->helo :
+	    "unknown", s->client_addr, s->sd->hostname,
+	    cfg_str(s->sd->cfg, "mail_name"), s->esmtp ? "ESMTP" : "SMTP",
+	    s->qw.qid);
+	if (s->nrcpt == 1)
+		buf_printf(&h, "\r\n\tfor <%s>", s->rcpt[0].addr);
+	buf_printf(&h, "; %s\r\n", date);
+	smtpd_data_write(s, h.data, h.len);
+	buf_free(&h);
+}
+
+/* smtpd_data_attr - one A record from a C string */
+static int
+smtpd_data_attr(struct smtpd_sess *s, const char *name, const char *value)
+{
+	return qfile_put_attr(&s->qw, name, value, strlen(value));
+}
+
+/* smtpd_data_begin - open the queue file and write the envelope */
+int
+smtpd_data_begin(struct smtpd_sess *s)
+{
+	struct timeval tv;
+	char	 qid[QID_BUFSZ], port[16];
+	size_t	 i;
+	int	 r = 0;
+
+	qid_new(qid);
+	if (qfile_create(&s->qw, qid, s->sd->hash_depth) == -1) {
+		log_err("create queue file %s: %s", qid, strerror(errno));
+		return -1;
+	}
+	s->qw_open = 1;
+	gettimeofday(&tv, NULL);
+	snprintf(port, sizeof(port), "%d", s->client_port);
+	r |= qfile_put_header(&s->qw, (int64_t)tv.tv_sec,
+	    (int32_t)tv.tv_usec, s->sender);
+	r |= smtpd_data_attr(s, "client_address", s->client_addr);
+	r |= smtpd_data_attr(s, "client_port", port);
+	r |= smtpd_data_attr(s, "client_name", "unknown");
+	r |= smtpd_data_attr(s, "helo_name", s->helo ? s->helo : "");
+	r |= smtpd_data_attr(s, "protocol", s->esmtp ? "ESMTP" : "SMTP");
+	if (s->body_8bit)
+		r |= smtpd_data_attr(s, "body", "8BITMIME");
+	for (i = 0; i < s->nrcpt; i++)
+		r |= qfile_put_rcpt(&s->qw, s->rcpt[i].addr,
+		    s->rcpt[i].orcpt ? s->rcpt[i].orcpt : "",
+		    s->rcpt[i].notify);
+	if (r != 0) {
+		log_err("%s: queue file write error: %s", qid,
+		    strerror(s->qw.err));
+		smtpd_data_abort(s);
+		return -1;
+	}
+	s->data_size = 0;
+	s->data_flags = 0;
+	buf_reset(&s->line);
+	s->phase = SMTPD_PH_DATA;
+	smtpd_received(s);
+	return 0;
+}
+
+/* smtpd_data_abort - drop an unfinished queue file */
+void
+smtpd_data_abort(struct smtpd_sess *s)
+{
+	if (s->qw_open) {
+		qfile_abort(&s->qw);
+		s->qw_open = 0;
+	}
+	buf_free(&s->line);
+}
+
+/* smtpd_data_fail_text - the reply for a message that cannot be taken */
+static const char *
+smtpd_data_fail_text(int flags)
+{
+	if (flags & SMTPD_DF_WRITEERR)
+		return "451 4.3.0 Error: queue file write error";
+	if (flags & SMTPD_DF_TOOBIG)
+		return "552 5.3.4 Message size exceeds fixed limit";
+	if (flags & SMTPD_DF_BARELF)
+		return "550 5.5.2 Error: bare <LF> received";
+	if (flags & SMTPD_DF_NUL)
+		return "550 5.6.0 Error: message content contains NUL "
+		    "characters";
+	return "552 5.3.4 Error: message line too long";
+}
+
+/* smtpd_data_end - the final dot: commit, tell qmgr, answer */
+static void
+smtpd_data_end(struct smtpd_sess *s)
+{
+	char	 qid[QID_BUFSZ];
+	int	 err;
+
+	s->phase = SMTPD_PH_CMD;
+	buf_free(&s->line);
+	if (s->data_flags != 0) {
+		log_info("reject: END-OF-MESSAGE from unknown[%s]: %s; "
+		    "from=<%s>", s->client_addr,
+		    smtpd_data_fail_text(s->data_flags), log_str(s->sender));
+		if (s->data_flags & SMTPD_DF_WRITEERR)
+			log_err("%s: queue file write error: %s", s->qw.qid,
+			    strerror(s->qw.err));
+		smtpd_reply(s, "%s", smtpd_data_fail_text(s->data_flags));
+		smtpd_data_abort(s);
+		smtpd_txn_reset(s);
+		return;
+	}
+	util_strlcpy(qid, s->qw.qid, sizeof(qid));
+	s->qw_open = 0;
+	if (qfile_commit(&s->qw) == -1) {
+		err = errno;
+		log_err("%s: cannot commit queue file: %s", qid,
+		    strerror(err));
+		if (err == ENOSPC || err == EDQUOT)
+			smtpd_reply(s, "452 4.3.1 Insufficient system storage");
+		else
+			smtpd_reply(s, "451 4.3.0 Error: queue file write "
+			    "error");
+		smtpd_txn_reset(s);
+		return;
+	}
+	log_info("%s: client=unknown[%s]", qid, s->client_addr);
+	smtpd_qmgr_notify(s->sd, qid);
+	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
+	smtpd_txn_reset(s);
+}
+
+/* smtpd_data_line - one complete content line (without its LF) */
+static int
+smtpd_data_line(struct smtpd_sess *s, const unsigned char *p, size_t len)
+{
+	int	 crlf = len > 0 && p[len - 1] == '\r';
+
+	if (crlf)
+		len--;
+	if (crlf && len == 1 && p[0] == '.') {
+		smtpd_data_end(s);
+		return 1;
+	}
+	if (!crlf && s->sd->bare_lf == SMTPD_BARELF_REJECT)
+		s->data_flags |= SMTPD_DF_BARELF;
+	if (len > 0 && p[0] == '.' && !(len == 1 && !crlf)) {
+		p++;
+		len--;
+	}
+	if (memchr(p, '\0', len) != NULL)
+		s->data_flags |= SMTPD_DF_NUL;
+	smtpd_data_write(s, p, len);
+	smtpd_data_write(s, "\r\n", 2);
+	return 0;
+}
+
+/*
+ * smtpd_data_input - consume content bytes; *used says how many.  Stops
+ * right after the final dot so that pipelined commands stay in the input.
+ */
+int
+smtpd_data_input(struct smtpd_sess *s, const unsigned char *p, size_t len,
+    size_t *used)
+{
+	const unsigned char *nl;
+	size_t	 n, max = s->sd->line_limit + 1;
+	int	 done;
+
+	*used = 0;
+	while (*used < len) {
+		nl = memchr(p + *used, '\n', len - *used);
+		n = (nl != NULL ? (size_t)(nl - (p + *used)) : len - *used);
+		if (s->line.len + n > max) {
+			s->data_flags |= SMTPD_DF_LONGLINE;
+			n = s->line.len < max ? max - s->line.len : 0;
+			if (n > 0)
+				buf_append(&s->line, p + *used, n);
+			n = nl != NULL ? (size_t)(nl - (p + *used)) :
+			    len - *used;
+		} else if (buf_append(&s->line, p + *used, n) == -1)
+			s->data_flags |= SMTPD_DF_WRITEERR;
+		*used += n;
+		if (nl == NULL)
+			return 0;
+		(*used)++;
+		smtpd_reset_timer(s);
+		done = smtpd_data_line(s, s->line.data != NULL ?
+		    s->line.data : (const unsigned char *)"", s->line.len);
+		buf_reset(&s->line);
+		if (done)
+			return 1;
+	}
+	return 0;
+}

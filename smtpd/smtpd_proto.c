@@ -1,0 +1,637 @@
+/*
+ * smtpd_proto.c - SMTP commands (RFC 5321) and the session's transaction.
+ *
+ * Dispatch is a table: command name, handler, and whether it counts as
+ * junk when repeated.  Replies use enhanced status codes (RFC 3463).
+ * Address checks go through smtpd_check.c; whether a local address exists
+ * is asked of the auth broker (smtpd_queue.c), which pauses the session
+ * until the answer comes back.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "addr.h"
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "util.h"
+#include "smtpd.h"
+
+struct smtpd_cmd {
+	const char	*name;
+	void		(*fn)(struct smtpd_sess *, char *);
+	int		 junk;		/* counts toward smtpd_junk_command_limit */
+};
+
+static void smtpd_helo(struct smtpd_sess *, char *);
+static void smtpd_ehlo(struct smtpd_sess *, char *);
+static void smtpd_mail(struct smtpd_sess *, char *);
+static void smtpd_rcpt(struct smtpd_sess *, char *);
+static void smtpd_data(struct smtpd_sess *, char *);
+static void smtpd_rset(struct smtpd_sess *, char *);
+static void smtpd_noop(struct smtpd_sess *, char *);
+static void smtpd_quit(struct smtpd_sess *, char *);
+static void smtpd_vrfy(struct smtpd_sess *, char *);
+static void smtpd_help(struct smtpd_sess *, char *);
+
+static const struct smtpd_cmd smtpd_cmds[] = {
+	{ "HELO", smtpd_helo, 0 },
+	{ "EHLO", smtpd_ehlo, 0 },
+	{ "MAIL", smtpd_mail, 0 },
+	{ "RCPT", smtpd_rcpt, 0 },
+	{ "DATA", smtpd_data, 0 },
+	{ "RSET", smtpd_rset, 1 },
+	{ "NOOP", smtpd_noop, 1 },
+	{ "QUIT", smtpd_quit, 0 },
+	{ "VRFY", smtpd_vrfy, 1 },
+	{ "HELP", smtpd_help, 1 },
+};
+
+/* smtpd_greet - the 220 banner */
+void
+smtpd_greet(struct smtpd_sess *s)
+{
+	smtpd_reply(s, "220 %s", s->sd->banner);
+}
+
+/* smtpd_txn_reset - forget the mail transaction */
+void
+smtpd_txn_reset(struct smtpd_sess *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nrcpt; i++) {
+		free(s->rcpt[i].addr);
+		free(s->rcpt[i].orcpt);
+	}
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->nrcpt = 0;
+	s->rcpt_cap = 0;
+	free(s->sender);
+	s->sender = NULL;
+	free(s->pend_orcpt);
+	s->pend_orcpt = NULL;
+	s->in_mail = 0;
+	s->body_8bit = 0;
+	s->declared_size = 0;
+}
+
+/* smtpd_command - run one command line */
+void
+smtpd_command(struct smtpd_sess *s, char *line, size_t len)
+{
+	char	 verb[8];
+	char	*arg;
+	size_t	 i, vlen;
+
+	if (memchr(line, '\0', len) != NULL) {
+		smtpd_reply(s, "500 5.5.2 Error: NUL in command");
+		s->errors++;
+		return;
+	}
+	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
+		;
+	arg = line + vlen;
+	while (*arg == ' ')
+		arg++;
+	if (vlen < 4 || vlen > 4) {
+		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
+		s->errors++;
+		return;
+	}
+	for (i = 0; i < vlen; i++)
+		verb[i] = (char)toupper((unsigned char)line[i]);
+	verb[vlen] = '\0';
+	for (i = 0; i < NELEM(smtpd_cmds); i++) {
+		if (strcmp(verb, smtpd_cmds[i].name) != 0)
+			continue;
+		if (smtpd_cmds[i].junk && ++s->junk > s->sd->junk_limit) {
+			smtpd_reply(s, "421 4.7.0 %s Error: too many junk "
+			    "commands", s->sd->hostname);
+			smtpd_close(s);
+			return;
+		}
+		smtpd_cmds[i].fn(s, arg);
+		return;
+	}
+	smtpd_reply(s, "502 5.5.2 Error: command not recognized");
+	s->errors++;
+}
+
+/* smtpd_helo_arg - check and store the HELO/EHLO argument */
+static int
+smtpd_helo_arg(struct smtpd_sess *s, char *arg, const char *verb)
+{
+	char	*end;
+
+	end = arg + strlen(arg);
+	while (end > arg && end[-1] == ' ')
+		*--end = '\0';
+	if (*arg == '\0' || strchr(arg, ' ') != NULL || strlen(arg) > 255) {
+		smtpd_reply(s, "501 5.5.4 Syntax: %s hostname", verb);
+		s->errors++;
+		return -1;
+	}
+	free(s->helo);
+	s->helo = xstrdup(arg);
+	smtpd_txn_reset(s);
+	return 0;
+}
+
+/* smtpd_helo - HELO */
+static void
+smtpd_helo(struct smtpd_sess *s, char *arg)
+{
+	if (smtpd_helo_arg(s, arg, "HELO") == -1)
+		return;
+	s->esmtp = 0;
+	smtpd_reply(s, "250 %s", s->sd->hostname);
+}
+
+/* smtpd_ehlo - EHLO and the extensions we offer */
+static void
+smtpd_ehlo(struct smtpd_sess *s, char *arg)
+{
+	if (smtpd_helo_arg(s, arg, "EHLO") == -1)
+		return;
+	s->esmtp = 1;
+	smtpd_reply(s, "250-%s", s->sd->hostname);
+	smtpd_reply(s, "250-PIPELINING");
+	if (s->sd->size_limit > 0)
+		smtpd_reply(s, "250-SIZE %llu",
+		    (unsigned long long)s->sd->size_limit);
+	else
+		smtpd_reply(s, "250-SIZE");
+	if (s->sd->vrfy != 0)
+		smtpd_reply(s, "250-VRFY");
+	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtpd_reply(s, "250 8BITMIME");
+}
+
+/* smtpd_strip_prefix - "FROM:" / "TO:" case-insensitively; NULL if absent */
+static char *
+smtpd_strip_prefix(char *arg, const char *prefix)
+{
+	size_t	 n = strlen(prefix);
+
+	if (strncasecmp(arg, prefix, n) != 0)
+		return NULL;
+	arg += n;
+	while (*arg == ' ')
+		arg++;
+	return arg;
+}
+
+/* smtpd_param - split the next "KEY=VALUE" off p; NULL at the end */
+static char *
+smtpd_param(char **p, char **value)
+{
+	char	*key, *eq;
+
+	while (**p == ' ')
+		(*p)++;
+	if (**p == '\0')
+		return NULL;
+	key = *p;
+	while (**p != '\0' && **p != ' ')
+		(*p)++;
+	if (**p == ' ')
+		*(*p)++ = '\0';
+	if ((eq = strchr(key, '=')) != NULL) {
+		*eq = '\0';
+		*value = eq + 1;
+	} else
+		*value = NULL;
+	return key;
+}
+
+/* smtpd_mail_params - SIZE and BODY; 0 ok, -1 replied */
+static int
+smtpd_mail_params(struct smtpd_sess *s, char *p)
+{
+	char	*key, *val;
+	long long n;
+
+	while ((key = smtpd_param(&p, &val)) != NULL) {
+		if (strcasecmp(key, "SIZE") == 0 && val != NULL &&
+		    util_parse_ll(val, 0, (1LL << 62), &n) == 0) {
+			if (s->sd->size_limit > 0 &&
+			    (uint64_t)n > s->sd->size_limit) {
+				smtpd_reply(s, "552 5.3.4 Message size "
+				    "exceeds fixed limit");
+				return -1;
+			}
+			s->declared_size = (uint64_t)n;
+		} else if (strcasecmp(key, "BODY") == 0 && val != NULL &&
+		    (strcasecmp(val, "8BITMIME") == 0 ||
+		    strcasecmp(val, "7BIT") == 0)) {
+			s->body_8bit = strcasecmp(val, "8BITMIME") == 0;
+		} else {
+			smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
+			    log_str(key));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* smtpd_mail - MAIL FROM */
+static void
+smtpd_mail(struct smtpd_sess *s, char *arg)
+{
+	struct addr a;
+	const char *why, *rest;
+	char	 text[ADDR_PATH_MAX * 2 + 8], msg[1024], *p;
+
+	if (s->helo == NULL && s->sd->helo_required) {
+		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		s->errors++;
+		return;
+	}
+	if (s->in_mail) {
+		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
+		s->errors++;
+		return;
+	}
+	if ((p = smtpd_strip_prefix(arg, "FROM:")) == NULL) {
+		smtpd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		s->errors++;
+		return;
+	}
+	if (addr_parse_path(p, ADDR_F_NULL_OK, &a, &rest, &why) == -1) {
+		smtpd_reply(s, "%s", why);
+		s->errors++;
+		return;
+	}
+	if (smtpd_mail_params(s, (char *)rest) == -1) {
+		s->errors++;
+		s->declared_size = 0;
+		s->body_8bit = 0;
+		return;
+	}
+	addr_format(&a, text, sizeof(text));
+	s->sender = xstrdup(text);
+	if (smtpd_check_mail(s, msg, sizeof(msg)) != SMTPD_OK) {
+		log_info("reject: MAIL from unknown[%s]: %s; from=<%s> "
+		    "helo=<%s>", s->client_addr, msg, log_str(s->sender),
+		    log_str(s->helo));
+		smtpd_reply(s, "%s", msg);
+		free(s->sender);
+		s->sender = NULL;
+		s->errors++;
+		return;
+	}
+	s->in_mail = 1;
+	smtpd_reply(s, "250 2.1.0 Ok");
+}
+
+/* smtpd_rcpt_params - RCPT parameters: none are supported yet */
+static int
+smtpd_rcpt_params(struct smtpd_sess *s, char *p)
+{
+	char	*key, *val;
+
+	if ((key = smtpd_param(&p, &val)) != NULL) {
+		smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
+		    log_str(key));
+		return -1;
+	}
+	return 0;
+}
+
+/* smtpd_rcpt_add - remember an accepted recipient */
+static void
+smtpd_rcpt_add(struct smtpd_sess *s, const char *addr)
+{
+	if (s->nrcpt == s->rcpt_cap) {
+		s->rcpt_cap = s->rcpt_cap ? s->rcpt_cap * 2 : 4;
+		s->rcpt = xreallocarray(s->rcpt, s->rcpt_cap,
+		    sizeof(*s->rcpt));
+	}
+	s->rcpt[s->nrcpt].addr = xstrdup(addr);
+	s->rcpt[s->nrcpt].orcpt = NULL;
+	s->rcpt[s->nrcpt].notify = 0;
+	s->nrcpt++;
+}
+
+/* smtpd_rcpt - RCPT TO */
+static void
+smtpd_rcpt(struct smtpd_sess *s, char *arg)
+{
+	struct addr a;
+	const char *why, *rest;
+	char	 text[ADDR_PATH_MAX * 2 + 8], msg[1024], *p;
+	enum smtpd_res r;
+
+	if (!s->in_mail) {
+		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+		s->errors++;
+		return;
+	}
+	if ((p = smtpd_strip_prefix(arg, "TO:")) == NULL) {
+		smtpd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		s->errors++;
+		return;
+	}
+	if (s->nrcpt >= s->sd->rcpt_limit) {
+		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if (addr_parse_path(p, ADDR_F_POSTMASTER_OK, &a, &rest, &why) == -1) {
+		smtpd_reply(s, "%s", why);
+		s->errors++;
+		return;
+	}
+	if (smtpd_rcpt_params(s, (char *)rest) == -1) {
+		s->errors++;
+		return;
+	}
+	if (a.domain[0] == '\0')	/* <postmaster> */
+		util_strlcpy(a.domain, s->sd->nmydest > 0 ? s->sd->mydest[0] :
+		    s->sd->hostname, sizeof(a.domain));
+	r = smtpd_check_rcpt(s, &a, msg, sizeof(msg));
+	if (r != SMTPD_OK) {
+		addr_format(&a, text, sizeof(text));
+		log_info("reject: RCPT from unknown[%s]: %s; from=<%s> "
+		    "to=<%s> helo=<%s>", s->client_addr, msg,
+		    log_str(s->sender), log_str(text), log_str(s->helo));
+		smtpd_reply(s, "%s", msg);
+		s->errors++;
+		return;
+	}
+	if (smtpd_is_mydest(s->sd, a.domain)) {
+		/* local: ask the broker whether the address exists */
+		s->pend = a;
+		s->pend_vrfy = 0;
+		if (smtpd_auth_lookup(s, &a) == 0)
+			return;
+		addr_format(&a, text, sizeof(text));
+		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
+		    log_str(text));
+		return;
+	}
+	addr_format(&a, text, sizeof(text));
+	smtpd_rcpt_add(s, text);
+	smtpd_reply(s, "250 2.1.5 Ok");
+}
+
+/* smtpd_rcpt_lookup_done - the broker answered for s->pend */
+void
+smtpd_rcpt_lookup_done(struct smtpd_sess *s, int result)
+{
+	char	 text[ADDR_PATH_MAX * 2 + 8];
+	const char *t;
+
+	addr_format(&s->pend, text, sizeof(text));
+	t = log_str(text);
+	if (s->pend_vrfy) {
+		if (result == IPC_LOOKUP_OK)
+			smtpd_reply(s, "250 2.0.0 <%s>", t);
+		else if (result == IPC_LOOKUP_NOUSER)
+			smtpd_reply(s, "550 5.1.1 <%s>: Recipient address "
+			    "rejected: User unknown in local recipient table",
+			    t);
+		else
+			smtpd_reply(s, "450 4.3.0 <%s>: Temporary lookup "
+			    "failure", t);
+		return;
+	}
+	switch (result) {
+	case IPC_LOOKUP_OK:
+		smtpd_rcpt_add(s, text);
+		smtpd_reply(s, "250 2.1.5 Ok");
+		break;
+	case IPC_LOOKUP_NOUSER:
+	case IPC_LOOKUP_NOTLOCAL:
+		log_info("reject: RCPT from unknown[%s]: 550 5.1.1 <%s>: "
+		    "Recipient address rejected: User unknown in local "
+		    "recipient table; from=<%s> to=<%s>", s->client_addr, t,
+		    log_str(s->sender), t);
+		smtpd_reply(s, "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in local recipient table", t);
+		s->errors++;
+		break;
+	default:
+		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", t);
+		break;
+	}
+}
+
+/* smtpd_data - DATA */
+static void
+smtpd_data(struct smtpd_sess *s, char *arg)
+{
+	if (*arg != '\0') {
+		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
+		s->errors++;
+		return;
+	}
+	if (!s->in_mail) {
+		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+		s->errors++;
+		return;
+	}
+	if (s->nrcpt == 0) {
+		smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
+		s->errors++;
+		return;
+	}
+	if (smtpd_data_begin(s) == -1) {
+		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+		smtpd_txn_reset(s);
+		return;
+	}
+	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+/* smtpd_rset - RSET */
+static void
+smtpd_rset(struct smtpd_sess *s, char *arg)
+{
+	smtpd_txn_reset(s);
+	smtpd_reply(s, "250 2.0.0 Ok");
+}
+
+/* smtpd_noop - NOOP */
+static void
+smtpd_noop(struct smtpd_sess *s, char *arg)
+{
+	smtpd_reply(s, "250 2.0.0 Ok");
+}
+
+/* smtpd_quit - QUIT */
+static void
+smtpd_quit(struct smtpd_sess *s, char *arg)
+{
+	smtpd_reply(s, "221 2.0.0 Bye");
+	smtpd_close(s);
+}
+
+/* smtpd_vrfy - VRFY: disabled, 252, or a real lookup */
+static void
+smtpd_vrfy(struct smtpd_sess *s, char *arg)
+{
+	struct addr a;
+	const char *why, *rest;
+	char	 buf[ADDR_PATH_MAX + 8];
+
+	if (s->sd->vrfy == 0) {
+		smtpd_reply(s, "502 5.5.1 VRFY command is disabled");
+		return;
+	}
+	if (*arg == '\0') {
+		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
+		s->errors++;
+		return;
+	}
+	if (s->sd->vrfy == 1) {
+		smtpd_reply(s, "252 2.0.0 Cannot VRFY user, but will accept "
+		    "message and attempt delivery");
+		return;
+	}
+	if (*arg != '<')
+		snprintf(buf, sizeof(buf), "<%s>", arg);
+	else
+		util_strlcpy(buf, arg, sizeof(buf));
+	if (addr_parse_path(buf, ADDR_F_POSTMASTER_OK, &a, &rest, &why) ==
+	    -1 || *rest != '\0') {
+		smtpd_reply(s, "501 5.1.3 Bad address syntax");
+		return;
+	}
+	if (a.domain[0] == '\0')
+		util_strlcpy(a.domain, s->sd->nmydest > 0 ? s->sd->mydest[0] :
+		    s->sd->hostname, sizeof(a.domain));
+	if (!smtpd_is_mydest(s->sd, a.domain)) {
+		smtpd_reply(s, "252 2.0.0 Cannot VRFY user, but will accept "
+		    "message and attempt delivery");
+		return;
+	}
+	s->pend = a;
+	s->pend_vrfy = 1;
+	if (smtpd_auth_lookup(s, &a) == -1)
+		smtpd_reply(s, "450 4.3.0 Temporary lookup failure");
+}
+
+/* smtpd_help - HELP */
+static void
+smtpd_help(struct smtpd_sess *s, char *arg)
+{
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET "
+	    "NOOP QUIT VRFY HELP");
+}
+
+/* smtpd_is_mydest - is a (lowercase) domain in mydestination */
+int
+smtpd_is_mydest(struct smtpd *sd, const char *domain)
+{
+	size_t	 i;
+
+	for (i = 0; i < sd->nmydest; i++)
+		if (util_strcasecmp_ascii(sd->mydest[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/* smtpd_parse_net - one mynetworks entry: a.b.c.d[/n] or [v6]/n */
+static int
+smtpd_parse_net(const char *s, struct smtpd_net *n)
+{
+	char	 tmp[128], *slash, *host = tmp;
+	long long bits;
+	size_t	 len;
+
+	if (util_strlcpy(tmp, s, sizeof(tmp)) >= sizeof(tmp))
+		return -1;
+	if ((slash = strrchr(tmp, '/')) != NULL)
+		*slash++ = '\0';
+	len = strlen(host);
+	if (host[0] == '[' && len > 2 && host[len - 1] == ']') {
+		host[len - 1] = '\0';
+		host++;
+	}
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, host, n->addr) == 1) {
+		n->family = AF_INET;
+		n->bits = 32;
+	} else if (inet_pton(AF_INET6, host, n->addr) == 1) {
+		n->family = AF_INET6;
+		n->bits = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		if (util_parse_ll(slash, 0, n->bits, &bits) == -1)
+			return -1;
+		n->bits = (int)bits;
+	}
+	return 0;
+}
+
+/* smtpd_parse_mynetworks - the mynetworks list */
+int
+smtpd_parse_mynetworks(struct smtpd *sd, const char *list, char *err,
+    size_t errlen)
+{
+	char	**v;
+	size_t	 n, i;
+
+	v = cfg_split_list(list, &n);
+	sd->mynet = xcalloc(n + 1, sizeof(*sd->mynet));
+	sd->nmynet = 0;
+	for (i = 0; i < n; i++) {
+		if (smtpd_parse_net(v[i], &sd->mynet[sd->nmynet]) == -1) {
+			snprintf(err, errlen, "bad network \"%s\"", v[i]);
+			cfg_list_free(v, n);
+			return -1;
+		}
+		sd->nmynet++;
+	}
+	cfg_list_free(v, n);
+	return 0;
+}
+
+/* smtpd_net_match - addr (family-sized bytes) inside net */
+static int
+smtpd_net_match(const struct smtpd_net *n, const unsigned char *a)
+{
+	int	 full = n->bits / 8, rest = n->bits % 8;
+
+	if (memcmp(a, n->addr, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[full] ^ n->addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+/* smtpd_in_mynetworks - is the client address in mynetworks */
+int
+smtpd_in_mynetworks(struct smtpd *sd, const char *addr)
+{
+	unsigned char a4[4], a6[16];
+	int	 is4, is6;
+	size_t	 i;
+
+	is4 = inet_pton(AF_INET, addr, a4) == 1;
+	is6 = !is4 && inet_pton(AF_INET6, addr, a6) == 1;
+	if (is4) {
+		/* also match ::ffff:a.b.c.d/n networks */
+		memset(a6, 0, 10);
+		a6[10] = a6[11] = 0xff;
+		memcpy(a6 + 12, a4, 4);
+	}
+	for (i = 0; i < sd->nmynet; i++) {
+		const struct smtpd_net *n = &sd->mynet[i];
+
+		if (n->family == AF_INET && is4 && smtpd_net_match(n, a4))
+			return 1;
+		if (n->family == AF_INET6 && (is4 || is6) &&
+		    smtpd_net_match(n, a6))
+			return 1;
+	}
+	return 0;
+}

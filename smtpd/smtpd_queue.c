@@ -1,0 +1,294 @@
+/*
+ * smtpd_queue.c - smtpd's two internal peers: qmgr and the auth broker.
+ *
+ * qmgr: after each commit smtpd sends IPC_QMGR_NEW with the queue id.  The
+ * notice is only a hint: the file is already durable.  If qmgr is away the
+ * notice is dropped and the connection closed; the next connection's HELLO
+ * makes qmgr rescan the queue, so nothing waits for the periodic scan.
+ *
+ * auth: IPC_AUTH_RCPT asks whether a local address exists.  The session
+ * pauses (SMTPD_PH_WAIT) until the answer.  No answer within
+ * SMTPD_AUTH_TIMEOUT_MS, or a broken connection, answers every waiting
+ * session with a temporary failure (fail closed, DESIGN rule 7).
+ * Sockets are non-blocking; nothing here ever blocks the event loop.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "ipc.h"
+#include "log.h"
+#include "util.h"
+#include "smtpd.h"
+
+#define SMTPD_AUTH_TIMEOUT_MS	10000
+
+/* smtpd_ipc_open - non-blocking connect + HELLO; -1 when the peer is away */
+static int
+smtpd_ipc_open(const char *path)
+{
+	struct sockaddr_un sun;
+	struct ipc_out o;
+	int	 fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	ipc_out_init(&o);
+	ipc_put_u32(&o, IPC_VERSION);
+	ipc_put_u32(&o, IPC_R_SMTPD);
+	r = ipc_send_out(fd, IPC_HELLO, &o, -1);
+	ipc_out_free(&o);
+	if (r == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* smtpd_qmgr_close - forget the qmgr connection */
+static void
+smtpd_qmgr_close(struct smtpd *sd)
+{
+	if (sd->qmgr_ev != NULL)
+		event_free(sd->qmgr_ev);
+	sd->qmgr_ev = NULL;
+	if (sd->qmgr_fd != -1)
+		close(sd->qmgr_fd);
+	sd->qmgr_fd = -1;
+}
+
+/* smtpd_qmgr_read - qmgr's HELLO answer, or its going away */
+static void
+smtpd_qmgr_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *sd = arg;
+	struct ipc_msg m;
+	int	 r;
+
+	r = ipc_recv(sd->qmgr_fd, 0, &m);
+	if (r == 1) {
+		if (ipc_hello_check(&m, IPC_R_QMGR) == -1)
+			smtpd_qmgr_close(sd);
+		ipc_msg_free(&m);
+		return;
+	}
+	if (r == -1 && errno == EAGAIN)
+		return;
+	smtpd_qmgr_close(sd);
+}
+
+/* smtpd_qmgr_notify - tell qmgr about a committed message */
+void
+smtpd_qmgr_notify(struct smtpd *sd, const char *qid)
+{
+	struct ipc_out o;
+	int	 r;
+
+	if (sd->qmgr_fd == -1) {
+		if ((sd->qmgr_fd = smtpd_ipc_open("private/qmgr")) == -1)
+			return;
+		sd->qmgr_ev = event_new(sd->base, sd->qmgr_fd,
+		    EV_READ | EV_PERSIST, smtpd_qmgr_read, sd);
+		event_add(sd->qmgr_ev, NULL);
+	}
+	ipc_out_init(&o);
+	ipc_put_str(&o, qid);
+	r = ipc_send_out(sd->qmgr_fd, IPC_QMGR_NEW, &o, -1);
+	ipc_out_free(&o);
+	if (r == -1) {
+		log_warn("%s: qmgr notification failed (%s); qmgr will find "
+		    "the message when it rescans", qid, strerror(errno));
+		smtpd_qmgr_close(sd);
+	}
+}
+
+/* smtpd_auth_unlink - take a session off the waiting list */
+static void
+smtpd_auth_unlink(struct smtpd *sd, struct smtpd_sess *s)
+{
+	struct smtpd_sess **pp;
+
+	for (pp = &sd->auth_wait; *pp != NULL; pp = &(*pp)->next_pending)
+		if (*pp == s) {
+			*pp = s->next_pending;
+			s->next_pending = NULL;
+			return;
+		}
+}
+
+/* smtpd_auth_answer - give a waiting session its answer and go on */
+static void
+smtpd_auth_answer(struct smtpd_sess *s, int result)
+{
+	smtpd_auth_unlink(s->sd, s);
+	s->phase = SMTPD_PH_CMD;
+	smtpd_rcpt_lookup_done(s, result);
+	smtpd_resume(s);
+}
+
+/* smtpd_auth_fail_all - the broker is gone: every waiter gets 4xx */
+static void
+smtpd_auth_fail_all(struct smtpd *sd)
+{
+	while (sd->auth_wait != NULL)
+		smtpd_auth_answer(sd->auth_wait, IPC_LOOKUP_TEMPFAIL);
+}
+
+/* smtpd_auth_close - forget the broker connection */
+static void
+smtpd_auth_close(struct smtpd *sd)
+{
+	if (sd->auth_ev != NULL)
+		event_free(sd->auth_ev);
+	sd->auth_ev = NULL;
+	if (sd->auth_fd != -1)
+		close(sd->auth_fd);
+	sd->auth_fd = -1;
+	smtpd_auth_fail_all(sd);
+}
+
+/* smtpd_auth_reply - decode one lookup answer */
+static void
+smtpd_auth_reply(struct smtpd *sd, const struct ipc_msg *m)
+{
+	struct ipc_in in;
+	struct smtpd_sess *s;
+	uint32_t id, result;
+
+	ipc_in_init(&in, m);
+	id = ipc_get_u32(&in);
+	result = ipc_get_u32(&in);
+	if (ipc_get_end(&in) == -1 || result > IPC_LOOKUP_TEMPFAIL) {
+		log_warn("auth: malformed lookup answer");
+		smtpd_auth_close(sd);
+		return;
+	}
+	for (s = sd->auth_wait; s != NULL; s = s->next_pending)
+		if (s->pend_id == id)
+			break;
+	if (s != NULL)
+		smtpd_auth_answer(s, (int)result);
+}
+
+/* smtpd_auth_read - frames from the broker */
+static void
+smtpd_auth_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *sd = arg;
+	struct ipc_msg m;
+	int	 r;
+
+	for (;;) {
+		r = ipc_recv(sd->auth_fd, IPC_R_AUTH, &m);
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			smtpd_auth_close(sd);
+			return;
+		}
+		if (m.type == IPC_HELLO)
+			r = ipc_hello_check(&m, IPC_R_AUTH) == -1 ? -1 : 0;
+		else if (m.type == IPC_AUTH_RCPT_REPLY)
+			smtpd_auth_reply(sd, &m);
+		else
+			r = -1;
+		ipc_msg_free(&m);
+		if (r == -1) {
+			smtpd_auth_close(sd);
+			return;
+		}
+		if (sd->auth_fd == -1)
+			return;
+	}
+}
+
+/* smtpd_auth_tick - fail lookups that waited too long */
+static void
+smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *sd = arg;
+	uint64_t now = util_mono_ms();
+
+	if (sd->auth_wait != NULL &&
+	    now - sd->auth_wait->pend_since > SMTPD_AUTH_TIMEOUT_MS) {
+		log_warn("auth: no answer within %d ms; answering 4xx",
+		    SMTPD_AUTH_TIMEOUT_MS);
+		smtpd_auth_close(sd);
+	}
+}
+
+/* smtpd_auth_lookup - ask the broker about s->pend; 0 = session waits */
+int
+smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
+{
+	struct smtpd *sd = s->sd;
+	struct smtpd_sess **pp;
+	struct ipc_out o;
+	int	 r;
+
+	if (sd->auth_fd == -1) {
+		if ((sd->auth_fd = smtpd_ipc_open("private/auth")) == -1) {
+			log_warn("auth: cannot connect to private/auth: %s",
+			    strerror(errno));
+			return -1;
+		}
+		sd->auth_ev = event_new(sd->base, sd->auth_fd,
+		    EV_READ | EV_PERSIST, smtpd_auth_read, sd);
+		event_add(sd->auth_ev, NULL);
+	}
+	s->pend_id = ++sd->auth_next;
+	ipc_out_init(&o);
+	ipc_put_u32(&o, s->pend_id);
+	ipc_put_str(&o, a->local);
+	ipc_put_str(&o, a->domain);
+	r = ipc_send_out(sd->auth_fd, IPC_AUTH_RCPT, &o, -1);
+	ipc_out_free(&o);
+	if (r == -1) {
+		smtpd_auth_close(sd);
+		return -1;
+	}
+	s->pend_since = util_mono_ms();
+	s->phase = SMTPD_PH_WAIT;
+	for (pp = &sd->auth_wait; *pp != NULL; pp = &(*pp)->next_pending)
+		;
+	*pp = s;
+	s->next_pending = NULL;
+	return 0;
+}
+
+/* smtpd_auth_forget - a session goes away while it may be waiting */
+void
+smtpd_auth_forget(struct smtpd_sess *s)
+{
+	smtpd_auth_unlink(s->sd, s);
+}
+
+/* smtpd_queue_init - no connections yet; they are made on first use */
+void
+smtpd_queue_init(struct smtpd *sd)
+{
+	struct timeval tv = { 1, 0 };
+
+	sd->qmgr_fd = -1;
+	sd->auth_fd = -1;
+	sd->auth_timer = event_new(sd->base, -1, EV_PERSIST, smtpd_auth_tick,
+	    sd);
+	event_add(sd->auth_timer, &tv);
+}

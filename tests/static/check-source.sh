@@ -1,0 +1,64 @@
+#!/bin/sh
+# check-source.sh - source rules that a compiler does not enforce (STYLE.md):
+#  1. banned calls: strcpy strcat sprintf vsprintf gets strtok system popen
+#     (and any exec of a shell)
+#  2. layering: lib/ util modules include no mail or server module, mail
+#     modules include no server module
+#  3. Berkeley DB (<db.h>) only in lib/db.c
+#  4. cppcheck finds nothing (when installed)
+srcdir=${srcdir:-.}
+cd "$srcdir" || exit 1
+fail=0
+say() { echo "check-source: $*"; fail=1; }
+
+files=$(ls lib/*.[ch] master/*.[ch] smtpd/*.[ch] qmgr/*.[ch] local/*.[ch] \
+    auth/*.[ch] mailctl/*.[ch] 2>/dev/null)
+
+# 1. banned functions (word followed by '('), outside comments roughly
+bad=$(grep -nE '(^|[^_a-zA-Z0-9])(strcpy|strcat|sprintf|vsprintf|gets|strtok|system|popen)[[:space:]]*\(' $files |
+    grep -vE '^\S+:[0-9]+:\s*(\*|/\*)')
+[ -n "$bad" ] && say "banned function call:
+$bad"
+bad=$(grep -nE '"/bin/(ba)?sh"|execl?p?\([^)]*"sh"' $files)
+[ -n "$bad" ] && say "shell invocation:
+$bad"
+
+# 2. layering
+util="buf util log privdrop"
+mail="qid qfile addr config cfg mcf ipc db users aliases"
+server="skel"
+for m in $util; do
+	for f in lib/$m.c lib/$m.h; do
+		[ -f "$f" ] || continue
+		for h in $mail $server; do
+			grep -q "#include \"$h.h\"" "$f" &&
+			    say "$f (util layer) includes $h.h (higher layer)"
+		done
+	done
+done
+for m in $mail; do
+	for f in lib/$m.c lib/$m.h; do
+		[ -f "$f" ] || continue
+		for h in $server; do
+			grep -q "#include \"$h.h\"" "$f" &&
+			    say "$f (mail layer) includes $h.h (server layer)"
+		done
+	done
+done
+
+# 3. Berkeley DB behind lib/db only
+bad=$(grep -ln '#include <db.h>' $files | grep -v '^lib/db.c$')
+[ -n "$bad" ] && say "Berkeley DB used outside lib/db.c: $bad"
+
+# 4. cppcheck
+if command -v cppcheck >/dev/null 2>&1; then
+	out=$(cppcheck -q --enable=warning,portability --error-exitcode=1 \
+	    --inline-suppr -D_GNU_SOURCE -DDB_VERSION_MAJOR=5 -I lib $(echo "$files" | grep '\.c$') 2>&1) ||
+	    say "cppcheck:
+$out"
+else
+	say "cppcheck not installed (apt-get install cppcheck)"
+fi
+
+[ $fail = 0 ] && echo "check-source: ok"
+exit $fail
