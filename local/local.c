@@ -99,6 +99,20 @@ local_split(const char *addr, char *lp, size_t lplen, char *dom,
 	return 0;
 }
 
+/* local_base - the local part without its recipient_delimiter extension */
+static int
+local_base(const char *lp, char *base, size_t len)
+{
+	const char *d = local.delimiter;
+	char	*ext;
+
+	if (d == NULL || *d == '\0' || util_strlcpy(base, lp, len) >= len ||
+	    (ext = strpbrk(base, d)) == NULL || ext == base)
+		return -1;
+	*ext = '\0';
+	return 0;
+}
+
 /* local_alias - expand an alias; 1 = expanded (results added), 0 = none */
 static int
 local_alias(struct local_req *r, uint32_t idx, const char *addr,
@@ -107,10 +121,17 @@ local_alias(struct local_req *r, uint32_t idx, const char *addr,
 	const struct aliases_ent *e = NULL;
 	char	**out = NULL;
 	size_t	 nout = 0, i, k;
-	char	 full[1100];
+	char	 full[1100], base[LOCAL_ADDR_MAX], baddr[1100];
 
 	for (k = 0; k < local.naliases && e == NULL; k++)
 		e = aliases_lookup(local.aliases[k], lp, dom);
+	if (e == NULL && local_base(lp, base, sizeof(base)) == 0 &&
+	    util_fmt(baddr, sizeof(baddr), "%s@%s", base, dom) == 0) {
+		/* user+ext@domain: the alias of user */
+		for (k = 0; k < local.naliases && e == NULL; k++)
+			e = aliases_lookup(local.aliases[k], base, dom);
+		addr = baddr;
+	}
 	if (e == NULL)
 		return 0;
 	if (aliases_expand(local.aliases[k - 1], addr, local_is_mydest, NULL,
@@ -146,17 +167,11 @@ local_user(const char *lp, const char *dom)
 {
 	const struct users_ent *u;
 	char	 base[LOCAL_ADDR_MAX];
-	const char *d = local.delimiter;
-	char	*ext;
 
 	if ((u = users_find(local.users, lp, dom)) != NULL)
 		return u;
-	if (d == NULL || *d == '\0')
+	if (local_base(lp, base, sizeof(base)) == -1)
 		return NULL;
-	util_strlcpy(base, lp, sizeof(base));
-	if ((ext = strpbrk(base, d)) == NULL)
-		return NULL;
-	*ext = '\0';
 	return users_find(local.users, base, dom);
 }
 

@@ -266,6 +266,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		master_usage();
 	signal(SIGPIPE, SIG_IGN);
+	umask(022);
 	if (sodium_init() == -1)
 		master_fail("libsodium initialisation failed");
 	log_open("youju/master", LOG_TO_STDERR, NULL);

@@ -51,11 +51,15 @@ master_queue_fix(const char *path, uid_t uid, gid_t gid, mode_t mode,
     int privileged, char *err, size_t errlen)
 {
 	struct stat st;
+	int	 created = 1;
 
-	if (mkdir(path, mode) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
-		    strerror(errno));
-		return -1;
+	if (mkdir(path, mode) == -1) {
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		created = 0;
 	}
 	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a directory", path);
@@ -67,7 +71,8 @@ master_queue_fix(const char *path, uid_t uid, gid_t gid, mode_t mode,
 			    strerror(errno));
 			return -1;
 		}
-		log_warn("fixed the owner of %s", path);
+		if (!created)
+			log_warn("fixed the owner of %s", path);
 	}
 	if ((st.st_mode & 07777) != mode) {
 		if (chmod(path, mode) == -1) {
@@ -75,7 +80,7 @@ master_queue_fix(const char *path, uid_t uid, gid_t gid, mode_t mode,
 			    strerror(errno));
 			return -1;
 		}
-		if (st.st_uid == uid)
+		if (!created)
 			log_warn("fixed the mode of %s", path);
 	}
 	return 0;

@@ -255,81 +255,155 @@ qmgr_final(struct qmgr_msg *m, int wfd, uint32_t idx, int st,
 	return 0;
 }
 
-/* qmgr_result_one - apply one recipient's result; 1 = tempfail */
-static int
-qmgr_result_one(struct qmgr_msg *m, int wfd, uint32_t idx, uint32_t st,
-    const char *text)
+struct qmgr_res {
+	uint32_t	 idx;
+	uint32_t	 st;		/* IPC_DLV_* */
+	char		*text;
+};
+
+struct qmgr_exp {
+	uint32_t	 parent;
+	char		*addr;
+};
+
+struct qmgr_answer {
+	struct qmgr_res	*res;
+	uint32_t	 nres;
+	struct qmgr_exp	*exp;
+	uint32_t	 nexp;
+};
+
+/* qmgr_answer_free - release a decoded answer */
+static void
+qmgr_answer_free(struct qmgr_answer *a)
 {
-	switch (st) {
-	case IPC_DLV_OK:
-		if (qmgr_final(m, wfd, idx, QFILE_ST_DELIVERED, text) == -1)
-			return 1;
-		qmgr_log_result(m, idx, "sent", text);
-		return 0;
-	case IPC_DLV_PERMFAIL:
-		if (qmgr_final(m, wfd, idx, QFILE_ST_BOUNCED, text) == -1)
-			return 1;
-		qmgr_log_result(m, idx, "bounced", text);
-		return 0;
-	case IPC_DLV_EXPANDED:
-		return qmgr_final(m, wfd, idx, QFILE_ST_EXPANDED, text) == -1;
-	default:
-		qmgr_log_result(m, idx, "deferred", text);
-		return 1;
-	}
+	uint32_t i;
+
+	for (i = 0; i < a->nres; i++)
+		free(a->res[i].text);
+	for (i = 0; i < a->nexp; i++)
+		free(a->exp[i].addr);
+	free(a->res);
+	free(a->exp);
 }
 
-/* qmgr_result - decode and apply a RESULT frame; -1 = malformed */
+/* qmgr_decode - a RESULT frame into *a, checked against the request */
 static int
-qmgr_result(struct qmgr_dlv *d, const struct ipc_msg *msg)
+qmgr_decode(struct qmgr_dlv *d, const struct ipc_msg *msg,
+    struct qmgr_answer *a)
 {
-	struct qmgr_msg *m = d->m;
 	struct ipc_in in;
-	char	*qid, *text, *addr;
-	uint32_t n, i, idx, st, nx, parent;
-	int	 wfd, temp = 0;
+	char	*qid;
+	uint32_t n, i;
 
+	memset(a, 0, sizeof(*a));
 	ipc_in_init(&in, msg);
 	if ((qid = ipc_get_str(&in, QID_LEN)) == NULL)
 		return -1;
-	if (strcmp(qid, m->qid) != 0) {
-		free(qid);
-		return -1;
-	}
+	i = strcmp(qid, d->m->qid) != 0;
 	free(qid);
-	if ((wfd = open(m->path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1) {
-		log_err("%s: cannot open queue file to record results: %s",
-		    m->qid, strerror(errno));
+	n = ipc_get_u32(&in);
+	if (i != 0 || n > d->nidx)
 		return -1;
+	a->res = xcalloc(n, sizeof(*a->res));
+	for (i = 0; i < n && in.err == 0; i++, a->nres++) {
+		a->res[i].idx = ipc_get_u32(&in);
+		a->res[i].st = ipc_get_u32(&in);
+		a->res[i].text = ipc_get_str(&in, QFILE_TEXT_MAX);
+		if (a->res[i].text == NULL || !qmgr_sent_idx(d, a->res[i].idx) ||
+		    a->res[i].st > IPC_DLV_EXPANDED)
+			in.err = 1;
 	}
 	n = ipc_get_u32(&in);
-	for (i = 0; i < n && in.err == 0; i++) {
-		idx = ipc_get_u32(&in);
-		st = ipc_get_u32(&in);
-		if ((text = ipc_get_str(&in, QFILE_TEXT_MAX)) == NULL)
-			break;
-		if (!qmgr_sent_idx(d, idx) || idx >= m->q.nrcpt ||
-		    st > IPC_DLV_EXPANDED)
+	if (in.err == 0 && n > QFILE_MAX_RCPT)
+		in.err = 1;
+	a->exp = xcalloc(in.err ? 1 : n, sizeof(*a->exp));
+	for (i = 0; i < n && in.err == 0; i++, a->nexp++) {
+		a->exp[i].parent = ipc_get_u32(&in);
+		a->exp[i].addr = ipc_get_str(&in, QFILE_ADDR_MAX);
+		if (a->exp[i].addr == NULL)
 			in.err = 1;
-		else
-			temp |= qmgr_result_one(m, wfd, idx, st, text);
-		free(text);
 	}
-	nx = ipc_get_u32(&in);
-	for (i = 0; i < nx && in.err == 0; i++) {
-		parent = ipc_get_u32(&in);
-		if ((addr = ipc_get_str(&in, QFILE_ADDR_MAX)) == NULL)
-			break;
-		if (parent >= m->q.nrcpt ||
-		    m->q.rcpt[parent].status != QFILE_ST_EXPANDED ||
-		    qmgr_add_rcpt(m, wfd, parent, addr) == -1) {
-			free(addr);
-			in.err = 1;
+	return ipc_get_end(&in);
+}
+
+/* qmgr_finishes - would this answer make every recipient final */
+static int
+qmgr_finishes(const struct qmgr_msg *m, const struct qmgr_answer *a)
+{
+	uint32_t i, final = 0;
+
+	if (a->nexp > 0)
+		return 0;
+	for (i = 0; i < a->nres; i++) {
+		if (a->res[i].st != IPC_DLV_OK &&
+		    a->res[i].st != IPC_DLV_PERMFAIL)
+			return 0;
+		final++;
+	}
+	return (int)final == qmgr_pending(m, 0);
+}
+
+/* qmgr_apply - record the answer: file (unless the message is done) and log */
+static int
+qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
+{
+	static const int st2q[] = { QFILE_ST_DELIVERED, QFILE_ST_PENDING,
+	    QFILE_ST_BOUNCED, QFILE_ST_EXPANDED };
+	static const char *st2log[] = { "sent", NULL, "bounced", NULL };
+	uint32_t i;
+	int	 wfd = -1, temp = 0, last, expfail = 0;
+
+	/*
+	 * When this answer finishes the message, the file is removed next:
+	 * the removal is the final record, no done records are needed.  A
+	 * crash before the removal repeats the delivery (at least once).
+	 */
+	last = qmgr_finishes(m, a);
+	if (!last && (wfd = open(m->path, O_WRONLY | O_APPEND | O_CLOEXEC)) ==
+	    -1) {
+		log_err("%s: cannot open queue file to record results: %s",
+		    m->qid, strerror(errno));
+		return 1;
+	}
+	/* alias results first: X records before the parent's done record */
+	for (i = 0; i < a->nexp; i++) {
+		uint32_t p = a->exp[i].parent, k;
+
+		for (k = 0; k < a->nres; k++)
+			if (a->res[k].idx == p && a->res[k].st ==
+			    IPC_DLV_EXPANDED)
+				break;
+		if (k == a->nres || qmgr_add_rcpt(m, wfd, p,
+		    a->exp[i].addr) == -1) {
+			log_err("%s: cannot add alias result for recipient "
+			    "%u", m->qid, p);
+			expfail = 1;
+			continue;
 		}
+		a->exp[i].addr = NULL;	/* owned by the message now */
 	}
-	close(wfd);
-	if (ipc_get_end(&in) == -1)
-		return -1;
+	for (i = 0; i < a->nres; i++) {
+		const struct qmgr_res *r = &a->res[i];
+
+		if (r->st == IPC_DLV_TEMPFAIL ||
+		    (r->st == IPC_DLV_EXPANDED && expfail)) {
+			temp = 1;
+			if (r->st == IPC_DLV_TEMPFAIL)
+				qmgr_log_result(m, r->idx, "deferred", r->text);
+			continue;
+		}
+		if (wfd != -1 && qmgr_final(m, wfd, r->idx, st2q[r->st],
+		    r->text) == -1) {
+			temp = 1;
+			continue;
+		}
+		m->q.rcpt[r->idx].status = st2q[r->st];
+		if (st2log[r->st] != NULL)
+			qmgr_log_result(m, r->idx, st2log[r->st], r->text);
+	}
+	if (wfd != -1)
+		close(wfd);
 	return temp;
 }
 
@@ -339,6 +413,7 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct qmgr_dlv *d = arg;
 	struct qmgr_msg *m = d->m;
+	struct qmgr_answer ans;
 	struct ipc_msg msg;
 	int	 r;
 
@@ -364,14 +439,17 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	if (msg.type != IPC_LOCAL_RESULT ||
-	    (r = qmgr_result(d, &msg)) == -1) {
+	if (msg.type != IPC_LOCAL_RESULT || qmgr_decode(d, &msg, &ans) == -1) {
+		if (msg.type == IPC_LOCAL_RESULT)
+			qmgr_answer_free(&ans);
 		ipc_msg_free(&msg);
 		qmgr_dlv_lost(d, "malformed answer from local");
 		qmgr_dispatch();
 		return;
 	}
 	ipc_msg_free(&msg);
+	r = qmgr_apply(m, &ans);
+	qmgr_answer_free(&ans);
 	qmgr_dlv_free(d);
 	qmgr_after(m, r, "temporary failure");
 	qmgr_dispatch();

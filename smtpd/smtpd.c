@@ -34,6 +34,8 @@
 
 static struct smtpd smtpd_state;
 
+static void smtpd_process(struct smtpd_sess *);
+
 /* smtpd_reply - queue one reply line (the CRLF is added here) */
 void
 smtpd_reply(struct smtpd_sess *s, const char *fmt, ...)
@@ -61,6 +63,8 @@ smtpd_free(struct smtpd_sess *s)
 	buf_free(&s->line);
 	bufferevent_free(s->bev);
 	event_free(s->timer);
+	if (s->pause != NULL)
+		event_free(s->pause);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -168,6 +172,34 @@ smtpd_cmd_input(struct smtpd_sess *s, struct evbuffer *in)
 	return 1;
 }
 
+/* smtpd_wake - the error sleep is over */
+static void
+smtpd_wake(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtpd_sess *s = arg;
+
+	if (s->phase != SMTPD_PH_SLEEP)
+		return;
+	s->phase = SMTPD_PH_CMD;
+	smtpd_process(s);
+}
+
+/*
+ * smtpd_sleep - past smtpd_soft_error_limit errors, wait
+ * smtpd_error_sleep_time before reading the next command (Postfix's tarpit).
+ */
+static void
+smtpd_sleep(struct smtpd_sess *s)
+{
+	struct timeval tv = { s->sd->error_sleep, 0 };
+
+	if (s->pause == NULL &&
+	    (s->pause = evtimer_new(s->sd->base, smtpd_wake, s)) == NULL)
+		return;
+	s->phase = SMTPD_PH_SLEEP;
+	evtimer_add(s->pause, &tv);
+}
+
 /* smtpd_idle_stop - a stopping server closes sessions between mails */
 static int
 smtpd_idle_stop(struct smtpd_sess *s)
@@ -188,8 +220,11 @@ smtpd_process(struct smtpd_sess *s)
 	struct evbuffer_iovec v;
 	size_t	 used;
 
+	int	 errors;
+
 	for (;;) {
-		if (s->phase == SMTPD_PH_WAIT || s->phase == SMTPD_PH_CLOSING)
+		if (s->phase == SMTPD_PH_WAIT || s->phase == SMTPD_PH_CLOSING ||
+		    s->phase == SMTPD_PH_SLEEP)
 			return;
 		if (s->phase == SMTPD_PH_DATA) {
 			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 ||
@@ -200,6 +235,7 @@ smtpd_process(struct smtpd_sess *s)
 			evbuffer_drain(in, used);
 			continue;
 		}
+		errors = s->errors;
 		if (smtpd_idle_stop(s) || !smtpd_cmd_input(s, in))
 			return;
 		if (s->errors >= s->sd->hard_errors &&
@@ -207,6 +243,11 @@ smtpd_process(struct smtpd_sess *s)
 			smtpd_reply(s, "421 4.7.0 %s Error: too many errors",
 			    s->sd->hostname);
 			smtpd_close(s);
+			return;
+		}
+		if (s->errors > errors && s->errors >= s->sd->soft_errors &&
+		    s->sd->error_sleep > 0 && s->phase == SMTPD_PH_CMD) {
+			smtpd_sleep(s);
 			return;
 		}
 	}
@@ -281,7 +322,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	static const char busy[] = "421 4.3.2 Too many sessions, try again "
 	    "later\r\n";
 
-	if (sd->sk->stopping) {
+	if (sd->sk->stopping || sd->tls_wrapper) {
 		close(fd);
 		return;
 	}
@@ -344,17 +385,31 @@ smtpd_settings(struct smtpd *sd)
 	sd->helo_required = cfg_bool(sd->cfg, "smtpd_helo_required");
 	sd->delay_reject = cfg_bool(sd->cfg, "smtpd_delay_reject");
 	v = cfg_str(sd->cfg, "smtpd_forbid_bare_newline");
-	sd->bare_lf = (strcmp(v, "reject") == 0 || strcmp(v, "yes") == 0) ?
-	    SMTPD_BARELF_REJECT : SMTPD_BARELF_NORMALIZE;
+	/* "yes" is Postfix's old name for normalize; "no" is treated alike */
+	sd->bare_lf = strcmp(v, "reject") == 0 ? SMTPD_BARELF_REJECT :
+	    SMTPD_BARELF_NORMALIZE;
 	if (cfg_bool(sd->cfg, "disable_vrfy_command"))
 		sd->vrfy = 0;
 	else
 		sd->vrfy = cfg_bool(sd->cfg, "smtpd_vrfy_enable") ? 2 : 1;
 	sd->hard_errors = (int)cfg_int(sd->cfg, "smtpd_hard_error_limit");
 	sd->soft_errors = (int)cfg_int(sd->cfg, "smtpd_soft_error_limit");
+	sd->error_sleep = (int)cfg_time(sd->cfg, "smtpd_error_sleep_time");
 	sd->junk_limit = (int)cfg_int(sd->cfg, "smtpd_junk_command_limit");
 	sd->session_limit = (size_t)cfg_int(sd->cfg, "smtpd_session_limit");
 	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
+	/*
+	 * This smtpd has no TLS layer: a service that demands TLS fails
+	 * closed (MAIL gets 530, a wrapper-mode port takes no session) rather
+	 * than running in the clear with port-25 rules.
+	 */
+	sd->tls_required = strcmp(cfg_str(sd->cfg,
+	    "smtpd_tls_security_level"), "encrypt") == 0;
+	sd->tls_wrapper = cfg_bool(sd->cfg, "smtpd_tls_wrappermode");
+	if (sd->tls_wrapper)
+		log_err("service %s: smtpd_tls_wrappermode = yes needs TLS, "
+		    "which this smtpd does not have: connections are closed",
+		    sd->sk->service);
 	for (i = 0; i < 5; i++)
 		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
 	if (smtpd_check_config(sd, err, sizeof(err)) == -1)

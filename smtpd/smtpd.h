@@ -51,6 +51,7 @@ enum smtpd_phase {
 	SMTPD_PH_CMD = 0,	/* reading commands */
 	SMTPD_PH_DATA,		/* reading message content */
 	SMTPD_PH_WAIT,		/* waiting for an asynchronous answer */
+	SMTPD_PH_SLEEP,		/* error sleep before the next command */
 	SMTPD_PH_CLOSING	/* reply being flushed, then close */
 };
 
@@ -58,6 +59,7 @@ struct smtpd_sess {
 	struct smtpd	*sd;
 	struct bufferevent *bev;
 	struct event	*timer;
+	struct event	*pause;		/* error sleep (tarpit) */
 	uint64_t	 id;
 	char		 client_addr[64];
 	int		 client_port;
@@ -125,9 +127,12 @@ struct smtpd {
 	int		 vrfy;		/* 0 disabled (502), 1 252, 2 lookup */
 	int		 hard_errors;
 	int		 soft_errors;
+	int		 error_sleep;	/* seconds, after soft_errors */
 	int		 junk_limit;
 	size_t		 session_limit;
 	int		 hash_depth;
+	int		 tls_required;	/* smtpd_tls_security_level = encrypt */
+	int		 tls_wrapper;	/* smtpd_tls_wrappermode = yes */
 	char		**restr[5];	/* client, helo, sender, relay, recipient */
 	size_t		 nrestr[5];
 	/* qmgr notifications */

@@ -254,6 +254,11 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 		s->errors++;
 		return;
 	}
+	if (s->sd->tls_required) {
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		s->errors++;
+		return;
+	}
 	if (s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		s->errors++;

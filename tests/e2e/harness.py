@@ -6,14 +6,18 @@ runs in the foreground as root (the real privilege drop and chroot), its
 stderr and every child's go to DIR/stderr, where sanitizer reports are
 looked for when the instance stops.  Daemons are stopped by pid only.
 """
+import glob
 import os
 import pwd
+import queue as _queue
+import re
 import shutil
 import signal
 import smtplib
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 BUILD = os.environ.get("YOUJU_BUILD", "")
@@ -67,6 +71,9 @@ class Instance:
         ensure_user(MAIL_OWNER)
         self.proc = None
         self.env = env or {}
+        self.bg_pid = None          # master started by "mailctl start"
+        self.mailctl_errors = []    # sanitizer lines printed by mailctl
+        self.errf = None
         cfg = {
             "queue_directory": self.queue,
             "daemon_directory": self.bin,
@@ -107,13 +114,22 @@ class Instance:
         return os.path.join(self.home(user), "Maildir")
 
     # --- process control ---------------------------------------------
-    def start(self, timeout=20):
+    def daemon_env(self, log_path=False):
+        """Environment for master (and so every daemon).  With log_path
+        the sanitizers write to DIR/san.PID files (used when master runs
+        detached from any stderr we could read, e.g. "mailctl start")."""
         env = dict(os.environ)
-        env.update({
-            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-            "UBSAN_OPTIONS": "print_stacktrace=1",
-        })
+        asan = "detect_leaks=0:abort_on_error=1"
+        ubsan = "print_stacktrace=1"
+        if log_path:
+            asan += ":log_path=" + os.path.join(self.dir, "san")
+            ubsan += ":log_path=" + os.path.join(self.dir, "san")
+        env.update({"ASAN_OPTIONS": asan, "UBSAN_OPTIONS": ubsan})
         env.update(self.env)
+        return env
+
+    def start(self, timeout=20):
+        env = self.daemon_env()
         self.errf = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(self.bin, "master"), "-c", self.dir],
@@ -142,6 +158,7 @@ class Instance:
 
     def stop(self, timeout=30):
         if self.proc is None:
+            self.stop_background(timeout)
             return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -150,7 +167,9 @@ class Instance:
             except subprocess.TimeoutExpired:
                 self.kill_tree()
         self.proc = None
-        self.errf.close()
+        if self.errf is not None:
+            self.errf.close()
+            self.errf = None
 
     def kill_tree(self):
         """Last resort: SIGKILL master and its children, by pid."""
@@ -175,6 +194,13 @@ class Instance:
 
     def sanitizer_errors(self):
         err = self.stderr()
+        for path in glob.glob(os.path.join(self.dir, "san.*")):
+            try:
+                with open(path, errors="replace") as f:
+                    err += "\n" + f.read()
+            except OSError:
+                pass
+        err += "\n" + "\n".join(self.mailctl_errors)
         bad = [l for l in err.splitlines()
                if "ERROR: AddressSanitizer" in l or "runtime error:" in l
                or "ERROR: LeakSanitizer" in l]
@@ -191,7 +217,8 @@ class Instance:
     def procs(self):
         """master's children: pid, name (service program), uids, gids, root."""
         out = []
-        if self.proc is None:
+        master = self.master_pid()
+        if master is None:
             return out
         for d in os.listdir("/proc"):
             if not d.isdigit():
@@ -200,7 +227,7 @@ class Instance:
                 with open("/proc/%s/stat" % d) as f:
                     st = f.read()
                 ppid = int(st[st.rindex(")") + 2:].split()[1])
-                if ppid != self.proc.pid:
+                if ppid != master:
                     continue
                 with open("/proc/%s/cmdline" % d, "rb") as f:
                     argv = f.read().split(b"\0")
@@ -224,13 +251,156 @@ class Instance:
     def pids(self, name):
         return [p["pid"] for p in self.procs() if p["name"] == name]
 
-    def mailctl(self, *args, check=True):
+    def mailctl(self, *args, check=True, env=None):
         r = subprocess.run([mailctl_path(), "-c", self.dir] + list(args),
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=90,
+                           env=env or self.daemon_env(log_path=True),
+                           stdin=subprocess.DEVNULL)
+        self.mailctl_errors += [l for l in r.stderr.splitlines()
+                                if "ERROR: AddressSanitizer" in l or
+                                "runtime error:" in l or
+                                "ERROR: LeakSanitizer" in l]
         if check and r.returncode != 0:
             raise RuntimeError("mailctl %s: %s%s" % (args, r.stdout,
                                                     r.stderr))
         return r
+
+
+    def master_pid(self):
+        """master's pid: our child, or the one "mailctl start" left."""
+        if self.proc is not None:
+            return self.proc.pid
+        if self.bg_pid is not None and pid_alive(self.bg_pid):
+            return self.bg_pid
+        return None
+
+    def pidfile_pid(self):
+        """The pid in queue_directory/pid/master.pid, or None."""
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def mailctl_start(self, timeout=30):
+        """Start as an admin would ("mailctl start"); returns the result.
+        On success the master is remembered for procs() and stop()."""
+        r = self.mailctl("start", check=False)
+        if r.returncode == 0:
+            self.bg_pid = self.pidfile_pid()
+            deadline = time.time() + timeout
+            while time.time() < deadline and not (
+                    self.listening() and self.children_ready()):
+                time.sleep(0.05)
+        return r
+
+    def stop_background(self, timeout=30):
+        """Stop a master started by mailctl: SIGTERM by pid, then wait."""
+        pid = self.bg_pid
+        self.bg_pid = None
+        if pid is None or not pid_alive(pid):
+            return
+        children = [p["pid"] for p in self._procs_of(pid)]
+        os.kill(pid, signal.SIGTERM)
+        if not wait_pid_gone(pid, timeout):
+            for c in [pid] + children:
+                try:
+                    os.kill(c, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            wait_pid_gone(pid, 10)
+
+    def _procs_of(self, master):
+        saved = self.bg_pid, self.proc
+        try:
+            self.proc, self.bg_pid = None, master
+            return self.procs()
+        finally:
+            self.bg_pid, self.proc = saved
+
+    def wait_procs(self, pred, timeout=10):
+        """Poll procs() until pred(procs) is true; return the last list."""
+        deadline = time.time() + timeout
+        while True:
+            ps = self.procs()
+            if pred(ps) or time.time() >= deadline:
+                return ps
+            time.sleep(0.05)
+
+    def wait_settled(self, timeout=10):
+        """Wait until every mail_owner daemon (smtpd, qmgr, auth) has
+        finished its privilege drop (a just-forked child still shows
+        master's root ids for a moment)."""
+        uid = pwd.getpwnam(MAIL_OWNER).pw_uid
+
+        def ok(ps):
+            names = [p["name"] for p in ps]
+            if not all(n in names for n in ("smtpd", "qmgr", "auth",
+                                             "local")):
+                return False
+            return all(p["uids"][0] == uid for p in ps
+                       if p["name"] in ("smtpd", "qmgr", "auth"))
+        return self.wait_procs(ok, timeout)
+
+    def wait_new_pid(self, name, old, timeout=3):
+        """Wait until a process `name` exists whose pid is not in old;
+        return its pid or None."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            new = [p for p in self.pids(name) if p not in old]
+            if new:
+                return new[0]
+            time.sleep(0.02)
+        return None
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.maillog)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        return self.log()[offset:]
+
+    def wait_log(self, pattern, timeout=10, since=0):
+        """Wait for a regular expression in the maillog (from byte
+        offset `since`); return the match or None."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.log()[since:])
+            if m or time.time() >= deadline:
+                return m
+            time.sleep(0.05)
+
+    def set_main(self, **params):
+        """Change (or add) main.cf parameters."""
+        path = os.path.join(self.dir, "main.cf")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            name = line.split("=", 1)[0].strip()
+            if name in params:
+                continue
+            out.append(line)
+        for k, v in params.items():
+            out.append("%s = %s" % (k, v))
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+
+    def incoming_files(self):
+        d = os.path.join(self.queue, "incoming")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def message_ids(self, user):
+        """Message-ID header values of every delivered message."""
+        ids = []
+        for path in self.messages(user):
+            mid = message_id_of(path)
+            if mid is not None:
+                ids.append(mid)
+        return ids
 
     # --- mail --------------------------------------------------------
     def smtp(self, timeout=30):
@@ -307,3 +477,128 @@ def read_replies(s, n):
                 continue
             out.append(cur)
     return out
+
+
+# --- helpers ----------------------------------------------------------
+
+def pid_alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return False
+    return st[st.rindex(")") + 2:].split()[0] != "Z"
+
+
+def wait_pid_gone(pid, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not pid_alive(pid)
+
+
+_MID_RX = re.compile(rb"^Message-ID:[ \t]*<([^>\r\n]*)>", re.I | re.M)
+
+
+def message_id_of(path):
+    """The Message-ID of a delivered file (header block only)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(65536)
+    except OSError:
+        return None
+    head = data.split(b"\n\n", 1)[0]
+    m = _MID_RX.search(head)
+    return m.group(1).decode("latin-1") if m else None
+
+
+def make_message(mid, sender="load@client.example", rcpt="alice@example.com",
+                 body="load test\r\n"):
+    return ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
+            "Message-ID: <%s>\r\n\r\n%s" % (sender, rcpt, mid, mid, body))
+
+
+class Load:
+    """Send n messages (unique Message-IDs) over `conns` concurrent SMTP
+    connections with smtplib.  A message counts as acknowledged only when
+    its DATA got 250; any other outcome (4xx, a dropped connection, a
+    refused connect) puts it back to be sent again on a new connection,
+    as a real client would.  `acked` (set of Message-IDs) grows as the 250s
+    come in; `attempts` counts DATA attempts that got no 250."""
+
+    def __init__(self, inst, n, conns=10, rcpt="alice@example.com",
+                 tag=None, deadline=90):
+        self.inst = inst
+        self.rcpt = rcpt
+        self.tag = tag or "%x" % int(time.time() * 1000)
+        self.ids = ["%s.%d@load.example" % (self.tag, i) for i in range(n)]
+        self.todo = _queue.Queue()
+        for mid in self.ids:
+            self.todo.put(mid)
+        self.acked = set()
+        self.retries = 0
+        self.errors = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.deadline = time.time() + deadline
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(conns)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def n_acked(self):
+        with self.lock:
+            return len(self.acked)
+
+    def _run(self):
+        conn = None
+        while time.time() < self.deadline:
+            with self.lock:
+                if len(self.acked) == len(self.ids):
+                    break
+            try:
+                mid = self.todo.get(timeout=0.2)
+            except _queue.Empty:
+                continue
+            try:
+                if conn is None:
+                    conn = smtplib.SMTP("127.0.0.1", self.inst.port,
+                                        timeout=20)
+                    conn.ehlo("load.client.example")
+                conn.sendmail("load@client.example", [self.rcpt],
+                              make_message(mid, rcpt=self.rcpt))
+                with self.lock:
+                    self.acked.add(mid)
+            except (smtplib.SMTPException, OSError) as e:
+                with self.lock:
+                    self.retries += 1
+                    if len(self.errors) < 50:
+                        self.errors.append("%s: %r" % (mid, e))
+                self.todo.put(mid)
+                try:
+                    if conn is not None:
+                        conn.close()
+                except Exception:
+                    pass
+                conn = None
+                time.sleep(0.05)
+        if conn is not None:
+            try:
+                conn.quit()
+            except Exception:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+
+    def wait(self, timeout=None):
+        for t in self.threads:
+            t.join(None if timeout is None else
+                   max(0.1, timeout))
+        return self.n_acked() == len(self.ids)

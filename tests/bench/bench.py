@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+"""bench.py - youju against Postfix on this machine, in one run.
+
+Both servers are started here, configured alike (loopback listener, one
+local Maildir recipient, Postfix's compiled-in durability: fsync before
+250, Maildir fsync), and driven in turns by Postfix's smtp-source: N
+messages of L bytes over S sessions.  For each run:
+  accept  = N / time until smtp-source has every 250
+  e2e     = N / time until N new files are in the recipient's Maildir
+Results are medians over the rounds; the ratio is youju / Postfix.
+Then 1000 idle sessions are opened against youju (EHLO sent) and the RSS of
+master and all its children is summed while they are held.
+
+Only loopback addresses are used; every loop is bounded in count and time.
+Run as root: tests/bench/run (which builds youju first).
+"""
+import argparse
+import os
+import pwd
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BASE = "/var/tmp/youju-bench"
+
+
+def sh(*args, **kw):
+    return subprocess.run(list(args), check=True, **kw)
+
+
+def ensure_user(name, home):
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        sh("useradd", "--system", "--user-group", "--no-create-home",
+           "--home-dir", home, "--shell", "/usr/sbin/nologin", name)
+    sh("usermod", "-d", home, name, stderr=subprocess.DEVNULL)
+    os.makedirs(home, exist_ok=True)
+    pw = pwd.getpwnam(name)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    os.chmod(home, 0o700)
+    return pw
+
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def count(maildir):
+    n = 0
+    for sub in ("new", "cur"):
+        try:
+            n += len(os.listdir(os.path.join(maildir, sub)))
+        except FileNotFoundError:
+            pass
+    return n
+
+
+class Youju:
+    name = "youju"
+
+    def __init__(self, build, port):
+        self.build = build
+        self.port = port
+        self.dir = os.path.join(BASE, "youju")
+        self.user = ensure_user("ybench", os.path.join(BASE, "home",
+                                                       "ybench"))
+        self.maildir = os.path.join(self.user.pw_dir, "Maildir")
+        self.proc = None
+
+    def setup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "bin"))
+        for p in ("master", "smtpd", "qmgr", "local", "auth"):
+            os.symlink(os.path.join(self.build, p, p),
+                       os.path.join(self.dir, "bin", p))
+        with open(os.path.join(self.dir, "main.cf"), "w") as f:
+            f.write("""myhostname = bench-youju.test
+mydomain = bench.test
+mydestination = bench.test
+inet_interfaces = 127.0.0.1
+mynetworks = 127.0.0.0/8
+home_mailbox = Maildir/
+queue_directory = %s/queue
+daemon_directory = %s/bin
+maillog_file = %s/maillog
+mail_owner = youju
+""" % (self.dir, self.dir, self.dir))
+        with open(os.path.join(self.dir, "master.cf"), "w") as f:
+            f.write("127.0.0.1:%d inet n - y - - smtpd\n" % self.port)
+        with open(os.path.join(self.dir, "users"), "w") as f:
+            f.write("ybench@bench.test:{SHA512-CRYPT}$6$x$y:%d:%d::%s::\n"
+                    % (self.user.pw_uid, self.user.pw_gid,
+                       self.user.pw_dir))
+        open(os.path.join(self.dir, "aliases"), "w").close()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [os.path.join(self.dir, "bin", "master"), "-c", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        time.sleep(0.5)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def rcpt(self):
+        return "ybench@bench.test"
+
+    def root_pid(self):
+        return self.proc.pid
+
+
+class Postfix:
+    name = "postfix"
+
+    def __init__(self, port):
+        self.port = port
+        self.dir = os.path.join(BASE, "postfix")
+        self.user = ensure_user("pbench", os.path.join(BASE, "home",
+                                                       "pbench"))
+        self.maildir = os.path.join(self.user.pw_dir, "Maildir")
+
+    def setup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "etc"))
+        os.makedirs(os.path.join(self.dir, "data"))
+        os.makedirs(os.path.join(self.dir, "queue"))
+        shutil.chown(os.path.join(self.dir, "data"), "postfix")
+        with open(os.path.join(self.dir, "etc", "main.cf"), "w") as f:
+            f.write("""compatibility_level = 3.6
+queue_directory = %(d)s/queue
+data_directory = %(d)s/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench-postfix.test
+mydomain = bench.test
+myorigin = bench.test
+mydestination = bench.test
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+home_mailbox = Maildir/
+alias_maps =
+alias_database =
+local_recipient_maps = unix:passwd.byname
+smtp_dns_support_level = disabled
+maillog_file = %(d)s/maillog
+biff = no
+smtputf8_enable = no
+""" % {"d": self.dir})
+        with open(os.path.join(self.dir, "etc", "master.cf"), "w") as f:
+            f.write("""127.0.0.1:%d inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+""" % self.port)
+        subprocess.run(["postfix", "-c", os.path.join(self.dir, "etc"),
+                        "check"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def start(self):
+        sh("postfix", "-c", os.path.join(self.dir, "etc"), "start",
+           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        time.sleep(0.5)
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", os.path.join(self.dir, "etc"),
+                        "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        time.sleep(1)
+
+    def rcpt(self):
+        return "pbench@bench.test"
+
+    def root_pid(self):
+        with open(os.path.join(self.dir, "queue", "pid",
+                               "master.pid")) as f:
+            return int(f.read().strip())
+
+
+def load(mta, sessions, msgs, size, reuse, timeout=300):
+    """One smtp-source run; returns (accept rate, e2e rate, delivered)."""
+    base = count(mta.maildir)
+    cmd = ["smtp-source", "-s", str(sessions), "-m", str(msgs), "-l",
+           str(size), "-f", "a@bench.test", "-t", mta.rcpt()]
+    if reuse:
+        cmd.insert(1, "-d")
+    cmd.append("127.0.0.1:%d" % mta.port)
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    t1 = time.time()
+    accept = msgs / (t1 - t0) if r.returncode == 0 else float("nan")
+    deadline = t0 + timeout
+    while count(mta.maildir) - base < msgs and time.time() < deadline:
+        time.sleep(0.02)
+    t2 = time.time()
+    got = count(mta.maildir) - base
+    return accept, got / (t2 - t0), got
+
+
+def rss_tree(root):
+    """Summed RSS (KiB) of root and its descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                kids.setdefault(int(st[st.rindex(")") + 2:].split()[1]),
+                                []).append(int(d))
+            except (OSError, ValueError):
+                pass
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += kids.get(pid, [])
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def idle_sessions(mta, n, hold=3.0, timeout=60):
+    """Open n sessions (EHLO each), hold them; returns (ok, rss KiB)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, n + 100), hard))
+    socks, ok = [], 0
+    deadline = time.time() + timeout
+    for _ in range(n):
+        if time.time() > deadline:
+            break
+        try:
+            s = socket.create_connection(("127.0.0.1", mta.port), 10)
+            socks.append(s)
+        except OSError:
+            break
+    for s in socks:
+        try:
+            s.settimeout(max(0.1, deadline - time.time()))
+            if s.recv(512).startswith(b"220"):
+                s.sendall(b"EHLO bench.test\r\n")
+                if s.recv(4096).startswith(b"250"):
+                    ok += 1
+        except OSError:
+            pass
+    time.sleep(hold)
+    rss = rss_tree(mta.root_pid())
+    for s in socks:
+        s.close()
+    return ok, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(BASE, exist_ok=True)
+    os.chmod(BASE, 0o755)
+    os.makedirs(os.path.join(BASE, "home"), exist_ok=True)
+    os.chmod(os.path.join(BASE, "home"), 0o755)
+    mtas = [Postfix(2725), Youju(args.build, 2726)]
+    variants = [  # sessions, messages, size, connection reuse
+        (20, 2000, 10240, False),
+        (20, 5000, 10240, True),
+        (1, 200, 10240, False),
+    ]
+    if args.quick:
+        variants = [(20, 500, 10240, True)]
+        args.rounds = 1
+    res = {}
+    for m in mtas:
+        m.setup()
+    try:
+        for rnd in range(args.rounds):
+            for v in variants:
+                for m in mtas:
+                    m.start()
+                    a, e, got = load(m, *v)
+                    m.stop()
+                    res.setdefault((v, m.name), []).append((a, e, got))
+                    print("# round %d %s s=%d m=%d l=%d reuse=%s: accept "
+                          "%.0f/s e2e %.0f/s delivered %d" %
+                          (rnd + 1, m.name, v[0], v[1], v[2], v[3], a, e,
+                           got), flush=True)
+        print("\n| sessions | msgs | size | reuse | postfix accept | "
+              "youju accept | ratio | postfix e2e | youju e2e | ratio |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for v in variants:
+            pa = statistics.median(r[0] for r in res[(v, "postfix")])
+            pe = statistics.median(r[1] for r in res[(v, "postfix")])
+            ya = statistics.median(r[0] for r in res[(v, "youju")])
+            ye = statistics.median(r[1] for r in res[(v, "youju")])
+            print("| %d | %d | %d | %s | %.0f | %.0f | %.2f | %.0f | %.0f "
+                  "| %.2f |" % (v[0], v[1], v[2], "yes" if v[3] else "no",
+                                pa, ya, ya / pa, pe, ye, ye / pe))
+        y = mtas[1]
+        y.start()
+        idle0 = rss_tree(y.root_pid())
+        ok, rss = idle_sessions(y, 1000)
+        y.stop()
+        print("\nyouju: %d of 1000 idle sessions held; RSS of master and "
+              "children: %.1f MB idle, %.1f MB with the sessions "
+              "(%.1f KB per session)" % (ok, idle0 / 1024, rss / 1024,
+                                         (rss - idle0) / max(ok, 1)))
+    finally:
+        for m in mtas:
+            m.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
