@@ -249,7 +249,10 @@ auth_post_jail(struct skel *sk)
 }
 
 static const struct skel_ops auth_ops = {
-	"auth", SKEL_F_CHROOT_EMPTY, auth_pre_jail, auth_post_jail, NULL
+	.name = "auth",
+	.flags = SKEL_F_CHROOT_EMPTY,
+	.pre_jail = auth_pre_jail,
+	.post_jail = auth_post_jail,
 };
 
 /* main - run the broker */

@@ -37,16 +37,34 @@ skel_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct skel *sk = arg;
 
-	if (sk->stopping) {
+	if (sk->stopping && !sk->retiring) {
 		log_info("second stop signal: exiting now");
 		event_base_loopbreak(sk->base);
 		return;
 	}
 	sk->stopping = 1;
+	sk->retiring = 0;
 	if (skel_ops->stop != NULL)
 		skel_ops->stop(sk);
 	else
 		event_base_loopbreak(sk->base);
+}
+
+/* skel_hup - master reloads: a new process takes over, finish and go */
+static void
+skel_hup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct skel *sk = arg;
+
+	if (sk->stopping)
+		return;
+	if (skel_ops->retire == NULL) {
+		skel_signal(SIGTERM, ev, arg);
+		return;
+	}
+	sk->stopping = 1;
+	sk->retiring = 1;
+	skel_ops->retire(sk);
 }
 
 /* skel_break - leave the event loop */
@@ -54,6 +72,36 @@ void
 skel_break(struct skel *sk)
 {
 	event_base_loopbreak(sk->base);
+}
+
+/* skel_master_gone - EOF on the life pipe: master died, stop too */
+static void
+skel_master_gone(evutil_socket_t fd, short ev, void *arg)
+{
+	struct skel *sk = arg;
+	char	 c;
+
+	if (read(fd, &c, 1) != 0)
+		return;
+	log_warn("master went away: stopping");
+	event_del(sk->master_ev);
+	skel_signal(SIGTERM, 0, sk);
+}
+
+/* skel_master_fd - the read end of master's life pipe, or -1 */
+static int
+skel_master_fd(void)
+{
+	const char *env;
+	long long fd;
+
+	if ((env = getenv("YOUJU_MASTER_FD")) == NULL)
+		return -1;
+	unsetenv("YOUJU_MASTER_FD");
+	if (util_parse_ll(env, 3, 1024, &fd) == -1 ||
+	    util_set_cloexec((int)fd, 1) == -1)
+		log_fatal("bad YOUJU_MASTER_FD value");
+	return (int)fd;
 }
 
 /* skel_listen_fds - take the descriptors master passed */
@@ -118,27 +166,6 @@ skel_args(struct skel *sk, int argc, char **argv, char **opts, int *nopts)
 		sk->service = sk->progname;
 }
 
-/* skel_config - load main.cf and apply the -o overrides */
-static void
-skel_config(struct skel *sk, char **opts, int nopts)
-{
-	char	 err[512], name[128];
-	const char *eq;
-	int	 i;
-
-	if ((sk->cfg = cfg_load_dir(sk->config_dir, err, sizeof(err))) == NULL)
-		log_fatal("%s", err);
-	for (i = 0; i < nopts; i++) {
-		if ((eq = strchr(opts[i], '=')) == NULL ||
-		    (size_t)(eq - opts[i]) >= sizeof(name))
-			log_fatal("bad -o option: %s", log_str(opts[i]));
-		memcpy(name, opts[i], (size_t)(eq - opts[i]));
-		name[eq - opts[i]] = '\0';
-		if (cfg_set(sk->cfg, name, eq + 1, err, sizeof(err)) == -1)
-			log_fatal("-o %s: %s", name, err);
-	}
-}
-
 /* skel_log - start logging as syslog_name/progname */
 static void
 skel_log(struct skel *sk)
@@ -156,6 +183,33 @@ skel_log(struct skel *sk)
 		flags |= LOG_TO_STDERR;
 	log_open(name, flags, maillog);
 	log_set_debug(sk->debug);
+}
+
+/* skel_config - load main.cf and apply the -o overrides */
+static void
+skel_config(struct skel *sk, char **opts, int nopts)
+{
+	char	 err[512], name[128];
+	const char *eq;
+	int	 i;
+
+	if ((sk->cfg = cfg_load_dir(sk->config_dir, err, sizeof(err))) == NULL) {
+		log_open(sk->progname, LOG_TO_SYSLOG | LOG_TO_STDERR, NULL);
+		log_fatal("%s", err);
+	}
+	/* log where main.cf says before anything can fail */
+	skel_log(sk);
+	for (i = 0; i < nopts; i++) {
+		if ((eq = strchr(opts[i], '=')) == NULL ||
+		    (size_t)(eq - opts[i]) >= sizeof(name))
+			log_fatal("bad -o option: %s", log_str(opts[i]));
+		memcpy(name, opts[i], (size_t)(eq - opts[i]));
+		name[eq - opts[i]] = '\0';
+		if (cfg_set(sk->cfg, name, eq + 1, err, sizeof(err)) == -1)
+			log_fatal("service %s: -o %s: %s", sk->service, name,
+			    err);
+	}
+	skel_log(sk);	/* -o may change syslog_name or maillog_file */
 }
 
 /* skel_jail - chdir to the queue, run pre_jail, drop privileges */
@@ -205,9 +259,9 @@ int
 skel_main(int argc, char **argv, const struct skel_ops *ops)
 {
 	struct skel *sk = &skel_state;
-	struct event *ev_term, *ev_int;
+	struct event *ev_term, *ev_int, *ev_hup;
 	char	*opts[256];
-	int	 nopts;
+	int	 nopts, master_fd;
 
 	skel_ops = ops;
 	sk->progname = ops->name;
@@ -219,20 +273,31 @@ skel_main(int argc, char **argv, const struct skel_ops *ops)
 	}
 	skel_args(sk, argc, argv, opts, &nopts);
 	skel_config(sk, opts, nopts);
-	skel_log(sk);
 	skel_listen_fds(sk);
+	master_fd = skel_master_fd();
 	skel_jail(sk);
 	if ((sk->base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	ev_term = evsignal_new(sk->base, SIGTERM, skel_signal, sk);
 	ev_int = evsignal_new(sk->base, SIGINT, skel_signal, sk);
-	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
-	    evsignal_add(ev_int, NULL))
+	ev_hup = evsignal_new(sk->base, SIGHUP, skel_hup, sk);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_hup, NULL))
 		log_fatal("cannot install signal handlers");
+	if (master_fd != -1) {
+		sk->master_ev = event_new(sk->base, master_fd,
+		    EV_READ | EV_PERSIST, skel_master_gone, sk);
+		if (sk->master_ev == NULL || event_add(sk->master_ev, NULL))
+			log_fatal("cannot watch master");
+	}
 	if (ops->post_jail != NULL)
 		ops->post_jail(sk);
 	log_debug("%s: service %s ready", ops->name, sk->service);
 	event_base_dispatch(sk->base);
+	if (sk->master_ev != NULL)
+		event_free(sk->master_ev);
+	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_base_free(sk->base);

@@ -5,11 +5,15 @@
  * that master passes (-c DIR -n SERVICE [-r] [-u] [-o name=value]... [-d]),
  * loading main.cf and applying the -o overrides, logging, taking the
  * listening descriptors master passed (fd 3 onwards, count in the
- * environment variable YOUJU_LISTEN_FDS), chdir to queue_directory, the
+ * environment variable YOUJU_LISTEN_FDS) and the read end of master's life
+ * pipe (YOUJU_MASTER_FD: EOF there means master died, and the process stops
+ * as on SIGTERM), chdir to queue_directory, the
  * process's own set-up before the jail (pre_jail: open files, keys), the
  * privilege drop (lib/privdrop: chroot to queue_directory with -r, drop to
  * mail_owner with -u), the libevent loop, and signals: SIGTERM/SIGINT call
- * stop() (graceful; default: leave the loop), SIGPIPE is ignored.
+ * stop() (graceful; default: leave the loop); SIGHUP (master's reload:
+ * a new process takes over) calls retire(), which finishes the work in
+ * hand without cutting it short (default: as stop); SIGPIPE is ignored.
  *
  * Errors: a process that cannot set itself up exits 1 with a fatal line.
  */
@@ -19,6 +23,7 @@
 #include <sys/types.h>
 
 struct event_base;
+struct event;
 struct cfg;
 
 #define SKEL_MAX_LISTEN	16
@@ -40,9 +45,11 @@ struct skel {
 	gid_t		 owner_gid;
 	const char	*queue_dir;
 	struct event_base *base;
-	int		 stopping;
+	int		 stopping;	/* stop or retire in progress */
+	int		 retiring;	/* retire (SIGHUP), not a stop */
 	int		 debug;
 	void		*ctx;		/* the daemon's own state */
+	struct event	*master_ev;	/* master's life pipe */
 };
 
 struct skel_ops {
@@ -51,6 +58,7 @@ struct skel_ops {
 	void		(*pre_jail)(struct skel *);
 	void		(*post_jail)(struct skel *);
 	void		(*stop)(struct skel *);
+	void		(*retire)(struct skel *);	/* NULL: like stop */
 };
 
 int	 skel_main(int, char **, const struct skel_ops *);

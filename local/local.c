@@ -337,6 +337,7 @@ local_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	int	 fd;
 
+	/* the accepted socket is blocking (SOCK_NONBLOCK not given) */
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
 	local_serve(fd);
@@ -401,14 +402,18 @@ local_post_jail(struct skel *sk)
 
 	if (sk->nlisten != 1)
 		log_fatal("expected one listening socket from master");
+	/* workers share the socket: the ones that lose a race must not block */
+	util_set_nonblock(sk->listen_fd[0], 1);
 	ev = event_new(sk->base, sk->listen_fd[0], EV_READ | EV_PERSIST,
 	    local_accept, NULL);
 	event_add(ev, NULL);
 }
 
 static const struct skel_ops local_ops = {
-	"local", SKEL_F_STAY_ROOT | SKEL_F_NO_CHROOT, local_pre_jail,
-	local_post_jail, NULL
+	.name = "local",
+	.flags = SKEL_F_STAY_ROOT | SKEL_F_NO_CHROOT,
+	.pre_jail = local_pre_jail,
+	.post_jail = local_post_jail,
 };
 
 /* main - run a local delivery process */

@@ -27,10 +27,13 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "aliases.h"
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
 #include "mcf.h"
+#include "privdrop.h"
+#include "users.h"
 #include "util.h"
 
 struct mailctl {
@@ -278,12 +281,14 @@ mailctl_status(struct mailctl *mc, int argc, char **argv)
 	return mailctl_simple(mc, "status");
 }
 
-/* mailctl_check - configuration check */
+/* mailctl_check_mcf - master.cf: syntax, and every -o must be valid */
 static int
-mailctl_check(struct mailctl *mc, int argc, char **argv)
+mailctl_check_mcf(struct mailctl *mc)
 {
-	char	 err[1024], path[4096], warn[8192];
+	char	 err[1024], path[4096];
 	struct mcf mcf;
+	struct cfg *c;
+	size_t	 i, k;
 	int	 rc = 0;
 
 	snprintf(path, sizeof(path), "%s/master.cf", mc->config_dir);
@@ -291,11 +296,89 @@ mailctl_check(struct mailctl *mc, int argc, char **argv)
 	if (mcf_load(path, (int)cfg_int(mc->cfg, "default_process_limit"),
 	    &mcf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mailctl: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < mcf.nsvc; i++) {
+		c = cfg_dup(mc->cfg);
+		for (k = 0; k < mcf.svc[i].nopts; k++) {
+			cfg_mark_used(mc->cfg, mcf.svc[i].opts[k].value);
+			if (cfg_set(c, mcf.svc[i].opts[k].name,
+			    mcf.svc[i].opts[k].value, err, sizeof(err)) == -1) {
+				fprintf(stderr, "mailctl: %s line %d: service "
+				    "%s: -o %s: %s\n", path, mcf.svc[i].line,
+				    mcf.svc[i].name, mcf.svc[i].opts[k].name,
+				    err);
+				rc = 1;
+			}
+		}
+		cfg_free(c);
+	}
+	mcf_free(&mcf);
+	return rc;
+}
+
+/* mailctl_check_tables - the users file and aliases load without warnings */
+static int
+mailctl_check_tables(struct mailctl *mc)
+{
+	char	 err[1024], **v;
+	struct users *u;
+	struct aliases *a;
+	const char *p;
+	size_t	 n, i, k;
+	int	 rc = 0;
+
+	if ((u = users_load(cfg_str(mc->cfg, "users_file"), err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "mailctl: users_file: %s\n", err);
 		rc = 1;
-	} else
-		mcf_free(&mcf);
+	} else {
+		for (i = 0; i < u->nwarn; i++, rc = 1)
+			fprintf(stderr, "mailctl: %s\n", u->warn[i]);
+		users_free(u);
+	}
+	v = cfg_list(mc->cfg, "alias_maps", &n);
+	for (i = 0; i < n; i++) {
+		p = strchr(v[i], ':');
+		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
+		if ((a = aliases_load(p, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mailctl: alias_maps: %s\n", err);
+			rc = 1;
+			continue;
+		}
+		for (k = 0; k < a->nwarn; k++, rc = 1)
+			fprintf(stderr, "mailctl: %s\n", a->warn[k]);
+		aliases_free(a);
+	}
+	cfg_list_free(v, n);
+	return rc;
+}
+
+/* mailctl_check - configuration check: main.cf, master.cf, users, aliases */
+static int
+mailctl_check(struct mailctl *mc, int argc, char **argv)
+{
+	char	 warn[8192];
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 rc;
+
+	rc = mailctl_check_mcf(mc);
 	if (cfg_check(mc->cfg, warn, sizeof(warn)) != 0) {
 		fputs(warn, stderr);
+		rc = 1;
+	}
+	rc |= mailctl_check_tables(mc);
+	if (privdrop_lookup(cfg_str(mc->cfg, "mail_owner"), &uid, &gid) ==
+	    -1) {
+		fprintf(stderr, "mailctl: mail_owner \"%s\" does not exist; "
+		    "create it with: useradd --system --user-group "
+		    "--no-create-home --shell /usr/sbin/nologin %s\n",
+		    cfg_str(mc->cfg, "mail_owner"),
+		    cfg_str(mc->cfg, "mail_owner"));
+		rc = 1;
+	} else if (uid == 0) {
+		fprintf(stderr, "mailctl: mail_owner must not be root\n");
 		rc = 1;
 	}
 	if (rc == 0)

@@ -168,7 +168,9 @@ master_pidfile(struct master *m)
 	ssize_t	 n;
 	int	 fd;
 
-	snprintf(path, sizeof(path), "%s/pid/master.pid", m->queue_dir);
+	if (util_fmt(path, sizeof(path), "%s/pid/master.pid", m->queue_dir) ==
+	    -1)
+		master_fail("queue_directory: path too long");
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
 		snprintf(msg, sizeof(msg), "open %s: %s", path,
 		    strerror(errno));
@@ -205,7 +207,9 @@ master_load(struct master *m)
 		master_fail(err);
 	mcf_add_defaults(&m->mcf, (int)cfg_int(m->cfg,
 	    "default_process_limit"));
-	m->queue_dir = cfg_str(m->cfg, "queue_directory");
+	/* copies: the configuration is replaced on reload */
+	util_strlcpy(m->queue_dir, cfg_str(m->cfg, "queue_directory"),
+	    sizeof(m->queue_dir));
 	util_strlcpy(m->daemon_dir, cfg_str(m->cfg, "daemon_directory"),
 	    sizeof(m->daemon_dir));
 }
@@ -289,6 +293,8 @@ main(int argc, char **argv)
 	if (master_queue_setup(m, err, sizeof(err)) == -1)
 		master_fail(err);
 	master_pidfile(m);
+	if (pipe2(m->life, O_CLOEXEC) == -1)
+		master_fail("pipe: cannot create the life pipe");
 	master_queue_clean_incoming(m);
 	master_events(m);
 	if (master_ctl_open(m, err, sizeof(err)) == -1 ||
@@ -305,8 +311,9 @@ main(int argc, char **argv)
 	event_base_dispatch(m->base);
 	master_reap(m);
 	master_ctl_close(m);
-	snprintf(path, sizeof(path), "%s/pid/master.pid", m->queue_dir);
-	unlink(path);
+	if (util_fmt(path, sizeof(path), "%s/pid/master.pid", m->queue_dir) ==
+	    0)
+		unlink(path);
 	log_info("stopped");
 	return 0;
 }

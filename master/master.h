@@ -68,10 +68,11 @@ struct master {
 	int		 ctl_fd;
 	struct event	*ctl_ev;
 	int		 pid_fd;
-	const char	*queue_dir;
+	char		 queue_dir[4096];
 	char		 daemon_dir[4096];
 	int		 ncpu;
 	int		 ready_fd;	/* mailctl start: readiness pipe */
+	int		 life[2];	/* children see EOF when master dies */
 };
 
 extern struct master master;

@@ -183,8 +183,9 @@ master_ctl_open(struct master *m, char *err, size_t errlen)
 {
 	char	 path[4096];
 
-	snprintf(path, sizeof(path), "%s/pid/master.sock", m->queue_dir);
-	if ((m->ctl_fd = ipc_listen(path, 0600, 16)) == -1) {
+	if (util_fmt(path, sizeof(path), "%s/pid/master.sock",
+	    m->queue_dir) == -1 ||
+	    (m->ctl_fd = ipc_listen(path, 0600, 16)) == -1) {
 		snprintf(err, errlen, "control socket %s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -208,6 +209,7 @@ master_ctl_close(struct master *m)
 	if (m->ctl_fd != -1)
 		close(m->ctl_fd);
 	m->ctl_fd = -1;
-	snprintf(path, sizeof(path), "%s/pid/master.sock", m->queue_dir);
-	unlink(path);
+	if (util_fmt(path, sizeof(path), "%s/pid/master.sock",
+	    m->queue_dir) == 0)
+		unlink(path);
 }

@@ -138,8 +138,11 @@ master_queue_setup(struct master *m, char *err, size_t errlen)
 	    err, errlen) == -1)
 		return -1;
 	for (i = 0; i < NELEM(master_qdirs); i++) {
-		snprintf(path, sizeof(path), "%s/%s", m->queue_dir,
-		    master_qdirs[i].name);
+		if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir,
+		    master_qdirs[i].name) == -1) {
+			snprintf(err, errlen, "queue_directory: path too long");
+			return -1;
+		}
 		if (master_queue_fix(path,
 		    master_qdirs[i].owned ? m->owner_uid : ruid,
 		    master_qdirs[i].owned ? m->owner_gid : rgid,
@@ -151,9 +154,10 @@ master_queue_setup(struct master *m, char *err, size_t errlen)
 			if (!master_qdirs[i].owned ||
 			    strcmp(master_qdirs[i].name, "private") == 0)
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", m->queue_dir,
-			    master_qdirs[i].name);
-			master_queue_walk(path, m->owner_uid, m->owner_gid, 0);
+			if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir,
+			    master_qdirs[i].name) == 0)
+				master_queue_walk(path, m->owner_uid,
+				    m->owner_gid, 0);
 		}
 	}
 	return 0;
@@ -168,8 +172,8 @@ master_queue_clean_incoming(struct master *m)
 	char	 path[4096];
 	int	 dfd;
 
-	snprintf(path, sizeof(path), "%s/incoming", m->queue_dir);
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if (util_fmt(path, sizeof(path), "%s/incoming", m->queue_dir) == -1 ||
+	    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
 	if ((d = fdopendir(dfd)) == NULL) {
 		close(dfd);

@@ -182,8 +182,12 @@ master_open_unix(struct master *m, struct master_svc *s, char *err,
 	char	 path[4096];
 	int	 fd;
 
-	snprintf(path, sizeof(path), "%s/private/%s", m->queue_dir,
-	    s->def->name);
+	if (util_fmt(path, sizeof(path), "%s/private/%s", m->queue_dir,
+	    s->def->name) == -1) {
+		snprintf(err, errlen, "service %s: socket path too long",
+		    s->def->name);
+		return -1;
+	}
 	if ((fd = ipc_listen(path, 0600, 256)) == -1) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path,
 		    strerror(errno));
@@ -213,6 +217,31 @@ master_want(const struct master *m, const struct mcf_service *d)
 	return want < cap ? want : cap;
 }
 
+/* master_check_opts - would the service's -o overrides be accepted */
+static int
+master_check_opts(struct master *m, const struct mcf_service *d, char *err,
+    size_t errlen)
+{
+	struct cfg *c;
+	char	 why[512];
+	size_t	 i;
+	int	 r = 0;
+
+	if (d->nopts == 0)
+		return 0;
+	c = cfg_dup(m->cfg);
+	for (i = 0; i < d->nopts && r == 0; i++)
+		if (cfg_set(c, d->opts[i].name, d->opts[i].value, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "master.cf line %d: service %s: "
+			    "-o %s: %s", d->line, d->name, d->opts[i].name,
+			    why);
+			r = -1;
+		}
+	cfg_free(c);
+	return r;
+}
+
 /* master_svc_new - a service from its master.cf entry */
 static struct master_svc *
 master_svc_new(struct master *m, struct mcf_service *d, char *err,
@@ -234,6 +263,8 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 		    "run %s: %s", d->line, d->name, prog, strerror(errno));
 		return NULL;
 	}
+	if (master_check_opts(m, d, err, errlen) == -1)
+		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->def = d;
 	buf_init(&key, 4096);
@@ -320,7 +351,7 @@ master_child(struct master *m, struct master_svc *s)
 	char	 prog[4096], nfds[16];
 	char	**argv;
 	size_t	 n = 0, i;
-	int	 k;
+	int	 k, life;
 
 	for (k = 0; k < s->nfds; k++)
 		if (s->fds[k] == 3 + k)
@@ -331,12 +362,18 @@ master_child(struct master *m, struct master_svc *s)
 			_exit(127);
 		s->fds[k] = tmp;
 	}
+	life = fcntl(m->life[0], F_DUPFD_CLOEXEC, 64);
 	for (k = 0; k < s->nfds; k++)
 		if (dup2(s->fds[k], 3 + k) == -1)
 			_exit(127);
-	closefrom(3 + s->nfds);
+	/* the read end of master's life pipe follows the listeners */
+	if (life == -1 || dup2(life, 3 + s->nfds) == -1)
+		_exit(127);
+	closefrom(4 + s->nfds);
 	snprintf(nfds, sizeof(nfds), "%d", s->nfds);
 	setenv("YOUJU_LISTEN_FDS", nfds, 1);
+	snprintf(nfds, sizeof(nfds), "%d", 3 + s->nfds);
+	setenv("YOUJU_MASTER_FD", nfds, 1);
 	if (util_fmt(prog, sizeof(prog), "%s/%s", m->daemon_dir,
 	    d->command) == -1)
 		_exit(127);
@@ -631,9 +668,10 @@ master_reload(struct master *m, char *err, size_t errlen)
 			close(o->fds[i]);
 		o->nfds = 0;
 	}
+	/* SIGHUP: stop taking new work, finish what is open, exit */
 	for (p = m->procs; p != NULL; p = p->next) {
 		p->stopping = 1;
-		kill(p->pid, SIGTERM);
+		kill(p->pid, SIGHUP);
 	}
 	for (tail = &nsvcs; *tail != NULL; tail = &(*tail)->next)
 		;

@@ -432,7 +432,10 @@ qmgr_stop(struct skel *sk)
 }
 
 static const struct skel_ops qmgr_ops = {
-	"qmgr", 0, qmgr_pre_jail, qmgr_post_jail, qmgr_stop
+	.name = "qmgr",
+	.pre_jail = qmgr_pre_jail,
+	.post_jail = qmgr_post_jail,
+	.stop = qmgr_stop,
 };
 
 /* main - run the queue manager */

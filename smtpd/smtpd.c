@@ -164,7 +164,8 @@ smtpd_cmd_input(struct smtpd_sess *s, struct evbuffer *in)
 		return 1;
 	}
 	evbuffer_remove(in, line, len + 1);
-	if (len > 0 && line[len - 1] == '\r')
+	s->cmd_crlf = len > 0 && line[len - 1] == '\r';
+	if (s->cmd_crlf)
 		len--;
 	line[len] = '\0';
 	smtpd_reset_timer(s);
@@ -204,7 +205,8 @@ smtpd_sleep(struct smtpd_sess *s)
 static int
 smtpd_idle_stop(struct smtpd_sess *s)
 {
-	if (!s->sd->sk->stopping || s->in_mail || s->phase != SMTPD_PH_CMD)
+	if (!s->sd->sk->stopping || s->sd->sk->retiring || s->in_mail ||
+	    s->phase != SMTPD_PH_CMD)
 		return 0;
 	smtpd_reply(s, "421 4.3.2 %s Service shutting down",
 	    s->sd->hostname);
@@ -464,8 +466,25 @@ smtpd_stop(struct skel *sk)
 	}
 }
 
+/* smtpd_retire - SIGHUP (reload): no new sessions; open ones go on */
+static void
+smtpd_retire(struct skel *sk)
+{
+	struct smtpd *sd = &smtpd_state;
+	int	 i;
+
+	for (i = 0; i < sd->nlev; i++)
+		evconnlistener_free(sd->lev[i]);
+	sd->nlev = 0;
+	if (sd->nsess == 0)
+		skel_break(sk);
+}
+
 static const struct skel_ops smtpd_ops = {
-	"smtpd", 0, NULL, smtpd_post_jail, smtpd_stop
+	.name = "smtpd",
+	.post_jail = smtpd_post_jail,
+	.stop = smtpd_stop,
+	.retire = smtpd_retire,
 };
 
 /* main - run the smtpd process */

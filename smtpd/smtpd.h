@@ -90,7 +90,9 @@ struct smtpd_sess {
 	struct buf	 line;
 	uint64_t	 data_size;
 	int		 data_flags;
-	int		 skip_line;	/* rest of an over-long command line */
+	int		 data_crlf;	/* the previous content line ended in CRLF */
+	int		 skip_line;
+	int		 cmd_crlf;	/* the last command line ended in CRLF */	/* rest of an over-long command line */
 	struct smtpd_sess *next_pending;
 	struct smtpd_sess *prev, *next;	/* all sessions */
 };

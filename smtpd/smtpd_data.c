@@ -114,6 +114,8 @@ smtpd_data_begin(struct smtpd_sess *s)
 	}
 	s->data_size = 0;
 	s->data_flags = 0;
+	/* a dot right after DATA ends the message only after DATA<CR><LF> */
+	s->data_crlf = s->cmd_crlf;
 	buf_reset(&s->line);
 	s->phase = SMTPD_PH_DATA;
 	smtpd_received(s);
@@ -193,10 +195,13 @@ static int
 smtpd_data_line(struct smtpd_sess *s, const unsigned char *p, size_t len)
 {
 	int	 crlf = len > 0 && p[len - 1] == '\r';
+	int	 after_crlf = s->data_crlf;
 
 	if (crlf)
 		len--;
-	if (crlf && len == 1 && p[0] == '.') {
+	s->data_crlf = crlf;
+	/* <CR><LF>.<CR><LF>: the dot line must follow a CRLF line end */
+	if (crlf && after_crlf && len == 1 && p[0] == '.') {
 		smtpd_data_end(s);
 		return 1;
 	}

@@ -130,6 +130,8 @@ class Instance:
 
     def start(self, timeout=20):
         env = self.daemon_env()
+        if self.errf is not None:
+            self.errf.close()
         self.errf = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(self.bin, "master"), "-c", self.dir],
@@ -330,7 +332,8 @@ class Instance:
     def wait_settled(self, timeout=10):
         """Wait until every mail_owner daemon (smtpd, qmgr, auth) has
         finished its privilege drop (a just-forked child still shows
-        master's root ids for a moment)."""
+        master's root ids for a moment) and every child has read its
+        configuration (has the maillog open)."""
         uid = pwd.getpwnam(MAIL_OWNER).pw_uid
 
         def ok(ps):
@@ -339,8 +342,25 @@ class Instance:
                                              "local")):
                 return False
             return all(p["uids"][0] == uid for p in ps
-                       if p["name"] in ("smtpd", "qmgr", "auth"))
+                       if p["name"] in ("smtpd", "qmgr", "auth")) and \
+                all(self.has_maillog_open(p["pid"]) for p in ps)
         return self.wait_procs(ok, timeout)
+
+    def has_maillog_open(self, pid):
+        """A daemon opens maillog_file once it has read its configuration:
+        before that it may still read main.cf (tests that rewrite main.cf
+        wait for this)."""
+        d = "/proc/%d/fd" % pid
+        try:
+            for fd in os.listdir(d):
+                try:
+                    if os.readlink(os.path.join(d, fd)) == self.maillog:
+                        return True
+                except OSError:
+                    continue
+        except OSError:
+            pass
+        return False
 
     def wait_new_pid(self, name, old, timeout=3):
         """Wait until a process `name` exists whose pid is not in old;

@@ -32,9 +32,11 @@ def main():
     runner = unittest.TextTestRunner(verbosity=2, resultclass=Result,
                                      stream=sys.stdout)
     res = runner.run(suite)
-    failed = len(res.failures) + len(res.errors) + \
-        len(res.unexpectedSuccesses)
-    passed = res.testsRun - failed - len(res.skipped)
+    # a test whose body and teardown both fail is one failed test
+    bad = {t.id() for t, _ in res.failures + res.errors}
+    bad |= {t.id() for t in res.unexpectedSuccesses}
+    failed = len(bad)
+    passed = max(res.testsRun - failed - len(res.skipped), 0)
     print("e2e: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
