@@ -13,6 +13,13 @@
  *						-> IPC_LOOKUP_OK
  *	otherwise				-> IPC_LOOKUP_NOUSER
  * Answer: IPC_AUTH_RCPT_REPLY u32 id | u32 result.
+ *
+ * Logins (IPC_AUTH_LOGIN) are checked in worker threads (auth_login.c);
+ * sender ownership for reject_sender_login_mismatch is auth_sender.c.
+ * smtpd never sees a password hash.  With smtpd_sasl_auth_backend = pam
+ * the broker stays root without chroot (PAM modules read /etc/shadow);
+ * otherwise it drops to mail_owner in queue_directory/empty.
+ *
  * A peer that is not smtpd (SO_PEERCRED, HELLO) or sends a bad frame is
  * dropped; the process carries on.
  */
@@ -30,31 +37,18 @@
 #include "addr.h"
 #include "ipc.h"
 #include "log.h"
+#include "passwd.h"
 #include "skel.h"
 #include "users.h"
 #include "util.h"
+#include "auth.h"
 
-struct auth {
-	struct users	*users;
-	struct aliases	**aliases;
-	size_t		 naliases;
-	char		**mydest;
-	size_t		 nmydest;
-	const char	*delimiter;
-	uid_t		 peer_uid;
-	struct event_base *base;
-};
-
-struct auth_conn {
-	int		 fd;
-	unsigned	 role;
-	struct event	*ev;
-};
-
-static struct auth auth;
+struct auth auth;
+static struct auth_conn *auth_conns;
+static uint64_t auth_serial;
 
 /* auth_is_mydest - is a domain ours */
-static int
+int
 auth_is_mydest(const char *domain)
 {
 	size_t	 i;
@@ -129,10 +123,29 @@ out:
 	return r;
 }
 
+/* auth_conn_find - a live connection by serial (workers' answers) */
+struct auth_conn *
+auth_conn_find(uint64_t serial)
+{
+	struct auth_conn *c;
+
+	for (c = auth_conns; c != NULL; c = c->next)
+		if (c->serial == serial)
+			return c;
+	return NULL;
+}
+
 /* auth_drop - close one peer */
 static void
 auth_drop(struct auth_conn *c)
 {
+	struct auth_conn **pp;
+
+	for (pp = &auth_conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	event_free(c->ev);
 	close(c->fd);
 	free(c);
@@ -163,6 +176,10 @@ auth_read(evutil_socket_t fd, short what, void *arg)
 			c->role = role == -1 ? 0 : (unsigned)role;
 		} else if (m.type == IPC_AUTH_RCPT)
 			r = auth_rcpt(c, &m);
+		else if (m.type == IPC_AUTH_LOGIN)
+			r = auth_login(c, &m);
+		else if (m.type == IPC_AUTH_SENDER)
+			r = auth_sender(c, &m);
 		else
 			r = -1;
 		ipc_msg_free(&m);
@@ -194,10 +211,35 @@ auth_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->serial = ++auth_serial;
 		c->ev = event_new(auth.base, fd, EV_READ | EV_PERSIST,
 		    auth_read, c);
 		event_add(c->ev, NULL);
+		c->next = auth_conns;
+		auth_conns = c;
 	}
+}
+
+/* auth_dummy_scheme - the scheme most users have (unknown-user checks) */
+static void
+auth_dummy_scheme(void)
+{
+	static const char *schemes[] = { "ARGON2ID", "SHA512-CRYPT",
+	    "SHA256-CRYPT", "BLF-CRYPT" };
+	size_t	 count[NELEM(schemes)] = { 0 }, i, k, best = 0;
+	char	 sch[32];
+
+	for (i = 0; i < auth.users->n; i++) {
+		users_scheme(auth.users->ent[i].pass, sch, sizeof(sch));
+		for (k = 0; k < NELEM(schemes); k++)
+			if (strcmp(sch, schemes[k]) == 0)
+				count[k]++;
+	}
+	for (k = 1; k < NELEM(schemes); k++)
+		if (count[k] > count[best])
+			best = k;
+	util_strlcpy(auth.dummy_scheme, schemes[best],
+	    sizeof(auth.dummy_scheme));
 }
 
 /* auth_pre_jail - read the users file and aliases */
@@ -229,6 +271,20 @@ auth_pre_jail(struct skel *sk)
 	auth.mydest = cfg_list(sk->cfg, "mydestination", &auth.nmydest);
 	auth.delimiter = cfg_str(sk->cfg, "recipient_delimiter");
 	auth.peer_uid = sk->owner_uid;
+	if (auth_sender_init(cfg_str(sk->cfg, "smtpd_sender_login_maps"), err,
+	    sizeof(err)) == -1)
+		log_fatal("smtpd_sender_login_maps: %s", err);
+	auth_dummy_scheme();
+	auth.pam = strcmp(cfg_str(sk->cfg, "smtpd_sasl_auth_backend"),
+	    "pam") == 0;
+	auth.pam_service = cfg_str(sk->cfg, "smtpd_sasl_pam_service");
+	if (auth.pam) {
+		/* PAM modules read /etc/shadow: stay root, no chroot */
+		sk->unpriv = 0;
+		sk->chroot = 0;
+		log_info("password checks by PAM service \"%s\": running as "
+		    "root without chroot", log_str(auth.pam_service));
+	}
 }
 
 /* auth_post_jail - serve */
@@ -238,6 +294,7 @@ auth_post_jail(struct skel *sk)
 	struct event *ev;
 
 	auth.base = sk->base;
+	auth_login_init();
 	if (sk->nlisten != 1)
 		log_fatal("expected one listening socket from master");
 	util_set_nonblock(sk->listen_fd[0], 1);

@@ -68,6 +68,8 @@ buf_reserve(struct buf *b, size_t extra)
 		errno = ENOMEM;
 		return -1;
 	}
+	if (b->data == NULL)
+		p[0] = '\0';
 	b->data = p;
 	b->cap = ncap;
 	return 0;

@@ -237,6 +237,8 @@ const struct cfg_param cfg_params[] = {
 	    "where the auth broker checks passwords: file or pam"),
 	CP_BOOL("smtpd_sasl_auth_enable", "no", 0,
 	    "offer SMTP AUTH"),
+	CP_STR("smtpd_sasl_pam_service", "smtp", Y,
+	    "PAM service name used by the pam backend"),
 	CP_STR("smtpd_sasl_path", "private/auth", A,
 	    "accepted: youju's own auth broker is always used"),
 	CP_LIST("smtpd_sasl_security_options", "noanonymous", A,

@@ -64,6 +64,14 @@
  *			str text) | u32 m | m x (u32 parent index | str addr).
  * IPC_CTL_REQUEST	u32 n | n x str argument ("queue", "list", ...).
  * IPC_CTL_REPLY	u32 status (0 ok, else an exit status) | str text.
+ * IPC_AUTH_LOGIN	u32 request id | str client address | str mechanism |
+ *			str authentication id | str password (at most 1024).
+ * IPC_AUTH_LOGIN_REPLY	u32 request id | u32 IPC_LOGIN_* | str the user name
+ *			as the users file spells it (empty unless OK).
+ * IPC_AUTH_SENDER	u32 request id | str envelope sender address.
+ * IPC_AUTH_SENDER_REPLY u32 request id | u32 IPC_LOOKUP_OK or _TEMPFAIL |
+ *			u32 n | n x str login that owns the address (at most
+ *			64 owners).
  *
  * Lengths are checked again field by field by the getters; the table gives
  * the cheap outer bound before any handler runs.
@@ -85,6 +93,15 @@ const struct ipc_def ipc_defs[] = {
 	    IPC_FD_NONE },
 	{ IPC_CTL_REPLY, "CTL_REPLY", IPC_R_MASTER | IPC_R_QMGR,
 	    4 + IPC_STR(0), IPC_MAX_PAYLOAD, IPC_FD_NONE },
+	{ IPC_AUTH_LOGIN, "AUTH_LOGIN", IPC_R_SMTPD,
+	    4 + 4 * IPC_STR(0), 4 + IPC_STR(64) + IPC_STR(32) +
+	    IPC_STR(1024) + IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_AUTH_LOGIN_REPLY, "AUTH_LOGIN_REPLY", IPC_R_AUTH,
+	    8 + IPC_STR(0), 8 + IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_AUTH_SENDER, "AUTH_SENDER", IPC_R_SMTPD,
+	    4 + IPC_STR(0), 4 + IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_AUTH_SENDER_REPLY, "AUTH_SENDER_REPLY", IPC_R_AUTH,
+	    12, IPC_MAX_PAYLOAD, IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

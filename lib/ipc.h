@@ -59,6 +59,13 @@ enum ipc_type {
 				 * u32 m, m x (u32 parent, str addr) */
 	IPC_CTL_REQUEST,	/* mailctl->master/qmgr: u32 n, n x str argv */
 	IPC_CTL_REPLY,		/* master/qmgr->mailctl: u32 status, str text */
+	IPC_AUTH_LOGIN,		/* smtpd->auth: u32 id, str client address,
+				 * str mechanism, str user, str password */
+	IPC_AUTH_LOGIN_REPLY,	/* auth->smtpd: u32 id, u32 IPC_LOGIN_*,
+				 * str canonical user name */
+	IPC_AUTH_SENDER,	/* smtpd->auth: u32 id, str sender address */
+	IPC_AUTH_SENDER_REPLY,	/* auth->smtpd: u32 id, u32 IPC_LOOKUP_OK or
+				 * _TEMPFAIL, u32 n, n x str owner login */
 	IPC_TYPE_MAX
 };
 
@@ -66,6 +73,10 @@ enum ipc_type {
 #define IPC_LOOKUP_NOUSER	1	/* local domain, no such address */
 #define IPC_LOOKUP_NOTLOCAL	2	/* not one of our domains */
 #define IPC_LOOKUP_TEMPFAIL	3	/* cannot tell now */
+
+#define IPC_LOGIN_OK		0	/* credentials verified */
+#define IPC_LOGIN_FAIL		1	/* wrong user or password */
+#define IPC_LOGIN_TEMPFAIL	2	/* cannot verify now */
 
 #define IPC_DLV_OK		0
 #define IPC_DLV_TEMPFAIL	1

@@ -9,6 +9,7 @@
  * reload	re-read main.cf and master.cf without dropping the queue
  * status	master's pid and every process with its pid, uid and state
  * check	check main.cf and master.cf, list unknown parameters
+ * user		add, passwd, del, list: the users file (mailctl_user.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -31,6 +32,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "mailctl.h"
 #include "mcf.h"
 #include "privdrop.h"
 #include "users.h"
@@ -54,17 +56,17 @@ static void __attribute__((noreturn))
 mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
-	    "commands: start stop reload status check\n");
+	    "commands: start stop reload status check user\n");
 	exit(2);
 }
 
 /* mailctl_connect - the control socket; -1 when master is not running */
 static int
-mailctl_connect(struct mailctl *mc)
+mailctl_connect(const char *sock)
 {
 	int	 fd;
 
-	if ((fd = ipc_connect(mc->sock)) == -1)
+	if ((fd = ipc_connect(sock)) == -1)
 		return -1;
 	if (ipc_hello_client(fd, IPC_R_MAILCTL, IPC_R_MASTER) == -1) {
 		close(fd);
@@ -73,9 +75,9 @@ mailctl_connect(struct mailctl *mc)
 	return fd;
 }
 
-/* mailctl_request - one request; returns status, text in out */
-static int
-mailctl_request(struct mailctl *mc, const char *what, struct buf *out)
+/* mailctl_request - see mailctl.h */
+int
+mailctl_request(const char *sock, const char *what, struct buf *out)
 {
 	struct ipc_out o;
 	struct ipc_msg m;
@@ -84,7 +86,7 @@ mailctl_request(struct mailctl *mc, const char *what, struct buf *out)
 	uint32_t status;
 	int	 fd, r;
 
-	if ((fd = mailctl_connect(mc)) == -1)
+	if ((fd = mailctl_connect(sock)) == -1)
 		return -1;
 	ipc_out_init(&o);
 	ipc_put_u32(&o, 1);
@@ -167,7 +169,7 @@ mailctl_start(struct mailctl *mc, int argc, char **argv)
 	uint64_t deadline = util_mono_ms() + 60000;
 
 	buf_init(&out, 4096);
-	if (mailctl_request(mc, "ping", &out) == 0) {
+	if (mailctl_request(mc->sock, "ping", &out) == 0) {
 		printf("youju: the mail system is already running (master pid "
 		    "%ld)\n", mailctl_master_pid(mc));
 		buf_free(&out);
@@ -229,7 +231,7 @@ mailctl_stop(struct mailctl *mc, int argc, char **argv)
 	    (uint64_t)(cfg_time(mc->cfg, "master_stop_timeout") + 15) * 1000;
 
 	buf_init(&out, 4096);
-	if (mailctl_request(mc, "stop", &out) == -1) {
+	if (mailctl_request(mc->sock, "stop", &out) == -1) {
 		printf("youju: the mail system is not running\n");
 		buf_free(&out);
 		return 1;
@@ -255,7 +257,7 @@ mailctl_simple(struct mailctl *mc, const char *what)
 	int	 r;
 
 	buf_init(&out, IPC_MAX_PAYLOAD);
-	if ((r = mailctl_request(mc, what, &out)) == -1) {
+	if ((r = mailctl_request(mc->sock, what, &out)) == -1) {
 		printf("youju: the mail system is not running\n");
 		buf_free(&out);
 		return 1;
@@ -386,12 +388,21 @@ mailctl_check(struct mailctl *mc, int argc, char **argv)
 	return rc;
 }
 
+
+/* mailctl_user - hand "user ..." to mailctl_user.c */
+static int
+mailctl_user(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_user_main(mc->cfg, mc->sock, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
 	{ "reload", mailctl_reload, "re-read the configuration" },
 	{ "status", mailctl_status, "show the processes" },
 	{ "check", mailctl_check, "check the configuration" },
+	{ "user", mailctl_user, "add, change, delete or list mail users" },
 };
 
 /* main - parse -c, load main.cf, run the command */

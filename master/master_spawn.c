@@ -407,14 +407,32 @@ static void
 master_start_one(struct master *m, struct master_svc *s)
 {
 	struct master_proc *p;
+	sigset_t all, old;
 	pid_t	 pid;
 
+	/*
+	 * Signals are blocked across fork: a signal that reached the child
+	 * before exec would otherwise run libevent's handler, which writes to
+	 * the socketpair the child shares with master - and master would act
+	 * on a signal it never got (a SIGHUP: another reload).
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_err("fork for %s: %s", s->def->name, strerror(errno));
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		static const int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+		size_t	 k;
+
+		for (k = 0; k < NELEM(sigs); k++)
+			signal(sigs[k], SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		master_child(m, s);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->started_ms = util_mono_ms();

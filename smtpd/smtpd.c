@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "buf.h"
 #include "log.h"
+#include "sasl.h"
 #include "skel.h"
 #include "util.h"
 #include "smtpd.h"
@@ -60,6 +61,9 @@ smtpd_free(struct smtpd_sess *s)
 	smtpd_auth_forget(s);
 	smtpd_txn_reset(s);
 	free(s->helo);
+	smtpd_sasl_forget(s);
+	free(s->tls_info);
+	free(s->tls_proto);
 	buf_free(&s->line);
 	bufferevent_free(s->bev);
 	event_free(s->timer);
@@ -85,6 +89,8 @@ smtpd_write_cb(struct bufferevent *bev, void *arg)
 
 	if (s->phase == SMTPD_PH_CLOSING)
 		smtpd_free(s);
+	else if (s->phase == SMTPD_PH_TLS_START)
+		smtpd_tls_switch(s);
 }
 
 /*
@@ -139,12 +145,12 @@ static int
 smtpd_cmd_input(struct smtpd_sess *s, struct evbuffer *in)
 {
 	struct evbuffer_ptr eol;
-	char	 line[SMTPD_CMD_MAX + 1];
+	char	 line[SASL_LINE_MAX + 3];
 	size_t	 len, avail = evbuffer_get_length(in);
 
 	eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 	if (eol.pos == -1) {
-		if (avail <= SMTPD_CMD_MAX)
+		if (avail <= SASL_LINE_MAX + 2)
 			return 0;
 		/* over-long line: answer once, discard up to its end */
 		evbuffer_drain(in, avail);
@@ -156,7 +162,7 @@ smtpd_cmd_input(struct smtpd_sess *s, struct evbuffer *in)
 		return 0;
 	}
 	len = (size_t)eol.pos;
-	if (s->skip_line || len > SMTPD_CMD_MAX) {
+	if (s->skip_line || len > SASL_LINE_MAX + 2) {
 		evbuffer_drain(in, len + 1);
 		if (!s->skip_line)
 			smtpd_reply(s, "500 5.5.2 Error: line too long");
@@ -277,6 +283,12 @@ smtpd_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtpd_sess *s = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		smtpd_tls_done(s);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && s->tls != 0)
+		smtpd_tls_error(s);
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (s->in_mail || s->phase == SMTPD_PH_DATA)
 			log_info("lost connection after %s from unknown[%s]",
@@ -288,6 +300,16 @@ smtpd_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		smtpd_free(s);
 	}
+}
+
+/* smtpd_session_cb - callbacks and limits of the session's bufferevent */
+void
+smtpd_session_cb(struct smtpd_sess *s)
+{
+	bufferevent_setcb(s->bev, smtpd_read_cb, smtpd_write_cb,
+	    smtpd_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, 256 * 1024);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
 /* smtpd_addr_text - printable client address (v4-mapped shown as v4) */
@@ -324,7 +346,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	static const char busy[] = "421 4.3.2 Too many sessions, try again "
 	    "later\r\n";
 
-	if (sd->sk->stopping || sd->tls_wrapper) {
+	if (sd->sk->stopping || (sd->tls_wrapper && sd->tls_ctx == NULL)) {
 		close(fd);
 		return;
 	}
@@ -340,16 +362,18 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	s->id = ++sd->next_id;
 	smtpd_addr_text(sa, s->client_addr, sizeof(s->client_addr),
 	    &s->client_port);
-	s->bev = bufferevent_socket_new(sd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (sd->tls_wrapper) {
+		s->bev = smtpd_tls_wrap(sd, fd);
+		s->tls = 1;
+	} else
+		s->bev = bufferevent_socket_new(sd->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(sd->base, smtpd_timeout_cb, s);
 	if (s->bev == NULL || s->timer == NULL)
 		log_fatal("out of memory for a session");
 	buf_init(&s->line, sd->line_limit + 2);
 	s->mynetworks = smtpd_in_mynetworks(sd, s->client_addr);
-	bufferevent_setcb(s->bev, smtpd_read_cb, smtpd_write_cb,
-	    smtpd_event_cb, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, 256 * 1024);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	smtpd_session_cb(s);
 	sd->nsess++;
 	s->next = sd->sessions;
 	if (sd->sessions != NULL)
@@ -400,22 +424,29 @@ smtpd_settings(struct smtpd *sd)
 	sd->junk_limit = (int)cfg_int(sd->cfg, "smtpd_junk_command_limit");
 	sd->session_limit = (size_t)cfg_int(sd->cfg, "smtpd_session_limit");
 	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
-	/*
-	 * This smtpd has no TLS layer: a service that demands TLS fails
-	 * closed (MAIL gets 530, a wrapper-mode port takes no session) rather
-	 * than running in the clear with port-25 rules.
-	 */
-	sd->tls_required = strcmp(cfg_str(sd->cfg,
-	    "smtpd_tls_security_level"), "encrypt") == 0;
-	sd->tls_wrapper = cfg_bool(sd->cfg, "smtpd_tls_wrappermode");
-	if (sd->tls_wrapper)
-		log_err("service %s: smtpd_tls_wrappermode = yes needs TLS, "
-		    "which this smtpd does not have: connections are closed",
-		    sd->sk->service);
+	sd->sasl_enable = cfg_bool(sd->cfg, "smtpd_sasl_auth_enable");
+	sd->sasl_tls_only = cfg_bool(sd->cfg, "smtpd_tls_auth_only");
 	for (i = 0; i < 5; i++)
 		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
 	if (smtpd_check_config(sd, err, sizeof(err)) == -1)
 		log_fatal("%s", err);
+	sd->sender_owners = smtpd_check_uses(sd, "sender_login_mismatch");
+}
+
+/* smtpd_pre_jail - TLS certificate and key are read before the jail */
+static void
+smtpd_pre_jail(struct skel *sk)
+{
+	struct smtpd *sd = &smtpd_state;
+	char	 err[1024];
+
+	sd->sk = sk;
+	sd->cfg = sk->cfg;
+	if (smtpd_tls_setup(sd, err, sizeof(err)) == -1)
+		log_err("service %s: %s: %s", sk->service, err,
+		    sd->tls_wrapper ? "connections are closed" :
+		    sd->tls_required ? "MAIL is refused with 530" :
+		    "STARTTLS is not offered");
 }
 
 /* smtpd_post_jail - listeners and broker connections */
@@ -482,6 +513,7 @@ smtpd_retire(struct skel *sk)
 
 static const struct skel_ops smtpd_ops = {
 	.name = "smtpd",
+	.pre_jail = smtpd_pre_jail,
 	.post_jail = smtpd_post_jail,
 	.stop = smtpd_stop,
 	.retire = smtpd_retire,

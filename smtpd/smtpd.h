@@ -52,6 +52,7 @@ enum smtpd_phase {
 	SMTPD_PH_DATA,		/* reading message content */
 	SMTPD_PH_WAIT,		/* waiting for an asynchronous answer */
 	SMTPD_PH_SLEEP,		/* error sleep before the next command */
+	SMTPD_PH_TLS_START,	/* 220 to STARTTLS being flushed */
 	SMTPD_PH_CLOSING	/* reply being flushed, then close */
 };
 
@@ -83,6 +84,7 @@ struct smtpd_sess {
 	unsigned	 pend_notify;
 	int		 pend_vrfy;
 	uint32_t	 pend_id;
+	int		 pend_kind;	/* SMTPD_REQ_* */
 	uint64_t	 pend_since;	/* ms, monotonic */
 	/* DATA */
 	struct qfile_writer qw;
@@ -95,7 +97,32 @@ struct smtpd_sess {
 	int		 cmd_crlf;	/* the last command line ended in CRLF */	/* rest of an over-long command line */
 	struct smtpd_sess *next_pending;
 	struct smtpd_sess *prev, *next;	/* all sessions */
+	/* TLS */
+	int		 tls;		/* 0 plain, 1 handshake, 2 established */
+	char		*tls_info;	/* "TLSv1.3 with cipher X (256/256 bits)" */
+	char		*tls_proto;	/* "TLSv1.3" */
+	/* SASL */
+	int		 sasl_step;	/* SMTPD_SASL_* while an exchange runs */
+	const char	*sasl_mech;	/* "PLAIN" / "LOGIN" once logged in */
+	char		*sasl_user;	/* canonical login, NULL = not logged in */
+	char		*sasl_login;	/* LOGIN: the user name so far */
+	const char	*sasl_try;	/* mechanism of the exchange */
+	/* reject_sender_login_mismatch: owners of the MAIL FROM address */
+	char		**owners;
+	size_t		 nowners;
+	int		 owners_known;
+	char		*pend_mail;	/* MAIL parameters while owners are asked */
 };
+
+/* kinds of broker requests a session can wait for */
+#define SMTPD_REQ_RCPT		1
+#define SMTPD_REQ_LOGIN		2
+#define SMTPD_REQ_SENDER	3
+
+#define SMTPD_SASL_NONE		0
+#define SMTPD_SASL_PLAIN	1	/* 334 sent, waiting for the response */
+#define SMTPD_SASL_LOGIN_USER	2
+#define SMTPD_SASL_LOGIN_PASS	3
 
 #define SMTPD_DF_TOOBIG		0x01
 #define SMTPD_DF_LONGLINE	0x02
@@ -135,6 +162,12 @@ struct smtpd {
 	int		 hash_depth;
 	int		 tls_required;	/* smtpd_tls_security_level = encrypt */
 	int		 tls_wrapper;	/* smtpd_tls_wrappermode = yes */
+	int		 tls_offer;	/* STARTTLS may be offered */
+	int		 tls_broken;	/* TLS wanted but not set up (454) */
+	void		*tls_ctx;	/* SSL_CTX, NULL without certificate */
+	int		 sasl_enable;	/* smtpd_sasl_auth_enable */
+	int		 sasl_tls_only;	/* smtpd_tls_auth_only */
+	int		 sender_owners;	/* a list has reject_*sender_login_mismatch */
 	char		**restr[5];	/* client, helo, sender, relay, recipient */
 	size_t		 nrestr[5];
 	/* qmgr notifications */
@@ -157,12 +190,14 @@ void	 smtpd_reply(struct smtpd_sess *, const char *, ...)
 void	 smtpd_close(struct smtpd_sess *);
 void	 smtpd_resume(struct smtpd_sess *);
 void	 smtpd_reset_timer(struct smtpd_sess *);
+void	 smtpd_session_cb(struct smtpd_sess *);
 
 /* smtpd_proto.c */
 void	 smtpd_greet(struct smtpd_sess *);
 void	 smtpd_command(struct smtpd_sess *, char *, size_t);
 void	 smtpd_txn_reset(struct smtpd_sess *);
 void	 smtpd_rcpt_lookup_done(struct smtpd_sess *, int);
+void	 smtpd_mail_finish(struct smtpd_sess *);
 int	 smtpd_in_mynetworks(struct smtpd *, const char *);
 int	 smtpd_parse_mynetworks(struct smtpd *, const char *, char *, size_t);
 int	 smtpd_is_mydest(struct smtpd *, const char *);
@@ -171,7 +206,25 @@ int	 smtpd_is_mydest(struct smtpd *, const char *);
 enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
 	    char *, size_t);
 enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
+int	 smtpd_check_uses(struct smtpd *, const char *);
 int	 smtpd_check_config(struct smtpd *, char *, size_t);
+
+/* smtpd_tls.c */
+int	 smtpd_tls_setup(struct smtpd *, char *, size_t);
+void	 smtpd_starttls(struct smtpd_sess *, char *);
+void	 smtpd_tls_switch(struct smtpd_sess *);
+struct bufferevent *smtpd_tls_wrap(struct smtpd *, int);
+void	 smtpd_tls_done(struct smtpd_sess *);
+void	 smtpd_tls_error(struct smtpd_sess *);
+
+/* smtpd_sasl.c */
+void	 smtpd_auth_cmd(struct smtpd_sess *, char *);
+void	 smtpd_sasl_line(struct smtpd_sess *, char *, size_t);
+void	 smtpd_sasl_done(struct smtpd_sess *, int, const char *);
+void	 smtpd_sasl_forget(struct smtpd_sess *);
+int	 smtpd_sender_lookup(struct smtpd_sess *);
+void	 smtpd_sender_done(struct smtpd_sess *, int, char **, size_t);
+void	 smtpd_owners_forget(struct smtpd_sess *);
 
 /* smtpd_data.c */
 int	 smtpd_data_begin(struct smtpd_sess *);
@@ -181,6 +234,9 @@ void	 smtpd_data_abort(struct smtpd_sess *);
 
 /* smtpd_queue.c */
 void	 smtpd_qmgr_notify(struct smtpd *, const char *);
+struct ipc_out;
+int	 smtpd_auth_request(struct smtpd_sess *, int, uint32_t,
+	    const struct ipc_out *);
 int	 smtpd_auth_lookup(struct smtpd_sess *, const struct addr *);
 void	 smtpd_auth_forget(struct smtpd_sess *);
 void	 smtpd_queue_init(struct smtpd *);

@@ -80,8 +80,70 @@ smtpd_r_mynetworks(struct smtpd_ctx *c, const char *arg)
 static enum smtpd_verdict
 smtpd_r_sasl(struct smtpd_ctx *c, const char *arg)
 {
-	/* no SASL login exists in a session yet */
-	return SMTPD_V_DUNNO;
+	return c->s->sasl_user != NULL ? SMTPD_V_PERMIT : SMTPD_V_DUNNO;
+}
+
+/* smtpd_owned - is the session's login among the sender's owners */
+static int
+smtpd_owned(const struct smtpd_sess *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nowners; i++)
+		if (util_strcasecmp_ascii(s->owners[i], s->sasl_user) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * smtpd_login_mismatch - the three reject_*sender_login_mismatch forms:
+ * which = 'a' (any: both checks), 'l' (logged-in clients only), 'u'
+ * (clients that are not logged in only).  The owners were looked up at
+ * MAIL FROM; the null sender is never checked.
+ */
+static enum smtpd_verdict
+smtpd_login_mismatch(struct smtpd_ctx *c, int which)
+{
+	const struct smtpd_sess *s = c->s;
+
+	if (s->sender == NULL || *s->sender == '\0')
+		return SMTPD_V_DUNNO;
+	if (!s->owners_known) {
+		snprintf(c->msg, c->msglen, "451 4.3.0 <%s>: Temporary lookup "
+		    "failure", log_str(s->sender));
+		c->temp = 1;
+		return SMTPD_V_REJECT;
+	}
+	if (s->sasl_user == NULL) {
+		if (which == 'l' || s->nowners == 0)
+			return SMTPD_V_DUNNO;
+		snprintf(c->msg, c->msglen, "553 5.7.1 <%s>: Sender address "
+		    "rejected: not logged in", log_str(s->sender));
+		return SMTPD_V_REJECT;
+	}
+	if (which == 'u' || smtpd_owned(s))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "553 5.7.1 <%s>: Sender address rejected: "
+	    "not owned by user %s", log_str(s->sender), log_str(s->sasl_user));
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_login_mismatch(struct smtpd_ctx *c, const char *arg)
+{
+	return smtpd_login_mismatch(c, 'a');
+}
+
+static enum smtpd_verdict
+smtpd_r_auth_login_mismatch(struct smtpd_ctx *c, const char *arg)
+{
+	return smtpd_login_mismatch(c, 'l');
+}
+
+static enum smtpd_verdict
+smtpd_r_unauth_login_mismatch(struct smtpd_ctx *c, const char *arg)
+{
+	return smtpd_login_mismatch(c, 'u');
 }
 
 /* smtpd_unauth_dest - would this recipient be relaying */
@@ -207,6 +269,11 @@ static const struct smtpd_restr smtpd_restr[] = {
 	{ "reject_invalid_helo_hostname", 0, smtpd_r_invalid_helo },
 	{ "reject_non_fqdn_helo_hostname", 0, smtpd_r_nonfqdn_helo },
 	{ "reject_unlisted_recipient", 0, smtpd_r_dunno },
+	{ "reject_sender_login_mismatch", 0, smtpd_r_login_mismatch },
+	{ "reject_authenticated_sender_login_mismatch", 0,
+	    smtpd_r_auth_login_mismatch },
+	{ "reject_unauthenticated_sender_login_mismatch", 0,
+	    smtpd_r_unauth_login_mismatch },
 };
 
 /* smtpd_restr_find - table row of a restriction name */
@@ -241,6 +308,19 @@ smtpd_check_config(struct smtpd *sd, char *err, size_t errlen)
 			    "that reaches it is deferred with 451 4.3.5",
 			    names[i], log_str(sd->restr[i][k]));
 		}
+	return 0;
+}
+
+/* smtpd_check_uses - does any list name a restriction containing text */
+int
+smtpd_check_uses(struct smtpd *sd, const char *text)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < 5; i++)
+		for (k = 0; k < sd->nrestr[i]; k++)
+			if (strstr(sd->restr[i][k], text) != NULL)
+				return 1;
 	return 0;
 }
 

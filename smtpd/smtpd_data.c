@@ -44,6 +44,17 @@ smtpd_data_write(struct smtpd_sess *s, const void *p, size_t len)
 		s->data_flags |= SMTPD_DF_WRITEERR;
 }
 
+/* smtpd_protocol - RFC 3848 "with" keyword: SMTP, ESMTP[S][A] */
+static const char *
+smtpd_protocol(const struct smtpd_sess *s)
+{
+	static const char *kw[] = { "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" };
+
+	if (!s->esmtp)
+		return "SMTP";
+	return kw[(s->tls == 2 ? 1 : 0) + (s->sasl_user != NULL ? 2 : 0)];
+}
+
 /* smtpd_received - our Received: header, first line of the content */
 static void
 smtpd_received(struct smtpd_sess *s)
@@ -57,11 +68,12 @@ smtpd_received(struct smtpd_sess *s)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000 (UTC)",
 	    &tm);
 	buf_init(&h, 4096);
-	buf_printf(&h, "Received: from %s (unknown [%s])\r\n"
-	    "\tby %s (%s) with %s id %s", s->helo != NULL ? s->helo :
-	    "unknown", s->client_addr, s->sd->hostname,
-	    cfg_str(s->sd->cfg, "mail_name"), s->esmtp ? "ESMTP" : "SMTP",
-	    s->qw.qid);
+	buf_printf(&h, "Received: from %s (unknown [%s])\r\n",
+	    s->helo != NULL ? s->helo : "unknown", s->client_addr);
+	if (s->tls == 2 && s->tls_info != NULL)
+		buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
+	buf_printf(&h, "\tby %s (%s) with %s id %s", s->sd->hostname,
+	    cfg_str(s->sd->cfg, "mail_name"), smtpd_protocol(s), s->qw.qid);
 	if (s->nrcpt == 1)
 		buf_printf(&h, "\r\n\tfor <%s>", s->rcpt[0].addr);
 	buf_printf(&h, "; %s\r\n", date);
@@ -99,7 +111,13 @@ smtpd_data_begin(struct smtpd_sess *s)
 	r |= smtpd_data_attr(s, "client_port", port);
 	r |= smtpd_data_attr(s, "client_name", "unknown");
 	r |= smtpd_data_attr(s, "helo_name", s->helo ? s->helo : "");
-	r |= smtpd_data_attr(s, "protocol", s->esmtp ? "ESMTP" : "SMTP");
+	r |= smtpd_data_attr(s, "protocol", smtpd_protocol(s));
+	if (s->sasl_user != NULL) {
+		r |= smtpd_data_attr(s, "sasl_method", s->sasl_mech);
+		r |= smtpd_data_attr(s, "sasl_username", s->sasl_user);
+	}
+	if (s->tls == 2 && s->tls_info != NULL)
+		r |= smtpd_data_attr(s, "tls", s->tls_info);
 	if (s->body_8bit)
 		r |= smtpd_data_attr(s, "body", "8BITMIME");
 	for (i = 0; i < s->nrcpt; i++)
@@ -184,7 +202,12 @@ smtpd_data_end(struct smtpd_sess *s)
 		smtpd_txn_reset(s);
 		return;
 	}
-	log_info("%s: client=unknown[%s]", qid, s->client_addr);
+	if (s->sasl_user != NULL)
+		log_info("%s: client=unknown[%s], sasl_method=%s, "
+		    "sasl_username=%s", qid, s->client_addr, s->sasl_mech,
+		    log_str(s->sasl_user));
+	else
+		log_info("%s: client=unknown[%s]", qid, s->client_addr);
 	smtpd_qmgr_notify(s->sd, qid);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
 	smtpd_txn_reset(s);

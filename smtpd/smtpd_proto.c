@@ -38,6 +38,7 @@ static void smtpd_noop(struct smtpd_sess *, char *);
 static void smtpd_quit(struct smtpd_sess *, char *);
 static void smtpd_vrfy(struct smtpd_sess *, char *);
 static void smtpd_help(struct smtpd_sess *, char *);
+static void smtpd_auth(struct smtpd_sess *, char *);
 
 static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "HELO", smtpd_helo, 0 },
@@ -50,6 +51,8 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "QUIT", smtpd_quit, 0 },
 	{ "VRFY", smtpd_vrfy, 1 },
 	{ "HELP", smtpd_help, 1 },
+	{ "STARTTLS", smtpd_starttls, 0 },
+	{ "AUTH", smtpd_auth, 0 },
 };
 
 /* smtpd_greet - the 220 banner */
@@ -77,6 +80,7 @@ smtpd_txn_reset(struct smtpd_sess *s)
 	s->sender = NULL;
 	free(s->pend_orcpt);
 	s->pend_orcpt = NULL;
+	smtpd_owners_forget(s);
 	s->in_mail = 0;
 	s->body_8bit = 0;
 	s->declared_size = 0;
@@ -86,12 +90,26 @@ smtpd_txn_reset(struct smtpd_sess *s)
 void
 smtpd_command(struct smtpd_sess *s, char *line, size_t len)
 {
-	char	 verb[8];
+	char	 verb[9];
 	char	*arg;
 	size_t	 i, vlen;
 
 	if (memchr(line, '\0', len) != NULL) {
+		if (s->sasl_step != SMTPD_SASL_NONE) {	/* ends an exchange */
+			free(s->sasl_login);
+			s->sasl_login = NULL;
+			s->sasl_step = SMTPD_SASL_NONE;
+		}
 		smtpd_reply(s, "500 5.5.2 Error: NUL in command");
+		s->errors++;
+		return;
+	}
+	if (s->sasl_step != SMTPD_SASL_NONE) {
+		smtpd_sasl_line(s, line, len);
+		return;
+	}
+	if (len > SMTPD_CMD_MAX && strncasecmp(line, "AUTH ", 5) != 0) {
+		smtpd_reply(s, "500 5.5.2 Error: line too long");
 		s->errors++;
 		return;
 	}
@@ -100,7 +118,7 @@ smtpd_command(struct smtpd_sess *s, char *line, size_t len)
 	arg = line + vlen;
 	while (*arg == ' ')
 		arg++;
-	if (vlen < 4 || vlen > 4) {
+	if (vlen < 4 || vlen > 8) {
 		smtpd_reply(s, "502 5.5.2 Error: command not recognized");
 		s->errors++;
 		return;
@@ -170,8 +188,19 @@ smtpd_ehlo(struct smtpd_sess *s, char *arg)
 		smtpd_reply(s, "250-SIZE");
 	if (s->sd->vrfy != 0)
 		smtpd_reply(s, "250-VRFY");
+	if (s->sd->tls_offer && s->tls == 0)
+		smtpd_reply(s, "250-STARTTLS");
+	if (s->sd->sasl_enable && (s->tls == 2 || !s->sd->sasl_tls_only))
+		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtpd_reply(s, "250 8BITMIME");
+}
+
+/* smtpd_auth - AUTH (smtpd_sasl.c) */
+static void
+smtpd_auth(struct smtpd_sess *s, char *arg)
+{
+	smtpd_auth_cmd(s, arg);
 }
 
 /* smtpd_strip_prefix - "FROM:" / "TO:" case-insensitively; NULL if absent */
@@ -228,6 +257,10 @@ smtpd_mail_params(struct smtpd_sess *s, char *p)
 				return -1;
 			}
 			s->declared_size = (uint64_t)n;
+		} else if (strcasecmp(key, "AUTH") == 0 && val != NULL &&
+		    *val != '\0') {
+			/* RFC 4954 5: the submitter's identity; not trusted */
+			continue;
 		} else if (strcasecmp(key, "BODY") == 0 && val != NULL &&
 		    (strcasecmp(val, "8BITMIME") == 0 ||
 		    strcasecmp(val, "7BIT") == 0)) {
@@ -247,14 +280,14 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 {
 	struct addr a;
 	const char *why, *rest;
-	char	 text[ADDR_PATH_MAX * 2 + 8], msg[1024], *p;
+	char	 text[ADDR_PATH_MAX * 2 + 8], *p;
 
 	if (s->helo == NULL && s->sd->helo_required) {
 		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
 		s->errors++;
 		return;
 	}
-	if (s->sd->tls_required) {
+	if (s->sd->tls_required && s->tls != 2) {
 		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		s->errors++;
 		return;
@@ -282,6 +315,23 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	}
 	addr_format(&a, text, sizeof(text));
 	s->sender = xstrdup(text);
+	smtpd_owners_forget(s);
+	if (s->sd->sender_owners && *s->sender != '\0') {
+		/* who may use this sender: asked now, checked by restrictions */
+		if (smtpd_sender_lookup(s) == 0)
+			return;
+		smtpd_sender_done(s, IPC_LOOKUP_TEMPFAIL, NULL, 0);
+		return;
+	}
+	smtpd_mail_finish(s);
+}
+
+/* smtpd_mail_finish - MAIL restrictions (no delay_reject) and 250 */
+void
+smtpd_mail_finish(struct smtpd_sess *s)
+{
+	char	 msg[1024];
+
 	if (smtpd_check_mail(s, msg, sizeof(msg)) != SMTPD_OK) {
 		log_info("reject: MAIL from unknown[%s]: %s; from=<%s> "
 		    "helo=<%s>", s->client_addr, msg, log_str(s->sender),

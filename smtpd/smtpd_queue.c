@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "cfg.h"
 #include "ipc.h"
 #include "log.h"
 #include "util.h"
@@ -133,13 +134,22 @@ smtpd_auth_unlink(struct smtpd *sd, struct smtpd_sess *s)
 		}
 }
 
-/* smtpd_auth_answer - give a waiting session its answer and go on */
+/* smtpd_auth_dispatch - hand an answer to the waiting session's handler */
 static void
-smtpd_auth_answer(struct smtpd_sess *s, int result)
+smtpd_auth_dispatch(struct smtpd_sess *s, int result, const char *canon,
+    char **owners, size_t nowners)
 {
+	int	 kind = s->pend_kind;
+
 	smtpd_auth_unlink(s->sd, s);
+	s->pend_kind = 0;
 	s->phase = SMTPD_PH_CMD;
-	smtpd_rcpt_lookup_done(s, result);
+	if (kind == SMTPD_REQ_LOGIN)
+		smtpd_sasl_done(s, result, canon);
+	else if (kind == SMTPD_REQ_SENDER)
+		smtpd_sender_done(s, result, owners, nowners);
+	else
+		smtpd_rcpt_lookup_done(s, result);
 	smtpd_resume(s);
 }
 
@@ -147,8 +157,11 @@ smtpd_auth_answer(struct smtpd_sess *s, int result)
 static void
 smtpd_auth_fail_all(struct smtpd *sd)
 {
-	while (sd->auth_wait != NULL)
-		smtpd_auth_answer(sd->auth_wait, IPC_LOOKUP_TEMPFAIL);
+	struct smtpd_sess *s;
+
+	while ((s = sd->auth_wait) != NULL)
+		smtpd_auth_dispatch(s, s->pend_kind == SMTPD_REQ_LOGIN ?
+		    IPC_LOGIN_TEMPFAIL : IPC_LOOKUP_TEMPFAIL, "", NULL, 0);
 }
 
 /* smtpd_auth_close - forget the broker connection */
@@ -164,27 +177,68 @@ smtpd_auth_close(struct smtpd *sd)
 	smtpd_auth_fail_all(sd);
 }
 
-/* smtpd_auth_reply - decode one lookup answer */
-static void
+/* smtpd_auth_waiter - the session waiting for request id (and this type) */
+static struct smtpd_sess *
+smtpd_auth_waiter(struct smtpd *sd, uint32_t id, int kind)
+{
+	struct smtpd_sess *s;
+
+	for (s = sd->auth_wait; s != NULL; s = s->next_pending)
+		if (s->pend_id == id)
+			return s->pend_kind == kind ? s : NULL;
+	return NULL;
+}
+
+/* smtpd_auth_owners - the owner list of a SENDER answer; -1 = malformed */
+static int
+smtpd_auth_owners(struct ipc_in *in, char ***owners, size_t *n)
+{
+	uint32_t k, cnt = ipc_get_u32(in);
+
+	*owners = NULL;
+	*n = 0;
+	if (in->err || cnt > 64)
+		return -1;
+	*owners = xcalloc(cnt + 1, sizeof(char *));
+	for (k = 0; k < cnt; k++, (*n)++)
+		if (((*owners)[k] = ipc_get_str(in, 1024)) == NULL)
+			return -1;
+	return 0;
+}
+
+/* smtpd_auth_reply - decode one answer of any kind; -1 = malformed */
+static int
 smtpd_auth_reply(struct smtpd *sd, const struct ipc_msg *m)
 {
 	struct ipc_in in;
 	struct smtpd_sess *s;
+	char	*canon = NULL, **owners = NULL;
+	size_t	 n = 0;
 	uint32_t id, result;
+	int	 kind, bad;
 
+	kind = m->type == IPC_AUTH_LOGIN_REPLY ? SMTPD_REQ_LOGIN :
+	    m->type == IPC_AUTH_SENDER_REPLY ? SMTPD_REQ_SENDER :
+	    SMTPD_REQ_RCPT;
 	ipc_in_init(&in, m);
 	id = ipc_get_u32(&in);
 	result = ipc_get_u32(&in);
-	if (ipc_get_end(&in) == -1 || result > IPC_LOOKUP_TEMPFAIL) {
-		log_warn("auth: malformed lookup answer");
-		smtpd_auth_close(sd);
-		return;
-	}
-	for (s = sd->auth_wait; s != NULL; s = s->next_pending)
-		if (s->pend_id == id)
-			break;
-	if (s != NULL)
-		smtpd_auth_answer(s, (int)result);
+	if (kind == SMTPD_REQ_LOGIN)
+		bad = (canon = ipc_get_str(&in, 1024)) == NULL ||
+		    result > IPC_LOGIN_TEMPFAIL;
+	else if (kind == SMTPD_REQ_SENDER)
+		bad = smtpd_auth_owners(&in, &owners, &n) == -1;
+	else
+		bad = result > IPC_LOOKUP_TEMPFAIL;
+	bad |= ipc_get_end(&in) == -1;
+	if (!bad && (s = smtpd_auth_waiter(sd, id, kind)) != NULL)
+		smtpd_auth_dispatch(s, (int)result, canon, owners, n);
+	free(canon);
+	if (owners != NULL)
+		cfg_list_free(owners, n);
+	if (bad)
+		log_warn("auth: malformed answer (type %u)", m->type);
+	return bad ? -1 : 0;
 }
 
 /* smtpd_auth_read - frames from the broker */
@@ -205,8 +259,10 @@ smtpd_auth_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (m.type == IPC_HELLO)
 			r = ipc_hello_check(&m, IPC_R_AUTH) == -1 ? -1 : 0;
-		else if (m.type == IPC_AUTH_RCPT_REPLY)
-			smtpd_auth_reply(sd, &m);
+		else if (m.type == IPC_AUTH_RCPT_REPLY ||
+		    m.type == IPC_AUTH_LOGIN_REPLY ||
+		    m.type == IPC_AUTH_SENDER_REPLY)
+			r = smtpd_auth_reply(sd, &m);
 		else
 			r = -1;
 		ipc_msg_free(&m);
@@ -219,7 +275,7 @@ smtpd_auth_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* smtpd_auth_tick - fail lookups that waited too long */
+/* smtpd_auth_tick - fail requests that waited too long */
 static void
 smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -234,9 +290,13 @@ smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* smtpd_auth_lookup - ask the broker about s->pend; 0 = session waits */
+/*
+ * smtpd_auth_request - send a request (u32 id + body) to the broker; the
+ * session waits for the answer.  0 = waiting, -1 = broker unreachable.
+ */
 int
-smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
+smtpd_auth_request(struct smtpd_sess *s, int kind, uint32_t type,
+    const struct ipc_out *body)
 {
 	struct smtpd *sd = s->sd;
 	struct smtpd_sess **pp;
@@ -256,14 +316,15 @@ smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
 	s->pend_id = ++sd->auth_next;
 	ipc_out_init(&o);
 	ipc_put_u32(&o, s->pend_id);
-	ipc_put_str(&o, a->local);
-	ipc_put_str(&o, a->domain);
-	r = ipc_send_out(sd->auth_fd, IPC_AUTH_RCPT, &o, -1);
+	if (body->b.len > 0)
+		buf_append(&o.b, body->b.data, body->b.len);
+	r = ipc_send_out(sd->auth_fd, type, &o, -1);
 	ipc_out_free(&o);
 	if (r == -1) {
 		smtpd_auth_close(sd);
 		return -1;
 	}
+	s->pend_kind = kind;
 	s->pend_since = util_mono_ms();
 	s->phase = SMTPD_PH_WAIT;
 	for (pp = &sd->auth_wait; *pp != NULL; pp = &(*pp)->next_pending)
@@ -271,6 +332,21 @@ smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
 	*pp = s;
 	s->next_pending = NULL;
 	return 0;
+}
+
+/* smtpd_auth_lookup - does a local address exist; 0 = session waits */
+int
+smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
+{
+	struct ipc_out o;
+	int	 r;
+
+	ipc_out_init(&o);
+	ipc_put_str(&o, a->local);
+	ipc_put_str(&o, a->domain);
+	r = smtpd_auth_request(s, SMTPD_REQ_RCPT, IPC_AUTH_RCPT, &o);
+	ipc_out_free(&o);
+	return r;
 }
 
 /* smtpd_auth_forget - a session goes away while it may be waiting */

@@ -25,6 +25,11 @@ SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
 PROGS = ["master", "smtpd", "qmgr", "local", "auth"]
 MAIL_OWNER = "youju"
+# every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
+# "doveadm pw -s SHA512-CRYPT -p secret" printed it
+PASSWORD = "secret"
+PASSWORD_HASH = ("{SHA512-CRYPT}$6$y2dB.gVMsQWk32XA$1hsrHwD12HJdB6h2eLCgjLTqce"
+                 "ZdPb2L7PgX.q7neE3FDHMDEa7TQtPK.Ttk9WwS33P3tqr6GVvTChdhETQAo.")
 TEST_USER = "youju-test"
 
 
@@ -102,8 +107,8 @@ class Instance:
             users = ["alice@example.com", "bob@example.com"]
         with open(os.path.join(self.dir, "users"), "w") as f:
             for u in users:
-                f.write("%s:{PLAIN}secret:%d:%d::%s::\n" %
-                        (u, self.uid, self.gid, self.home(u)))
+                f.write("%s:%s:%d:%d::%s::\n" % (u, PASSWORD_HASH,
+                        self.uid, self.gid, self.home(u)))
         with open(os.path.join(self.dir, "aliases"), "w") as f:
             f.write(aliases)
 

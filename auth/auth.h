@@ -1,0 +1,54 @@
+/*
+ * auth.h - the credentials and address broker's shared state.
+ */
+#ifndef YOUJU_AUTH_H
+#define YOUJU_AUTH_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct event;
+struct users;
+struct aliases;
+struct auth_map;
+
+struct auth {
+	struct users	*users;
+	struct aliases	**aliases;
+	size_t		 naliases;
+	struct auth_map	*login_map;	/* smtpd_sender_login_maps, or NULL */
+	char		**mydest;
+	size_t		 nmydest;
+	const char	*delimiter;
+	uid_t		 peer_uid;
+	struct event_base *base;
+	int		 pam;		/* smtpd_sasl_auth_backend = pam */
+	const char	*pam_service;
+	char		 dummy_scheme[32];	/* for unknown users */
+};
+
+struct auth_conn {
+	int		 fd;
+	unsigned	 role;
+	uint64_t	 serial;	/* identifies the connection to workers */
+	struct event	*ev;
+	struct auth_conn *next;
+};
+
+extern struct auth auth;
+
+/* auth.c */
+struct auth_conn *auth_conn_find(uint64_t);
+int	 auth_is_mydest(const char *);
+
+/* auth_login.c: IPC_AUTH_LOGIN, verified in worker threads */
+void	 auth_login_init(void);
+int	 auth_login(struct auth_conn *, const struct ipc_msg *);
+
+/* auth_sender.c: IPC_AUTH_SENDER, who may use a sender address */
+int	 auth_sender_init(const char *, char *, size_t);
+int	 auth_sender(struct auth_conn *, const struct ipc_msg *);
+
+#endif
