@@ -15,7 +15,8 @@
  * Brute force: failures are counted per client address and per login name.
  * From the AUTH_FREE_FAILS+1-th failure on, answers to that client or for
  * that name are held back 250 ms, doubling per failure up to
- * AUTH_MAX_DELAY_MS.  A count is forgotten AUTH_FORGET_MS after its last
+ * AUTH_MAX_DELAY_MS (below smtpd's 30 s wait for a login answer, so the
+ * right password is only ever slowed, never refused).  A count is forgotten AUTH_FORGET_MS after its last
  * failure; a success clears the name's count.  Nothing is ever locked out:
  * the right password always works, only later.
  */
@@ -43,7 +44,7 @@
 #define AUTH_MAX_JOBS		256
 #define AUTH_FREE_FAILS		3
 #define AUTH_BASE_DELAY_MS	250
-#define AUTH_MAX_DELAY_MS	16000
+#define AUTH_MAX_DELAY_MS	8000	/* well below smtpd's 30 s for logins */
 #define AUTH_FORGET_MS		(15 * 60 * 1000)
 #define AUTH_THR_SLOTS		4096
 
@@ -143,6 +144,8 @@ auth_check(struct auth_job *j)
 		return;
 	}
 	r = pw_verify(j->stored, j->pass, j->passlen);
+	if (r == -1)	/* an unusable stored value costs what a check costs */
+		pw_dummy(auth.dummy_scheme, j->pass, j->passlen);
 	j->result = r == 1 ? IPC_LOGIN_OK : IPC_LOGIN_FAIL;
 }
 
@@ -183,6 +186,7 @@ auth_thr_slot(const char *kind, const char *name, int create)
 	size_t	 i, k, start;
 
 	snprintf(key, sizeof(key), "%s:%s", kind, name);
+	util_lowercase(key);	/* logins match without regard to case */
 	crypto_generichash(h, sizeof(h), (const unsigned char *)key,
 	    strlen(key), NULL, 0);
 	start = ((size_t)h[0] << 8 | h[1]) % AUTH_THR_SLOTS;

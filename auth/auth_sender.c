@@ -107,9 +107,14 @@ auth_map_load(struct auth_map *m, const char *path, char *err,
 	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		total += (size_t)len;
-		if (total > AUTH_MAP_MAX || len > 65536) {
+		if (total > AUTH_MAP_MAX) {
 			snprintf(err, errlen, "%s: file too large", path);
 			break;
+		}
+		if (len > 65536) {
+			log_warn("%s:%d: line longer than 65536 bytes; line "
+			    "ignored", path, lineno);
+			continue;
 		}
 		if (auth_map_line(m, line) == -1)
 			log_warn("%s:%d: expected \"address login, ...\"; "

@@ -237,13 +237,15 @@ skel_jail(struct skel *sk)
 			jail = sk->queue_dir;
 	} else
 		sk->chroot = 0;
-	if (skel_ops->flags & SKEL_F_STAY_ROOT) {
-		if (jail != NULL && chroot(jail) == -1)
+	/* master.cf unpriv "n" (or the program's own need): stay root */
+	if ((skel_ops->flags & SKEL_F_STAY_ROOT) ||
+	    (!sk->unpriv && geteuid() == 0)) {
+		if (jail != NULL && (chroot(jail) == -1 || chdir("/") == -1))
 			log_fatal("chroot %s: %s", jail, strerror(errno));
 		return;
 	}
-	uid = sk->unpriv || geteuid() != 0 ? sk->owner_uid : 0;
-	gid = sk->unpriv || geteuid() != 0 ? sk->owner_gid : 0;
+	uid = sk->owner_uid;
+	gid = sk->owner_gid;
 	if (geteuid() != 0) {
 		uid = geteuid();
 		gid = getegid();

@@ -6,10 +6,13 @@
  * notice is dropped and the connection closed; the next connection's HELLO
  * makes qmgr rescan the queue, so nothing waits for the periodic scan.
  *
- * auth: IPC_AUTH_RCPT asks whether a local address exists.  The session
- * pauses (SMTPD_PH_WAIT) until the answer.  No answer within
- * SMTPD_AUTH_TIMEOUT_MS, or a broken connection, answers every waiting
- * session with a temporary failure (fail closed, DESIGN rule 7).
+ * auth: IPC_AUTH_RCPT asks whether a local address exists, IPC_AUTH_LOGIN
+ * checks credentials, IPC_AUTH_SENDER asks who owns a sender address.  The
+ * session pauses (SMTPD_PH_WAIT) until the answer.  A request without an
+ * answer within SMTPD_AUTH_TIMEOUT_MS (SMTPD_LOGIN_TIMEOUT_MS for logins,
+ * which the broker may hold back to slow down password guessing) gets a
+ * temporary failure; a broken connection fails every waiting request
+ * (fail closed, DESIGN rule 7).
  * Sockets are non-blocking; nothing here ever blocks the event loop.
  */
 #include <sys/socket.h>
@@ -29,7 +32,8 @@
 #include "util.h"
 #include "smtpd.h"
 
-#define SMTPD_AUTH_TIMEOUT_MS	10000
+#define SMTPD_AUTH_TIMEOUT_MS	10000	/* address lookups */
+#define SMTPD_LOGIN_TIMEOUT_MS	30000	/* logins: the broker may delay them */
 
 /* smtpd_ipc_open - non-blocking connect + HELLO; -1 when the peer is away */
 static int
@@ -280,13 +284,20 @@ static void
 smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtpd *sd = arg;
-	uint64_t now = util_mono_ms();
+	struct smtpd_sess *s;
+	uint64_t now = util_mono_ms(), limit;
 
-	if (sd->auth_wait != NULL &&
-	    now - sd->auth_wait->pend_since > SMTPD_AUTH_TIMEOUT_MS) {
-		log_warn("auth: no answer within %d ms; answering 4xx",
-		    SMTPD_AUTH_TIMEOUT_MS);
-		smtpd_auth_close(sd);
+again:
+	for (s = sd->auth_wait; s != NULL; s = s->next_pending) {
+		limit = s->pend_kind == SMTPD_REQ_LOGIN ?
+		    SMTPD_LOGIN_TIMEOUT_MS : SMTPD_AUTH_TIMEOUT_MS;
+		if (now - s->pend_since <= limit)
+			continue;
+		log_warn("auth: no answer within %llu ms; answering 4xx",
+		    (unsigned long long)limit);
+		smtpd_auth_dispatch(s, s->pend_kind == SMTPD_REQ_LOGIN ?
+		    IPC_LOGIN_TEMPFAIL : IPC_LOOKUP_TEMPFAIL, "", NULL, 0);
+		goto again;	/* the list changed */
 	}
 }
 

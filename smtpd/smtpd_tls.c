@@ -47,15 +47,61 @@ smtpd_tls_errstr(unsigned long e)
 	return buf;
 }
 
-/* smtpd_tls_minproto - lowest version allowed by a Postfix protocol list */
+/*
+ * smtpd_tls_versions - the TLS versions a Postfix protocol list allows,
+ * of the two youju ever speaks (1.2 and 1.3): ">=TLSv1.3", exclusions
+ * ("!SSLv3, !TLSv1, !TLSv1.2") or a plain list ("TLSv1.2 TLSv1.3").  Older
+ * names are accepted and have no effect.  Returns -1 for an unknown name
+ * or a list that leaves nothing; else min/max are set.
+ */
 static int
-smtpd_tls_minproto(const char *list)
+smtpd_tls_versions(const char *list, int *min, int *max)
 {
-	if (strstr(list, "TLSv1.3") != NULL && (strstr(list, ">=") != NULL ||
-	    strstr(list, "!TLSv1.2") != NULL))
-		return TLS1_3_VERSION;
-	/* anything older than TLS 1.2 is never offered */
-	return TLS1_2_VERSION;
+	static const char *old[] = { "SSLv2", "SSLv3", "TLSv1", "TLSv1.1" };
+	char	**v;
+	size_t	 n, i, k;
+	int	 ok12 = 1, ok13 = 1, plain = 0, p12 = 0, p13 = 0, bad = 0;
+
+	v = cfg_split_list(list, &n);
+	for (i = 0; i < n; i++) {
+		const char *t = v[i];
+		int	 neg = 0, ge = 0, known = 0;
+
+		if (*t == '!')
+			neg = 1, t++;
+		else if (strncmp(t, ">=", 2) == 0)
+			ge = 1, t += 2;
+		else
+			plain = 1;
+		for (k = 0; k < NELEM(old); k++)
+			known |= strcmp(t, old[k]) == 0;
+		if (strcmp(t, "TLSv1.2") == 0) {
+			known = 1;
+			if (neg)
+				ok12 = 0;
+			else if (!ge)
+				p12 = 1;
+		} else if (strcmp(t, "TLSv1.3") == 0) {
+			known = 1;
+			if (neg)
+				ok13 = 0;
+			else if (ge)
+				ok12 = 0;
+			else
+				p13 = 1;
+		}
+		bad |= !known;
+	}
+	cfg_list_free(v, n);
+	if (plain) {
+		ok12 &= p12;
+		ok13 &= p13;
+	}
+	if (bad || (!ok12 && !ok13))
+		return -1;
+	*min = ok12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+	*max = ok13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+	return 0;
 }
 
 /*
@@ -68,8 +114,9 @@ smtpd_tls_setup(struct smtpd *sd, char *err, size_t errlen)
 	const char *level = cfg_str(sd->cfg, "smtpd_tls_security_level");
 	const char *cert = cfg_str(sd->cfg, "smtpd_tls_cert_file");
 	const char *key = cfg_str(sd->cfg, "smtpd_tls_key_file");
+	const char *pname;
 	SSL_CTX	*ctx;
-	int	 want;
+	int	 want, vmin, vmax;
 
 	if (*level == '\0')
 		level = cfg_bool(sd->cfg, "smtpd_use_tls") ? "may" : "none";
@@ -85,14 +132,21 @@ smtpd_tls_setup(struct smtpd *sd, char *err, size_t errlen)
 		    level, sd->tls_wrapper ? ", wrapper mode" : "");
 		return -1;
 	}
+	pname = sd->tls_required || sd->tls_wrapper ?
+	    "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
+	if (smtpd_tls_versions(cfg_str(sd->cfg, pname), &vmin, &vmax) == -1) {
+		snprintf(err, errlen, "%s = %s: no usable TLS version (youju "
+		    "speaks TLSv1.2 and TLSv1.3)", pname,
+		    log_str(cfg_str(sd->cfg, pname)));
+		return -1;
+	}
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		snprintf(err, errlen, "SSL_CTX_new: %s",
 		    smtpd_tls_errstr(ERR_get_error()));
 		return -1;
 	}
-	SSL_CTX_set_min_proto_version(ctx, smtpd_tls_minproto(
-	    cfg_str(sd->cfg, sd->tls_required || sd->tls_wrapper ?
-	    "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols")));
+	SSL_CTX_set_min_proto_version(ctx, vmin);
+	SSL_CTX_set_max_proto_version(ctx, vmax);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	if (SSL_CTX_set_cipher_list(ctx, SMTPD_TLS12_CIPHERS) != 1 ||

@@ -27,6 +27,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BASE = "/var/tmp/youju-bench"
+AUTH_PASSWORD = "benchpw"
+# SHA512-CRYPT of AUTH_PASSWORD (doveadm pw -s SHA512-CRYPT): the same
+# scheme and cost for youju's broker and for Dovecot behind Postfix
+AUTH_HASH = ("{SHA512-CRYPT}$6$MbSnBq3uJB9KLt1y$caZADzrpIfB/jmpD3qCvVTLhbr/2"
+             "MuT3VWTT8R9IUudl8K5wOeb/hB/je2uVckg9CwkjRoZj.sGZyy3KYZTp.0")
 
 
 def sh(*args, **kw):
@@ -74,6 +79,7 @@ class Youju:
     def __init__(self, build, port):
         self.build = build
         self.port = port
+        self.subport = port + 10
         self.dir = os.path.join(BASE, "youju")
         self.user = ensure_user("ybench", os.path.join(BASE, "home",
                                                        "ybench"))
@@ -98,11 +104,18 @@ daemon_directory = %s/bin
 maillog_file = %s/maillog
 mail_owner = youju
 """ % (self.dir, self.dir, self.dir))
+            f.write("smtpd_tls_cert_file = %s/cert.pem\n"
+                    "smtpd_tls_key_file = %s/key.pem\n" % (BASE, BASE))
         with open(os.path.join(self.dir, "master.cf"), "w") as f:
             f.write("127.0.0.1:%d inet n - y - - smtpd\n" % self.port)
+            f.write("127.0.0.1:%d inet n - y - - smtpd "
+                    "-o smtpd_tls_security_level=encrypt "
+                    "-o smtpd_sasl_auth_enable=yes "
+                    "-o smtpd_recipient_restrictions="
+                    "permit_sasl_authenticated,reject\n" % self.subport)
         with open(os.path.join(self.dir, "users"), "w") as f:
-            f.write("ybench@bench.test:{SHA512-CRYPT}$6$x$y:%d:%d::%s::\n"
-                    % (self.user.pw_uid, self.user.pw_gid,
+            f.write("ybench@bench.test:%s:%d:%d::%s::\n"
+                    % (AUTH_HASH, self.user.pw_uid, self.user.pw_gid,
                        self.user.pw_dir))
         open(os.path.join(self.dir, "aliases"), "w").close()
 
@@ -135,6 +148,8 @@ class Postfix:
 
     def __init__(self, port):
         self.port = port
+        self.subport = port + 10
+        self.dove = None
         self.dir = os.path.join(BASE, "postfix")
         self.user = ensure_user("pbench", os.path.join(BASE, "home",
                                                        "pbench"))
@@ -167,9 +182,17 @@ smtp_dns_support_level = disabled
 maillog_file = %(d)s/maillog
 biff = no
 smtputf8_enable = no
-""" % {"d": self.dir})
+smtpd_tls_cert_file = %(b)s/cert.pem
+smtpd_tls_key_file = %(b)s/key.pem
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = private/auth
+""" % {"d": self.dir, "b": BASE})
         with open(os.path.join(self.dir, "etc", "master.cf"), "w") as f:
             f.write("""127.0.0.1:%d inet n - n - - smtpd
+127.0.0.1:%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+tlsmgr unix - - n 1000? 1 tlsmgr
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -190,7 +213,35 @@ local unix - n n - - local
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
-""" % self.port)
+""" % (self.port, self.subport))
+        # Dovecot's auth service answers Postfix's SASL questions
+        with open(os.path.join(self.dir, "users"), "w") as f:
+            f.write("pbench@bench.test:%s\n" % AUTH_HASH)
+        with open(os.path.join(self.dir, "dovecot.conf"), "w") as f:
+            f.write("""base_dir = %(d)s/dovecot-run
+state_dir = %(d)s/dovecot-state
+log_path = %(d)s/dovecot.log
+protocols =
+ssl = no
+auth_mechanisms = plain login
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = %(d)s/users
+}
+userdb {
+  driver = static
+  args = uid=postfix gid=postfix home=/nonexistent
+}
+service auth {
+  unix_listener %(d)s/queue/private/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+""" % {"d": self.dir})
         subprocess.run(["postfix", "-c", os.path.join(self.dir, "etc"),
                         "check"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
@@ -198,6 +249,9 @@ postlog unix-dgram n - n - 1 postlogd
     def start(self):
         sh("postfix", "-c", os.path.join(self.dir, "etc"), "start",
            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.dove = subprocess.Popen(
+            ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         time.sleep(0.5)
 
@@ -205,6 +259,10 @@ postlog unix-dgram n - n - 1 postlogd
         subprocess.run(["postfix", "-c", os.path.join(self.dir, "etc"),
                         "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        if self.dove is not None:
+            self.dove.terminate()
+            self.dove.wait(30)
+            self.dove = None
         time.sleep(1)
 
     def rcpt(self):
@@ -235,6 +293,47 @@ def load(mta, sessions, msgs, size, reuse, timeout=300):
     t2 = time.time()
     got = count(mta.maildir) - base
     return accept, got / (t2 - t0), got
+
+
+def sub_worker(args):
+    """One process: n sessions of STARTTLS + AUTH PLAIN + one message."""
+    import smtplib
+    import ssl
+    port, user, n, size = args
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    body = ("Subject: bench\r\n\r\n" + "x" * 76 + "\r\n") * (size // 78)
+    ok = 0
+    for _ in range(n):
+        try:
+            c = smtplib.SMTP("127.0.0.1", port, timeout=60)
+            c.starttls(context=ctx)
+            c.login(user, AUTH_PASSWORD)
+            c.sendmail(user, [user], body)
+            c.quit()
+            ok += 1
+        except (OSError, smtplib.SMTPException):
+            pass
+    return ok
+
+
+def sub_load(mta, procs, msgs, size, timeout=600):
+    """Submission: procs client processes, msgs messages in all."""
+    import multiprocessing
+    base = count(mta.maildir)
+    per = msgs // procs
+    t0 = time.time()
+    with multiprocessing.Pool(procs) as pool:
+        oks = pool.map(sub_worker, [(mta.subport, mta.rcpt(), per, size)] *
+                       procs)
+    t1 = time.time()
+    done = sum(oks)
+    while count(mta.maildir) - base < done and time.time() < t0 + timeout:
+        time.sleep(0.02)
+    t2 = time.time()
+    got = count(mta.maildir) - base
+    return done / (t1 - t0), got / (t2 - t0), got
 
 
 def rss_tree(root):
@@ -304,6 +403,13 @@ def main():
     os.chmod(BASE, 0o755)
     os.makedirs(os.path.join(BASE, "home"), exist_ok=True)
     os.chmod(os.path.join(BASE, "home"), 0o755)
+    if not os.path.exists(os.path.join(BASE, "cert.pem")):
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+           "-keyout", os.path.join(BASE, "key.pem"), "-out",
+           os.path.join(BASE, "cert.pem"), "-days", "3650", "-subj",
+           "/CN=bench.test", stdout=subprocess.DEVNULL,
+           stderr=subprocess.DEVNULL)
+        os.chmod(os.path.join(BASE, "key.pem"), 0o644)
     mtas = [Postfix(2725), Youju(args.build, 2726)]
     variants = [  # sessions, messages, size, connection reuse
         (20, 2000, 10240, False),
@@ -339,6 +445,26 @@ def main():
             print("| %d | %d | %d | %s | %.0f | %.0f | %.2f | %.0f | %.0f "
                   "| %.2f |" % (v[0], v[1], v[2], "yes" if v[3] else "no",
                                 pa, ya, ya / pa, pe, ye, ye / pe))
+        sub = (4, 400 if args.quick else 2000, 10240)
+        for rnd in range(args.rounds):
+            for m in mtas:
+                m.start()
+                a, e, got = sub_load(m, *sub)
+                m.stop()
+                res.setdefault(("sub", m.name), []).append((a, e, got))
+                print("# round %d %s submission (STARTTLS + AUTH PLAIN, "
+                      "%d client processes, %d msgs): accept %.0f/s e2e "
+                      "%.0f/s delivered %d" % (rnd + 1, m.name, sub[0],
+                                               sub[1], a, e, got),
+                      flush=True)
+        pa = statistics.median(r[0] for r in res[("sub", "postfix")])
+        ya = statistics.median(r[0] for r in res[("sub", "youju")])
+        pe = statistics.median(r[1] for r in res[("sub", "postfix")])
+        ye = statistics.median(r[1] for r in res[("sub", "youju")])
+        print("\nsubmission, a new TLS session + AUTH PLAIN (SHA512-CRYPT) "
+              "per 10 KB message: postfix+dovecot accept %.0f/s, youju %.0f/s"
+              " (ratio %.2f); e2e %.0f/s vs %.0f/s (ratio %.2f)" %
+              (pa, ya, ya / pa, pe, ye, ye / pe))
         y = mtas[1]
         y.start()
         idle0 = rss_tree(y.root_pid())

@@ -258,11 +258,15 @@ class Instance:
     def pids(self, name):
         return [p["pid"] for p in self.procs() if p["name"] == name]
 
-    def mailctl(self, *args, check=True, env=None):
+    def mailctl(self, *args, check=True, env=None, input=None):
+        """Run mailctl -c DIR ARGS; with input (text) it is mailctl's
+        stdin (e.g. for "user add --password-stdin"), else /dev/null."""
+        extra = {"stdin": subprocess.DEVNULL} if input is None else \
+            {"input": input}
         r = subprocess.run([mailctl_path(), "-c", self.dir] + list(args),
                            capture_output=True, text=True, timeout=90,
                            env=env or self.daemon_env(log_path=True),
-                           stdin=subprocess.DEVNULL)
+                           **extra)
         self.mailctl_errors += [l for l in r.stderr.splitlines()
                                 if "ERROR: AddressSanitizer" in l or
                                 "runtime error:" in l or
