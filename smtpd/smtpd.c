@@ -87,6 +87,12 @@ smtpd_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct smtpd_sess *s = arg;
 
+	/*
+	 * A write callback can be left over from earlier output (OpenSSL
+	 * bufferevents run it late): act only when nothing is waiting.
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
 	if (s->phase == SMTPD_PH_CLOSING)
 		smtpd_free(s);
 	else if (s->phase == SMTPD_PH_TLS_START)

@@ -2,9 +2,9 @@
  * fuzz_qfile.c - libFuzzer target for lib/qfile: the strict queue file
  * decoder, the appenders after a torn tail, and the writer round trip.
  *
- * Input: byte 0 selects the mode.
+ * Input: byte 0 selects the mode (its low two bits).
  *
- *  even: reader.  The rest is a queue file, put in a memfd and given to
+ *  0: reader.  The rest is a queue file, put in a memfd and given to
  *	qfile_read().  When it is QFILE_OK: the envelope is checked against
  *	the limits of qfile.h, qfile_body_each() must stream exactly
  *	body_size bytes, and on a copy opened O_APPEND (as qmgr does)
@@ -13,7 +13,12 @@
  *	back (qfile.h: "call qfile_repair_tail() so the new record does not
  *	land behind the torn one").
  *
- *  odd: writer round trip.  The rest chooses the arrival time, sender,
+ *  2: reader of a big file.  Bytes 1-2 are an offset, byte 3 a count n
+ *	(0-5): n whole B records of QFILE_CHUNK bytes are put into the rest
+ *	at that offset, so records after the body lie beyond the reader's
+ *	64 KiB window and the body spans several chunks.
+ *
+ *  1, 3: writer round trip.  The rest chooses the arrival time, sender,
  *	attributes, recipients and body (fuzz.h cursor), which go through
  *	qfile_create .. qfile_commit in a scratch queue_directory (under
  *	/dev/shm, or FUZZ_TMPDIR).  When every part is within the limits of
@@ -52,6 +57,8 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_Q_MAXATTR	8
 #define FUZZ_Q_MAXRCPT	8
+#define FUZZ_Q_BODYMAX	(4 * QFILE_CHUNK + 1000)
+#define FUZZ_Q_BIGMAX	5	/* synthetic whole B records (reader) */
 #define FUZZ_Q_NOTIFY	(QFILE_NOTIFY_NEVER | QFILE_NOTIFY_SUCCESS | \
 			    QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY)
 
@@ -410,8 +417,14 @@ fuzz_q_env_parse(struct fz *f, struct fuzz_q_env *e)
 	}
 	for (i = 0; i < 4; i++)
 		e->piece[i] = fz_u16(f) + 1;
-	rep = fz_u8(f) % 4 + 1;		/* up to 4 x 64 KiB: several chunks */
+	/* the rest repeated 1 to 2048 times, at most FUZZ_Q_BODYMAX bytes:
+	   bodies of several QFILE_CHUNKs from small inputs */
+	rep = (size_t)1 << (fz_u8(f) % 12);
 	p = fz_bytes(f, f->n, &got);
+	if (got > 0 && rep > FUZZ_Q_BODYMAX / got)
+		rep = FUZZ_Q_BODYMAX / got;
+	if (rep == 0)
+		rep = 1;
 	e->bodylen = got * rep;
 	e->body = fz_memdup("", e->bodylen);
 	for (i = 0; i < rep; i++)
@@ -572,14 +585,56 @@ fuzz_q_writer(const uint8_t *data, size_t size)
 	fuzz_q_env_free(&e);
 }
 
+/*
+ * fuzz_q_big - the reader's input with n whole B records of QFILE_CHUNK
+ * bytes put in at offset at: a file larger than the reader's 64 KiB
+ * window (records after the body are read through a new window) from an
+ * input that libFuzzer can keep small.
+ */
+static void
+fuzz_q_big(const uint8_t *data, size_t size, size_t at, size_t n)
+{
+	uint8_t	*file, *p;
+	size_t	 i, len;
+
+	if (at > size)
+		at = size;
+	len = size + n * (QFILE_HDR + QFILE_CHUNK);
+	file = fz_memdup("", len);
+	memcpy(file, data, at);
+	p = file + at;
+	for (i = 0; i < n; i++) {
+		p[0] = 'B';
+		p[1] = 0;
+		p[2] = (uint8_t)(QFILE_CHUNK >> 16);
+		p[3] = (uint8_t)(QFILE_CHUNK >> 8);
+		p[4] = (uint8_t)QFILE_CHUNK;
+		memset(p + QFILE_HDR, 'a' + (int)i, QFILE_CHUNK);
+		p += QFILE_HDR + QFILE_CHUNK;
+	}
+	memcpy(p, data + at, size - at);
+	fuzz_q_reader(file, len);
+	free(file);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	if ((data[0] & 1) == 0)
+	switch (data[0] & 3) {
+	case 0:
 		fuzz_q_reader(data + 1, size - 1);
-	else
+		break;
+	case 2:		/* u16 offset, u8 count: see fuzz_q_big */
+		if (size < 4)
+			return 0;
+		fuzz_q_big(data + 4, size - 4, (size_t)data[1] << 8 | data[2],
+		    data[3] % (FUZZ_Q_BIGMAX + 1));
+		break;
+	default:
 		fuzz_q_writer(data + 1, size - 1);
+		break;
+	}
 	return 0;
 }

@@ -26,12 +26,18 @@ case $secs in
 ''|*[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a number" >&2; exit 1 ;;
 esac
 
-cppflags="-iquote $top/lib -D_GNU_SOURCE -DYOUJU_VERSION=\"fuzz\" \
--DYOUJU_LIBEXECDIR=\"/nonexistent\" -DYOUJU_SYSCONFDIR=\"/nonexistent\""
 cflags="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 -Wall -Wextra -Wno-unused-parameter $(pkg-config --cflags libsodium)"
 libs=$(pkg-config --libs libsodium)
 san=address,undefined
+
+# fuzz_cc - the compiler with the flags every object needs
+fuzz_cc() {
+	# shellcheck disable=SC2086
+	$CC -iquote "$top/lib" -D_GNU_SOURCE -DYOUJU_VERSION='"fuzz"' \
+	    -DYOUJU_LIBEXECDIR='"/nonexistent"' \
+	    -DYOUJU_SYSCONFDIR='"/nonexistent"' $cflags "$@"
+}
 
 # fuzz_maxlen - the -max_len of a target
 fuzz_maxlen() {
@@ -47,10 +53,7 @@ fuzz_stale() {
 	out=$1
 	shift
 	[ -f "$out" ] || return 0
-	for f in "$@"; do
-		[ "$f" -nt "$out" ] && return 0
-	done
-	return 1
+	[ -n "$(find "$@" -newer "$out" 2>/dev/null | head -n 1)" ]
 }
 
 # fuzz_build_lib - lib/*.o with coverage, in one archive
@@ -64,9 +67,8 @@ fuzz_build_lib() {
 		obj=$build/lib/$(basename "$src" .c).o
 		objs="$objs $obj"
 		fuzz_stale "$obj" "$src" "$top"/lib/*.h || continue
-		# shellcheck disable=SC2086
-		$CC $cppflags $cflags -fsanitize=fuzzer-no-link,$san \
-		    -c -o "$obj" "$src" || return 1
+		fuzz_cc -fsanitize=fuzzer-no-link,$san -c -o "$obj" "$src" ||
+		    return 1
 	done
 	# shellcheck disable=SC2086
 	if fuzz_stale "$build/libyouju-fuzz.a" $objs; then
@@ -84,7 +86,7 @@ fuzz_build() {
 	fuzz_stale "$bin" "$src" "$here/fuzz.h" "$build/libyouju-fuzz.a" ||
 	    return 0
 	# shellcheck disable=SC2086
-	$CC $cppflags $cflags -fsanitize=fuzzer,$san -o "$bin" "$src" \
+	fuzz_cc -fsanitize=fuzzer,$san -o "$bin" "$src" \
 	    "$build/libyouju-fuzz.a" $libs
 }
 
@@ -109,7 +111,10 @@ fuzz_run() {
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 	    "$bin" "$@" "$work/corpus" >"$work/log" 2>&1
 	rc=$?
-	crash=$(ls "$work/crashes" 2>/dev/null | head -n 1)
+	crash=
+	for f in "$work"/crashes/*; do
+		[ -e "$f" ] && crash=$f && break
+	done
 	if [ $rc -eq 0 ] && [ -z "$crash" ]; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 		    "$work/log" | tail -n 1)
@@ -118,7 +123,7 @@ fuzz_run() {
 	fi
 	echo "fuzz_$t: FAILED"
 	if [ -n "$crash" ]; then
-		echo "  crash: $work/crashes/$crash"
+		echo "  crash: $crash"
 	fi
 	echo "  log:   $work/log"
 	grep -m 3 -E '^(==[0-9]+==ERROR|.*runtime error|.*property broken|SUMMARY)' \
