@@ -1537,5 +1537,37 @@ class DovecotTest(SubmissionCase):
         self.imap(ALICE, PW)
 
 
+class PamTest(SubmissionCase):
+    """smtpd_sasl_auth_backend = pam: system accounts log in through PAM
+    (Debian's "other" service: pam_unix and /etc/shadow), and auth runs
+    as root without chroot for it."""
+
+    MAIN = {"smtpd_sasl_auth_backend": "pam",
+            "smtpd_sasl_pam_service": "youju-e2e-smtp"}
+    PAM_USER = "youju-pamuser"
+    PAM_PW = "Pam-pass-42"
+
+    @classmethod
+    def setUpClass(cls):
+        harness.ensure_user(cls.PAM_USER)
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (cls.PAM_USER,
+                       cls.PAM_PW), text=True, check=True)
+        super().setUpClass()
+
+    def test_pam_login(self):
+        auth = [p for p in self.inst.procs() if p["name"] == "auth"]
+        self.assertEqual(len(auth), 1, auth)
+        self.assertEqual(auth[0]["uids"], [0, 0, 0, 0], auth)
+        self.assertEqual(auth[0]["root"], "/", auth)
+        c = self.tls_conn(source=self.ip())
+        r = c.cmd("AUTH PLAIN " + plain_ir(self.PAM_USER, "wrong"))
+        self.assertEqual(r.code, 535, r)
+        r = c.cmd("AUTH PLAIN " + plain_ir(self.PAM_USER, self.PAM_PW))
+        self.assertEqual(r.code, 235, r)
+        c = self.tls_conn(source=self.ip())
+        r = c.cmd("AUTH PLAIN " + plain_ir("no-such-system-user", "x"))
+        self.assertEqual(r.code, 535, r)
+
+
 if __name__ == "__main__":
     unittest.main()
