@@ -203,6 +203,20 @@ aliases_refusal(const char *t)
 	return NULL;
 }
 
+/* aliases_refusal_bare - aliases_refusal of t without quotes or escapes */
+static const char *
+aliases_refusal_bare(const char *t)
+{
+	char	 bare[ADDR_BUFSZ + 2];
+	size_t	 o = 0;
+
+	for (; *t != '\0' && o + 1 < sizeof(bare); t++)
+		if (*t != '"' && *t != '\\')
+			bare[o++] = *t;
+	bare[o] = '\0';
+	return aliases_refusal(bare);
+}
+
 /* aliases_canon - canonical form of a target (malloc'ed), or NULL */
 static char *
 aliases_canon(const char *t)
@@ -294,6 +308,13 @@ aliases_add_targets(struct aliases *al, struct aliases_ent *e, char *list,
 		if ((c = aliases_canon(t)) == NULL) {
 			aliases_warn(al, path, e->line, "alias %s: bad target "
 			    "\"%s\", ignored", e->name, esc);
+			continue;
+		}
+		/* quoting may hide the rule ("\|cmd"@d): look at it bare */
+		if ((why = aliases_refusal_bare(c)) != NULL) {
+			aliases_warn(al, path, e->line, "alias %s: \"%s\": %s",
+			    e->name, esc, why);
+			free(c);
 			continue;
 		}
 		e->targets = xreallocarray(e->targets, e->ntargets + 1,

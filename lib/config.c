@@ -83,6 +83,7 @@ struct cfg_exp {
 	const char	*stack[CFG_DEPTH_MAX + 1];
 	struct cfg_val	*vstack[CFG_DEPTH_MAX + 1];
 	int		 depth;
+	int		 nest;		/* ${name?...} inside ${name?...} */
 	char		 err[CFG_ERR_MAX];
 };
 
@@ -583,7 +584,7 @@ cfg_expand_brace(struct cfg_exp *x, const char *s, size_t len,
 {
 	const char *val;
 	size_t	 n = 0;
-	int	 op;
+	int	 op, r;
 
 	while (n < len && cfg_is_name_char((unsigned char)s[n]))
 		n++;
@@ -608,8 +609,18 @@ cfg_expand_brace(struct cfg_exp *x, const char *s, size_t len,
 		return -1;
 	if (op == '\0')
 		goto append;
-	if ((op == '?') == (*val != '\0'))
-		return cfg_expand_text(x, s + n + 1, len - n - 1, out);
+	if ((op == '?') == (*val != '\0')) {
+		/* bounded nesting keeps the bracket scans linear */
+		if (x->nest >= CFG_DEPTH_MAX) {
+			snprintf(x->err, sizeof(x->err), "${name?...} nested "
+			    "more than %d deep", CFG_DEPTH_MAX);
+			return -1;
+		}
+		x->nest++;
+		r = cfg_expand_text(x, s + n + 1, len - n - 1, out);
+		x->nest--;
+		return r;
+	}
 	return 0;
 append:
 	if (buf_puts(out, val) == -1) {

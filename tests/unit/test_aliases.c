@@ -53,6 +53,10 @@ test_bad(void)
 		{ "a: /var/mail/a", "file target refused" },
 		{ "a: \"/tmp/x y\"", "file target refused" },
 		{ "a: \\/tmp/x", "file target refused" },
+		/* quote first, then the escape: found by fuzz_aliases */
+		{ "a: \"\\|cmd\"@example.com", "command target refused" },
+		{ "a: \"\\/etc/passwd\"@example.com", "file target refused" },
+		{ "a: \"\\:include:x\"@example.com", ":include: target refused" },
 		{ "a: :include:/etc/list", ":include: target refused" },
 		{ "a: :INCLUDE:/etc/list", ":include: target refused" },
 		{ "a: \"unbalanced", "unbalanced quote" },
