@@ -12,6 +12,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -349,6 +350,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct smtpd *sd = arg;
 	struct smtpd_sess *s;
+	int	 one = 1;
 	static const char busy[] = "421 4.3.2 Too many sessions, try again "
 	    "later\r\n";
 
@@ -363,6 +365,12 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		    sd->session_limit);
 		return;
 	}
+	/*
+	 * Replies are already batched per read; Nagle's algorithm would only
+	 * hold back the last TLS record of a reply until the client's delayed
+	 * ACK (40 ms per round trip).
+	 */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s = xcalloc(1, sizeof(*s));
 	s->sd = sd;
 	s->id = ++sd->next_id;
