@@ -722,6 +722,42 @@ fail:
 	return -1;
 }
 
+/* ipc_open - see ipc.h */
+int
+ipc_open(const char *path, unsigned role)
+{
+	struct sockaddr_un sun;
+	struct ipc_out o;
+	int	 fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		r = errno;
+		close(fd);
+		errno = r;
+		return -1;
+	}
+	ipc_out_init(&o);
+	ipc_put_u32(&o, IPC_VERSION);
+	ipc_put_u32(&o, role);
+	r = ipc_send_out(fd, IPC_HELLO, &o, -1);
+	ipc_out_free(&o);
+	if (r == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* ipc_connect - connect to a SEQPACKET socket; blocking */
 int
 ipc_connect(const char *path)

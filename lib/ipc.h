@@ -168,5 +168,10 @@ int	 ipc_peer_cred(int, uid_t *, gid_t *, pid_t *);
 int	 ipc_listen(const char *, mode_t, int);
 /* ipc_connect - connect a SEQPACKET socket (blocking) */
 int	 ipc_connect(const char *);
+/*
+ * ipc_open - non-blocking connect and send our HELLO without waiting for
+ * the answer (the caller's event loop reads it); -1 when the peer is away
+ */
+int	 ipc_open(const char *, unsigned);
 
 #endif

@@ -455,36 +455,6 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 	qmgr_dispatch();
 }
 
-/* qmgr_connect_local - non-blocking connect + HELLO to private/local */
-static int
-qmgr_connect_local(void)
-{
-	struct sockaddr_un sun;
-	struct ipc_out o;
-	int	 fd, r;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	util_strlcpy(sun.sun_path, "private/local", sizeof(sun.sun_path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	ipc_out_init(&o);
-	ipc_put_u32(&o, IPC_VERSION);
-	ipc_put_u32(&o, IPC_R_QMGR);
-	r = ipc_send_out(fd, IPC_HELLO, &o, -1);
-	ipc_out_free(&o);
-	if (r == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* qmgr_request - build and send one DELIVER; -1 when it cannot go */
 static int
 qmgr_request(struct qmgr_dlv *d)
@@ -531,7 +501,8 @@ qmgr_start(struct qmgr_msg *m)
 			d->idx[d->nidx++] = (uint32_t)i;
 	m->inflight = 1;
 	qmgr.local_busy++;
-	if ((d->fd = qmgr_connect_local()) == -1 || qmgr_request(d) == -1) {
+	if ((d->fd = ipc_open("private/local", IPC_R_QMGR)) == -1 ||
+	    qmgr_request(d) == -1) {
 		log_warn("%s: cannot hand the message to local: %s", m->qid,
 		    strerror(errno));
 		qmgr_dlv_lost(d, "local delivery service unavailable");

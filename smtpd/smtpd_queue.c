@@ -35,38 +35,6 @@
 #define SMTPD_AUTH_TIMEOUT_MS	10000	/* address lookups */
 #define SMTPD_LOGIN_TIMEOUT_MS	30000	/* logins: the broker may delay them */
 
-/* smtpd_ipc_open - non-blocking connect + HELLO; -1 when the peer is away */
-static int
-smtpd_ipc_open(const char *path)
-{
-	struct sockaddr_un sun;
-	struct ipc_out o;
-	int	 fd, r;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (util_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		return -1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	ipc_out_init(&o);
-	ipc_put_u32(&o, IPC_VERSION);
-	ipc_put_u32(&o, IPC_R_SMTPD);
-	r = ipc_send_out(fd, IPC_HELLO, &o, -1);
-	ipc_out_free(&o);
-	if (r == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* smtpd_qmgr_close - forget the qmgr connection */
 static void
 smtpd_qmgr_close(struct smtpd *sd)
@@ -107,7 +75,8 @@ smtpd_qmgr_notify(struct smtpd *sd, const char *qid)
 	int	 r;
 
 	if (sd->qmgr_fd == -1) {
-		if ((sd->qmgr_fd = smtpd_ipc_open("private/qmgr")) == -1)
+		sd->qmgr_fd = ipc_open("private/qmgr", IPC_R_SMTPD);
+		if (sd->qmgr_fd == -1)
 			return;
 		sd->qmgr_ev = event_new(sd->base, sd->qmgr_fd,
 		    EV_READ | EV_PERSIST, smtpd_qmgr_read, sd);
@@ -315,7 +284,7 @@ smtpd_auth_request(struct smtpd_sess *s, int kind, uint32_t type,
 	int	 r;
 
 	if (sd->auth_fd == -1) {
-		if ((sd->auth_fd = smtpd_ipc_open("private/auth")) == -1) {
+		if ((sd->auth_fd = ipc_open("private/auth", IPC_R_SMTPD)) == -1) {
 			log_warn("auth: cannot connect to private/auth: %s",
 			    strerror(errno));
 			return -1;
