@@ -83,28 +83,6 @@ addr_is_dcontent(int c)
 	return (c >= 33 && c <= 90) || (c >= 94 && c <= 126);
 }
 
-/* addr_ncaseeq - first n bytes equal ignoring ASCII case (no locale) */
-static int
-addr_ncaseeq(const char *a, const char *b, size_t n)
-{
-	size_t	 i;
-	int	 ca, cb;
-
-	for (i = 0; i < n; i++) {
-		ca = (unsigned char)a[i];
-		cb = (unsigned char)b[i];
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb)
-			return 0;
-		if (ca == '\0')
-			break;
-	}
-	return 1;
-}
-
 /* addr_bad - classify the byte where parsing stopped */
 static int
 addr_bad(const char *at, int *err)
@@ -192,7 +170,8 @@ addr_scan_literal(const char *s, const char **end, int *err, char *out)
 		memcpy(out + 1, ip, len);
 		out[len + 1] = ']';
 		out[len + 2] = '\0';
-	} else if (colon - (s + 1) == 4 && addr_ncaseeq(s + 1, "IPv6", 4)) {
+	} else if (colon - (s + 1) == 4 &&
+	    util_strncasecmp_ascii(s + 1, "IPv6", 4) == 0) {
 		len = (size_t)(p - (colon + 1));
 		memcpy(ip, colon + 1, len);
 		ip[len] = '\0';

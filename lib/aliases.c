@@ -11,18 +11,16 @@
  * "\name" is kept as is (deliver to name without further expansion, as in
  * Postfix).  Commands, files and includes are refused with a warning.
  *
- * The index is an open-addressing hash table over the lowercased names.
+ * The index is a ktab (ktab.h) from the lowercased names to entry numbers.
  *
  * Errors: aliases_load() returns NULL with a message in err when the file
  * exists but cannot be read, is not a regular file or is over
  * ALIASES_FILE_MAX bytes; a missing file is an empty table.
  * aliases_expand() returns -1 with errno ELOOP, E2BIG or EINVAL.
  */
-#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,127 +29,12 @@
 #include "addr.h"
 #include "aliases.h"
 #include "buf.h"
+#include "ktab.h"
 #include "log.h"
 #include "util.h"
 
 /* how many alias entries one expansion may visit */
 #define ALIASES_MAX_VISITS	(4 * ALIASES_MAX_RESULTS)
-
-struct aliases_index {
-	size_t	*slot;		/* entry number + 1; 0 = empty */
-	size_t	 cap;		/* a power of two */
-};
-
-/* aliases_fold - ASCII lowercase of one byte */
-static unsigned char
-aliases_fold(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 'a' - 'A') : c;
-}
-
-/* aliases_hash - FNV-1a over local ["@" domain], case-folded */
-static uint64_t
-aliases_hash(const char *local, const char *domain)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	const char *s;
-
-	for (s = local; *s != '\0'; s++)
-		h = (h ^ aliases_fold((unsigned char)*s)) *
-		    UINT64_C(1099511628211);
-	if (domain != NULL) {
-		h = (h ^ '@') * UINT64_C(1099511628211);
-		for (s = domain; *s != '\0'; s++)
-			h = (h ^ aliases_fold((unsigned char)*s)) *
-			    UINT64_C(1099511628211);
-	}
-	return h;
-}
-
-/* aliases_ncaseeq - first n bytes equal ignoring ASCII case (no locale) */
-static int
-aliases_ncaseeq(const char *a, const char *b, size_t n)
-{
-	size_t	 i;
-	int	 ca, cb;
-
-	for (i = 0; i < n; i++) {
-		ca = (unsigned char)a[i];
-		cb = (unsigned char)b[i];
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb)
-			return 0;
-		if (ca == '\0')
-			break;
-	}
-	return 1;
-}
-
-/* aliases_key_eq - name equals local ["@" domain], ignoring ASCII case */
-static int
-aliases_key_eq(const char *name, const char *local, const char *domain)
-{
-	size_t	 ll = strlen(local);
-
-	if (!aliases_ncaseeq(name, local, ll))
-		return 0;
-	if (domain == NULL)
-		return name[ll] == '\0';
-	return name[ll] == '@' &&
-	    util_strcasecmp_ascii(name + ll + 1, domain) == 0;
-}
-
-/* aliases_index_find - entry number of local["@"domain], or -1 */
-static long
-aliases_index_find(const struct aliases *al, const char *local,
-    const char *domain)
-{
-	const struct aliases_index *ix = al->index;
-	size_t	 i, e;
-
-	if (ix == NULL || ix->cap == 0)
-		return -1;
-	i = (size_t)aliases_hash(local, domain) & (ix->cap - 1);
-	while ((e = ix->slot[i]) != 0) {
-		if (aliases_key_eq(al->ent[e - 1].name, local, domain))
-			return (long)(e - 1);
-		i = (i + 1) & (ix->cap - 1);
-	}
-	return -1;
-}
-
-/* aliases_index_put - add entry number e (not yet present), grow at 1/2 */
-static void
-aliases_index_put(struct aliases *al, size_t e)
-{
-	struct aliases_index *ix = al->index;
-	size_t	 i, j, ncap;
-	size_t	*nslot;
-
-	if ((e + 1) * 2 > ix->cap) {
-		ncap = ix->cap == 0 ? 64 : ix->cap * 2;
-		nslot = xcalloc(ncap, sizeof(*nslot));
-		for (j = 0; j < ix->cap; j++) {
-			if (ix->slot[j] == 0)
-				continue;
-			i = (size_t)aliases_hash(al->ent[ix->slot[j] - 1].name,
-			    NULL) & (ncap - 1);
-			while (nslot[i] != 0)
-				i = (i + 1) & (ncap - 1);
-			nslot[i] = ix->slot[j];
-		}
-		free(ix->slot);
-		ix->slot = nslot;
-		ix->cap = ncap;
-	}
-	i = (size_t)aliases_hash(al->ent[e].name, NULL) & (ix->cap - 1);
-	while (ix->slot[i] != 0)
-		i = (i + 1) & (ix->cap - 1);
-	ix->slot[i] = e + 1;
-}
 
 /* aliases_warn - record "path:line: message", bounded in number */
 static void
@@ -162,22 +45,12 @@ static void
 aliases_warn(struct aliases *al, const char *path, int line,
     const char *fmt, ...)
 {
-	char	 msg[512], full[1024];
 	va_list	 ap;
 
-	if (al->nwarn > ALIASES_WARN_MAX)
-		return;
-	if (al->nwarn == ALIASES_WARN_MAX)
-		snprintf(full, sizeof(full), "%s: too many warnings, "
-		    "the rest are not shown", path);
-	else {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		snprintf(full, sizeof(full), "%s:%d: %s", path, line, msg);
-	}
-	al->warn = xreallocarray(al->warn, al->nwarn + 1, sizeof(*al->warn));
-	al->warn[al->nwarn++] = xstrdup(full);
+	va_start(ap, fmt);
+	util_warn_add(&al->warn, &al->nwarn, ALIASES_WARN_MAX, path, line,
+	    fmt, ap);
+	va_end(ap);
 }
 
 /* aliases_refusal - why a target is refused, or NULL */
@@ -197,7 +70,7 @@ aliases_refusal(const char *t)
 	if (*s == '/')
 		return "file target refused (youju never writes files "
 		    "from aliases)";
-	if (aliases_ncaseeq(s, ":include:", 9))
+	if (util_strncasecmp_ascii(s, ":include:", 9) == 0)
 		return ":include: target refused (youju reads no other files "
 		    "from aliases)";
 	return NULL;
@@ -365,7 +238,7 @@ aliases_parse_logical(struct aliases *al, char *line, size_t len,
 		    "skipped", esc);
 		return;
 	}
-	if ((dup = aliases_index_find(al, e.name, NULL)) != -1) {
+	if ((dup = ktab_find(al->index, e.name, NULL)) != -1) {
 		aliases_warn(al, path, lineno, "duplicate alias %s (first on "
 		    "line %d), skipped", e.name, al->ent[dup].line);
 		free(e.name);
@@ -380,7 +253,7 @@ aliases_parse_logical(struct aliases *al, char *line, size_t len,
 	}
 	al->ent = xreallocarray(al->ent, al->n + 1, sizeof(*al->ent));
 	al->ent[al->n] = e;
-	aliases_index_put(al, al->n);
+	ktab_put(al->index, al->ent[al->n].name, al->n);
 	al->n++;
 }
 
@@ -418,7 +291,7 @@ aliases_parse_buf(const char *data, size_t len, const char *path)
 	if (path == NULL)
 		path = "aliases";
 	al = xcalloc(1, sizeof(*al));
-	al->index = xcalloc(1, sizeof(struct aliases_index));
+	al->index = ktab_new(0);
 	buf_init(&lb, ALIASES_LINE_MAX + 1);
 	for (; p < end; p = nl + (nl < end)) {
 		lineno++;
@@ -452,10 +325,9 @@ aliases_parse_buf(const char *data, size_t len, const char *path)
 struct aliases *
 aliases_load(const char *path, char *err, size_t errlen)
 {
-	struct aliases *al = NULL;
-	struct stat st;
-	char	*data = NULL;
-	ssize_t	 got;
+	struct aliases *al;
+	char	*data;
+	size_t	 len;
 	int	 fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
@@ -466,30 +338,22 @@ aliases_load(const char *path, char *err, size_t errlen)
 			    "%s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1)
-		goto syserr;
-	if (!S_ISREG(st.st_mode) || st.st_size > ALIASES_FILE_MAX) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "aliases file %s: %s", path,
-			    S_ISREG(st.st_mode) ? "file too large" :
-			    "not a regular file");
-		goto out;
+	if ((data = util_read_regular(fd, ALIASES_FILE_MAX, &len)) == NULL) {
+		saved = errno;
+		if (err != NULL && errlen > 0) {
+			if (saved == EINVAL || saved == EFBIG)
+				snprintf(err, errlen, "aliases file %s: %s",
+				    path, saved == EFBIG ? "file too large" :
+				    "not a regular file");
+			else
+				snprintf(err, errlen, "cannot read aliases "
+				    "file %s: %s", path, strerror(saved));
+		}
+		errno = saved;
+		return NULL;
 	}
-	data = xmalloc((size_t)st.st_size + 1);
-	if ((got = util_read_full(fd, data, (size_t)st.st_size)) == -1)
-		goto syserr;
-	al = aliases_parse_buf(data, (size_t)got, path);
-	goto out;
-syserr:
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "cannot read aliases file %s: %s", path,
-		    strerror(errno));
-out:
-	saved = errno;
+	al = aliases_parse_buf(data, len, path);
 	free(data);
-	close(fd);
-	errno = saved;
 	return al;
 }
 
@@ -500,9 +364,9 @@ aliases_find(const struct aliases *al, const char *local, const char *domain)
 	long	 e;
 
 	if (domain != NULL && *domain != '\0' &&
-	    (e = aliases_index_find(al, local, domain)) != -1)
+	    (e = ktab_find(al->index, local, domain)) != -1)
 		return e;
-	e = aliases_index_find(al, local, NULL);
+	e = ktab_find(al->index, local, NULL);
 	if (e != -1 && strchr(al->ent[e].name, '@') != NULL)
 		return -1;	/* a quoted "a@b" local part is not a@b */
 	return e;
@@ -668,19 +532,16 @@ aliases_list_free(char **list, size_t n)
 void
 aliases_free(struct aliases *al)
 {
-	struct aliases_index *ix;
 	size_t	 i;
 
 	if (al == NULL)
 		return;
+	ktab_free(al->index);
 	for (i = 0; i < al->n; i++)
 		aliases_ent_free(&al->ent[i]);
 	free(al->ent);
 	for (i = 0; i < al->nwarn; i++)
 		free(al->warn[i]);
 	free(al->warn);
-	if ((ix = al->index) != NULL)
-		free(ix->slot);
-	free(ix);
 	free(al);
 }

@@ -69,6 +69,12 @@
  * IPC_AUTH_LOGIN_REPLY	u32 request id | u32 IPC_LOGIN_* | str the user name
  *			as the users file spells it (empty unless OK).
  * IPC_AUTH_SENDER	u32 request id | str envelope sender address.
+ * IPC_SMTP_DELIVER	+ fd of the queue file opened O_RDONLY.
+ *			str qid | str sender | str next hop (a domain, or
+ *			relayhost as written) | u32 n | n x (u32 recipient
+ *			index | str address).
+ * IPC_SMTP_RESULT	str qid | u32 n | n x (u32 index | u32 IPC_DLV_* |
+ *			str "X.Y.Z text") | str relay ("host[addr]:port").
  * IPC_AUTH_SENDER_REPLY u32 request id | u32 IPC_LOOKUP_OK or _TEMPFAIL |
  *			u32 n | n x str login that owns the address (at most
  *			64 owners).
@@ -102,6 +108,11 @@ const struct ipc_def ipc_defs[] = {
 	    4 + IPC_STR(0), 4 + IPC_STR(1024), IPC_FD_NONE },
 	{ IPC_AUTH_SENDER_REPLY, "AUTH_SENDER_REPLY", IPC_R_AUTH,
 	    12, IPC_MAX_PAYLOAD, IPC_FD_NONE },
+	{ IPC_SMTP_DELIVER, "SMTP_DELIVER", IPC_R_QMGR,
+	    IPC_QIDSTR + IPC_STR(0) + IPC_STR(1) + 4, IPC_MAX_PAYLOAD,
+	    IPC_FD_REQUIRED },
+	{ IPC_SMTP_RESULT, "SMTP_RESULT", IPC_R_SMTP,
+	    IPC_QIDSTR + 4 + IPC_STR(0), IPC_MAX_PAYLOAD, IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

@@ -66,6 +66,11 @@ enum ipc_type {
 	IPC_AUTH_SENDER,	/* smtpd->auth: u32 id, str sender address */
 	IPC_AUTH_SENDER_REPLY,	/* auth->smtpd: u32 id, u32 IPC_LOOKUP_OK or
 				 * _TEMPFAIL, u32 n, n x str owner login */
+	IPC_SMTP_DELIVER,	/* qmgr->smtp (+fd of the queue file):
+				 * str qid, str sender, str nexthop, u32 n,
+				 * n x (u32 idx, str addr) */
+	IPC_SMTP_RESULT,	/* smtp->qmgr: str qid, u32 n, n x (u32 idx,
+				 * u32 IPC_DLV_*, str text), str relay */
 	IPC_TYPE_MAX
 };
 

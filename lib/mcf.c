@@ -16,12 +16,12 @@
  *	  -o smtpd_tls_wrappermode=yes
  *	  -o smtpd_sasl_auth_enable=yes
  *	qmgr          unix  n       -       y       300     1       qmgr
+ *	smtp          unix  -       -       y       -       -       smtp
  *	local         unix  -       n       n       -       -       local
  *	auth          unix  -       -       y       -       1       auth
  *
- * The last three, the internal services, are in mcf_defaults[]: a master.cf
- * that lacks one of them gets it from mcf_add_defaults().  (The outbound
- * "smtp unix" service joins them with the smtp program.)
+ * The last four, the internal services, are in mcf_defaults[]: a master.cf
+ * that lacks one of them gets it from mcf_add_defaults().
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -44,6 +44,7 @@
 
 const char *const mcf_defaults[] = {
 	"qmgr unix n - y 300 1 qmgr",
+	"smtp unix - - y - - smtp",
 	"local unix - n n - - local",
 	"auth unix - - y - 1 auth",
 	NULL
@@ -600,4 +601,23 @@ mcf_add_defaults(struct mcf *m, int defproc)
 		m->svc[m->nsvc++] = one.svc[0];
 		free(one.svc);
 	}
+}
+
+/* mcf_process_count - see mcf.h */
+int
+mcf_process_count(const struct mcf_service *d, int ncpu)
+{
+	int	 want, cap = d->maxproc > 0 ? d->maxproc : 1 << 20;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (strcmp(d->command, "qmgr") == 0 || strcmp(d->command, "auth") == 0)
+		return 1;
+	if (d->type == MCF_INET)
+		want = ncpu;
+	else if (strcmp(d->command, "smtp") == 0)
+		want = 4 * ncpu;
+	else
+		want = ncpu * 2 < 2 ? 2 : ncpu * 2;
+	return want < cap ? want : cap;
 }

@@ -77,6 +77,15 @@ int	 mcf_parse_buf(const char *, size_t, const char *, int, struct mcf *,
 /* mcf_add_defaults - append internal services the file lacks */
 void	 mcf_add_defaults(struct mcf *, int);
 const struct mcf_service *mcf_find(const struct mcf *, const char *);
+/*
+ * mcf_process_count - how many processes master runs for a service, and so
+ * how many requests qmgr may have out to it at once:
+ *	qmgr, auth		1
+ *	inet (smtpd)		min(maxproc, ncpu)
+ *	smtp			min(maxproc, 4 x ncpu)	(network-bound)
+ *	other pools (local)	min(maxproc, max(2, 2 x ncpu))
+ */
+int	 mcf_process_count(const struct mcf_service *, int);
 void	 mcf_free(struct mcf *);
 
 #endif

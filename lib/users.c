@@ -5,14 +5,13 @@
  * bytes), split into lines, and every well-formed line becomes one
  * struct users_ent.  Malformed lines are skipped with a warning
  * "path:line: message" (at most USERS_WARN_MAX of them, then one summary).
- * The index is an open-addressing hash table over the names, folded to
- * lowercase, holding entry numbers; it also finds duplicates while loading
- * (the first line wins).
+ * The index is a ktab (ktab.h) from the names, ignoring ASCII case, to
+ * entry numbers; it also finds duplicates while loading (the first line
+ * wins).
  *
  * Errors: users_load() returns NULL with a message in err when the file
  * cannot be opened or read, is not a regular file, or is too big.
  */
-#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -22,127 +21,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "ktab.h"
 #include "log.h"
 #include "users.h"
 #include "util.h"
 
 #define USERS_NFIELDS	8
-
-struct users_index {
-	size_t	*slot;		/* entry number + 1; 0 = empty */
-	size_t	 cap;		/* a power of two */
-};
-
-/* users_fold - ASCII lowercase of one byte */
-static unsigned char
-users_fold(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 'a' - 'A') : c;
-}
-
-/* users_hash - FNV-1a over local ["@" domain], case-folded */
-static uint64_t
-users_hash(const char *local, const char *domain)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	const char *s;
-
-	for (s = local; *s != '\0'; s++)
-		h = (h ^ users_fold((unsigned char)*s)) *
-		    UINT64_C(1099511628211);
-	if (domain != NULL) {
-		h = (h ^ '@') * UINT64_C(1099511628211);
-		for (s = domain; *s != '\0'; s++)
-			h = (h ^ users_fold((unsigned char)*s)) *
-			    UINT64_C(1099511628211);
-	}
-	return h;
-}
-
-/* users_ncaseeq - first n bytes equal ignoring ASCII case (no locale) */
-static int
-users_ncaseeq(const char *a, const char *b, size_t n)
-{
-	size_t	 i;
-	int	 ca, cb;
-
-	for (i = 0; i < n; i++) {
-		ca = (unsigned char)a[i];
-		cb = (unsigned char)b[i];
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb)
-			return 0;
-		if (ca == '\0')
-			break;
-	}
-	return 1;
-}
-
-/* users_key_eq - name equals local ["@" domain], ignoring ASCII case */
-static int
-users_key_eq(const char *name, const char *local, const char *domain)
-{
-	size_t	 ll = strlen(local);
-
-	if (!users_ncaseeq(name, local, ll))
-		return 0;
-	if (domain == NULL)
-		return name[ll] == '\0';
-	return name[ll] == '@' &&
-	    util_strcasecmp_ascii(name + ll + 1, domain) == 0;
-}
-
-/* users_index_find - entry number of local["@"domain], or -1 */
-static long
-users_index_find(const struct users *u, const char *local,
-    const char *domain)
-{
-	const struct users_index *ix = u->index;
-	size_t	 i, e;
-
-	if (ix == NULL || ix->cap == 0)
-		return -1;
-	i = (size_t)users_hash(local, domain) & (ix->cap - 1);
-	while ((e = ix->slot[i]) != 0) {
-		if (users_key_eq(u->ent[e - 1].name, local, domain))
-			return (long)(e - 1);
-		i = (i + 1) & (ix->cap - 1);
-	}
-	return -1;
-}
-
-/* users_index_put - add entry number e (not yet present), growing at 1/2 */
-static void
-users_index_put(struct users *u, size_t e)
-{
-	struct users_index *ix = u->index;
-	size_t	 i, j, ncap;
-	size_t	*nslot;
-
-	if ((e + 1) * 2 > ix->cap) {
-		ncap = ix->cap == 0 ? 64 : ix->cap * 2;
-		nslot = xcalloc(ncap, sizeof(*nslot));
-		for (j = 0; j < ix->cap; j++) {
-			if (ix->slot[j] == 0)
-				continue;
-			i = (size_t)users_hash(u->ent[ix->slot[j] - 1].name,
-			    NULL) & (ncap - 1);
-			while (nslot[i] != 0)
-				i = (i + 1) & (ncap - 1);
-			nslot[i] = ix->slot[j];
-		}
-		free(ix->slot);
-		ix->slot = nslot;
-		ix->cap = ncap;
-	}
-	i = (size_t)users_hash(u->ent[e].name, NULL) & (ix->cap - 1);
-	while (ix->slot[i] != 0)
-		i = (i + 1) & (ix->cap - 1);
-	ix->slot[i] = e + 1;
-}
 
 /* users_warn - record "path:line: message", bounded in number */
 static void
@@ -152,22 +36,11 @@ users_warn(struct users *u, const char *path, int line, const char *fmt, ...)
 static void
 users_warn(struct users *u, const char *path, int line, const char *fmt, ...)
 {
-	char	 msg[512], full[1024];
 	va_list	 ap;
 
-	if (u->nwarn > USERS_WARN_MAX)
-		return;
-	if (u->nwarn == USERS_WARN_MAX)
-		snprintf(full, sizeof(full), "%s: too many warnings, "
-		    "the rest are not shown", path);
-	else {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		snprintf(full, sizeof(full), "%s:%d: %s", path, line, msg);
-	}
-	u->warn = xreallocarray(u->warn, u->nwarn + 1, sizeof(*u->warn));
-	u->warn[u->nwarn++] = xstrdup(full);
+	va_start(ap, fmt);
+	util_warn_add(&u->warn, &u->nwarn, USERS_WARN_MAX, path, line, fmt, ap);
+	va_end(ap);
 }
 
 /* users_ent_free - release the strings of one entry */
@@ -271,7 +144,7 @@ users_add(struct users *u, char *f[USERS_NFIELDS], long uid, long gid,
 	e->shell = xstrdup(f[6]);
 	e->extra = xstrdup(f[7]);
 	e->line = line;
-	users_index_put(u, u->n);
+	ktab_put(u->index, e->name, u->n);
 	u->n++;
 }
 
@@ -324,7 +197,7 @@ users_parse_line(struct users *u, char *line, size_t len, const char *path,
 		    "path, skipped", esc);
 		return;
 	}
-	if ((dup = users_index_find(u, f[0], NULL)) != -1) {
+	if ((dup = ktab_find(u->index, f[0], NULL)) != -1) {
 		users_warn(u, path, lineno, "duplicate user %s (first on "
 		    "line %d), skipped", esc, u->ent[dup].line);
 		return;
@@ -345,7 +218,7 @@ users_parse_buf(const char *buf, size_t len, const char *path)
 	if (path == NULL)
 		path = "users";
 	u = xcalloc(1, sizeof(*u));
-	u->index = xcalloc(1, sizeof(struct users_index));
+	u->index = ktab_new(0);
 	while (p < end) {
 		lineno++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -370,10 +243,9 @@ users_parse_buf(const char *buf, size_t len, const char *path)
 struct users *
 users_load(const char *path, char *err, size_t errlen)
 {
-	struct users *u = NULL;
-	struct stat st;
-	char	*data = NULL;
-	ssize_t	 got;
+	struct users *u;
+	char	*data;
+	size_t	 len;
 	int	 fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
@@ -382,36 +254,24 @@ users_load(const char *path, char *err, size_t errlen)
 			    path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1)
-		goto syserr;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "users file %s: not a regular "
-			    "file", path);
-		goto out;
+	if ((data = util_read_regular(fd, USERS_FILE_MAX, &len)) == NULL) {
+		saved = errno;
+		if (err != NULL && errlen > 0) {
+			if (saved == EINVAL)
+				snprintf(err, errlen, "users file %s: not a "
+				    "regular file", path);
+			else if (saved == EFBIG)
+				snprintf(err, errlen, "users file %s: larger "
+				    "than %d bytes", path, USERS_FILE_MAX);
+			else
+				snprintf(err, errlen, "cannot read users file "
+				    "%s: %s", path, strerror(saved));
+		}
+		errno = saved;
+		return NULL;
 	}
-	if (st.st_size > USERS_FILE_MAX) {
-		errno = EFBIG;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "users file %s: larger than %d "
-			    "bytes", path, USERS_FILE_MAX);
-		goto out;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	if ((got = util_read_full(fd, data, (size_t)st.st_size)) == -1)
-		goto syserr;
-	u = users_parse_buf(data, (size_t)got, path);
-	goto out;
-syserr:
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "cannot read users file %s: %s", path,
-		    strerror(errno));
-out:
-	saved = errno;
+	u = users_parse_buf(data, len, path);
 	free(data);
-	close(fd);
-	errno = saved;
 	return u;
 }
 
@@ -428,10 +288,10 @@ users_find(const struct users *u, const char *local, const char *domain)
 	if (u == NULL || local == NULL)
 		return NULL;
 	if (domain == NULL || *domain == '\0')
-		e = users_index_find(u, local, NULL);
+		e = ktab_find(u->index, local, NULL);
 	else {
-		e = users_index_find(u, local, domain);
-		if (e == -1 && (e = users_index_find(u, local, NULL)) != -1 &&
+		e = ktab_find(u->index, local, domain);
+		if (e == -1 && (e = ktab_find(u->index, local, NULL)) != -1 &&
 		    u->ent[e].domain[0] != '\0')
 			e = -1;
 	}
@@ -442,20 +302,17 @@ users_find(const struct users *u, const char *local, const char *domain)
 void
 users_free(struct users *u)
 {
-	struct users_index *ix;
 	size_t	 i;
 
 	if (u == NULL)
 		return;
+	ktab_free(u->index);
 	for (i = 0; i < u->n; i++)
 		users_ent_free(&u->ent[i]);
 	free(u->ent);
 	for (i = 0; i < u->nwarn; i++)
 		free(u->warn[i]);
 	free(u->warn);
-	if ((ix = u->index) != NULL)
-		free(ix->slot);
-	free(ix);
 	free(u);
 }
 

@@ -1,5 +1,6 @@
 /*
- * util.c - memory, safe I/O, string, descriptor and time helpers.
+ * util.c - memory, safe I/O, string, descriptor and time helpers, and the
+ * bounded warning lists of the table files.
  */
 #include <sys/stat.h>
 #include <ctype.h>
@@ -193,6 +194,44 @@ util_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * util_read_regular - the whole of the regular file open on fd, of at most
+ * max bytes, and close fd: malloc'ed (with room for one more byte), its
+ * length in *len.  NULL with errno EINVAL when it is not a regular file,
+ * EFBIG when it is larger than max, else the errno of fstat or read.
+ */
+char *
+util_read_regular(int fd, size_t max, size_t *len)
+{
+	struct stat st;
+	char	*data = NULL;
+	ssize_t	 got;
+	int	 saved;
+
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	if ((got = util_read_full(fd, data, (size_t)st.st_size)) == -1) {
+		free(data);
+		data = NULL;
+		goto out;
+	}
+	*len = (size_t)got;
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return data;
+}
+
 /* util_fmt - formatted text that must fit: -1 with ENAMETOOLONG if not */
 int
 util_fmt(char *buf, size_t len, const char *fmt, ...)
@@ -235,22 +274,38 @@ util_strlcat(char *dst, const char *src, size_t size)
 	return dlen + util_strlcpy(dst + dlen, src, size - dlen);
 }
 
+/* util_tolower_ascii - ASCII lowercase of one character (no locale) */
+int
+util_tolower_ascii(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 'a' - 'A' : c;
+}
+
 /* util_strcasecmp_ascii - locale-independent case-insensitive compare */
 int
 util_strcasecmp_ascii(const char *a, const char *b)
 {
+	return util_strncasecmp_ascii(a, b, SIZE_MAX);
+}
+
+/*
+ * util_strncasecmp_ascii - compare at most n bytes ignoring ASCII case (no
+ * locale): 0 when equal, else the difference of the first folded bytes
+ * that differ, as strncasecmp.
+ */
+int
+util_strncasecmp_ascii(const char *a, const char *b, size_t n)
+{
+	size_t	 i;
 	int	 ca, cb;
 
-	for (;; a++, b++) {
-		ca = (unsigned char)*a;
-		cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb || ca == 0)
+	for (i = 0; i < n; i++) {
+		ca = util_tolower_ascii((unsigned char)a[i]);
+		cb = util_tolower_ascii((unsigned char)b[i]);
+		if (ca != cb || ca == '\0')
 			return ca - cb;
 	}
+	return 0;
 }
 
 /* util_lowercase - ASCII lowercase in place */
@@ -260,6 +315,26 @@ util_lowercase(char *s)
 	for (; *s != '\0'; s++)
 		if (*s >= 'A' && *s <= 'Z')
 			*s += 'a' - 'A';
+}
+
+/* util_warn_add - see util.h */
+void
+util_warn_add(char ***warn, size_t *nwarn, size_t max, const char *path,
+    int line, const char *fmt, va_list ap)
+{
+	char	 msg[512], full[1024];
+
+	if (*nwarn > max)
+		return;
+	if (*nwarn == max)
+		snprintf(full, sizeof(full), "%s: too many warnings, "
+		    "the rest are not shown", path);
+	else {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		snprintf(full, sizeof(full), "%s:%d: %s", path, line, msg);
+	}
+	*warn = xreallocarray(*warn, *nwarn + 1, sizeof(**warn));
+	(*warn)[(*nwarn)++] = xstrdup(full);
 }
 
 /* util_parse_ll - strict decimal integer in [min, max]; 0 ok, -1 bad */

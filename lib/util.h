@@ -1,6 +1,6 @@
 /*
  * util.h - small helpers every program uses: memory, safe I/O, strings,
- * descriptors, time, failpoints.
+ * descriptors, time, warning lists, failpoints.
  *
  * The x* allocators abort on out-of-memory (our own broken invariant: a
  * process that cannot allocate a few bytes cannot do its job safely).
@@ -10,6 +10,7 @@
 #define YOUJU_UTIL_H
 
 #include <sys/types.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -27,18 +28,29 @@ int	 util_fsync_dir(const char *);
 int	 util_set_nonblock(int, int);
 int	 util_set_cloexec(int, int);
 int	 util_mkdir_p(const char *, mode_t);
+char	*util_read_regular(int, size_t, size_t *);	/* closes the fd */
 
 /* util_fmt - snprintf that fails (-1, ENAMETOOLONG) instead of truncating */
 int	 util_fmt(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 size_t	 util_strlcpy(char *, const char *, size_t);
 size_t	 util_strlcat(char *, const char *, size_t);
+/* case rules of the ASCII letters only: no locale, bytes >= 0x80 as is */
+int	 util_tolower_ascii(int);
 int	 util_strcasecmp_ascii(const char *, const char *);
+int	 util_strncasecmp_ascii(const char *, const char *, size_t);
 void	 util_lowercase(char *);
 int	 util_parse_ll(const char *, long long, long long, long long *);
 
 uint64_t util_mono_ms(void);
 char	*util_trim(char *);
+
+/*
+ * util_warn_add - append "path:line: message" to the list *warn of *nwarn
+ * warnings, at most max of them and then one "path: too many warnings".
+ */
+void	 util_warn_add(char ***, size_t *, size_t, const char *, int,
+	    const char *, va_list) __attribute__((format(printf, 6, 0)));
 
 /*
  * Failpoints: in a build configured with --enable-failpoints, FAILPOINT("x")

@@ -9,10 +9,7 @@
  *	daemon_directory/COMMAND -c CONFIG_DIR -n SERVICE [-r] [-u] [-o n=v]...
  *
  * with the listening sockets as descriptors 3.. (YOUJU_LISTEN_FDS = count).
- * How many processes a service gets (want):
- *	qmgr, auth		exactly 1 (maxproc must be 1 or '-')
- *	smtpd (event-driven)	min(maxproc, number of CPUs)
- *	local, smtp (pools)	min(maxproc, 2 x number of CPUs, at least 2)
+ * How many processes a service gets (want): mcf_process_count().
  * A child that exits unexpectedly is restarted: at once when it had run
  * for MASTER_CRASH_WINDOW_MS, else after a delay that doubles from
  * MASTER_RESTART_MIN_MS up to MASTER_RESTART_MAX_MS.
@@ -202,21 +199,6 @@ master_open_unix(struct master *m, struct master_svc *s, char *err,
 	return 0;
 }
 
-/* master_want - how many processes a service runs */
-static int
-master_want(const struct master *m, const struct mcf_service *d)
-{
-	int	 want, cap = d->maxproc > 0 ? d->maxproc : 1 << 20;
-
-	if (strcmp(d->command, "qmgr") == 0 || strcmp(d->command, "auth") == 0)
-		return 1;
-	if (d->type == MCF_INET)
-		want = m->ncpu;
-	else
-		want = m->ncpu * 2 < 2 ? 2 : m->ncpu * 2;
-	return want < cap ? want : cap;
-}
-
 /* master_check_opts - would the service's -o overrides be accepted */
 static int
 master_check_opts(struct master *m, const struct mcf_service *d, char *err,
@@ -272,7 +254,7 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 	    d->type == MCF_INET ? "inet" : "unix") == -1)
 		log_fatal("service name too long");
 	s->key = buf_detach(&key);
-	s->want = master_want(m, d);
+	s->want = mcf_process_count(d, m->ncpu);
 	return s;
 }
 

@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "ipc.h"
 #include "log.h"
+#include "mcf.h"
 #include "qfile.h"
 #include "qid.h"
 #include "skel.h"
@@ -367,7 +368,7 @@ qmgr_tick_cb(evutil_socket_t fd, short what, void *arg)
 	time_t	 now = time(NULL);
 
 	if (qmgr.stopping) {
-		if (qmgr.local_busy == 0)
+		if (qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
 			event_base_loopbreak(qmgr.base);
 		return;
 	}
@@ -380,12 +381,37 @@ qmgr_tick_cb(evutil_socket_t fd, short what, void *arg)
 	qmgr_index_sync();
 }
 
-/* qmgr_pre_jail - open the index before the jail (paths are relative) */
+/* qmgr_pre_jail - settings, and from master.cf the delivery services */
 static void
 qmgr_pre_jail(struct skel *sk)
 {
+	const struct mcf_service *svc;
+	struct mcf mcf;
+	char	 path[4096], err[512];
+	int	 ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
 	qmgr.cfg = sk->cfg;
 	qmgr.hash_depth = (int)cfg_int(sk->cfg, "hash_queue_depth");
+	qmgr.relayhost = cfg_str(sk->cfg, "relayhost");
+	qmgr.hostname = cfg_str(sk->cfg, "myhostname");
+	qmgr.max_life = cfg_time(sk->cfg, "maximal_queue_lifetime");
+	qmgr.bounce_life = cfg_time(sk->cfg, "bounce_queue_lifetime");
+	qmgr.dest_limit = (int)cfg_int(sk->cfg,
+	    "default_destination_concurrency_limit");
+	/* as many requests out as master runs processes for the service */
+	memset(&mcf, 0, sizeof(mcf));
+	if (util_fmt(path, sizeof(path), "%s/master.cf", sk->config_dir) ==
+	    -1 || mcf_load(path, (int)cfg_int(sk->cfg,
+	    "default_process_limit"), &mcf, err, sizeof(err)) == -1)
+		log_fatal("master.cf: %s", err);
+	mcf_add_defaults(&mcf, (int)cfg_int(sk->cfg, "default_process_limit"));
+	if ((svc = mcf_find(&mcf, "local")) != NULL)
+		qmgr.local_limit = mcf_process_count(svc, ncpu);
+	if ((svc = mcf_find(&mcf, "smtp")) != NULL && svc->type == MCF_UNIX) {
+		qmgr.smtp_ok = 1;
+		qmgr.smtp_limit = mcf_process_count(svc, ncpu);
+	}
+	mcf_free(&mcf);
 }
 
 /* qmgr_post_jail - index, reconcile, first scan, events */
@@ -404,8 +430,8 @@ qmgr_post_jail(struct skel *sk)
 	qmgr.run_delay = cfg_time(sk->cfg, "queue_run_delay");
 	if (qmgr.run_delay < 1)
 		qmgr.run_delay = 1;
-	qmgr.local_limit = (int)cfg_int(sk->cfg,
-	    "local_destination_concurrency_limit");
+	if (qmgr.local_limit < 1)
+		qmgr.local_limit = 1;
 	if (sk->nlisten != 1)
 		log_fatal("expected one listening socket from master");
 	if (qmgr_index_open("index/queue.db") == -1)
@@ -427,7 +453,7 @@ static void
 qmgr_stop(struct skel *sk)
 {
 	qmgr.stopping = 1;
-	if (qmgr.local_busy == 0)
+	if (qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
 		skel_break(sk);
 }
 

@@ -53,6 +53,13 @@ struct qmgr_msg {
 
 struct qmgr_dlv;
 
+/* a next hop with requests out to smtp (per-destination concurrency) */
+struct qmgr_dest {
+	char		*name;
+	int		 busy;
+	struct qmgr_dest *next;
+};
+
 struct qmgr {
 	struct cfg	*cfg;
 	struct event_base *base;
@@ -63,6 +70,15 @@ struct qmgr {
 	struct qmgr_msg	*ready_head, *ready_tail;
 	int		 local_limit;	/* concurrent local deliveries */
 	int		 local_busy;
+	int		 smtp_ok;	/* master.cf has the smtp service */
+	int		 smtp_limit;	/* its processes */
+	int		 smtp_busy;
+	int		 dest_limit;	/* default_destination_concurrency_limit */
+	const char	*relayhost;
+	struct qmgr_dest *dests;
+	const char	*hostname;	/* myhostname, for reports */
+	int64_t		 max_life;	/* maximal_queue_lifetime */
+	int64_t		 bounce_life;	/* bounce_queue_lifetime */
 	int		 hash_depth;
 	char		**mydest;
 	size_t		 nmydest;
@@ -94,11 +110,20 @@ void	 qmgr_index_reconcile(void);
 void	 qmgr_index_sync(void);
 void	 qmgr_index_close(void);
 
+/* qmgr_bounce.c */
+int	 qmgr_unsent(const struct qmgr_msg *);
+int	 qmgr_bounce(struct qmgr_msg *, int);
+int	 qmgr_expire(struct qmgr_msg *, time_t);
+
 /* qmgr_sched.c */
 void	 qmgr_ready(struct qmgr_msg *);
 void	 qmgr_dispatch(void);
 void	 qmgr_defer(struct qmgr_msg *, const char *);
 void	 qmgr_tick_due(time_t);
+#define QMGR_P_ALL	0
+#define QMGR_P_LOCAL	1
+#define QMGR_P_REMOTE	2
 int	 qmgr_pending(const struct qmgr_msg *, int);
+int	 qmgr_deliverable(const struct qmgr_msg *);
 
 #endif

@@ -42,27 +42,71 @@
 #define QMGR_DLV_TIMEOUT	600
 #define QMGR_BATCH_MAX		500
 
+static void qmgr_after(struct qmgr_msg *, int, const char *);
+
 struct qmgr_dlv {
 	struct qmgr_msg	*m;
 	int		 fd;
 	int		 hello;
+	int		 smtp;		/* to smtp (else local) */
+	struct qmgr_dest *dest;		/* smtp: the next hop */
 	struct event	*ev;
 	uint32_t	*idx;
 	size_t		 nidx;
 };
 
-/* qmgr_pending - recipients without a final result (local ones only) */
+/* qmgr_pending - recipients without a final result (QMGR_P_*) */
 int
-qmgr_pending(const struct qmgr_msg *m, int local_only)
+qmgr_pending(const struct qmgr_msg *m, int which)
 {
 	size_t	 i;
-	int	 n = 0;
+	int	 n = 0, local;
 
-	for (i = 0; i < m->q.nrcpt; i++)
-		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
-		    (!local_only || qmgr_is_local(m->q.rcpt[i].addr)))
+	for (i = 0; i < m->q.nrcpt; i++) {
+		if (m->q.rcpt[i].status != QFILE_ST_PENDING)
+			continue;
+		local = qmgr_is_local(m->q.rcpt[i].addr);
+		if (which == QMGR_P_ALL || (which == QMGR_P_LOCAL && local) ||
+		    (which == QMGR_P_REMOTE && !local))
 			n++;
+	}
 	return n;
+}
+
+/* qmgr_deliverable - pending recipients some transport can take */
+int
+qmgr_deliverable(const struct qmgr_msg *m)
+{
+	return qmgr.smtp_ok ? qmgr_pending(m, QMGR_P_ALL) :
+	    qmgr_pending(m, QMGR_P_LOCAL);
+}
+
+/* qmgr_nexthop - where a remote recipient goes: relayhost or its domain */
+static const char *
+qmgr_nexthop(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (*qmgr.relayhost != '\0')
+		return qmgr.relayhost;
+	return at != NULL ? at + 1 : addr;
+}
+
+/* qmgr_dest - the destination record of a next hop (made when missing) */
+static struct qmgr_dest *
+qmgr_dest(const char *name)
+{
+	struct qmgr_dest *d;
+
+	for (d = qmgr.dests; d != NULL; d = d->next)
+		if (util_strcasecmp_ascii(d->name, name) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	d->name = xstrdup(name);
+	util_lowercase(d->name);
+	d->next = qmgr.dests;
+	qmgr.dests = d;
+	return d;
 }
 
 /* qmgr_ready - put a message on the ready list */
@@ -138,10 +182,14 @@ qmgr_dlv_free(struct qmgr_dlv *d)
 	if (d->fd != -1)
 		close(d->fd);
 	d->m->inflight = 0;
-	qmgr.local_busy--;
+	if (d->smtp) {
+		qmgr.smtp_busy--;
+		d->dest->busy--;
+	} else
+		qmgr.local_busy--;
 	free(d->idx);
 	free(d);
-	if (qmgr.stopping && qmgr.local_busy == 0)
+	if (qmgr.stopping && qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
 		event_base_loopbreak(qmgr.base);
 }
 
@@ -149,17 +197,26 @@ qmgr_dlv_free(struct qmgr_dlv *d)
 static void
 qmgr_after(struct qmgr_msg *m, int tempfail, const char *why)
 {
-	if (qmgr_pending(m, 0) == 0) {
+	if (tempfail)
+		(void)qmgr_expire(m, time(NULL));
+	if (qmgr_pending(m, QMGR_P_ALL) == 0) {
+		/* the report goes out before the message goes away */
+		if (qmgr_bounce(m, 0) == -1) {
+			qmgr_defer(m, "cannot queue the bounce");
+			return;
+		}
 		qmgr_remove(m);
 		return;
 	}
-	if (tempfail || qmgr_pending(m, 1) == 0) {
-		if (qmgr_pending(m, 1) < qmgr_pending(m, 0))
-			qmgr_note_remote(m);
+	if (qmgr_unsent(m) > 0)
+		(void)qmgr_bounce(m, 1);	/* retried on the next round */
+	if (!qmgr.smtp_ok && qmgr_pending(m, QMGR_P_REMOTE) > 0)
+		qmgr_note_remote(m);
+	if (tempfail || qmgr_deliverable(m) == 0) {
 		qmgr_defer(m, why);
 		return;
 	}
-	qmgr_ready(m);		/* new local recipients from an alias */
+	qmgr_ready(m);	/* more to do: another next hop, alias results */
 }
 
 /* qmgr_dlv_lost - local went away: every recipient of the request waits */
@@ -170,17 +227,18 @@ qmgr_dlv_lost(struct qmgr_dlv *d, const char *why)
 	size_t	 i;
 
 	for (i = 0; i < d->nidx; i++)
-		log_info("%s: to=<%s>, relay=local, delay=%.2f, dsn=4.3.0, "
+		log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=4.3.0, "
 		    "status=deferred (%s)", m->qid,
-		    log_str(m->q.rcpt[d->idx[i]].addr), qmgr_delay(m), why);
+		    log_str(m->q.rcpt[d->idx[i]].addr), d->smtp ? "none" :
+		    "local", qmgr_delay(m), why);
 	qmgr_dlv_free(d);
 	qmgr_after(m, 1, why);
 }
 
 /* qmgr_log_result - the per-recipient log line */
 static void
-qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *status,
-    const char *text)
+qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *relay,
+    const char *status, const char *text)
 {
 	char	 dsn[16] = "";
 	const struct qfile_rcpt *r = &m->q.rcpt[idx];
@@ -199,14 +257,14 @@ qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *status,
 		    strcmp(status, "bounced") == 0 ? "5.0.0" : "4.0.0",
 		    sizeof(dsn));
 	if (r->parent != UINT32_MAX && r->parent < m->q.nrcpt)
-		log_info("%s: to=<%s>, orig_to=<%s>, relay=local, delay=%.2f, "
+		log_info("%s: to=<%s>, orig_to=<%s>, relay=%s, delay=%.2f, "
 		    "dsn=%s, status=%s (%s)", m->qid, log_str(r->addr),
-		    log_str(m->q.rcpt[r->parent].addr), qmgr_delay(m), dsn,
-		    status, log_str(t));
+		    log_str(m->q.rcpt[r->parent].addr), log_str(relay),
+		    qmgr_delay(m), dsn, status, log_str(t));
 	else
-		log_info("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
-		    "status=%s (%s)", m->qid, log_str(r->addr), qmgr_delay(m),
-		    dsn, status, log_str(t));
+		log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, "
+		    "status=%s (%s)", m->qid, log_str(r->addr), log_str(relay),
+		    qmgr_delay(m), dsn, status, log_str(t));
 }
 
 /* qmgr_add_rcpt - an alias result becomes a new recipient (X record) */
@@ -271,6 +329,7 @@ struct qmgr_answer {
 	uint32_t	 nres;
 	struct qmgr_exp	*exp;
 	uint32_t	 nexp;
+	char		*relay;		/* smtp: "host[addr]:port" */
 };
 
 /* qmgr_answer_free - release a decoded answer */
@@ -285,6 +344,7 @@ qmgr_answer_free(struct qmgr_answer *a)
 		free(a->exp[i].addr);
 	free(a->res);
 	free(a->exp);
+	free(a->relay);
 }
 
 /* qmgr_decode - a RESULT frame into *a, checked against the request */
@@ -311,8 +371,15 @@ qmgr_decode(struct qmgr_dlv *d, const struct ipc_msg *msg,
 		a->res[i].st = ipc_get_u32(&in);
 		a->res[i].text = ipc_get_str(&in, QFILE_TEXT_MAX);
 		if (a->res[i].text == NULL || !qmgr_sent_idx(d, a->res[i].idx) ||
-		    a->res[i].st > IPC_DLV_EXPANDED)
+		    a->res[i].st > (d->smtp ? IPC_DLV_PERMFAIL :
+		    IPC_DLV_EXPANDED))
 			in.err = 1;
+	}
+	if (d->smtp) {
+		a->exp = xcalloc(1, sizeof(*a->exp));
+		if ((a->relay = ipc_get_str(&in, 512)) == NULL)
+			return -1;
+		return ipc_get_end(&in);
 	}
 	n = ipc_get_u32(&in);
 	if (in.err == 0 && n > QFILE_MAX_RCPT)
@@ -353,6 +420,7 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 	static const char *st2log[] = { "sent", NULL, "bounced", NULL };
 	uint32_t i;
 	int	 wfd = -1, temp = 0, last, expfail = 0;
+	const char *relay = a->relay != NULL ? a->relay : "local";
 
 	/*
 	 * When this answer finishes the message, the file is removed next:
@@ -386,11 +454,14 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 	for (i = 0; i < a->nres; i++) {
 		const struct qmgr_res *r = &a->res[i];
 
+		free(m->q.rcpt[r->idx].text);	/* for bounces and expiry */
+		m->q.rcpt[r->idx].text = xstrdup(r->text);
 		if (r->st == IPC_DLV_TEMPFAIL ||
 		    (r->st == IPC_DLV_EXPANDED && expfail)) {
 			temp = 1;
 			if (r->st == IPC_DLV_TEMPFAIL)
-				qmgr_log_result(m, r->idx, "deferred", r->text);
+				qmgr_log_result(m, r->idx, relay, "deferred",
+				    r->text);
 			continue;
 		}
 		if (wfd != -1 && qmgr_final(m, wfd, r->idx, st2q[r->st],
@@ -400,7 +471,8 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		}
 		m->q.rcpt[r->idx].status = st2q[r->st];
 		if (st2log[r->st] != NULL)
-			qmgr_log_result(m, r->idx, st2log[r->st], r->text);
+			qmgr_log_result(m, r->idx, relay, st2log[r->st],
+			    r->text);
 	}
 	if (wfd != -1)
 		close(wfd);
@@ -422,16 +494,19 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 		qmgr_dispatch();
 		return;
 	}
-	r = ipc_recv(d->fd, d->hello ? IPC_R_LOCAL : 0, &msg);
+	r = ipc_recv(d->fd, d->hello ? (d->smtp ? IPC_R_SMTP : IPC_R_LOCAL) :
+	    0, &msg);
 	if (r == -1 && errno == EAGAIN)
 		return;
 	if (r <= 0) {
-		qmgr_dlv_lost(d, "lost connection with local");
+		qmgr_dlv_lost(d, d->smtp ? "lost connection with smtp" :
+		    "lost connection with local");
 		qmgr_dispatch();
 		return;
 	}
 	if (!d->hello) {
-		d->hello = ipc_hello_check(&msg, IPC_R_LOCAL) != -1;
+		d->hello = ipc_hello_check(&msg, d->smtp ? IPC_R_SMTP :
+		    IPC_R_LOCAL) != -1;
 		ipc_msg_free(&msg);
 		if (!d->hello) {
 			qmgr_dlv_lost(d, "bad greeting from local");
@@ -439,11 +514,12 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	if (msg.type != IPC_LOCAL_RESULT || qmgr_decode(d, &msg, &ans) == -1) {
-		if (msg.type == IPC_LOCAL_RESULT)
+	if (msg.type != (d->smtp ? IPC_SMTP_RESULT : IPC_LOCAL_RESULT) ||
+	    qmgr_decode(d, &msg, &ans) == -1) {
+		if (msg.type == IPC_LOCAL_RESULT || msg.type == IPC_SMTP_RESULT)
 			qmgr_answer_free(&ans);
 		ipc_msg_free(&msg);
-		qmgr_dlv_lost(d, "malformed answer from local");
+		qmgr_dlv_lost(d, "malformed answer from the delivery agent");
 		qmgr_dispatch();
 		return;
 	}
@@ -469,58 +545,113 @@ qmgr_request(struct qmgr_dlv *d)
 	ipc_out_init(&o);
 	ipc_put_str(&o, m->qid);
 	ipc_put_str(&o, m->q.sender);
+	if (d->smtp)
+		ipc_put_str(&o, d->dest->name);
 	ipc_put_u32(&o, (uint32_t)d->nidx);
 	for (i = 0; i < d->nidx; i++) {
 		const struct qfile_rcpt *rc = &m->q.rcpt[d->idx[i]];
 
 		ipc_put_u32(&o, d->idx[i]);
-		ipc_put_u32(&o, rc->parent != UINT32_MAX ? IPC_RF_NOALIAS :
-		    0);
+		if (!d->smtp)
+			ipc_put_u32(&o, rc->parent != UINT32_MAX ?
+			    IPC_RF_NOALIAS : 0);
 		ipc_put_str(&o, rc->addr);
 	}
-	r = ipc_send_out(d->fd, IPC_LOCAL_DELIVER, &o, qfd);
+	r = ipc_send_out(d->fd, d->smtp ? IPC_SMTP_DELIVER :
+	    IPC_LOCAL_DELIVER, &o, qfd);
 	ipc_out_free(&o);
 	close(qfd);
 	return r;
 }
 
-/* qmgr_start - one delivery request for a ready message */
-static void
+/* qmgr_pick - what to send now: local, or one next hop; 0 = nothing */
+static int
+qmgr_pick(struct qmgr_msg *m, struct qmgr_dlv *d)
+{
+	const char *hop = NULL;
+	size_t	 i;
+
+	if (qmgr.local_busy < qmgr.local_limit &&
+	    qmgr_pending(m, QMGR_P_LOCAL) > 0) {
+		for (i = 0; i < m->q.nrcpt && d->nidx < QMGR_BATCH_MAX; i++)
+			if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
+			    qmgr_is_local(m->q.rcpt[i].addr))
+				d->idx[d->nidx++] = (uint32_t)i;
+		return 1;
+	}
+	if (!qmgr.smtp_ok || qmgr.smtp_busy >= qmgr.smtp_limit)
+		return 0;
+	/* the first next hop of this message that is below its limit */
+	for (i = 0; i < m->q.nrcpt && hop == NULL; i++) {
+		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
+		    qmgr_is_local(m->q.rcpt[i].addr))
+			continue;
+		d->dest = qmgr_dest(qmgr_nexthop(m->q.rcpt[i].addr));
+		if (d->dest->busy < qmgr.dest_limit)
+			hop = d->dest->name;
+	}
+	if (hop == NULL)
+		return 0;
+	for (i = 0; i < m->q.nrcpt && d->nidx < QMGR_BATCH_MAX; i++)
+		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
+		    !qmgr_is_local(m->q.rcpt[i].addr) &&
+		    util_strcasecmp_ascii(qmgr_nexthop(m->q.rcpt[i].addr),
+		    hop) == 0)
+			d->idx[d->nidx++] = (uint32_t)i;
+	d->smtp = 1;
+	return 1;
+}
+
+/* qmgr_start - one delivery request for a ready message; 0 = no room */
+static int
 qmgr_start(struct qmgr_msg *m)
 {
 	struct qmgr_dlv *d;
 	struct timeval tv = { QMGR_DLV_TIMEOUT, 0 };
-	size_t	 i;
+	const char *svc;
 
 	d = xcalloc(1, sizeof(*d));
 	d->m = m;
 	d->idx = xcalloc(m->q.nrcpt, sizeof(uint32_t));
-	for (i = 0; i < m->q.nrcpt && d->nidx < QMGR_BATCH_MAX; i++)
-		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
-		    qmgr_is_local(m->q.rcpt[i].addr))
-			d->idx[d->nidx++] = (uint32_t)i;
+	if (!qmgr_pick(m, d)) {
+		free(d->idx);
+		free(d);
+		return 0;
+	}
 	m->inflight = 1;
-	qmgr.local_busy++;
-	if ((d->fd = ipc_open("private/local", IPC_R_QMGR)) == -1 ||
+	if (d->smtp) {
+		qmgr.smtp_busy++;
+		d->dest->busy++;
+	} else
+		qmgr.local_busy++;
+	svc = d->smtp ? "private/smtp" : "private/local";
+	if ((d->fd = ipc_open(svc, IPC_R_QMGR)) == -1 ||
 	    qmgr_request(d) == -1) {
-		log_warn("%s: cannot hand the message to local: %s", m->qid,
+		log_warn("%s: cannot hand the message to %s: %s", m->qid, svc,
 		    strerror(errno));
-		qmgr_dlv_lost(d, "local delivery service unavailable");
-		return;
+		qmgr_dlv_lost(d, "delivery service unavailable");
+		return 1;
 	}
 	d->ev = event_new(qmgr.base, d->fd, EV_READ | EV_PERSIST,
 	    qmgr_dlv_read, d);
 	event_add(d->ev, &tv);
+	return 1;
 }
 
-/* qmgr_dispatch - start deliveries while capacity allows */
+/*
+ * qmgr_dispatch - start deliveries while there is room.  A message that
+ * cannot start now (its transport or next hop is busy) keeps its place;
+ * one pass over the ready list per call.
+ */
 void
 qmgr_dispatch(void)
 {
-	struct qmgr_msg *m;
+	struct qmgr_msg *m, *keep_head = NULL, *keep_tail = NULL;
 
-	while (!qmgr.stopping && qmgr.local_busy < qmgr.local_limit &&
-	    (m = qmgr.ready_head) != NULL) {
+	while (!qmgr.stopping && (m = qmgr.ready_head) != NULL) {
+		if (qmgr.local_busy >= qmgr.local_limit &&
+		    (!qmgr.smtp_ok || qmgr.smtp_busy >= qmgr.smtp_limit))
+			break;
 		qmgr.ready_head = m->rnext;
 		if (qmgr.ready_head == NULL)
 			qmgr.ready_tail = NULL;
@@ -529,11 +660,26 @@ qmgr_dispatch(void)
 			m->rec.state = QMGR_ST_ACTIVE;
 			qmgr_index_put(m->qid, &m->rec);
 		}
-		if (qmgr_pending(m, 1) == 0) {
-			qmgr_after(m, 0, "no local recipients");
+		if (qmgr_deliverable(m) == 0) {
+			qmgr_after(m, 0, "nothing this system can deliver");
 			continue;
 		}
-		qmgr_start(m);
+		if (qmgr_start(m))
+			continue;
+		/* no room for it now: keep it, in order */
+		m->queued = 1;
+		m->rnext = NULL;
+		if (keep_tail != NULL)
+			keep_tail->rnext = m;
+		else
+			keep_head = m;
+		keep_tail = m;
+	}
+	if (keep_head != NULL) {
+		keep_tail->rnext = qmgr.ready_head;
+		qmgr.ready_head = keep_head;
+		if (qmgr.ready_tail == NULL)
+			qmgr.ready_tail = keep_tail;
 	}
 }
 
@@ -541,11 +687,19 @@ qmgr_dispatch(void)
 void
 qmgr_tick_due(time_t now)
 {
-	struct qmgr_msg *m;
+	struct qmgr_msg *m, *next;
 
-	for (m = qmgr.all; m != NULL; m = m->all_next)
-		if (m->rec.state == QMGR_ST_DEFERRED && !m->queued &&
-		    !m->inflight && m->rec.next_try <= now &&
-		    qmgr_pending(m, 1) > 0)
+	for (m = qmgr.all; m != NULL; m = next) {
+		next = m->all_next;
+		if (m->rec.state != QMGR_ST_DEFERRED || m->queued ||
+		    m->inflight || m->rec.next_try > now)
+			continue;
+		if (qmgr_expire(m, now) > 0 || qmgr_unsent(m) > 0) {
+			/* may remove m; a new bounce goes to the list head */
+			qmgr_after(m, 0, "expired");
+			continue;
+		}
+		if (qmgr_deliverable(m) > 0)
 			qmgr_ready(m);
+	}
 }

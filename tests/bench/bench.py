@@ -89,7 +89,7 @@ class Youju:
     def setup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(os.path.join(self.dir, "bin"))
-        for p in ("master", "smtpd", "qmgr", "local", "auth"):
+        for p in ("master", "smtpd", "qmgr", "local", "auth", "smtp"):
             os.symlink(os.path.join(self.build, p, p),
                        os.path.join(self.dir, "bin", p))
         with open(os.path.join(self.dir, "main.cf"), "w") as f:

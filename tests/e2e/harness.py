@@ -5,6 +5,11 @@ own queue, maillog, users file, aliases and a loopback SMTP port.  master
 runs in the foreground as root (the real privilege drop and chroot), its
 stderr and every child's go to DIR/stderr, where sanitizer reports are
 looked for when the instance stops.  Daemons are stopped by pid only.
+
+The client side shared by the test files is here too: Conn (a raw SMTP
+connection with a buffered reply reader) and Reply, InstanceTestCase (one
+instance per class, checked at the end), and small helpers (qid_of,
+wait_for, find_message, read_file, read_text).
 """
 import glob
 import os
@@ -19,11 +24,12 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 BUILD = os.environ.get("YOUJU_BUILD", "")
 SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-PROGS = ["master", "smtpd", "qmgr", "local", "auth"]
+PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp"]
 MAIL_OWNER = "youju"
 # every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
 # "doveadm pw -s SHA512-CRYPT -p secret" printed it
@@ -95,6 +101,11 @@ class Instance:
             "maximal_backoff_time": "2s",
             "queue_run_delay": "1s",
             "master_stop_timeout": "10s",
+            # hermetic: no real DNS, and mail for other domains goes to a
+            # relay that refuses connections, so it stays deferred unless a
+            # test points relayhost or dns_server_address at its own peer
+            "dns_server_address": "127.0.0.1:9",
+            "relayhost": "[127.0.0.1]:9",
         }
         cfg.update(main or {})
         with open(os.path.join(self.dir, "main.cf"), "w") as f:
@@ -161,7 +172,8 @@ class Instance:
 
     def children_ready(self):
         names = [p["name"] for p in self.procs()]
-        return all(n in names for n in ("smtpd", "qmgr", "auth", "local"))
+        return all(n in names for n in ("smtpd", "qmgr", "auth", "local",
+                                        "smtp"))
 
     def stop(self, timeout=30):
         if self.proc is None:
@@ -193,20 +205,12 @@ class Instance:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def stderr(self):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.stderr_path)
 
     def sanitizer_errors(self):
         err = self.stderr()
         for path in glob.glob(os.path.join(self.dir, "san.*")):
-            try:
-                with open(path, errors="replace") as f:
-                    err += "\n" + f.read()
-            except OSError:
-                pass
+            err += "\n" + read_text(path)
         err += "\n" + "\n".join(self.mailctl_errors)
         bad = [l for l in err.splitlines()
                if "ERROR: AddressSanitizer" in l or "runtime error:" in l
@@ -214,11 +218,7 @@ class Instance:
         return bad
 
     def log(self):
-        try:
-            with open(self.maillog, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.maillog)
 
     # --- processes ---------------------------------------------------
     def procs(self):
@@ -339,7 +339,7 @@ class Instance:
             time.sleep(0.05)
 
     def wait_settled(self, timeout=10):
-        """Wait until every mail_owner daemon (smtpd, qmgr, auth) has
+        """Wait until every mail_owner daemon (smtpd, qmgr, auth, smtp) has
         finished its privilege drop (a just-forked child still shows
         master's root ids for a moment) and every child has read its
         configuration (has the maillog open)."""
@@ -348,10 +348,11 @@ class Instance:
         def ok(ps):
             names = [p["name"] for p in ps]
             if not all(n in names for n in ("smtpd", "qmgr", "auth",
-                                             "local")):
+                                             "local", "smtp")):
                 return False
             return all(p["uids"][0] == uid for p in ps
-                       if p["name"] in ("smtpd", "qmgr", "auth")) and \
+                       if p["name"] in ("smtpd", "qmgr", "auth",
+                                        "smtp")) and \
                 all(self.has_maillog_open(p["pid"]) for p in ps)
         return self.wait_procs(ok, timeout)
 
@@ -468,6 +469,156 @@ class Instance:
         return False
 
 
+class Reply:
+    """One complete SMTP reply: code and the lines of its text."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        self.code = int(lines[-1][:3]) if lines[-1][:3].isdigit() else 0
+        self.last = lines[-1]
+
+    def text(self):
+        return "\n".join(self.lines)
+
+    def ext(self):
+        """EHLO keywords (upper case), without the first line."""
+        return [l[4:].upper() for l in self.lines[1:]]
+
+    def __repr__(self):
+        return "Reply(%r)" % self.text()
+
+
+class Conn:
+    """A raw SMTP client connection (optionally from a source address) with
+    a buffered reply reader: it keeps its own input buffer, so replies that
+    arrive together in one segment are never lost or merged.  A subclass
+    may set the socket up further in prepare() (before the greeting)."""
+
+    def __init__(self, port, source=None, timeout=10, greet=True):
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout,
+            source_address=(source, 0) if source else None)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.prepare()
+        self.greeting = self.reply() if greet else None
+
+    def prepare(self):
+        """Hook: called once connected, before the greeting is read."""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection; buffer %r" %
+                           self.buf)
+        self.buf += chunk
+
+    def reply(self):
+        """Read one (possibly multi-line) reply; EOFError if closed."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                self._fill()
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode("latin-1"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return Reply(lines)
+
+    def cmd(self, line):
+        """Send one command line (CRLF added) and read its reply."""
+        if isinstance(line, str):
+            line = line.encode("latin-1")
+        self.send(line + b"\r\n")
+        return self.reply()
+
+    def ehlo(self, name="client.example.org"):
+        r = self.cmd("EHLO " + name)
+        if r.code != 250:
+            raise AssertionError("EHLO: %r" % r)
+        return r
+
+    def rest_until_close(self, timeout=10):
+        """All remaining reply lines until the server closes."""
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("server did not close; got %r" %
+                                     self.buf)
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                break
+            self.buf += chunk
+        data, self.buf = self.buf, b""
+        return [l.decode("latin-1") for l in data.split(b"\r\n") if l]
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection (EOF) in time."""
+        try:
+            return self.rest_until_close(timeout) == []
+        except AssertionError:
+            return False
+
+
+class InstanceTestCase(unittest.TestCase):
+    """One instance per class: the subclass's setUpClass makes cls.inst
+    and starts it; tearDownClass stops and removes it and fails when a
+    daemon produced a sanitizer report or died on a signal it was not
+    sent by a test (EXPECTED_KILLS: programs a test kills on purpose)."""
+
+    EXPECTED_KILLS = ()
+    inst = None
+
+    @classmethod
+    def tearDownClass(cls):
+        inst = cls.inst
+        inst.stop()
+        errs = inst.sanitizer_errors()
+        crashed = [l for l in inst.log().splitlines()
+                   if "killed by signal" in l and not any(
+                       re.search(r"\b%s\b" % k, l)
+                       for k in cls.EXPECTED_KILLS)]
+        stderr = inst.stderr()
+        inst.cleanup()
+        if errs or crashed:
+            raise AssertionError("%s: daemon errors:\n%s\n%s\n--- stderr\n%s"
+                                 % (cls.__name__, "\n".join(errs),
+                                    "\n".join(crashed), stderr[-6000:]))
+
+    def open_txn(self, c, sender, rcpts):
+        """MAIL + RCPT each (all must be 250) + DATA (354)."""
+        r = c.cmd("MAIL FROM:<%s>" % sender)
+        self.assertEqual(r.code, 250, r)
+        for rc in rcpts:
+            r = c.cmd("RCPT TO:<%s>" % rc)
+            self.assertEqual(r.code, 250, (rc, r))
+        r = c.cmd("DATA")
+        self.assertEqual(r.code, 354, r)
+
+
 def raw_session(port, host="127.0.0.1", timeout=10):
     """A plain socket with the 220 greeting read."""
     s = socket.create_connection((host, port), timeout)
@@ -509,6 +660,52 @@ def read_replies(s, n):
 
 
 # --- helpers ----------------------------------------------------------
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_text(path):
+    """A text file's contents ("" when it cannot be read)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def wait_for(fn, timeout=15, step=0.05):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def qid_of(text):
+    """The queue id from "250 2.0.0 Ok: queued as QID"."""
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    m = re.search(r"queued as ([A-Za-z0-9]+)", text)
+    if m is None:
+        raise AssertionError("no queue id in %r" % text)
+    return m.group(1)
+
+
+def find_message(inst, user, token, timeout=15):
+    """The Maildir file of user that contains token (bytes), or None."""
+    def look():
+        for p in inst.messages(user):
+            try:
+                if token in read_file(p):
+                    return p
+            except OSError:
+                pass
+        return None
+    return wait_for(look, timeout)
+
 
 def pid_alive(pid):
     """True while pid exists and is not a zombie."""

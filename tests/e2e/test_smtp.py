@@ -10,158 +10,19 @@ together in one segment are never lost or merged.
 import os
 import re
 import select
-import socket
 import time
 import unittest
 
 import harness
+from harness import Conn, find_message, qid_of, read_file, wait_for
 
 DOMAIN = "example.com"
 
 
 # --- helpers -------------------------------------------------------------
 
-class Reply:
-    """One complete SMTP reply: code and the lines of its text."""
-
-    def __init__(self, lines):
-        self.lines = lines
-        self.code = int(lines[-1][:3]) if lines[-1][:3].isdigit() else 0
-        self.last = lines[-1]
-
-    def __repr__(self):
-        return "Reply(%r)" % "\\n".join(self.lines)
-
-
-class Conn:
-    """A raw SMTP client connection with a buffered reply reader."""
-
-    def __init__(self, port, source=None, timeout=10, greet=True):
-        if source is None:
-            self.sock = socket.create_connection(("127.0.0.1", port),
-                                                 timeout)
-        else:
-            self.sock = socket.create_connection(("127.0.0.1", port),
-                                                 timeout,
-                                                 source_address=(source, 0))
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        self.greeting = self.reply() if greet else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("server closed the connection")
-        self.buf += chunk
-
-    def reply(self):
-        """Read one (possibly multi-line) reply; EOFError if closed."""
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                self._fill()
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line.decode("latin-1"))
-            if len(line) < 4 or line[3:4] != b"-":
-                return Reply(lines)
-
-    def cmd(self, line):
-        """Send one command line (CRLF added) and read its reply."""
-        if isinstance(line, str):
-            line = line.encode("latin-1")
-        self.send(line + b"\r\n")
-        return self.reply()
-
-    def ehlo(self, name="client.example.org"):
-        r = self.cmd("EHLO " + name)
-        assert r.code == 250, r
-        return r
-
-    def rest_until_close(self, timeout=10):
-        """All remaining reply lines until the server closes."""
-        deadline = time.time() + timeout
-        while True:
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError("server did not close; got %r" %
-                                     self.buf)
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except ConnectionResetError:
-                chunk = b""
-            if not chunk:
-                break
-            self.buf += chunk
-        data, self.buf = self.buf, b""
-        return [l.decode("latin-1") for l in data.split(b"\r\n") if l]
-
-    def closed(self, timeout=5):
-        """True when the server closes the connection (EOF) in time."""
-        try:
-            return self.rest_until_close(timeout) == []
-        except AssertionError:
-            return False
-
-
-def qid_of(text):
-    """The queue id from "250 2.0.0 Ok: queued as QID"."""
-    if isinstance(text, bytes):
-        text = text.decode("latin-1")
-    m = re.search(r"queued as ([A-Za-z0-9]+)", text)
-    if m is None:
-        raise AssertionError("no queue id in %r" % text)
-    return m.group(1)
-
-
 def user_addr(name):
     return "%s@%s" % (name, DOMAIN)
-
-
-def read_file(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def wait_for(fn, timeout=15, step=0.05):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() >= deadline:
-            return v
-        time.sleep(step)
-
-
-def find_message(inst, user, token, timeout=15):
-    """The Maildir file of user that contains token (bytes), or None."""
-    def look():
-        for p in inst.messages(user):
-            try:
-                if token in read_file(p):
-                    return p
-            except OSError:
-                pass
-        return None
-    return wait_for(look, timeout)
 
 
 def wait_log(inst, pattern, timeout=15):
@@ -189,13 +50,12 @@ def counts(inst, users):
     return {u: len(inst.messages(user_addr(u))) for u in users}
 
 
-class InstanceCase(unittest.TestCase):
+class InstanceCase(harness.InstanceTestCase):
     """One instance per class, checked for sanitizer reports at the end."""
 
     MAIN = {}
     ALIASES = ""
     USERS = None
-    inst = None
 
     @classmethod
     def setUpClass(cls):
@@ -213,32 +73,8 @@ class InstanceCase(unittest.TestCase):
             cls.inst.cleanup()
             raise
 
-    @classmethod
-    def tearDownClass(cls):
-        inst = cls.inst
-        inst.stop()
-        errs = inst.sanitizer_errors()
-        crashed = [l for l in inst.log().splitlines()
-                   if "killed by signal" in l]
-        stderr = inst.stderr()
-        inst.cleanup()
-        if errs or crashed:
-            raise AssertionError("%s: daemon errors:\n%s\n%s\n--- stderr\n%s"
-                                 % (cls.__name__, "\n".join(errs),
-                                    "\n".join(crashed), stderr[-6000:]))
-
     def conn(self, **kw):
         return Conn(self.inst.port, **kw)
-
-    def open_txn(self, c, sender, rcpts):
-        """MAIL + RCPT each (all must be 250) + DATA (354)."""
-        r = c.cmd("MAIL FROM:<%s>" % sender)
-        self.assertEqual(r.code, 250, r)
-        for rc in rcpts:
-            r = c.cmd("RCPT TO:<%s>" % rc)
-            self.assertEqual(r.code, 250, (rc, r))
-        r = c.cmd("DATA")
-        self.assertEqual(r.code, 354, r)
 
 
 # --- 1. delivery, bytes intact ---------------------------------------------

@@ -43,7 +43,8 @@ import time
 import unittest
 
 import harness
-from harness import Instance, free_port
+from harness import (Instance, find_message, free_port, qid_of, read_file,
+                     read_text, wait_for)
 
 DOMAIN = "example.com"
 ALICE = "alice@example.com"
@@ -107,15 +108,6 @@ def client_ctx(minimum=None, maximum=None, old=False):
     return ctx
 
 
-def wait_for(fn, timeout=15, step=0.05):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() >= deadline:
-            return v
-        time.sleep(step)
-
-
 def wait_listening(port, timeout=20):
     def up():
         try:
@@ -124,33 +116,6 @@ def wait_listening(port, timeout=20):
         except OSError:
             return False
     return wait_for(up, timeout)
-
-
-def qid_of(text):
-    if isinstance(text, bytes):
-        text = text.decode("latin-1")
-    m = re.search(r"queued as ([A-Za-z0-9]+)", text)
-    if m is None:
-        raise AssertionError("no queue id in %r" % text)
-    return m.group(1)
-
-
-def read_file(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def find_message(inst, user, token, timeout=15):
-    """The Maildir file of user that contains token (bytes), or None."""
-    def look():
-        for p in inst.messages(user):
-            try:
-                if token in read_file(p):
-                    return p
-            except OSError:
-                pass
-        return None
-    return wait_for(look, timeout)
 
 
 def dot_stuff(content):
@@ -172,86 +137,19 @@ def first_received(data):
     return None
 
 
-class Reply:
-    """One complete SMTP reply: code and the lines of its text."""
-
-    def __init__(self, lines):
-        self.lines = lines
-        self.code = int(lines[-1][:3]) if lines[-1][:3].isdigit() else 0
-        self.last = lines[-1]
-
-    def text(self):
-        return "\n".join(self.lines)
-
-    def ext(self):
-        """EHLO keywords (upper case), without the first line."""
-        return [l[4:].upper() for l in self.lines[1:]]
-
-    def __repr__(self):
-        return "Reply(%r)" % self.text()
-
-
-class Conn:
-    """A raw SMTP connection (optionally from a source address, optionally
-    implicit TLS) with a buffered reply reader and STARTTLS."""
+class Conn(harness.Conn):
+    """harness.Conn with TCP_NODELAY, optionally implicit TLS, and
+    STARTTLS."""
 
     def __init__(self, port, source=None, tls=False, ctx=None, timeout=15,
                  greet=True):
-        self.sock = socket.create_connection(
-            ("127.0.0.1", port), timeout,
-            source_address=(source, 0) if source else None)
-        self.sock.settimeout(timeout)
+        self.tls_ctx = (ctx or client_ctx()) if tls else None
+        super().__init__(port, source, timeout, greet)
+
+    def prepare(self):
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if tls:
-            self.sock = (ctx or client_ctx()).wrap_socket(self.sock)
-        self.buf = b""
-        self.greeting = self.reply() if greet else None
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("server closed the connection; buffer %r" %
-                           self.buf)
-        self.buf += chunk
-
-    def reply(self):
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                self._fill()
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line.decode("latin-1"))
-            if len(line) < 4 or line[3:4] != b"-":
-                return Reply(lines)
-
-    def cmd(self, line):
-        if isinstance(line, str):
-            line = line.encode("latin-1")
-        self.send(line + b"\r\n")
-        return self.reply()
-
-    def ehlo(self, name="client.example.org"):
-        r = self.cmd("EHLO " + name)
-        if r.code != 250:
-            raise AssertionError("EHLO: %r" % r)
-        return r
+        if self.tls_ctx is not None:
+            self.sock = self.tls_ctx.wrap_socket(self.sock)
 
     def tls_handshake(self, ctx=None):
         """Wrap the socket in TLS (after a 220 to STARTTLS)."""
@@ -294,7 +192,7 @@ def distinct_ports(n):
     return sorted(ports)
 
 
-class SubmissionCase(unittest.TestCase):
+class SubmissionCase(harness.InstanceTestCase):
     """One submission instance per class: p587 (STARTTLS required, AUTH),
     p465 (wrapper mode, AUTH) and pmay (STARTTLS optional, no AUTH,
     127.0.0.0/8 may relay to local users), with cert.crt/cert.key made in
@@ -303,8 +201,6 @@ class SubmissionCase(unittest.TestCase):
     USERS = ["alice", "bob", "carol"]
     ALIASES = "info: alice\nsales: bob\n"
     MAIN = {}
-    EXPECTED_KILLS = ()     # programs a test kills on purpose
-    inst = None
 
     @classmethod
     def setUpClass(cls):
@@ -342,22 +238,6 @@ class SubmissionCase(unittest.TestCase):
             raise
         cls._ips = itertools.count(10)
 
-    @classmethod
-    def tearDownClass(cls):
-        inst = cls.inst
-        inst.stop()
-        errs = inst.sanitizer_errors()
-        crashed = [l for l in inst.log().splitlines()
-                   if "killed by signal" in l and not any(
-                       re.search(r"\b%s\b" % k, l)
-                       for k in cls.EXPECTED_KILLS)]
-        stderr = inst.stderr()
-        inst.cleanup()
-        if errs or crashed:
-            raise AssertionError("%s: daemon errors:\n%s\n%s\n--- stderr\n%s"
-                                 % (cls.__name__, "\n".join(errs),
-                                    "\n".join(crashed), stderr[-6000:]))
-
     # -- connections --
     def ip(self):
         """A loopback source address of its own (failed logins are
@@ -384,6 +264,13 @@ class SubmissionCase(unittest.TestCase):
         self.assertTrue(r.last.startswith("235 2.7.0"), r)
         return r
 
+    def answer_challenge(self, c, mech, answer):
+        """AUTH mech without an initial response (334), then answer; the
+        reply to the answer."""
+        r = c.cmd("AUTH " + mech)
+        self.assertEqual(r.code, 334, r)
+        return c.cmd(answer)
+
     def smtp_tls(self, source=None):
         """smtplib on 587 after STARTTLS."""
         s = smtplib.SMTP("127.0.0.1", self.p587, timeout=20,
@@ -403,13 +290,7 @@ class SubmissionCase(unittest.TestCase):
 
     def send_data(self, c, sender, rcpts, content):
         """MAIL, RCPT (all 250), DATA; returns the queue id."""
-        r = c.cmd("MAIL FROM:<%s>" % sender)
-        self.assertEqual(r.code, 250, r)
-        for rc in rcpts:
-            r = c.cmd("RCPT TO:<%s>" % rc)
-            self.assertEqual(r.code, 250, (rc, r))
-        r = c.cmd("DATA")
-        self.assertEqual(r.code, 354, r)
+        self.open_txn(c, sender, rcpts)
         if isinstance(content, str):
             content = content.encode("utf-8")
         c.send(dot_stuff(content) + b".\r\n")
@@ -574,16 +455,10 @@ class SubmissionTest(SubmissionCase):
     def test_auth_cancel_bad_base64_unknown_mechanism(self):
         start = self.inst.log_size()
         c = self.tls_conn(source=self.ip())
-        r = c.cmd("AUTH PLAIN")
-        self.assertEqual(r.code, 334, r)
-        r = c.cmd("*")
-        self.assertEqual(r.code, 501, r)
-        self.assertIn("5.7.0", r.last)
-        r = c.cmd("AUTH LOGIN")
-        self.assertEqual(r.code, 334, r)
-        r = c.cmd("*")
-        self.assertEqual(r.code, 501, r)
-        self.assertIn("5.7.0", r.last)
+        for mech in ("PLAIN", "LOGIN"):
+            r = self.answer_challenge(c, mech, "*")
+            self.assertEqual(r.code, 501, r)
+            self.assertIn("5.7.0", r.last)
         r = c.cmd("AUTH LOGIN")
         r = c.cmd(b64(ALICE))
         self.assertEqual(r.last, "334 UGFzc3dvcmQ6", r)
@@ -600,16 +475,10 @@ class SubmissionTest(SubmissionCase):
             r = c.cmd("AUTH PLAIN " + bad)
             self.assertEqual(r.code, 501, (bad, r))
             self.assertIn("5.5.2", r.last, bad)
-        r = c.cmd("AUTH PLAIN")
-        self.assertEqual(r.code, 334, r)
-        r = c.cmd("%%%%")
-        self.assertEqual(r.code, 501, r)
-        self.assertIn("5.5.2", r.last)
-        r = c.cmd("AUTH LOGIN")
-        self.assertEqual(r.code, 334, r)
-        r = c.cmd("@@@@")
-        self.assertEqual(r.code, 501, r)
-        self.assertIn("5.5.2", r.last)
+        for mech, answer in (("PLAIN", "%%%%"), ("LOGIN", "@@@@")):
+            r = self.answer_challenge(c, mech, answer)
+            self.assertEqual(r.code, 501, r)
+            self.assertIn("5.5.2", r.last)
         self.login(c)
 
         c = self.tls_conn(source=self.ip())
@@ -1385,11 +1254,7 @@ class DovecotTest(SubmissionCase):
 
     @classmethod
     def dovecot_log(cls):
-        try:
-            with open(cls.dlog, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
+        return read_text(cls.dlog)[-4000:]
 
     @classmethod
     def stop_dovecot(cls):
@@ -1446,10 +1311,8 @@ class DovecotTest(SubmissionCase):
     def submit(self, user, password, rcpt, token, body):
         c = self.tls_conn()
         self.login(c, user, password)
-        content = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                   "Message-ID: <%s@client.example>\r\n\r\n%s" %
-                   (user, rcpt, token, token, body))
-        return self.send_data(c, user, [rcpt], content)
+        return self.send_data(c, user, [rcpt],
+                              message(token, user, rcpt, body))
 
     def test_imap_reads_delivered_message(self):
         token = "imap-%x" % int(time.time() * 1000)

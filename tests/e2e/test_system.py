@@ -98,14 +98,24 @@ class SystemTest(unittest.TestCase):
                   (mid, timeout, inst.log()[-3000:]))
 
     def queue_remote(self, inst, mid="remote@t"):
-        """A message for a remote domain from a mynetworks client: with no
-        smtp transport it stays deferred in the queue."""
+        """A message for a remote domain from a mynetworks client: the
+        harness's relayhost refuses connections, so it stays deferred."""
         qid = send(inst, mid, rcpt="carol@remote.example")
         self.assertIsNotNone(qid)
         m = inst.wait_log(r"%s: to=<carol@remote\.example>.*deferred" % qid,
                           10)
         self.assertIsNotNone(m, "no deferral logged:\n" + inst.log())
         return qid
+
+    def ehlo_session(self, timeout=10):
+        """A new instance, started and settled, and a raw session to it
+        that has had its 250 to EHLO."""
+        inst = self.new().start()
+        inst.wait_settled()
+        s = raw_session(inst.port, timeout=timeout)
+        s.sendall(b"EHLO client.example\r\n")
+        self.assertTrue(read_reply(s).startswith("250"))
+        return inst, s
 
     def restart(self, inst, **kw):
         inst.stop()
@@ -128,7 +138,9 @@ class TestPrivileges(SystemTest):
         self.assertEqual(names["qmgr"], 1, ps)
         self.assertEqual(names["auth"], 1, ps)
         self.assertGreaterEqual(names["local"], 1, ps)
+        self.assertGreaterEqual(names["smtp"], 1, ps)
         roots = {"smtpd": inst.queue, "qmgr": inst.queue,
+                 "smtp": inst.queue,
                  "auth": os.path.join(inst.queue, "empty")}
         for p in ps:
             if p["name"] in roots:
@@ -568,11 +580,7 @@ class TestReload(SystemTest):
     def test_reload_keeps_open_sessions(self):
         # a reload is not a stop: a client connected at the time (between
         # two messages) may go on, it must not be told "shutting down"
-        inst = self.new().start()
-        inst.wait_settled()
-        s = raw_session(inst.port)
-        s.sendall(b"EHLO client.example\r\n")
-        self.assertTrue(read_reply(s).startswith("250"))
+        inst, s = self.ehlo_session()
         old = inst.pids("smtpd")
         r = inst.mailctl("reload", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -611,11 +619,7 @@ class TestReload(SystemTest):
 class TestGracefulStop(SystemTest):
 
     def test_transaction_finishes(self):
-        inst = self.new().start()
-        inst.wait_settled()
-        s = raw_session(inst.port, timeout=20)
-        s.sendall(b"EHLO client.example\r\n")
-        self.assertTrue(read_reply(s).startswith("250"))
+        inst, s = self.ehlo_session(timeout=20)
         s.sendall(b"MAIL FROM:<sender@client.example>\r\n")
         self.assertTrue(read_reply(s).startswith("250"))
         s.sendall(b"RCPT TO:<alice@example.com>\r\n")
@@ -652,11 +656,7 @@ class TestGracefulStop(SystemTest):
         self.assertEqual(inst.message_ids(ALICE).count("graceful@t"), 1)
 
     def test_idle_session_gets_421(self):
-        inst = self.new().start()
-        inst.wait_settled()
-        s = raw_session(inst.port)
-        s.sendall(b"EHLO client.example\r\n")
-        self.assertTrue(read_reply(s).startswith("250"))
+        inst, s = self.ehlo_session()
         t0 = time.time()
         inst.proc.send_signal(signal.SIGTERM)
         reply = read_reply(s)
@@ -786,19 +786,24 @@ class TestFailpoints(SystemTest):
                 self.assertEqual(inst.queue_files(), [])
                 inst.stop()
 
-    def test_crash_after_rename(self):
-        inst = self.new(env={"YOUJU_FAILPOINT": "qfile-after-rename:crash"})
-        inst.start()
-        inst.wait_settled()
-        old = inst.pids("smtpd")
+    def crash_in_data(self, inst, mid):
+        """Send message mid to alice over smtplib while a crash failpoint
+        is armed: the client is cut off in DATA, master logs the kill."""
         s = inst.smtp()
         s.ehlo("client.example")
         s.mail("sender@client.example")
         s.rcpt(ALICE)
         with self.assertRaises(smtplib.SMTPServerDisconnected):
-            s.data(make_message("after-rename@t"))
+            s.data(make_message(mid))
         s.close()
         self.assertIsNotNone(inst.wait_log(r"killed by signal 9", 3))
+
+    def test_crash_after_rename(self):
+        inst = self.new(env={"YOUJU_FAILPOINT": "qfile-after-rename:crash"})
+        inst.start()
+        inst.wait_settled()
+        old = inst.pids("smtpd")
+        self.crash_in_data(inst, "after-rename@t")
         self.assertIsNotNone(inst.wait_new_pid("smtpd", old, 3))
         # committed but never acknowledged: may be delivered, at most once
         time.sleep(2)
@@ -816,14 +821,7 @@ class TestFailpoints(SystemTest):
         inst = self.new(env={"YOUJU_FAILPOINT": "qfile-before-fsync:crash"})
         inst.start()
         inst.wait_settled()
-        s = inst.smtp()
-        s.ehlo("client.example")
-        s.mail("sender@client.example")
-        s.rcpt(ALICE)
-        with self.assertRaises(smtplib.SMTPServerDisconnected):
-            s.data(make_message("before-fsync@t"))
-        s.close()
-        self.assertIsNotNone(inst.wait_log(r"killed by signal 9", 3))
+        self.crash_in_data(inst, "before-fsync@t")
         left = inst.incoming_files()
         self.assertEqual(len(left), 1, "the crash left no file in "
                          "incoming/ (is the failpoint where it should be?)")

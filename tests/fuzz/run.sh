@@ -20,7 +20,7 @@ mkdir -p "$build" || exit 1
 build=$(cd "$build" && pwd)
 secs=${FUZZ_SECONDS:-10}
 CC=${CC:-clang}
-targets=${FUZZ_TARGETS:-"addr config mcf qfile ipc users aliases"}
+targets=${FUZZ_TARGETS:-"addr config mcf qfile ipc users aliases smtpreply dsn"}
 
 case $secs in
 ''|*[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a number" >&2; exit 1 ;;

@@ -24,7 +24,7 @@ bad=$(grep -nE '"/bin/(ba)?sh"|execl?p?\([^)]*"sh"' $files)
 $bad"
 
 # 2. layering
-util="buf util log privdrop passwd sasl"
+util="buf util log privdrop passwd sasl ktab"
 mail="qid qfile addr config cfg mcf ipc db users aliases"
 server="skel"
 for m in $util; do

@@ -287,19 +287,23 @@ t_defaults(void)
 	    "qmgr unix n - n 60 1 qmgr\n", &m, err, sizeof(err)), 0,
 	    "parse for defaults");
 	mcf_add_defaults(&m, 42);
-	T_EQ_INT(m.nsvc, 4, "two services added");
+	T_EQ_INT(m.nsvc, 5, "three services added");
 	s = mcf_find(&m, "qmgr");
 	T_OK(s != NULL && s->chroot == 0 && s->wakeup == 60 && s->line == 2,
 	    "qmgr from the file kept");
 	for (i = 0; i < m.nsvc; i++)
 		if (m.svc[i].type == MCF_UNIX)
 			nunix++;
-	T_EQ_INT(nunix, 3, "three unix services");
+	T_EQ_INT(nunix, 4, "four unix services");
 	for (i = 0; i < m.nsvc; i++)
 		if (m.svc[i].type == MCF_UNIX &&
 		    strcmp(m.svc[i].name, "smtp") == 0)
 			break;
-	T_OK(i == m.nsvc, "no smtp unix service added (no smtp program yet)");
+	T_OK(i < m.nsvc && m.svc[i].maxproc == 42 && m.svc[i].chroot == 1 &&
+	    m.svc[i].line == 0 && strcmp(m.svc[i].command, "smtp") == 0,
+	    "smtp unix - - y - - smtp added");
+	T_EQ_INT(mcf_process_count(&m.svc[i], 2), 8, "smtp: 4 x ncpu");
+	T_EQ_INT(mcf_process_count(mcf_find(&m, "qmgr"), 8), 1, "qmgr: 1");
 	s = mcf_find(&m, "local");
 	T_OK(s != NULL && s->private_ == 1 && s->unpriv == 0 &&
 	    s->chroot == 0 && s->maxproc == 42 && s->line == 0,
@@ -308,12 +312,12 @@ t_defaults(void)
 	T_OK(s != NULL && s->maxproc == 1 && s->chroot == 1 && s->unpriv == 1,
 	    "auth unix - - y - 1 auth added");
 	mcf_add_defaults(&m, 42);
-	T_EQ_INT(m.nsvc, 4, "adding twice adds nothing");
+	T_EQ_INT(m.nsvc, 5, "adding twice adds nothing");
 	mcf_free(&m);
 
 	T_EQ_INT(t_parse("", &m, err, sizeof(err)), 0, "empty file parses");
 	mcf_add_defaults(&m, 100);
-	T_EQ_INT(m.nsvc, 3, "empty file: the three internal services");
+	T_EQ_INT(m.nsvc, 4, "empty file: the four internal services");
 	s = mcf_find(&m, "qmgr");
 	T_OK(s != NULL && s->private_ == 0 && s->wakeup == 300 &&
 	    s->maxproc == 1, "qmgr unix n - y 300 1 qmgr");

@@ -1,0 +1,97 @@
+/*
+ * dns.h - where mail for a domain goes: MX, then A/AAAA (RFC 5321 5.1),
+ * with libunbound.
+ *
+ * dns_new() makes a resolver: with a server ("127.0.0.1:5353", from
+ * dns_server_address) every query is forwarded there; without one the
+ * system's /etc/resolv.conf is used (libunbound reads it; /etc/hosts is
+ * never used).  Lookups are synchronous with a deadline: the smtp client
+ * that uses them handles one delivery at a time.
+ *
+ * dns_targets() fills up to DNS_MAX_TARGETS hosts in the order to try:
+ *  - the MX records sorted by preference, equal preferences shuffled;
+ *  - no MX records (NODATA): the domain itself, preference 0 (the implicit
+ *    MX of RFC 5321 5.1);
+ *  - a single MX "0 ." (null MX, RFC 7505): DNS_NULLMX, a permanent error;
+ *  - NXDOMAIN: DNS_NOTFOUND, permanent;
+ *  - SERVFAIL, timeout, a malformed answer: DNS_TEMPFAIL.
+ * Each host's IPv4 and IPv6 addresses (CNAMEs followed by the resolver,
+ * at most DNS_MAX_ADDRS) are filled in; a host without addresses is kept
+ * with naddr 0 (the caller skips it and, if all are empty, defers).
+ * Every name from an answer is checked (dns_valid_name) before use.
+ * A domain literal "[1.2.3.4]" or "[IPv6:...]" needs no lookup: one target
+ * whose host is the normalised literal ("[192.0.2.1]", "[IPv6:2001:db8::1]"
+ * -- never a name for TLS), naddr 1; a bad literal is DNS_NOTFOUND.
+ * Refinements: the implicit MX with no A/AAAA either is DNS_NOTFOUND
+ * (RFC 5321 5.1: the domain cannot receive mail); MX hosts that all lack
+ * addresses give DNS_OK with naddr 0 everywhere (unless one of those
+ * lookups failed temporarily: DNS_TEMPFAIL); at most DNS_MAX_RR MX records
+ * are looked at (more: DNS_TEMPFAIL); an MX answer whose names are all
+ * invalid is DNS_TEMPFAIL (like Postfix's "malformed name server reply").
+ * IPv4 addresses come first, with up to half the slots kept for IPv6.
+ *
+ * The deadline (`timeout' seconds, at least 1) covers the whole call: the
+ * MX query and then the A/AAAA queries of all hosts, run in parallel.
+ * dns_new() must be called before chroot (it reads /etc/resolv.conf when
+ * no server is given); the resolver runs in a thread of this process.
+ */
+#ifndef YOUJU_DNS_H
+#define YOUJU_DNS_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stddef.h>
+
+#define DNS_MAX_TARGETS	10
+#define DNS_MAX_ADDRS	8
+#define DNS_NAME_MAX	255
+#define DNS_MAX_RR	256	/* MX records looked at in one answer */
+
+#define DNS_OK		0
+#define DNS_TEMPFAIL	1
+#define DNS_NOTFOUND	2
+#define DNS_NULLMX	3
+
+struct dns_addr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+};
+
+struct dns_target {
+	char		 host[DNS_NAME_MAX + 1];
+	int		 pref;
+	struct dns_addr	 addr[DNS_MAX_ADDRS];
+	size_t		 naddr;
+};
+
+struct dns;
+
+struct dns *dns_new(const char *, char *, size_t);
+void	 dns_free(struct dns *);
+/* dns_targets - 0 with *n targets filled, or a DNS_* error with why */
+int	 dns_targets(struct dns *, const char *, int, struct dns_target *,
+	    size_t *, char *, size_t);
+/* dns_host - addresses of one host name (relayhost without [ ]) */
+int	 dns_host(struct dns *, const char *, int, struct dns_target *,
+	    char *, size_t);
+/* dns_valid_name - LDH labels, 1..63 each, total <= 253, no "." root */
+int	 dns_valid_name(const char *);
+/* dns_sort_mx - sort by preference, shuffle equal ones (exposed for tests) */
+void	 dns_sort_mx(struct dns_target *, size_t);
+/* dns_addr_text - printable address */
+const char *dns_addr_text(const struct dns_addr *, char *, size_t);
+
+/*
+ * Exposed for tests and fuzzing (no lookups):
+ * dns_parse_mx - one MX rdata (u16 preference, uncompressed wire name) ->
+ *	preference and lowercased host text ("." for the root; a byte that
+ *	is not letter, digit or '-' becomes '?'); 0, or -1 when malformed.
+ * dns_mx_list - n MX rdata items (as libunbound returns them) -> sorted,
+ *	de-duplicated targets without addresses: DNS_OK, DNS_NULLMX, or
+ *	DNS_TEMPFAIL (malformed, too many, no valid host name).
+ */
+int	 dns_parse_mx(const unsigned char *, size_t, int *, char *, size_t);
+int	 dns_mx_list(const char *, char *const *, const int *, size_t,
+	    struct dns_target *, size_t *, char *, size_t);
+
+#endif

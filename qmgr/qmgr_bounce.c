@@ -1,0 +1,223 @@
+/*
+ * qmgr_bounce.c - non-delivery notifications and queue lifetime.
+ *
+ * When recipients of a message have failed for good (a 5xx, or their
+ * time in the queue ran out), qmgr queues one RFC 3464 report for them to
+ * the envelope sender (lib/dsn), as a new message from the null sender
+ * <>, then marks them "bounce sent" (a done record unless the message is
+ * about to be removed).  A message from <> is itself a report: its
+ * failures go once to the postmaster ("double bounce"); a failed double
+ * bounce is logged and dropped - never a bounce of a bounce of a bounce.
+ *
+ * Lifetime: a message older than maximal_queue_lifetime (from <>:
+ * bounce_queue_lifetime) with recipients still pending has them failed
+ * with 4.4.7 and the last temporary error they got.
+ */
+#include <sys/time.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "dsn.h"
+#include "log.h"
+#include "qfile.h"
+#include "qid.h"
+#include "util.h"
+#include "qmgr.h"
+
+struct qmgr_body {
+	int		 fd;
+	const struct qfile_msg *q;
+};
+
+/* qmgr_body_each - dsn_build reads the original content through this */
+static int
+qmgr_body_each(void *arg, int (*cb)(void *, const void *, size_t),
+    void *cbarg)
+{
+	struct qmgr_body *b = arg;
+
+	(void)qfile_body_each(b->fd, b->q, cb, cbarg);
+	return 0;
+}
+
+/* qmgr_dsn_code - split "X.Y.Z text" into the code and the text */
+static const char *
+qmgr_dsn_code(const char *t, char *code, size_t len)
+{
+	size_t	 n = strspn(t, "0123456789.");
+
+	if (n >= 5 && n < len && (t[n] == ' ' || t[n] == '\0') &&
+	    (t[0] == '4' || t[0] == '5')) {
+		memcpy(code, t, n);
+		code[n] = '\0';
+		return t[n] == ' ' ? t + n + 1 : t + n;
+	}
+	util_strlcpy(code, "5.0.0", len);
+	return t;
+}
+
+/* qmgr_unsent - recipients failed for good whose report is not queued */
+int
+qmgr_unsent(const struct qmgr_msg *m)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	for (i = 0; i < m->q.nrcpt; i++)
+		n += m->q.rcpt[i].status == QFILE_ST_BOUNCED;
+	return n;
+}
+
+/* qmgr_bounce_write - queue the report as a new message; its qid */
+static int
+qmgr_bounce_write(struct qmgr_msg *m, const char *rcpt, int dbl,
+    const struct buf *text, char *nqid)
+{
+	struct qfile_writer w;
+	struct timeval tv;
+
+	qid_new(nqid);
+	gettimeofday(&tv, NULL);
+	if (qfile_create(&w, nqid, qmgr.hash_depth) == -1)
+		return -1;
+	if (qfile_put_header(&w, (int64_t)tv.tv_sec, (int32_t)tv.tv_usec,
+	    "") == -1 ||
+	    qfile_put_attr(&w, "bounce_of", m->qid, strlen(m->qid)) == -1 ||
+	    (dbl && qfile_put_attr(&w, "double_bounce", "1", 1) == -1) ||
+	    qfile_put_rcpt(&w, rcpt, "", 0) == -1 ||
+	    qfile_write_body(&w, text->data, text->len) == -1 ||
+	    qfile_commit(&w) == -1) {
+		qfile_abort(&w);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * qmgr_bounce - queue the report for m's failed recipients and mark them;
+ * 0 done (or nothing to do), -1 try again later.  keep_file: append done
+ * records (the message stays in the queue).
+ */
+int
+qmgr_bounce(struct qmgr_msg *m, int keep_file)
+{
+	struct dsn_rcpt *dr;
+	struct dsn_report rep;
+	struct qmgr_body body;
+	struct buf text;
+	char	 nqid[QID_BUFSZ], pm[512];
+	const char *to = m->q.sender;
+	char	(*codes)[16];
+	int	 dbl = 0, r = -1, wfd = -1;
+	size_t	 i, n = 0;
+
+	if (qmgr_unsent(m) == 0)
+		return 0;
+	if (*to == '\0') {
+		if (qfile_attr_get(&m->q, "double_bounce") != NULL) {
+			log_warn("%s: undeliverable postmaster notification "
+			    "discarded", m->qid);
+			goto mark;
+		}
+		snprintf(pm, sizeof(pm), "postmaster@%s", qmgr.mydest[0] ?
+		    qmgr.mydest[0] : "localhost");
+		to = pm;
+		dbl = 1;
+	}
+	dr = xcalloc(m->q.nrcpt, sizeof(*dr));
+	codes = xcalloc(m->q.nrcpt, sizeof(*codes));
+	for (i = 0; i < m->q.nrcpt; i++) {
+		const struct qfile_rcpt *qr = &m->q.rcpt[i];
+		const char *t = qr->text != NULL ? qr->text : "5.0.0 failed";
+
+		if (qr->status != QFILE_ST_BOUNCED)
+			continue;
+		dr[n].addr = qr->addr;
+		dr[n].orcpt = qr->orcpt != NULL ? qr->orcpt : "";
+		dr[n].action = DSN_ACTION_FAILED;
+		dr[n].diag = qmgr_dsn_code(t, codes[n], sizeof(codes[n]));
+		dr[n].status = codes[n];
+		dr[n].remote_mta = "";
+		n++;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.reporting_mta = qmgr.hostname;
+	rep.sender = to;
+	rep.envid = qfile_attr_get(&m->q, "envid") != NULL ?
+	    qfile_attr_get(&m->q, "envid") : "";
+	rep.qid = m->qid;
+	rep.arrival = m->q.arrival_sec;
+	rep.ret_full = qfile_attr_get(&m->q, "ret") != NULL &&
+	    strcmp(qfile_attr_get(&m->q, "ret"), "FULL") == 0;
+	rep.rcpt = dr;
+	rep.nrcpt = n;
+	buf_init(&text, 4 * 1024 * 1024);
+	body.q = &m->q;
+	if ((body.fd = open(m->path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (dsn_build(&rep, qmgr_body_each, &body, &text) == 0 &&
+		    qmgr_bounce_write(m, to, dbl, &text, nqid) == 0)
+			r = 0;
+		close(body.fd);
+	}
+	buf_free(&text);
+	free(dr);
+	free(codes);
+	if (r == -1) {
+		log_err("%s: cannot queue the non-delivery notification: %s",
+		    m->qid, strerror(errno));
+		return -1;
+	}
+	log_info("%s: sender non-delivery notification: %s", m->qid, nqid);
+	qmgr_take(nqid, 1);
+mark:
+	if (keep_file)
+		wfd = open(m->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	for (i = 0; i < m->q.nrcpt; i++)
+		if (m->q.rcpt[i].status == QFILE_ST_BOUNCED) {
+			m->q.rcpt[i].status = QFILE_ST_BOUNCE_SENT;
+			if (wfd != -1)
+				(void)qfile_append_done(wfd, (uint32_t)i,
+				    QFILE_ST_BOUNCE_SENT, "bounce sent");
+		}
+	if (wfd != -1)
+		close(wfd);
+	return 0;
+}
+
+/* qmgr_expire - fail what is still pending in a message that is too old */
+int
+qmgr_expire(struct qmgr_msg *m, time_t now)
+{
+	int64_t	 life = *m->q.sender == '\0' ? qmgr.bounce_life :
+	    qmgr.max_life;
+	char	 text[QFILE_TEXT_MAX];
+	size_t	 i;
+	int	 n = 0;
+
+	if (now - m->q.arrival_sec < life)
+		return 0;
+	for (i = 0; i < m->q.nrcpt; i++) {
+		struct qfile_rcpt *r = &m->q.rcpt[i];
+
+		if (r->status != QFILE_ST_PENDING)
+			continue;
+		snprintf(text, sizeof(text), "4.4.7 message expired after "
+		    "%lld days in the queue: %s", (long long)(life / 86400),
+		    r->text != NULL ? r->text : "no attempt succeeded");
+		free(r->text);
+		r->text = xstrdup(text);
+		r->status = QFILE_ST_BOUNCED;
+		log_info("%s: to=<%s>, relay=none, delay=%lld, dsn=4.4.7, "
+		    "status=expired (%s)", m->qid, log_str(r->addr),
+		    (long long)(now - m->q.arrival_sec), log_str(text));
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,630 @@
+/*
+ * smtp_proto.c - one delivery: next hop -> hosts -> SMTP transaction.
+ *
+ * Hosts come from relayhost ("[host]:port" without an MX lookup,
+ * "host:port" with one) or from the recipient domain's MX records.  Each
+ * address of each host is tried in turn until one session gets as far as a
+ * transaction; connection failures, 4xx greetings and a required TLS that
+ * cannot be had move on to the next address.  Results per recipient:
+ * 2xx delivered, 4xx temporary, 5xx permanent, in Postfix's words:
+ * "host[addr] said: 550 5.1.1 ... (in reply to RCPT TO command)".
+ *
+ * A message declared 8BITMIME is not sent to a server that lacks 8BITMIME:
+ * it fails permanently with 5.6.3 (RFC 6152 3 leaves bounce or
+ * conversion; youju does not convert).  A message larger than the server's
+ * SIZE fails with 5.3.4.  Credentials (smtp_sasl_password_maps) are only
+ * ever sent over TLS.  The body is dot-stuffed on the way out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "ipc.h"
+#include "log.h"
+#include "sasl.h"
+#include "util.h"
+#include "smtp.h"
+
+#define SMTP_DONE	0	/* recipients have their results */
+#define SMTP_NEXT	1	/* try the next address */
+#define SMTP_NOTLS	2	/* try the same address without STARTTLS */
+
+struct smtp_body {
+	struct smtp_conn *c;
+	char		 out[65536 + 8192];
+	size_t		 olen;
+	int		 bol;		/* at the start of a line */
+	int		 lastcr;	/* the last byte was CR (for the end) */
+	int		 err;
+	int		 timeout;
+};
+
+static void smtp_keep(struct smtp_conn *);
+
+/* smtp_set_all - every recipient still open gets this result */
+static void
+smtp_set_all(struct smtp_job *j, int st, const char *text)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->nrcpt; i++)
+		if (!j->rcpt[i].done) {
+			j->rcpt[i].status = st;
+			util_strlcpy(j->rcpt[i].text, text,
+			    sizeof(j->rcpt[i].text));
+			j->rcpt[i].done = st != IPC_DLV_TEMPFAIL;
+		}
+}
+
+/* smtp_said - "X.Y.Z host[addr] said: CODE text (in reply to WHAT)" */
+static void
+smtp_said(const struct smtp_conn *c, const struct smtpreply *r,
+    const char *what, char *out, size_t len)
+{
+	const char *dsn = r->dsn[0] != '\0' ? r->dsn :
+	    r->code >= 500 ? "5.0.0" : r->code >= 400 ? "4.0.0" : "2.0.0";
+	char	 text[SMTPREPLY_TEXT_MAX + 1];
+	size_t	 i;
+
+	util_strlcpy(text, r->text, sizeof(text));
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\n')
+			text[i] = ' ';
+	/* a long reply is cut short: the log and the bounce stay bounded */
+	(void)util_fmt(out, len, "%s host %s[%s] said: %d %s (in reply to %s)",
+	    dsn, c->host, c->addr, r->code, text, what);
+}
+
+/* smtp_set_one - a recipient's result from a reply code */
+static void
+smtp_set_one(struct smtp_rcpt *r, int code, const char *text)
+{
+	r->status = code / 100 == 2 ? IPC_DLV_OK : code / 100 == 5 ?
+	    IPC_DLV_PERMFAIL : IPC_DLV_TEMPFAIL;
+	r->done = r->status != IPC_DLV_TEMPFAIL;
+	util_strlcpy(r->text, text, sizeof(r->text));
+	if (r->status == IPC_DLV_OK)	/* "2.0.0 host said ..." */
+		r->text[0] = '2';
+}
+
+/* smtp_conn_text - a connection-level failure text */
+static void
+smtp_conn_text(const struct smtp_conn *c, const char *stage, char *out,
+    size_t len)
+{
+	snprintf(out, len, "4.4.2 %s[%s]:%d: %s %s", c->host, c->addr,
+	    c->port, c->err, stage);
+}
+
+/* smtp_cmd - send "VERB arg" and read its reply; -1 on I/O failure */
+static int
+smtp_cmd(struct smtp_conn *c, struct smtpreply *r, int timeout,
+    const char *verb, const char *arg)
+{
+	if (smtp_conn_printf(c, timeout, "%s %s", verb, arg) == -1)
+		return -1;
+	return smtp_conn_reply(c, r, timeout);
+}
+
+/* smtp_ehlo - EHLO, falling back to HELO; 0 ok, -1 I/O, 1 refused */
+static int
+smtp_ehlo(struct smtp_conn *c)
+{
+	struct smtpreply r;
+
+	if (smtp_cmd(c, &c->ehlo, smtp.t_helo, "EHLO", smtp.helo_name) ==
+	    -1)
+		return -1;
+	if (c->ehlo.code / 100 == 2) {
+		c->esmtp = 1;
+		return 0;
+	}
+	if (smtp_cmd(c, &r, smtp.t_helo, "HELO", smtp.helo_name) == -1)
+		return -1;
+	c->esmtp = 0;
+	memset(&c->ehlo, 0, sizeof(c->ehlo));
+	return r.code / 100 == 2 ? 0 : 1;
+}
+
+/* smtp_password - "user:password" for this relay, or NULL */
+static const char *
+smtp_password(const struct smtp_conn *c)
+{
+	char	 k1[DNS_NAME_MAX + 16], k2[DNS_NAME_MAX + 16];
+	size_t	 i;
+
+	snprintf(k1, sizeof(k1), "[%s]:%d", c->host, c->port);
+	snprintf(k2, sizeof(k2), "[%s]", c->host);
+	for (i = 0; i < smtp.npw; i++)
+		if (strcasecmp(smtp.pw_keys[i], c->nexthop) == 0 ||
+		    strcasecmp(smtp.pw_keys[i], k1) == 0 ||
+		    strcasecmp(smtp.pw_keys[i], k2) == 0 ||
+		    strcasecmp(smtp.pw_keys[i], c->host) == 0)
+			return smtp.pw_vals[i];
+	return NULL;
+}
+
+/* smtp_auth - AUTH PLAIN with the relay's password; 0 ok, else text */
+static int
+smtp_auth(struct smtp_conn *c, char *why, size_t whylen)
+{
+	struct smtpreply r;
+	struct buf plain, b64;
+	const char *cred, *colon;
+	int	 rc = -1;
+
+	if (!smtp.sasl || (cred = smtp_password(c)) == NULL)
+		return 0;
+	if (!c->tls) {
+		snprintf(why, whylen, "4.7.0 %s[%s]: not sending credentials "
+		    "without TLS", c->host, c->addr);
+		return -1;
+	}
+	if (smtpreply_has(&c->ehlo, "AUTH") == NULL ||
+	    (colon = strchr(cred, ':')) == NULL) {
+		snprintf(why, whylen, "4.7.0 %s[%s]: the server offers no "
+		    "AUTH", c->host, c->addr);
+		return -1;
+	}
+	buf_init(&plain, 4096);
+	buf_init(&b64, 8192);
+	buf_putc(&plain, 0);
+	buf_append(&plain, cred, (size_t)(colon - cred));
+	buf_putc(&plain, 0);
+	buf_puts(&plain, colon + 1);
+	if (sasl_b64_encode(plain.data, plain.len, &b64) == 0 &&
+	    smtp_cmd(c, &r, smtp.t_helo, "AUTH PLAIN", buf_cstr(&b64)) ==
+	    0) {
+		if (r.code == 235)
+			rc = 0;
+		else
+			smtp_said(c, &r, "AUTH", why, whylen);
+	} else
+		smtp_conn_text(c, "during AUTH", why, whylen);
+	OPENSSL_cleanse(plain.data, plain.len);
+	if (b64.data != NULL)
+		OPENSSL_cleanse(b64.data, b64.len);
+	buf_free(&plain);
+	buf_free(&b64);
+	if (rc == -1 && why[0] == '5')
+		why[0] = '4';	/* a login problem is ours: retry later */
+	return rc;
+}
+
+/* smtp_body_flush - write what is buffered */
+static int
+smtp_body_flush(struct smtp_body *b)
+{
+	if (b->olen > 0 && smtp_conn_write(b->c, b->out, b->olen,
+	    b->timeout) == -1)
+		return -1;
+	b->olen = 0;
+	return 0;
+}
+
+/* smtp_body_cb - dot-stuff one chunk of the content */
+static int
+smtp_body_cb(void *arg, const void *p, size_t len)
+{
+	struct smtp_body *b = arg;
+	const unsigned char *s = p;
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (b->bol && s[i] == '.')
+			b->out[b->olen++] = '.';
+		b->out[b->olen++] = (char)s[i];
+		b->bol = s[i] == '\n';
+		b->lastcr = s[i] == '\r';
+		if (b->olen >= 65536 && smtp_body_flush(b) == -1) {
+			b->err = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* smtp_data - DATA, the content, the final dot; applies the result */
+static int
+smtp_data(struct smtp_job *j, struct smtp_conn *c, int *accepted)
+{
+	struct smtp_body *b;
+	struct smtpreply r;
+	char	 text[SMTPREPLY_TEXT_MAX + 128];
+	size_t	 i;
+	int	 rc;
+
+	if (smtp_conn_reply(c, &r, smtp.t_data_init) == -1)
+		return -1;
+	if (r.code != 354) {
+		smtp_said(c, &r, "DATA command", text, sizeof(text));
+		for (i = 0; i < j->nrcpt; i++)
+			if (accepted[i])
+				smtp_set_one(&j->rcpt[i], r.code, text);
+		return 0;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->c = c;
+	b->bol = 1;
+	b->timeout = smtp.t_data_xfer;
+	rc = qfile_body_each(j->qfd, &j->q, smtp_body_cb, b);
+	if (rc == 0 && !b->err) {
+		if (!b->bol)
+			memcpy(b->out + b->olen, "\r\n", 2), b->olen += 2;
+		memcpy(b->out + b->olen, ".\r\n", 3);
+		b->olen += 3;
+		rc = smtp_body_flush(b);
+	} else if (!b->err)
+		snprintf(c->err, sizeof(c->err), "cannot read the queue file");
+	free(b);
+	if (rc != 0 || smtp_conn_reply(c, &r, smtp.t_data_done) == -1)
+		return -1;
+	smtp_said(c, &r, "end of DATA command", text, sizeof(text));
+	for (i = 0; i < j->nrcpt; i++)
+		if (accepted[i])
+			smtp_set_one(&j->rcpt[i], r.code, text);
+	return 0;
+}
+
+/* smtp_mail_args - SIZE and BODY for MAIL FROM; -1: cannot send at all */
+static int
+smtp_mail_args(struct smtp_job *j, struct smtp_conn *c, char *args,
+    size_t len, char *why, size_t whylen)
+{
+	const char *body = qfile_attr_get(&j->q, "body");
+	const char *sz = smtpreply_has(&c->ehlo, "SIZE");
+	int	 eight = body != NULL && strcasecmp(body, "8BITMIME") == 0;
+	unsigned long long limit;
+
+	args[0] = '\0';
+	if (eight && smtpreply_has(&c->ehlo, "8BITMIME") == NULL) {
+		snprintf(why, whylen, "5.6.3 %s[%s] does not accept 8-bit "
+		    "mail (no 8BITMIME) and youju does not convert it",
+		    c->host, c->addr);
+		return -1;
+	}
+	if (sz != NULL && (limit = strtoull(sz, NULL, 10)) > 0 &&
+	    j->q.body_size > limit) {
+		snprintf(why, whylen, "5.3.4 message size %llu exceeds the "
+		    "limit %llu of %s[%s]", (unsigned long long)j->q.body_size,
+		    limit, c->host, c->addr);
+		return -1;
+	}
+	if (sz != NULL)
+		snprintf(args, len, " SIZE=%llu",
+		    (unsigned long long)j->q.body_size);
+	if (eight)
+		util_strlcat(args, " BODY=8BITMIME", len);
+	return 0;
+}
+
+/* smtp_rcpt_reply - read one RCPT reply and record it */
+static int
+smtp_rcpt_reply(struct smtp_job *j, struct smtp_conn *c, size_t i,
+    int *accepted, int *naccepted)
+{
+	struct smtpreply r;
+	char	 text[SMTPREPLY_TEXT_MAX + 128];
+
+	if (smtp_conn_reply(c, &r, smtp.t_rcpt) == -1)
+		return -1;
+	if (r.code / 100 == 2) {
+		accepted[i] = 1;
+		(*naccepted)++;
+		return 0;
+	}
+	smtp_said(c, &r, "RCPT TO command", text, sizeof(text));
+	smtp_set_one(&j->rcpt[i], r.code, text);
+	return 0;
+}
+
+/* smtp_transaction - MAIL, RCPT..., DATA (pipelined when offered) */
+static int
+smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
+{
+	struct smtpreply r;
+	char	 args[128], text[SMTPREPLY_TEXT_MAX + 128];
+	int	*accepted, naccepted = 0, pipe, rc = SMTP_DONE;
+	size_t	 i;
+
+	if (smtp_mail_args(j, c, args, sizeof(args), text, sizeof(text)) ==
+	    -1) {
+		smtp_set_all(j, IPC_DLV_PERMFAIL, text);
+		return SMTP_DONE;
+	}
+	pipe = c->esmtp && smtpreply_has(&c->ehlo, "PIPELINING") != NULL;
+	accepted = xcalloc(j->nrcpt + 1, sizeof(int));
+	if (smtp_conn_printf(c, smtp.t_mail, "MAIL FROM:<%s>%s", j->sender,
+	    args) == -1)
+		goto lost;
+	if (!pipe) {
+		if (smtp_conn_reply(c, &r, smtp.t_mail) == -1)
+			goto lost;
+		if (r.code / 100 != 2)
+			goto mail_refused;
+	}
+	for (i = 0; i < j->nrcpt; i++) {
+		if (j->rcpt[i].done)
+			continue;
+		if (smtp_conn_printf(c, smtp.t_rcpt, "RCPT TO:<%s>",
+		    j->rcpt[i].addr) == -1)
+			goto lost;
+		if (!pipe && smtp_rcpt_reply(j, c, i, accepted, &naccepted) ==
+		    -1)
+			goto lost;
+	}
+	if (pipe) {
+		if (smtp_conn_printf(c, smtp.t_data_init, "DATA") == -1 ||
+		    smtp_conn_reply(c, &r, smtp.t_mail) == -1)
+			goto lost;
+		if (r.code / 100 != 2)
+			goto mail_refused_pipe;
+		for (i = 0; i < j->nrcpt; i++)
+			if (!j->rcpt[i].done && smtp_rcpt_reply(j, c, i,
+			    accepted, &naccepted) == -1)
+				goto lost;
+	}
+	if (naccepted == 0) {
+		if (pipe)	/* our DATA: 503/554 expected, read it */
+			(void)smtp_conn_reply(c, &r, smtp.t_data_init);
+		if (smtp_conn_printf(c, smtp.t_quit, "RSET") == -1 ||
+		    smtp_conn_reply(c, &r, smtp.t_quit) == -1)
+			smtp_conn_close(c);
+		free(accepted);
+		return SMTP_DONE;
+	}
+	if (!pipe && smtp_conn_printf(c, smtp.t_data_init, "DATA") == -1)
+		goto lost;
+	if (smtp_data(j, c, accepted) == -1)
+		goto lost;
+	free(accepted);
+	return rc;
+mail_refused_pipe:
+	/* the RCPT replies and the DATA reply follow; the session is spent */
+	smtp_said(c, &r, "MAIL FROM command", text, sizeof(text));
+	smtp_set_all(j, r.code / 100 == 5 ? IPC_DLV_PERMFAIL :
+	    IPC_DLV_TEMPFAIL, text);
+	free(accepted);
+	smtp_conn_close(c);
+	return SMTP_DONE;
+mail_refused:
+	smtp_said(c, &r, "MAIL FROM command", text, sizeof(text));
+	smtp_set_all(j, r.code / 100 == 5 ? IPC_DLV_PERMFAIL :
+	    IPC_DLV_TEMPFAIL, text);
+	free(accepted);
+	return SMTP_DONE;
+lost:
+	smtp_conn_text(c, "during the mail transaction", text, sizeof(text));
+	smtp_set_all(j, IPC_DLV_TEMPFAIL, text);
+	free(accepted);
+	smtp_conn_close(c);
+	return SMTP_DONE;
+}
+
+/*
+ * smtp_session - greeting, EHLO, STARTTLS, EHLO, AUTH on a fresh
+ * connection; SMTP_DONE when the transaction ran, else where to go next.
+ * why gets the reason when it did not.
+ */
+static int
+smtp_session(struct smtp_job *j, struct smtp_conn *c, int notls,
+    char *why, size_t whylen)
+{
+	struct smtpreply r;
+	int	 need = strcmp(smtp.level, "encrypt") == 0 ||
+	    strcmp(smtp.level, "verify") == 0 ||
+	    strcmp(smtp.level, "secure") == 0;
+	int	 verify = need && strcmp(smtp.level, "encrypt") != 0;
+	int	 e;
+
+	if (smtp_conn_reply(c, &r, smtp.t_helo) == -1) {
+		smtp_conn_text(c, "while receiving the initial greeting", why,
+		    whylen);
+		return SMTP_NEXT;
+	}
+	if (r.code != 220) {
+		smtp_said(c, &r, "initial greeting", why, whylen);
+		return SMTP_NEXT;
+	}
+	if ((e = smtp_ehlo(c)) != 0) {
+		smtp_conn_text(c, e == -1 ? "during EHLO" :
+		    "(EHLO and HELO refused)", why, whylen);
+		return SMTP_NEXT;
+	}
+	if (!notls && strcmp(smtp.level, "none") != 0 && smtp.level[0] != '\0'
+	    && smtpreply_has(&c->ehlo, "STARTTLS") != NULL) {
+		if (smtp_conn_printf(c, smtp.t_helo, "STARTTLS") == -1 ||
+		    smtp_conn_reply(c, &r, smtp.t_helo) == -1 ||
+		    r.code != 220 || smtp_conn_starttls(c, verify,
+		    smtp.t_helo) == -1) {
+			smtp_conn_text(c, "during STARTTLS", why, whylen);
+			return need ? SMTP_NEXT : SMTP_NOTLS;
+		}
+		if (smtp_ehlo(c) != 0) {
+			smtp_conn_text(c, "during EHLO after STARTTLS", why,
+			    whylen);
+			return SMTP_NEXT;
+		}
+	} else if (need) {
+		snprintf(why, whylen, "4.7.4 %s[%s]: TLS is required "
+		    "(smtp_tls_security_level = %s) but was not offered",
+		    c->host, c->addr, smtp.level);
+		return SMTP_NEXT;
+	}
+	if (smtp_auth(c, why, whylen) == -1)
+		return SMTP_NEXT;
+	snprintf(j->relay, sizeof(j->relay), "%s[%s]:%d", c->host, c->addr,
+	    c->port);
+	return smtp_transaction(j, c);
+}
+
+/* smtp_quit - polite end of a session */
+static void
+smtp_quit(struct smtp_conn *c)
+{
+	struct smtpreply r;
+
+	if (c->fd != -1 && smtp_conn_printf(c, 2, "QUIT") == 0)
+		(void)smtp_conn_reply(c, &r, 2);
+	smtp_conn_close(c);
+}
+
+/* smtp_cache_drop - end the cached session (timer, or another next hop) */
+void
+smtp_cache_drop(int polite)
+{
+	if (smtp.cache == NULL)
+		return;
+	if (polite)
+		smtp_quit(smtp.cache);
+	else
+		smtp_conn_close(smtp.cache);
+	free(smtp.cache);
+	smtp.cache = NULL;
+}
+
+/* smtp_cached - reuse the idle session to the same next hop */
+static int
+smtp_cached(struct smtp_job *j)
+{
+	struct smtp_conn *c = smtp.cache;
+	struct smtpreply r;
+
+	if (c == NULL || strcasecmp(c->nexthop, j->nexthop) != 0) {
+		smtp_cache_drop(1);
+		return 0;
+	}
+	smtp.cache = NULL;
+	if (smtp_conn_printf(c, smtp.t_helo, "RSET") == -1 ||
+	    smtp_conn_reply(c, &r, smtp.t_helo) == -1 || r.code != 250) {
+		smtp_conn_close(c);
+		free(c);
+		return 0;
+	}
+	snprintf(j->relay, sizeof(j->relay), "%s[%s]:%d", c->host, c->addr,
+	    c->port);
+	smtp_transaction(j, c);
+	smtp_keep(c);
+	return 1;
+}
+
+/* smtp_keep - keep a healthy session for the next request */
+static void
+smtp_keep(struct smtp_conn *c)
+{
+	if (c->fd == -1) {
+		free(c);
+		return;
+	}
+	smtp_cache_drop(1);
+	smtp.cache = c;
+}
+
+/* smtp_hosts - the hosts to try, from relayhost or DNS; -1 with why */
+static int
+smtp_hosts(struct smtp_job *j, struct dns_target *t, size_t *n, int *port,
+    char *why, size_t whylen)
+{
+	char	 host[DNS_NAME_MAX + 16], *colon;
+	const char *h = j->nexthop;
+	int	 mx = 1, r;
+	long long p;
+
+	*port = smtp.port;
+	if (*smtp.relayhost != '\0' &&
+	    strcasecmp(j->nexthop, smtp.relayhost) == 0) {
+		util_strlcpy(host, smtp.relayhost, sizeof(host));
+		h = host;
+		if ((colon = strrchr(host, ':')) != NULL &&
+		    strchr(host, ']') < colon) {
+			*colon = '\0';
+			if (util_parse_ll(colon + 1, 1, 65535, &p) == -1) {
+				snprintf(why, whylen, "4.3.5 bad relayhost "
+				    "port \"%s\"", colon + 1);
+				return -1;
+			}
+			*port = (int)p;
+		}
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			host[strlen(host) - 1] = '\0';
+			h = host + 1;
+			mx = 0;
+		}
+	}
+	if (mx)
+		r = dns_targets(smtp.dns, h, smtp.t_connect, t, n, why, whylen);
+	else {
+		r = dns_host(smtp.dns, h, smtp.t_connect, &t[0], why, whylen);
+		*n = 1;
+	}
+	if (r == DNS_OK)
+		return 0;
+	{
+		char	 tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s Host or domain name not found. "
+		    "Name service error for name=%s: %s", r == DNS_TEMPFAIL ?
+		    "4.4.3" : r == DNS_NULLMX ? "5.1.10" : "5.1.2", h,
+		    r == DNS_NULLMX ? "the domain accepts no mail (null MX)" :
+		    why);
+		util_strlcpy(why, tmp, whylen);
+	}
+	return r == DNS_TEMPFAIL ? -1 : -2;
+}
+
+/* smtp_deliver - deliver a job's recipients; results in j->rcpt */
+void
+smtp_deliver(struct smtp_job *j)
+{
+	struct dns_target *t;
+	struct smtp_conn *c;
+	char	 why[1024] = "4.4.1 no host to try";
+	size_t	 n = 0, h, a;
+	int	 port, r;
+
+	if (smtp_cached(j))
+		return;
+	t = xcalloc(DNS_MAX_TARGETS, sizeof(*t));
+	if ((r = smtp_hosts(j, t, &n, &port, why, sizeof(why))) != 0) {
+		smtp_set_all(j, r == -1 ? IPC_DLV_TEMPFAIL : IPC_DLV_PERMFAIL,
+		    why);
+		free(t);
+		return;
+	}
+	for (h = 0; h < n; h++)
+		for (a = 0; a < t[h].naddr; a++) {
+			int	 notls = 0;
+again:
+			c = xcalloc(1, sizeof(*c));
+			util_strlcpy(c->host, t[h].host, sizeof(c->host));
+			util_strlcpy(c->nexthop, j->nexthop,
+			    sizeof(c->nexthop));
+			if (smtp_conn_open(c, &t[h].addr[a], port,
+			    smtp.t_connect) == -1) {
+				snprintf(why, sizeof(why), "4.4.1 %s", c->err);
+				free(c);
+				continue;
+			}
+			r = smtp_session(j, c, notls, why, sizeof(why));
+			if (r == SMTP_DONE) {
+				smtp_keep(c);
+				free(t);
+				return;
+			}
+			smtp_quit(c);
+			free(c);
+			if (r == SMTP_NOTLS && !notls) {
+				notls = 1;
+				goto again;
+			}
+		}
+	free(t);
+	smtp_set_all(j, IPC_DLV_TEMPFAIL, why);
+}
