@@ -112,6 +112,16 @@ dns_new(const char *server, char *err, size_t errlen)
 	    (r = ub_ctx_set_option(d->ctx, "do-not-query-localhost:",
 	    "no")) != 0)
 		goto fail;
+	/*
+	 * Small caches: every smtp process has its own resolver, and a
+	 * delivery needs a handful of records (unbound's defaults are 4 MB
+	 * and 4 MB per context).
+	 */
+	if ((r = ub_ctx_set_option(d->ctx, "msg-cache-size:", "256k")) != 0 ||
+	    (r = ub_ctx_set_option(d->ctx, "rrset-cache-size:", "512k")) != 0 ||
+	    (r = ub_ctx_set_option(d->ctx, "key-cache-size:", "64k")) != 0 ||
+	    (r = ub_ctx_set_option(d->ctx, "neg-cache-size:", "64k")) != 0)
+		goto fail;
 	if (server != NULL && server[0] != '\0') {
 		if (dns_fwd(server, fwd, sizeof(fwd)) == -1) {
 			util_fmt(err, errlen, "bad DNS server address \"%s\"",

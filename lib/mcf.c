@@ -615,8 +615,6 @@ mcf_process_count(const struct mcf_service *d, int ncpu)
 		return 1;
 	if (d->type == MCF_INET)
 		want = ncpu;
-	else if (strcmp(d->command, "smtp") == 0)
-		want = 4 * ncpu;
 	else
 		want = ncpu * 2 < 2 ? 2 : ncpu * 2;
 	return want < cap ? want : cap;

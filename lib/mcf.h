@@ -82,8 +82,7 @@ const struct mcf_service *mcf_find(const struct mcf *, const char *);
  * how many requests qmgr may have out to it at once:
  *	qmgr, auth		1
  *	inet (smtpd)		min(maxproc, ncpu)
- *	smtp			min(maxproc, 4 x ncpu)	(network-bound)
- *	other pools (local)	min(maxproc, max(2, 2 x ncpu))
+ *	pools (local, smtp)	min(maxproc, max(2, 2 x ncpu))
  */
 int	 mcf_process_count(const struct mcf_service *, int);
 void	 mcf_free(struct mcf *);

@@ -203,8 +203,13 @@ smtp_passwords(struct skel *sk)
 	cfg_list_free(files, nf);
 }
 
-/* smtp_tls_setup - the client TLS context (TLS 1.2+, CA file) */
-static void
+/*
+ * smtp_tls_setup - the client TLS context (TLS 1.2+, CA file).  Made before
+ * the jail when certificates are verified (the CA files are outside it),
+ * else on the first STARTTLS: an idle process does not carry OpenSSL's
+ * state.
+ */
+void
 smtp_tls_setup(struct skel *sk)
 {
 	const char *ca = cfg_str(sk->cfg, "smtp_tls_CAfile");
@@ -221,7 +226,9 @@ smtp_tls_setup(struct skel *sk)
 	    *capath ? capath : NULL) != 1)
 		log_fatal("smtp_tls_CAfile %s: %s", ca,
 		    ERR_reason_error_string(ERR_get_error()));
-	if (*ca == '\0' && *capath == '\0')
+	/* the system's CA bundle costs megabytes: only when it is used */
+	if (*ca == '\0' && *capath == '\0' && (strcmp(smtp.level,
+	    "verify") == 0 || strcmp(smtp.level, "secure") == 0))
 		SSL_CTX_set_default_verify_paths(ctx);
 	smtp.tls_ctx = ctx;
 }
@@ -236,10 +243,13 @@ smtp_pre_jail(struct skel *sk)
 	if ((smtp.dns = dns_new(cfg_str(sk->cfg, "dns_server_address"), err,
 	    sizeof(err))) == NULL)
 		log_fatal("DNS resolver: %s", err);
-	smtp_tls_setup(sk);
+	smtp.level = cfg_str(sk->cfg, "smtp_tls_security_level");
+	smtp.sk = sk;
+	if (strcmp(smtp.level, "verify") == 0 ||
+	    strcmp(smtp.level, "secure") == 0)
+		smtp_tls_setup(sk);
 	smtp_passwords(sk);
 	smtp.helo_name = cfg_str(sk->cfg, "smtp_helo_name");
-	smtp.level = cfg_str(sk->cfg, "smtp_tls_security_level");
 	smtp.relayhost = cfg_str(sk->cfg, "relayhost");
 	smtp.port = (int)cfg_int(sk->cfg, "smtp_tcp_port");
 	smtp.sasl = cfg_bool(sk->cfg, "smtp_sasl_auth_enable");

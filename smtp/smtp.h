@@ -75,9 +75,14 @@ struct smtp {
 	size_t		 npw;
 	struct smtp_conn *cache;		/* idle session for reuse */
 	uid_t		 peer_uid;
+	struct skel	*sk;
 };
 
 extern struct smtp smtp;
+
+/* smtp.c */
+struct skel;
+void	 smtp_tls_setup(struct skel *);
 
 /* smtp_conn.c */
 int	 smtp_conn_open(struct smtp_conn *, const struct dns_addr *, int, int);

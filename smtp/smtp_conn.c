@@ -257,6 +257,8 @@ smtp_conn_starttls(struct smtp_conn *c, int verify, int timeout)
 	SSL	*ssl;
 	int	 r;
 
+	if (smtp.tls_ctx == NULL)
+		smtp_tls_setup(smtp.sk);
 	if ((ssl = SSL_new(smtp.tls_ctx)) == NULL ||
 	    SSL_set_fd(ssl, c->fd) != 1) {
 		snprintf(c->err, sizeof(c->err), "cannot start TLS");

@@ -28,6 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BASE = "/var/tmp/youju-bench"
 AUTH_PASSWORD = "benchpw"
+SINKPORT = 2790
 # SHA512-CRYPT of AUTH_PASSWORD (doveadm pw -s SHA512-CRYPT): the same
 # scheme and cost for youju's broker and for Dovecot behind Postfix
 AUTH_HASH = ("{SHA512-CRYPT}$6$MbSnBq3uJB9KLt1y$caZADzrpIfB/jmpD3qCvVTLhbr/2"
@@ -103,7 +104,9 @@ queue_directory = %s/queue
 daemon_directory = %s/bin
 maillog_file = %s/maillog
 mail_owner = youju
-""" % (self.dir, self.dir, self.dir))
+relayhost = [127.0.0.1]:%d
+dns_server_address = 127.0.0.1:9
+""" % (self.dir, self.dir, self.dir, SINKPORT))
             f.write("smtpd_tls_cert_file = %s/cert.pem\n"
                     "smtpd_tls_key_file = %s/key.pem\n" % (BASE, BASE))
         with open(os.path.join(self.dir, "master.cf"), "w") as f:
@@ -182,11 +185,12 @@ smtp_dns_support_level = disabled
 maillog_file = %(d)s/maillog
 biff = no
 smtputf8_enable = no
+relayhost = [127.0.0.1]:%(sink)d
 smtpd_tls_cert_file = %(b)s/cert.pem
 smtpd_tls_key_file = %(b)s/key.pem
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = private/auth
-""" % {"d": self.dir, "b": BASE})
+""" % {"d": self.dir, "b": BASE, "sink": SINKPORT})
         with open(os.path.join(self.dir, "etc", "master.cf"), "w") as f:
             f.write("""127.0.0.1:%d inet n - n - - smtpd
 127.0.0.1:%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt
@@ -295,6 +299,55 @@ def load(mta, sessions, msgs, size, reuse, timeout=300):
     return accept, got / (t2 - t0), got
 
 
+class Sink:
+    """Postfix's smtp-sink as the remote side of the relay test."""
+
+    def __init__(self):
+        self.out = os.path.join(BASE, "sink.out")
+        self.proc = None
+
+    def start(self):
+        self.f = open(self.out, "wb")
+        self.proc = subprocess.Popen(
+            ["smtp-sink", "-c", "-u", "nobody", "127.0.0.1:%d" % SINKPORT,
+             "1000"], stdout=self.f, stderr=subprocess.DEVNULL)
+        wait_port(SINKPORT)
+
+    def count(self):
+        with open(self.out, "rb") as f:
+            data = f.read().replace(b"\r", b"\n")
+        n = 0
+        for tok in data.split():
+            if tok.startswith(b"mesg="):
+                n = int(tok[5:] or 0)
+        return n
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.f.close()
+            self.proc = None
+
+
+def relay_load(mta, sink, sessions, msgs, size, timeout=600):
+    """smtp-source to a remote address: accepted, and relayed to the sink."""
+    base = sink.count()
+    cmd = ["smtp-source", "-d", "-s", str(sessions), "-m", str(msgs), "-l",
+           str(size), "-f", "a@bench.test", "-t", "x@remote.test",
+           "127.0.0.1:%d" % mta.port]
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=timeout)
+    t1 = time.time()
+    while sink.count() - base < msgs and time.time() < t0 + timeout:
+        time.sleep(0.05)
+    t2 = time.time()
+    got = sink.count() - base
+    accept = msgs / (t1 - t0) if r.returncode == 0 else float("nan")
+    return accept, got / (t2 - t0), got
+
+
 def sub_worker(args):
     """One process: n sessions of STARTTLS + AUTH PLAIN + one message."""
     import smtplib
@@ -336,8 +389,29 @@ def sub_load(mta, procs, msgs, size, timeout=600):
     return done / (t1 - t0), got / (t2 - t0), got
 
 
-def rss_tree(root):
-    """Summed RSS (KiB) of root and its descendants."""
+def mem_tree(root):
+    """RSS and PSS (KiB) of root and its descendants, and the RSS of the
+    smtpd processes alone."""
+    rss, pss, smtpd = 0, 0, 0
+    for pid in tree_pids(root):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                r = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                p = [int(l.split()[1]) for l in f if l.startswith("Pss:")]
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                name = os.path.basename(f.read().split(b"\0")[0])
+        except OSError:
+            continue
+        rss += sum(r)
+        pss += sum(p)
+        if name == b"smtpd":
+            smtpd += sum(r)
+    return rss, pss, smtpd
+
+
+def tree_pids(root):
+    """root and its descendants."""
     kids = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -348,18 +422,12 @@ def rss_tree(root):
                                 []).append(int(d))
             except (OSError, ValueError):
                 pass
-    total, todo = 0, [root]
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
+        out.append(pid)
         todo += kids.get(pid, [])
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return out
 
 
 def idle_sessions(mta, n, hold=3.0, timeout=60):
@@ -387,7 +455,7 @@ def idle_sessions(mta, n, hold=3.0, timeout=60):
         except OSError:
             pass
     time.sleep(hold)
-    rss = rss_tree(mta.root_pid())
+    rss = mem_tree(mta.root_pid())
     for s in socks:
         s.close()
     return ok, rss
@@ -445,6 +513,32 @@ def main():
             print("| %d | %d | %d | %s | %.0f | %.0f | %.2f | %.0f | %.0f "
                   "| %.2f |" % (v[0], v[1], v[2], "yes" if v[3] else "no",
                                 pa, ya, ya / pa, pe, ye, ye / pe))
+        sink = Sink()
+        sink.start()
+        relay = (20, 1000 if args.quick else 5000, 10240)
+        try:
+            for rnd in range(args.rounds):
+                for m in mtas:
+                    m.start()
+                    a, e, got = relay_load(m, sink, *relay)
+                    m.stop()
+                    res.setdefault(("relay", m.name), []).append(
+                        (a, e, got))
+                    print("# round %d %s relay to smtp-sink (%d msgs, %d "
+                          "sessions): accept %.0f/s relayed %.0f/s got %d" %
+                          (rnd + 1, m.name, relay[1], relay[0], a, e, got),
+                          flush=True)
+        finally:
+            sink.stop()
+        pa = statistics.median(r[0] for r in res[("relay", "postfix")])
+        ya = statistics.median(r[0] for r in res[("relay", "youju")])
+        pe = statistics.median(r[1] for r in res[("relay", "postfix")])
+        ye = statistics.median(r[1] for r in res[("relay", "youju")])
+        print("\nrelay of %d x 10 KB to smtp-sink: accept postfix %.0f/s, "
+              "youju %.0f/s (ratio %.2f); relayed end to end postfix "
+              "%.0f/s, youju %.0f/s (ratio %.2f)" % (relay[1], pa, ya,
+                                                      ya / pa, pe, ye,
+                                                      ye / pe))
         sub = (4, 400 if args.quick else 2000, 10240)
         for rnd in range(args.rounds):
             for m in mtas:
@@ -467,13 +561,17 @@ def main():
               (pa, ya, ya / pa, pe, ye, ye / pe))
         y = mtas[1]
         y.start()
-        idle0 = rss_tree(y.root_pid())
-        ok, rss = idle_sessions(y, 1000)
+        idle0 = mem_tree(y.root_pid())
+        ok, held = idle_sessions(y, 1000)
         y.stop()
-        print("\nyouju: %d of 1000 idle sessions held; RSS of master and "
-              "children: %.1f MB idle, %.1f MB with the sessions "
-              "(%.1f KB per session)" % (ok, idle0 / 1024, rss / 1024,
-                                         (rss - idle0) / max(ok, 1)))
+        print("\nyouju: %d of 1000 idle sessions held (EHLO sent).  Master "
+              "and all children: RSS %.1f MB idle, %.1f MB with the "
+              "sessions (%.1f KB per session); PSS %.1f MB idle, %.1f MB "
+              "with the sessions.  The smtpd processes alone: RSS %.1f MB "
+              "with the sessions." % (ok, idle0[0] / 1024, held[0] / 1024,
+                                      (held[0] - idle0[0]) / max(ok, 1),
+                                      idle0[1] / 1024, held[1] / 1024,
+                                      held[2] / 1024))
     finally:
         for m in mtas:
             m.stop()

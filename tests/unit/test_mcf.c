@@ -302,7 +302,7 @@ t_defaults(void)
 	T_OK(i < m.nsvc && m.svc[i].maxproc == 42 && m.svc[i].chroot == 1 &&
 	    m.svc[i].line == 0 && strcmp(m.svc[i].command, "smtp") == 0,
 	    "smtp unix - - y - - smtp added");
-	T_EQ_INT(mcf_process_count(&m.svc[i], 2), 8, "smtp: 4 x ncpu");
+	T_EQ_INT(mcf_process_count(&m.svc[i], 2), 4, "smtp: 2 x ncpu");
 	T_EQ_INT(mcf_process_count(mcf_find(&m, "qmgr"), 8), 1, "qmgr: 1");
 	s = mcf_find(&m, "local");
 	T_OK(s != NULL && s->private_ == 1 && s->unpriv == 0 &&
