@@ -387,6 +387,7 @@ qmgr_pre_jail(struct skel *sk)
 {
 	const struct mcf_service *svc;
 	struct mcf mcf;
+	size_t	 i;
 	char	 path[4096], err[512];
 	int	 ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -405,13 +406,21 @@ qmgr_pre_jail(struct skel *sk)
 	    "default_process_limit"), &mcf, err, sizeof(err)) == -1)
 		log_fatal("master.cf: %s", err);
 	mcf_add_defaults(&mcf, (int)cfg_int(sk->cfg, "default_process_limit"));
-	if ((svc = mcf_find(&mcf, "local")) != NULL)
-		qmgr.local_limit = mcf_process_count(svc, ncpu);
-	if ((svc = mcf_find(&mcf, "smtp")) != NULL && svc->type == MCF_UNIX) {
-		qmgr.smtp_ok = 1;
-		qmgr.smtp_limit = mcf_process_count(svc, ncpu);
+	/* by name and type: "smtp inet" is the listener, not the client */
+	for (i = 0; i < mcf.nsvc; i++) {
+		svc = &mcf.svc[i];
+		if (svc->type != MCF_UNIX)
+			continue;
+		if (strcmp(svc->name, "local") == 0)
+			qmgr.local_limit = mcf_process_count(svc, ncpu);
+		else if (strcmp(svc->name, "smtp") == 0) {
+			qmgr.smtp_ok = 1;
+			qmgr.smtp_limit = mcf_process_count(svc, ncpu);
+		}
 	}
 	mcf_free(&mcf);
+	qmgr.smtp_batch = (int)cfg_int(sk->cfg,
+	    "default_destination_recipient_limit");
 }
 
 /* qmgr_post_jail - index, reconcile, first scan, events */

@@ -74,6 +74,7 @@ struct qmgr {
 	int		 smtp_limit;	/* its processes */
 	int		 smtp_busy;
 	int		 dest_limit;	/* default_destination_concurrency_limit */
+	int		 smtp_batch;	/* default_destination_recipient_limit */
 	const char	*relayhost;
 	struct qmgr_dest *dests;
 	const char	*hostname;	/* myhostname, for reports */

@@ -39,8 +39,10 @@
 #include "util.h"
 #include "qmgr.h"
 
-#define QMGR_DLV_TIMEOUT	600
+#define QMGR_DLV_TIMEOUT	600	/* local */
+#define QMGR_SMTP_TIMEOUT	3600	/* beyond smtp's own stage timeouts */
 #define QMGR_BATCH_MAX		500
+#define QMGR_SMTP_BATCH_MAX	200	/* results of 300 bytes fit a frame */
 
 static void qmgr_after(struct qmgr_msg *, int, const char *);
 
@@ -509,7 +511,8 @@ qmgr_dlv_read(evutil_socket_t fd, short what, void *arg)
 		    IPC_R_LOCAL) != -1;
 		ipc_msg_free(&msg);
 		if (!d->hello) {
-			qmgr_dlv_lost(d, "bad greeting from local");
+			qmgr_dlv_lost(d, "bad greeting from the delivery "
+			    "agent");
 			qmgr_dispatch();
 		}
 		return;
@@ -592,7 +595,9 @@ qmgr_pick(struct qmgr_msg *m, struct qmgr_dlv *d)
 	}
 	if (hop == NULL)
 		return 0;
-	for (i = 0; i < m->q.nrcpt && d->nidx < QMGR_BATCH_MAX; i++)
+	/* bounded so the answer fits one IPC frame */
+	for (i = 0; i < m->q.nrcpt && d->nidx < (size_t)qmgr.smtp_batch &&
+	    d->nidx < QMGR_SMTP_BATCH_MAX; i++)
 		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
 		    !qmgr_is_local(m->q.rcpt[i].addr) &&
 		    util_strcasecmp_ascii(qmgr_nexthop(m->q.rcpt[i].addr),
@@ -634,6 +639,8 @@ qmgr_start(struct qmgr_msg *m)
 	}
 	d->ev = event_new(qmgr.base, d->fd, EV_READ | EV_PERSIST,
 	    qmgr_dlv_read, d);
+	if (d->smtp)
+		tv.tv_sec = QMGR_SMTP_TIMEOUT;
 	event_add(d->ev, &tv);
 	return 1;
 }

@@ -245,8 +245,11 @@ smtp_pre_jail(struct skel *sk)
 		log_fatal("DNS resolver: %s", err);
 	smtp.level = cfg_str(sk->cfg, "smtp_tls_security_level");
 	smtp.sk = sk;
+	/* CA files live outside the jail: read them now when they are used */
 	if (strcmp(smtp.level, "verify") == 0 ||
-	    strcmp(smtp.level, "secure") == 0)
+	    strcmp(smtp.level, "secure") == 0 ||
+	    *cfg_str(sk->cfg, "smtp_tls_CAfile") != '\0' ||
+	    *cfg_str(sk->cfg, "smtp_tls_CApath") != '\0')
 		smtp_tls_setup(sk);
 	smtp_passwords(sk);
 	smtp.helo_name = cfg_str(sk->cfg, "smtp_helo_name");
