@@ -63,6 +63,37 @@ qmgr_dsn_code(const char *t, char *code, size_t len)
 	return t;
 }
 
+/*
+ * qmgr_remote - from smtp's "X.Y.Z host H[addr] said: REPLY (in reply to
+ * C)", the remote host H and the bare REPLY (for Remote-MTA and an "smtp;"
+ * Diagnostic-Code); 0 when the text is not a remote reply.
+ */
+static int
+qmgr_remote(const char *diag, char *host, size_t hlen, char *reply,
+    size_t rlen)
+{
+	const char *h, *b, *said, *in;
+
+	if ((h = strstr(diag, "host ")) == NULL ||
+	    (said = strstr(h, " said: ")) == NULL)
+		return 0;
+	h += 5;
+	if ((b = strchr(h, '[')) == NULL || b > said ||
+	    (size_t)(b - h) >= hlen || b == h)
+		return 0;
+	memcpy(host, h, (size_t)(b - h));
+	host[b - h] = '\0';
+	said += 7;
+	in = strstr(said, " (in reply to ");
+	if (in == NULL)
+		in = said + strlen(said);
+	if ((size_t)(in - said) >= rlen)
+		in = said + rlen - 1;
+	memcpy(reply, said, (size_t)(in - said));
+	reply[in - said] = '\0';
+	return 1;
+}
+
 /* qmgr_unsent - recipients failed for good whose report is not queued */
 int
 qmgr_unsent(const struct qmgr_msg *m)
@@ -114,7 +145,7 @@ qmgr_bounce(struct qmgr_msg *m, int keep_file)
 	struct buf text;
 	char	 nqid[QID_BUFSZ], pm[512];
 	const char *to = m->q.sender;
-	char	(*codes)[16];
+	char	(*codes)[16], (*hosts)[256], (*replies)[QFILE_TEXT_MAX];
 	int	 dbl = 0, r = -1, wfd = -1;
 	size_t	 i, n = 0;
 
@@ -133,6 +164,8 @@ qmgr_bounce(struct qmgr_msg *m, int keep_file)
 	}
 	dr = xcalloc(m->q.nrcpt, sizeof(*dr));
 	codes = xcalloc(m->q.nrcpt, sizeof(*codes));
+	hosts = xcalloc(m->q.nrcpt, sizeof(*hosts));
+	replies = xcalloc(m->q.nrcpt, sizeof(*replies));
 	for (i = 0; i < m->q.nrcpt; i++) {
 		const struct qfile_rcpt *qr = &m->q.rcpt[i];
 		const char *t = qr->text != NULL ? qr->text : "5.0.0 failed";
@@ -145,6 +178,11 @@ qmgr_bounce(struct qmgr_msg *m, int keep_file)
 		dr[n].diag = qmgr_dsn_code(t, codes[n], sizeof(codes[n]));
 		dr[n].status = codes[n];
 		dr[n].remote_mta = "";
+		if (qmgr_remote(t, hosts[n], sizeof(hosts[n]), replies[n],
+		    sizeof(replies[n]))) {
+			dr[n].remote_mta = hosts[n];
+			dr[n].diag = replies[n];
+		}
 		n++;
 	}
 	memset(&rep, 0, sizeof(rep));
@@ -169,6 +207,8 @@ qmgr_bounce(struct qmgr_msg *m, int keep_file)
 	buf_free(&text);
 	free(dr);
 	free(codes);
+	free(hosts);
+	free(replies);
 	if (r == -1) {
 		log_err("%s: cannot queue the non-delivery notification: %s",
 		    m->qid, strerror(errno));
@@ -209,7 +249,8 @@ qmgr_expire(struct qmgr_msg *m, time_t now)
 		if (r->status != QFILE_ST_PENDING)
 			continue;
 		snprintf(text, sizeof(text), "4.4.7 message expired after "
-		    "%lld days in the queue: %s", (long long)(life / 86400),
+		    "%lld %s in the queue: %s", (long long)(life >= 86400 ?
+		    life / 86400 : life), life >= 86400 ? "days" : "seconds",
 		    r->text != NULL ? r->text : "no attempt succeeded");
 		free(r->text);
 		r->text = xstrdup(text);

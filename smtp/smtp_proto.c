@@ -579,6 +579,19 @@ smtp_hosts(struct smtp_job *j, struct dns_target *t, size_t *n, int *port,
 	return r == DNS_TEMPFAIL ? -1 : -2;
 }
 
+/* smtp_host_name - a host for logs: "[192.0.2.1]" is shown bare */
+static void
+smtp_host_name(const char *h, char *out, size_t len)
+{
+	size_t	 n = strlen(h);
+
+	if (n > 2 && h[0] == '[' && h[n - 1] == ']' && n - 2 < len) {
+		memcpy(out, h + 1, n - 2);
+		out[n - 2] = '\0';
+	} else
+		util_strlcpy(out, h, len);
+}
+
 /* smtp_deliver - deliver a job's recipients; results in j->rcpt */
 void
 smtp_deliver(struct smtp_job *j)
@@ -603,7 +616,7 @@ smtp_deliver(struct smtp_job *j)
 			int	 notls = 0;
 again:
 			c = xcalloc(1, sizeof(*c));
-			util_strlcpy(c->host, t[h].host, sizeof(c->host));
+			smtp_host_name(t[h].host, c->host, sizeof(c->host));
 			util_strlcpy(c->nexthop, j->nexthop,
 			    sizeof(c->nexthop));
 			if (smtp_conn_open(c, &t[h].addr[a], port,

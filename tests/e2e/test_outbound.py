@@ -15,10 +15,22 @@ record); 4xx then 2xx; 5xx -> an RFC 3464 bounce parsed with the email
 module; the double bounce to postmaster (once, no loop); null MX (5.1.10),
 NXDOMAIN (5.1.2) and a DNS server that does not answer (4.4.3, never a
 bounce); hostile replies (200-line and 1000-line greetings, a 10 KB line,
-garbage, a close right after "."); STARTTLS with smtp_tls_security_level
-may / verify / encrypt; relayhost with AUTH PLAIN over TLS; queue lifetime
-expiry (4.4.7); connection reuse; kill -9 of the smtp processes while a
-peer delays its DATA reply.
+garbage, a close right after ".", replies dribbled in 1-3 byte pieces, a
+close right after the 250, a broken TLS handshake); PIPELINING with
+per-recipient refusals; one message to local, accepted, 4xx and 5xx
+recipients; the report to a remote sender (MAIL FROM:<> on the wire);
+STARTTLS with smtp_tls_security_level may / verify / encrypt; no
+credentials to a server that offers AUTH in clear; relayhost with AUTH
+PLAIN over TLS; queue lifetime expiry (4.4.7) and bounce_queue_lifetime
+(the expired report goes to the postmaster once); connection reuse;
+default_destination_concurrency_limit; kill -9 of the smtp processes while
+a peer delays its DATA reply.
+
+Known failure (a daemon bug, kept on purpose):
+test_5xx_bounce_names_remote_mta - reports about a remote SMTP reply say
+"Diagnostic-Code: X-Youju; host ... said: 550 ..." without Remote-MTA
+(qmgr_bounce.c never sets dsn_rcpt.remote_mta) instead of RFC 3464's
+"Remote-MTA: dns; host" and "Diagnostic-Code: smtp; 550 ...".
 
 Every class checks at teardown (harness.InstanceTestCase) that no daemon
 produced a sanitizer report or died on a signal the test did not send.
@@ -27,25 +39,25 @@ import asyncio
 import collections
 import email
 import logging
-import email.policy
 import os
 import re
+import shutil
 import signal
-import smtplib
 import socket
 import socketserver
 import ssl
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
 import harness
-from harness import Instance, free_port, read_file, read_text, wait_for
+from harness import Instance, free_port, read_file, wait_for
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as AioSMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 # aiosmtpd logs every failed handshake with a traceback (the verify
 # test makes some on purpose)
@@ -518,6 +530,8 @@ class OutboundCase(harness.InstanceTestCase):
         cls.peers = []
         cls.inst = None
         cls.port = free_port()
+        # certificates, password maps (made before the instance)
+        cls.certdir = tempfile.mkdtemp(prefix="youju-e2e-crt-")
         try:
             if cls.USE_DNSMASQ:
                 cls.dns = Dnsmasq(cls.MX, cls.HOSTS)
@@ -569,6 +583,7 @@ class OutboundCase(harness.InstanceTestCase):
         if cls.dns is not None:
             cls.dns.stop()
             cls.dns = None
+        shutil.rmtree(cls.certdir, ignore_errors=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -678,6 +693,19 @@ class OutboundCase(harness.InstanceTestCase):
                                        or ""), raw)
         return f, parts
 
+    def report_chain(self, qid):
+        """qid, the queue id of its report, of that report's report...
+        (each must have at most one)."""
+        chain = [qid]
+        while True:
+            nxt = self.log_lines(chain[-1], "sender non-delivery "
+                                 "notification: ")
+            self.assertLessEqual(len(nxt), 1, nxt)
+            if not nxt:
+                return chain
+            chain.append(nxt[0].rsplit(" ", 1)[1])
+            self.assertLess(len(chain), 5, chain)
+
     def assert_no_crash(self):
         log = self.inst.log()
         bad = [l for l in log.splitlines() if "killed by signal" in l]
@@ -708,7 +736,7 @@ class OutboundMXTest(OutboundCase):
              ("mx.t451.test", "127.0.0.14"), ("mx.rej.test", "127.0.0.15"),
              ("mx.reuse.test", "127.0.0.16"), ("mx.tls.test", "127.0.0.30"),
              ("mx.plainauth.test", "127.0.0.32")] + \
-        [("mx.h%d.test" % i, "127.0.0.%d" % (20 + i))
+        [("mx.h%d.test" % i, "127.0.0.%d" % (100 + i))
          for i in range(1, len(RAW) + 1)]
 
     @classmethod
@@ -724,7 +752,6 @@ class OutboundMXTest(OutboundCase):
             rcpt_reply=lambda a, n: "550 5.1.1 no such user"
             if a.startswith("nobody") else None)))
         cls.reuse = cls.add_peer(Peer("127.0.0.16", p))
-        cls.certdir = __import__("tempfile").mkdtemp(prefix="youju-e2e-crt-")
         crt, key = make_cert(cls.certdir, "tls", "mx.tls.test")
         cls.tls = cls.add_peer(Peer("127.0.0.30", p,
                                     tls_context=server_ctx(crt, key)))
@@ -735,7 +762,7 @@ class OutboundMXTest(OutboundCase):
             f.write("mx.plainauth.test user:secretpw\n")
         cls.raw = {}
         for i, mode in enumerate(cls.RAW, 1):
-            cls.raw[mode] = cls.add_peer(RawPeer("127.0.0.%d" % (20 + i), p,
+            cls.raw[mode] = cls.add_peer(RawPeer("127.0.0.%d" % (100 + i), p,
                                                  mode))
 
     @classmethod
@@ -743,13 +770,6 @@ class OutboundMXTest(OutboundCase):
         return {"smtp_sasl_auth_enable": "yes",
                 "smtp_sasl_password_maps": os.path.join(cls.certdir,
                                                         "sasl_passwd")}
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            __import__("shutil").rmtree(cls.certdir, ignore_errors=True)
 
     # -- 1 --
     def test_mx_preference_then_fallback(self):
@@ -816,9 +836,12 @@ class OutboundMXTest(OutboundCase):
     # -- 4 --
     def test_5xx_bounce(self):
         qid = self.submit("nobody@rej.test", "hardfail1")
-        msg, raw = self.bounce_for("hardfail1")
+        msg, raw = self.bounce_for("hardfail1", timeout=10)
         f, parts = self.check_report(msg, raw, "nobody@rej.test", "5.1.1",
                                      diag="550 5.1.1 no such user")
+        human = parts[0].get_payload(decode=True).decode("utf-8", "replace")
+        self.assertIn("nobody@rej.test", human)
+        self.assertIn("no such user", human)
         self.assertIn("hardfail1", parts[2].as_string())
         self.assertIn("Message-ID: <hardfail1@client.example>",
                       parts[2].as_string())
@@ -860,8 +883,12 @@ class OutboundMXTest(OutboundCase):
         time.sleep(4)
         self.assertEqual(len(self.reports_about("dblbounce1")), 1,
                          self.tail())
-        self.assertEqual(len(self.log_lines(
-            qid, "sender non-delivery notification")), 1, self.tail())
+        self.assertEqual(len(self.inst.messages(ALICE)) - before, 1)
+        chain = self.report_chain(qid)
+        self.assertEqual(len(chain), 2, (chain, self.tail()))
+        self.assertFalse(self.in_queue(chain[1]))
+        self.assertTrue(self.log_lines(chain[1], "orig_to=<postmaster@"
+                                       "example.com>.*status=sent"))
         self.assertEqual(len(self.rej.rec.with_token("dblbounce1")), 0)
         # the report itself (from <>) was delivered, not bounced again
         self.assertFalse([l for l in self.inst.log().splitlines()
@@ -917,7 +944,6 @@ class OutboundMXTest(OutboundCase):
                for m in ("hugegreet", "longline", "garbage", "dropdot")}
         self.assertIn("lost connection", why["dropdot"])
         self.assertRegex(why["garbage"], "malformed|MAIL")
-        import sys; print("DBG", why, {m: self.raw[m].connections for m in self.RAW}, file=sys.stderr)
         self.assertNotIn("x" * 600, self.inst.log())
         self.assert_no_crash()
 
@@ -961,7 +987,7 @@ class OutboundMXTest(OutboundCase):
         got = self.wait_peer(self.d2.rec, "rbounce1")
         self.wait_gone(qid)
         self.assertEqual(len(got), 1)
-        self.assertEqual(got[0]["mail_from"], "")
+        self.assertIn(got[0]["mail_from"], ("", "<>"))  # aiosmtpd: "<>"
         self.assertEqual(got[0]["rcpt_tos"], ["carol@d2.test"])
         msg = email.message_from_bytes(got[0]["content"])
         self.assertEqual(msg.get_content_type(), "multipart/report")
@@ -1065,7 +1091,6 @@ class OutboundMXTest(OutboundCase):
         for i in range(10):
             self.assertEqual(len(self.reuse.rec.with_token("reuse%02d" % i)),
                              1, i)
-        import sys; print("DBG reuse", self.reuse.connections, file=sys.stderr)
         self.assertLess(self.reuse.connections, 10,
                         "%d connections for 10 messages" %
                         self.reuse.connections)
@@ -1110,19 +1135,10 @@ class TLSPeerCase(OutboundCase):
 
     @classmethod
     def make_peers(cls):
-        import tempfile
-        cls.certdir = tempfile.mkdtemp(prefix="youju-e2e-crt-")
         crt, key = make_cert(cls.certdir, "tls", "mx.tls.test")
         cls.tls = cls.add_peer(Peer("127.0.0.30", cls.port,
                                     tls_context=server_ctx(crt, key)))
         cls.plain = cls.add_peer(Peer("127.0.0.31", cls.port))
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            __import__("shutil").rmtree(cls.certdir, ignore_errors=True)
 
 
 class OutboundTLSVerifyTest(TLSPeerCase):
@@ -1173,8 +1189,6 @@ class OutboundRelayhostTest(OutboundCase):
 
     @classmethod
     def make_peers(cls):
-        import tempfile
-        cls.certdir = tempfile.mkdtemp(prefix="youju-e2e-crt-")
         crt, key = make_cert(cls.certdir, "relay", "relay.example")
         cls.relay = cls.add_peer(Peer("127.0.0.20", cls.port,
                                       tls_context=server_ctx(crt, key),
@@ -1194,13 +1208,6 @@ class OutboundRelayhostTest(OutboundCase):
         with open(path, "w") as f:
             f.write("[127.0.0.20]:%d user:secretpw\n" % cls.port)
         os.chmod(path, 0o600)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            __import__("shutil").rmtree(cls.certdir, ignore_errors=True)
 
     def test_relayhost_auth(self):
         q1 = self.submit("u@d1.test", "relay1")
@@ -1266,14 +1273,19 @@ class OutboundExpiryTest(OutboundCase):
         nothing more after that."""
         qid = self.submit("late2@slow.test", "expire2",
                           sender="carol@slow.test")
-        msg, raw = self.bounce_for("expire2", timeout=25)
+        # the postmaster's copy shows the report's headers, not the
+        # original's: found by the report's recipient
+        msg, raw = self.bounce_for("carol@slow.test", timeout=25)
         self.assertEqual(msg["To"].strip("<> ").lower(),
                          "postmaster@example.com", raw)
         self.check_report(msg, raw, "carol@slow.test", "4.4.7")
         self.wait_gone(qid)
         self.assertTrue(self.inst.wait_queue_empty(10), self.tail())
         time.sleep(3)
-        self.assertEqual(len(self.reports_about("expire2")), 1)
+        self.assertEqual(len(self.reports_about("carol@slow.test")), 1)
+        # the chain: message -> report to carol -> report to postmaster
+        chain = self.report_chain(qid)
+        self.assertEqual(len(chain), 3, (chain, self.tail()))
         self.assertTrue(self.inst.wait_queue_empty(1), self.tail())
         # the report to carol was tried at her MX, from <>
         tries = [m for m in self.peer.rec.rcpt_seen if "carol" in m]
@@ -1345,9 +1357,9 @@ class OutboundKillTest(OutboundCase):
                 self.assertIn(tok, inflight,
                               "%s duplicated but was not in flight" % tok)
                 self.assertEqual(got[tok], 2, tok)
-        import sys; print("DBG kill", inflight, got, file=sys.stderr)
         self.assertLessEqual(sum(c - 1 for c in got.values()), len(inflight))
-        self.assertLessEqual(len(inflight), 2)
+        # the destination limit is 2 (plus one answered just before)
+        self.assertLessEqual(len(inflight), 3)
 
 
 if __name__ == "__main__":
