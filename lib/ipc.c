@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -34,6 +35,7 @@
 
 #include "buf.h"
 #include "ipc.h"
+#include "log.h"
 #include "qid.h"
 #include "util.h"
 
@@ -731,6 +733,32 @@ fail:
 	close(s);
 	errno = saved;
 	return -1;
+}
+
+/* ipc_serve_request - see ipc.h */
+int
+ipc_serve_request(int fd, uid_t peer, unsigned role, struct ipc_msg *m)
+{
+	struct timeval tv = { 30, 0 };
+	uid_t	 uid;
+	gid_t	 gid;
+	pid_t	 pid;
+
+	if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
+	    (uid != 0 && uid != peer)) {
+		log_warn("connection from uid %ld refused", (long)uid);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (ipc_recv(fd, 0, m) != 1)
+		return -1;
+	if (ipc_hello_check(m, IPC_R_QMGR) == -1 ||
+	    ipc_hello_reply(fd, role) == -1) {
+		ipc_msg_free(m);
+		return -1;
+	}
+	ipc_msg_free(m);
+	return ipc_recv(fd, IPC_R_QMGR, m) == 1 ? 0 : -1;
 }
 
 /* ipc_open - see ipc.h */

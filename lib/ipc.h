@@ -178,5 +178,12 @@ int	 ipc_connect(const char *);
  * the answer (the caller's event loop reads it); -1 when the peer is away
  */
 int	 ipc_open(const char *, unsigned);
+/*
+ * ipc_serve_request - a delivery agent's side of one blocking request:
+ * check the peer (root or the given uid), answer qmgr's HELLO with our
+ * role, and read the request (30 s bound per frame); 0 with the frame in
+ * *m, -1 (logged when the peer was refused) otherwise.
+ */
+int	 ipc_serve_request(int, uid_t, unsigned, struct ipc_msg *);
 
 #endif

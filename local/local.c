@@ -293,26 +293,8 @@ local_serve(int fd)
 {
 	struct local_req r;
 	struct ipc_msg m;
-	struct timeval tv = { 30, 0 };
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
 
-	if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
-	    (uid != 0 && uid != local.peer_uid)) {
-		log_warn("connection from uid %ld refused", (long)uid);
-		return;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (ipc_recv(fd, 0, &m) != 1)
-		return;
-	if (ipc_hello_check(&m, IPC_R_QMGR) == -1 ||
-	    ipc_hello_reply(fd, IPC_R_LOCAL) == -1) {
-		ipc_msg_free(&m);
-		return;
-	}
-	ipc_msg_free(&m);
-	if (ipc_recv(fd, IPC_R_QMGR, &m) != 1)
+	if (ipc_serve_request(fd, local.peer_uid, IPC_R_LOCAL, &m) == -1)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.qfd = -1;

@@ -111,28 +111,10 @@ smtp_serve(int fd)
 {
 	struct smtp_job j;
 	struct ipc_msg m;
-	struct timeval tv = { 30, 0 };
 	char	 err[256];
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
 	int	 have_q = 0;
 
-	if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
-	    (uid != 0 && uid != smtp.peer_uid)) {
-		log_warn("connection from uid %ld refused", (long)uid);
-		return;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (ipc_recv(fd, 0, &m) != 1)
-		return;
-	if (ipc_hello_check(&m, IPC_R_QMGR) == -1 ||
-	    ipc_hello_reply(fd, IPC_R_SMTP) == -1) {
-		ipc_msg_free(&m);
-		return;
-	}
-	ipc_msg_free(&m);
-	if (ipc_recv(fd, IPC_R_QMGR, &m) != 1)
+	if (ipc_serve_request(fd, smtp.peer_uid, IPC_R_SMTP, &m) == -1)
 		return;
 	memset(&j, 0, sizeof(j));
 	if (m.type != IPC_SMTP_DELIVER || smtp_decode(&m, &j) == -1) {
