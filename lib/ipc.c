@@ -139,24 +139,6 @@ ipc_def_find(uint32_t type)
 	return NULL;
 }
 
-/* ipc_be32_put - store a big-endian u32 */
-static void
-ipc_be32_put(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-/* ipc_be32_get - load a big-endian u32 */
-static uint32_t
-ipc_be32_get(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* ipc_out_init - empty encoder bounded by IPC_MAX_PAYLOAD */
 void
 ipc_out_init(struct ipc_out *o)
@@ -194,7 +176,7 @@ ipc_put_u32(struct ipc_out *o, uint32_t v)
 {
 	unsigned char p[4];
 
-	ipc_be32_put(p, v);
+	util_put_be(p, v, 4);
 	return ipc_out_add(o, p, sizeof(p));
 }
 
@@ -204,8 +186,7 @@ ipc_put_u64(struct ipc_out *o, uint64_t v)
 {
 	unsigned char p[8];
 
-	ipc_be32_put(p, (uint32_t)(v >> 32));
-	ipc_be32_put(p + 4, (uint32_t)v);
+	util_put_be(p, v, 8);
 	return ipc_out_add(o, p, sizeof(p));
 }
 
@@ -270,7 +251,7 @@ ipc_get_u32(struct ipc_in *in)
 
 	if ((p = ipc_in_take(in, 4)) == NULL)
 		return 0;
-	return ipc_be32_get(p);
+	return (uint32_t)util_get_be(p, 4);
 }
 
 /* ipc_get_u64 - next u64; 0 after an error */
@@ -281,7 +262,7 @@ ipc_get_u64(struct ipc_in *in)
 
 	if ((p = ipc_in_take(in, 8)) == NULL)
 		return 0;
-	return (uint64_t)ipc_be32_get(p) << 32 | ipc_be32_get(p + 4);
+	return util_get_be(p, 8);
 }
 
 /* ipc_get_bytes - next length-prefixed field, at most max bytes */
@@ -361,8 +342,8 @@ ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
 		errno = EINVAL;
 		return -1;
 	}
-	ipc_be32_put(hdr, type);
-	ipc_be32_put(hdr + 4, (uint32_t)len);
+	util_put_be(hdr, type, 4);
+	util_put_be(hdr + 4, (uint32_t)len, 4);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)(uintptr_t)payload;
@@ -525,8 +506,8 @@ ipc_recv(int sock, unsigned peer_role, struct ipc_msg *m)
 		return 0;
 	}
 	if ((why = ipc_packet_check(mh.msg_flags, (size_t)r, nfds)) == NULL) {
-		type = ipc_be32_get(hdr);
-		len = ipc_be32_get(hdr + 4);
+		type = (uint32_t)util_get_be(hdr, 4);
+		len = (uint32_t)util_get_be(hdr + 4, 4);
 		if ((size_t)len != (size_t)r - IPC_HDR)
 			why = "header length does not match the packet";
 		else
@@ -597,8 +578,8 @@ ipc_hello_reply(int sock, unsigned my_role)
 {
 	unsigned char p[8];
 
-	ipc_be32_put(p, IPC_VERSION);
-	ipc_be32_put(p + 4, my_role);
+	util_put_be(p, IPC_VERSION, 4);
+	util_put_be(p + 4, my_role, 4);
 	return ipc_send(sock, IPC_HELLO, p, sizeof(p), -1);
 }
 

@@ -53,24 +53,6 @@
 			    QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY)
 #define QFILE_RBUF	65536	/* reader window: holds any non-B record */
 
-/* qfile_be32 - store a big-endian u32 */
-static void
-qfile_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-/* qfile_get32 - load a big-endian u32 */
-static uint32_t
-qfile_get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* qfile_encode_record - type, length, payload into out; bytes used or -1 */
 int
 qfile_encode_record(unsigned char *out, size_t outlen, int type,
@@ -82,7 +64,7 @@ qfile_encode_record(unsigned char *out, size_t outlen, int type,
 		return -1;
 	}
 	out[0] = (unsigned char)type;
-	qfile_be32(out + 1, (uint32_t)len);
+	util_put_be(out + 1, (uint32_t)len, 4);
 	if (len > 0)
 		memcpy(out + QFILE_HDR, p, len);
 	return (int)(QFILE_HDR + len);
@@ -184,7 +166,7 @@ qfile_emit(struct qfile_writer *w, int type, const void *p, size_t len)
 		return 0;
 	}
 	hdr[0] = (unsigned char)type;
-	qfile_be32(hdr + 1, (uint32_t)len);
+	util_put_be(hdr + 1, (uint32_t)len, 4);
 	if (w->hbuflen > 0) {
 		iov[n].iov_base = w->hbuf;
 		iov[n++].iov_len = w->hbuflen;
@@ -768,7 +750,7 @@ qfile_rd_d(struct qfile_rd *rd, const unsigned char *p, size_t len)
 	size_t	 tlen;
 	char	*text;
 
-	idx = qfile_get32(p);
+	idx = (uint32_t)util_get_be(p, 4);
 	tlen = (size_t)p[5] << 8 | p[6];
 	if (idx >= rd->m->nrcpt)
 		return "done record for a recipient that does not exist";
@@ -791,7 +773,7 @@ qfile_rd_x(struct qfile_rd *rd, const unsigned char *p, size_t len)
 {
 	uint32_t parent;
 
-	parent = qfile_get32(p + len - 4);
+	parent = (uint32_t)util_get_be(p + len - 4, 4);
 	if (parent >= rd->m->nrcpt)
 		return "added recipient with a parent that does not exist";
 	return qfile_rcpt_add(rd, p, len - 4, parent);
@@ -858,7 +840,7 @@ qfile_read_rec(struct qfile_rd *rd, off_t *off)
 		    "missing end record" : "truncated record");
 	}
 	type = p[0];
-	len = qfile_get32(p + 1);
+	len = (uint32_t)util_get_be(p + 1, 4);
 	if ((rec = qfile_rec_find(type)) == NULL)
 		return qfile_corrupt(rd, *off, type, "unknown record type");
 	if ((rec->from & QFILE_M(rd->state)) == 0)
@@ -984,7 +966,7 @@ qfile_body_each(int fd, const struct qfile_msg *m,
 		}
 		if (r != QFILE_HDR)
 			break;
-		len = qfile_get32(hdr + 1);
+		len = (uint32_t)util_get_be(hdr + 1, 4);
 		if ((hdr[0] == 'E' && len != 0) ||
 		    (hdr[0] != 'E' && hdr[0] != 'B') || len > QFILE_CHUNK)
 			break;
@@ -1052,14 +1034,14 @@ qfile_append_done(int fd, uint32_t idx, int status, const char *text)
 		return -1;
 	}
 	tlen = text == NULL ? 0 : strnlen(text, QFILE_TEXT_MAX);
-	qfile_be32(p, idx);
+	util_put_be(p, idx, 4);
 	p[4] = (unsigned char)status;
 	p[5] = (unsigned char)(tlen >> 8);
 	p[6] = (unsigned char)tlen;
 	if (tlen > 0)
 		memcpy(p + 7, text, tlen);
 	rec[0] = 'D';
-	qfile_be32(rec + 1, (uint32_t)(7 + tlen));
+	util_put_be(rec + 1, (uint32_t)(7 + tlen), 4);
 	return qfile_append(fd, rec, QFILE_HDR + 7 + tlen);
 }
 
@@ -1077,10 +1059,10 @@ qfile_append_rcpt(int fd, const char *addr, const char *orcpt,
 	}
 	if ((n = qfile_rcpt_encode(rec + QFILE_HDR, addr, orcpt, notify)) == -1)
 		return -1;
-	qfile_be32(rec + QFILE_HDR + n, parent);
+	util_put_be(rec + QFILE_HDR + n, parent, 4);
 	n += 4;
 	rec[0] = 'X';
-	qfile_be32(rec + 1, (uint32_t)n);
+	util_put_be(rec + 1, (uint32_t)n, 4);
 	return qfile_append(fd, rec, QFILE_HDR + (size_t)n);
 }
 

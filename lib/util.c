@@ -354,6 +354,30 @@ util_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+/* util_put_be - store v as n big-endian bytes */
+void
+util_put_be(unsigned char *p, uint64_t v, int n)
+{
+	int	 i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* util_get_be - load n big-endian bytes */
+uint64_t
+util_get_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
 /* util_mono_ms - CLOCK_MONOTONIC in milliseconds */
 uint64_t
 util_mono_ms(void)

@@ -42,6 +42,10 @@ int	 util_strncasecmp_ascii(const char *, const char *, size_t);
 void	 util_lowercase(char *);
 int	 util_parse_ll(const char *, long long, long long, long long *);
 
+/* util_put_be/util_get_be - n-byte big-endian integers (wire formats) */
+void	 util_put_be(unsigned char *, uint64_t, int);
+uint64_t util_get_be(const unsigned char *, int);
+
 uint64_t util_mono_ms(void);
 char	*util_trim(char *);
 

@@ -29,30 +29,6 @@
 static struct db *qmgr_db;
 static int qmgr_db_dirty;
 
-/* qmgr_put_be - big-endian store */
-static void
-qmgr_put_be(unsigned char *p, uint64_t v, int n)
-{
-	int	 i;
-
-	for (i = n - 1; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-/* qmgr_get_be - big-endian load */
-static uint64_t
-qmgr_get_be(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	int	 i;
-
-	for (i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* qmgr_index_open - open (or rebuild) the index */
 int
 qmgr_index_open(const char *path)
@@ -81,9 +57,9 @@ qmgr_index_get(const char *qid, struct qmgr_rec *r)
 	if (db_get(qmgr_db, qid, strlen(qid), &v) == 0 &&
 	    v.len == QMGR_REC_LEN) {
 		r->state = v.data[0];
-		r->attempts = (uint32_t)qmgr_get_be(v.data + 1, 4);
-		r->next_try = (int64_t)qmgr_get_be(v.data + 5, 8);
-		r->arrival = (int64_t)qmgr_get_be(v.data + 13, 8);
+		r->attempts = (uint32_t)util_get_be(v.data + 1, 4);
+		r->next_try = (int64_t)util_get_be(v.data + 5, 8);
+		r->arrival = (int64_t)util_get_be(v.data + 13, 8);
 		if (r->state >= QMGR_ST_ACTIVE && r->state <= QMGR_ST_HOLD)
 			rc = 0;
 	}
@@ -98,9 +74,9 @@ qmgr_index_put(const char *qid, const struct qmgr_rec *r)
 	unsigned char v[QMGR_REC_LEN];
 
 	v[0] = r->state;
-	qmgr_put_be(v + 1, r->attempts, 4);
-	qmgr_put_be(v + 5, (uint64_t)r->next_try, 8);
-	qmgr_put_be(v + 13, (uint64_t)r->arrival, 8);
+	util_put_be(v + 1, r->attempts, 4);
+	util_put_be(v + 5, (uint64_t)r->next_try, 8);
+	util_put_be(v + 13, (uint64_t)r->arrival, 8);
 	qmgr_db_dirty = 1;
 	if (db_put(qmgr_db, qid, strlen(qid), v, sizeof(v)) == -1) {
 		log_err("%s: queue index update failed: %s", qid,

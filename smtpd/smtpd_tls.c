@@ -213,7 +213,9 @@ smtpd_starttls(struct smtpd_sess *s, char *arg)
 		return;
 	}
 	if (!s->sd->tls_offer) {
-		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+		/* a service without TLS: the command exists, it is off here */
+		smtpd_reply(s, "502 5.5.1 Error: STARTTLS is not offered on "
+		    "this service");
 		s->errors++;
 		return;
 	}
