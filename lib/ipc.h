@@ -83,6 +83,11 @@ enum ipc_type {
 #define IPC_LOGIN_FAIL		1	/* wrong user or password */
 #define IPC_LOGIN_TEMPFAIL	2	/* cannot verify now */
 
+/* IPC_CTL_REPLY status: more text follows in another frame */
+#define IPC_CTL_MORE		100
+/* qmgr's control socket, below queue_directory (mailctl queue) */
+#define IPC_QMGR_CONTROL	"private/control"
+
 #define IPC_DLV_OK		0
 #define IPC_DLV_TEMPFAIL	1
 #define IPC_DLV_PERMFAIL	2

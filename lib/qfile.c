@@ -48,6 +48,7 @@
 #define QFILE_R_MIN	(2 + 1 + 2 + 0 + 1)
 #define QFILE_R_MAX	(2 + QFILE_ADDR_MAX + 2 + QFILE_ORCPT_MAX + 1)
 #define QFILE_D_MAX	(4 + 1 + 2 + QFILE_TEXT_MAX)
+#define QFILE_H_MAX	(4 + 8 + 2 + QFILE_TEXT_MAX)
 #define QFILE_T_MAX	32
 #define QFILE_NOTIFY_ALL	(QFILE_NOTIFY_NEVER | QFILE_NOTIFY_SUCCESS | \
 			    QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY)
@@ -504,6 +505,37 @@ qfile_abort(struct qfile_writer *w)
 	qfile_release(w, w->tmppath);
 }
 
+/* qfile_parent - the directory part of a relative path ("." for none) */
+static void
+qfile_parent(const char *path, char *dir, size_t len)
+{
+	util_strlcpy(dir, path, len);
+	if (strrchr(dir, '/') != NULL)
+		*strrchr(dir, '/') = '\0';
+	else
+		util_strlcpy(dir, ".", len);
+}
+
+/* qfile_move - see qfile.h */
+int
+qfile_move(const char *from, const char *to)
+{
+	char	 dfrom[64], dto[64];
+
+	if (strlen(from) >= sizeof(dfrom) || strlen(to) >= sizeof(dto)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	qfile_parent(from, dfrom, sizeof(dfrom));
+	qfile_parent(to, dto, sizeof(dto));
+	if (qfile_mkhash(dto) == -1 || rename(from, to) == -1 ||
+	    util_fsync_dir(dto) == -1)
+		return -1;
+	if (strcmp(dfrom, dto) != 0 && util_fsync_dir(dfrom) == -1)
+		return -1;
+	return 0;
+}
+
 /* ---- reader ---------------------------------------------------------- */
 
 struct qfile_rd {
@@ -767,6 +799,35 @@ qfile_rd_d(struct qfile_rd *rd, const unsigned char *p, size_t len)
 	return NULL;
 }
 
+/* qfile_rd_h - a temporary failure of one recipient, after E */
+static const char *
+qfile_rd_h(struct qfile_rd *rd, const unsigned char *p, size_t len)
+{
+	struct qfile_rcpt *r;
+	uint32_t idx;
+	size_t	 tlen;
+	char	*text;
+
+	idx = (uint32_t)util_get_be(p, 4);
+	tlen = (size_t)p[12] << 8 | p[13];
+	if (idx >= rd->m->nrcpt)
+		return "history record for a recipient that does not exist";
+	if (tlen + 14 != len || tlen > QFILE_TEXT_MAX)
+		return "bad text length";
+	if ((text = qfile_strcopy(p + 14, tlen)) == NULL)
+		return "NUL in text";
+	r = &rd->m->rcpt[idx];
+	rd->m->nhist++;
+	r->last_try = (int64_t)util_get_be(p + 4, 8);
+	if (r->status != QFILE_ST_PENDING) {
+		free(text);	/* a final result stays the last word */
+		return NULL;
+	}
+	free(r->text);
+	r->text = text;
+	return NULL;
+}
+
 /* qfile_rd_x - a recipient added after E: R payload + u32 parent */
 static const char *
 qfile_rd_x(struct qfile_rd *rd, const unsigned char *p, size_t len)
@@ -803,6 +864,7 @@ static const struct qfile_rec {
 	{ 'D', 7, QFILE_D_MAX, QFILE_M(QFILE_S_E), QFILE_S_E, qfile_rd_d },
 	{ 'X', QFILE_R_MIN + 4, QFILE_R_MAX + 4, QFILE_M(QFILE_S_E), QFILE_S_E,
 	    qfile_rd_x },
+	{ 'H', 14, QFILE_H_MAX, QFILE_M(QFILE_S_E), QFILE_S_E, qfile_rd_h },
 };
 
 /* qfile_rec_find - the table row of a record type, or NULL */
@@ -1043,6 +1105,91 @@ qfile_append_done(int fd, uint32_t idx, int status, const char *text)
 	rec[0] = 'D';
 	util_put_be(rec + 1, (uint32_t)(7 + tlen), 4);
 	return qfile_append(fd, rec, QFILE_HDR + 7 + tlen);
+}
+
+/* qfile_append_history - H record: a recipient's temporary failure */
+int
+qfile_append_history(int fd, uint32_t idx, int64_t when, const char *text)
+{
+	unsigned char rec[QFILE_HDR + QFILE_H_MAX], *p = rec + QFILE_HDR;
+	size_t	 tlen;
+
+	if (idx >= QFILE_MAX_RCPT) {
+		errno = EINVAL;
+		return -1;
+	}
+	tlen = text == NULL ? 0 : strnlen(text, QFILE_TEXT_MAX);
+	util_put_be(p, idx, 4);
+	util_put_be(p + 4, (uint64_t)when, 8);
+	p[12] = (unsigned char)(tlen >> 8);
+	p[13] = (unsigned char)tlen;
+	if (tlen > 0)
+		memcpy(p + 14, text, tlen);
+	rec[0] = 'H';
+	util_put_be(rec + 1, (uint32_t)(14 + tlen), 4);
+	return qfile_append(fd, rec, QFILE_HDR + 14 + tlen);
+}
+
+/*
+ * qfile_trail_each - the records after E in file order, for "mailctl
+ * queue show": D (status, text), H (time, text) and X (an added
+ * recipient: text is its address, status the parent index).  Reads with
+ * pread up to m->valid_size, which qfile_read already checked.
+ */
+int
+qfile_trail_each(int fd, const struct qfile_msg *m,
+    void (*cb)(void *, int, uint32_t, int, int64_t, const char *), void *arg)
+{
+	unsigned char hdr[QFILE_HDR], *buf;
+	char	 text[QFILE_TEXT_MAX + 1];
+	off_t	 off = m->end_off;
+	uint32_t len, idx;
+	size_t	 tlen, alen;
+	ssize_t	 r;
+
+	/* the largest record after E: H (D and X are smaller) */
+	buf = xmalloc(QFILE_H_MAX);
+	while (off + QFILE_HDR <= m->valid_size) {
+		if ((r = qfile_pread_full(fd, hdr, sizeof(hdr), off)) !=
+		    QFILE_HDR)
+			break;
+		len = (uint32_t)util_get_be(hdr + 1, 4);
+		if (len > QFILE_H_MAX ||
+		    off + QFILE_HDR + (off_t)len > m->valid_size ||
+		    qfile_pread_full(fd, buf, len, off + QFILE_HDR) !=
+		    (ssize_t)len)
+			break;
+		off += QFILE_HDR + (off_t)len;
+		if (hdr[0] == 'D' && len >= 7) {
+			idx = (uint32_t)util_get_be(buf, 4);
+			tlen = (size_t)buf[5] << 8 | buf[6];
+			if (tlen + 7 != len)
+				break;
+			memcpy(text, buf + 7, tlen);
+			text[tlen] = '\0';
+			cb(arg, 'D', idx, buf[4], 0, text);
+		} else if (hdr[0] == 'H' && len >= 14) {
+			idx = (uint32_t)util_get_be(buf, 4);
+			tlen = (size_t)buf[12] << 8 | buf[13];
+			if (tlen + 14 != len)
+				break;
+			memcpy(text, buf + 14, tlen);
+			text[tlen] = '\0';
+			cb(arg, 'H', idx, 0, (int64_t)util_get_be(buf + 4, 8),
+			    text);
+		} else if (hdr[0] == 'X' && len >= QFILE_R_MIN + 4) {
+			alen = (size_t)buf[0] << 8 | buf[1];
+			if (alen + 2 > len || alen > QFILE_TEXT_MAX)
+				break;
+			memcpy(text, buf + 2, alen);
+			text[alen] = '\0';
+			cb(arg, 'X', 0, (int)util_get_be(buf + len - 4, 4), 0,
+			    text);
+		} else
+			break;
+	}
+	free(buf);
+	return off == m->valid_size ? 0 : -1;
 }
 
 /* qfile_append_rcpt - X record: a recipient added by alias expansion */

@@ -24,6 +24,8 @@
  *	D done			final result of one recipient, payload below
  *	X rcpt			a recipient added later (alias expansion):
  *				an R payload followed by u32 parent index
+ *	H history		a temporary failure of one recipient:
+ *				u32 index | i64 time | u16 len, text
  *
  * R payload: u16 len, address | u16 len, ORCPT (as received, xtext) |
  *	      u8 NOTIFY flags (QFILE_NOTIFY_*).
@@ -112,7 +114,9 @@ struct qfile_rcpt {
 	unsigned	 notify;
 	uint32_t	 parent;		/* X records: parent index; else UINT32_MAX */
 	int		 status;		/* QFILE_ST_* (last D record wins) */
-	char		*text;			/* text of that D record, or NULL */
+	char		*text;			/* text of that D record, or of the
+						 * last H record while pending */
+	int64_t		 last_try;		/* time of the last H record */
 };
 
 struct qfile_msg {
@@ -130,10 +134,18 @@ struct qfile_msg {
 	off_t		 file_size;
 	off_t		 valid_size;		/* after the last whole record;
 						 * < file_size: torn append */
+	size_t		 nhist;			/* H records */
 };
 
 /* paths relative to queue_directory */
 int	 qfile_path(const char *, int, char *, size_t);	/* queue/H/H/QID */
+#define QFILE_HOLD_DIR	"hold"		/* held messages: hold/QID */
+/*
+ * qfile_move - rename a committed file (queue/ <-> hold/), creating the
+ * target's directories; durable when it returns 0 (both directories
+ * fsynced).  Relative paths under 64 bytes.
+ */
+int	 qfile_move(const char *, const char *);
 
 /* writer (smtpd).  Every call returns 0 or -1 (errno); failures are sticky */
 int	 qfile_create(struct qfile_writer *, const char *, int);
@@ -170,6 +182,11 @@ int	 qfile_body_each(int, const struct qfile_msg *,
 int	 qfile_append_done(int, uint32_t, int, const char *);
 int	 qfile_append_rcpt(int, const char *, const char *, unsigned, uint32_t);
 int	 qfile_repair_tail(int, const struct qfile_msg *);
+int	 qfile_append_history(int, uint32_t, int64_t, const char *);
+/* qfile_trail_each - cb(arg, type 'D'/'H'/'X', idx, status, time, text) */
+int	 qfile_trail_each(int, const struct qfile_msg *,
+	    void (*)(void *, int, uint32_t, int, int64_t, const char *),
+	    void *);
 
 /* record-level helpers shared by the codec and its tests */
 int	 qfile_encode_record(unsigned char *, size_t, int, const void *, size_t);

@@ -10,6 +10,8 @@
  * status	master's pid and every process with its pid, uid and state
  * check	check main.cf and master.cf, list unknown parameters
  * user		add, passwd, del, list: the users file (mailctl_user.c)
+ * queue	list, show, flush, hold, release, delete, requeue, reindex
+ *		(mailctl_queue.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,61 +59,75 @@ static void __attribute__((noreturn))
 mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
-	    "commands: start stop reload status check user\n");
+	    "commands: start stop reload status check user queue\n");
 	exit(2);
 }
 
-/* mailctl_connect - the control socket; -1 when master is not running */
+/* mailctl_connect - a control socket; -1 when its daemon is not running */
 static int
-mailctl_connect(const char *sock)
+mailctl_connect(const char *sock, unsigned peer)
 {
 	int	 fd;
 
 	if ((fd = ipc_connect(sock)) == -1)
 		return -1;
-	if (ipc_hello_client(fd, IPC_R_MAILCTL, IPC_R_MASTER) == -1) {
+	if (ipc_hello_client(fd, IPC_R_MAILCTL, peer) == -1) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+/* mailctl_call - see mailctl.h */
+int
+mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
+    FILE *stream, struct buf *out)
+{
+	const unsigned char *text;
+	struct ipc_out o;
+	struct ipc_msg m;
+	struct ipc_in in;
+	uint32_t status;
+	size_t	 n;
+	int	 fd, i, r;
+
+	if ((fd = mailctl_connect(sock, peer)) == -1)
+		return -1;
+	ipc_out_init(&o);
+	ipc_put_u32(&o, (uint32_t)argc);
+	for (i = 0; i < argc; i++)
+		ipc_put_str(&o, argv[i]);
+	r = ipc_send_out(fd, IPC_CTL_REQUEST, &o, -1);
+	ipc_out_free(&o);
+	for (status = IPC_CTL_MORE; r != -1 && status == IPC_CTL_MORE;) {
+		if (ipc_recv(fd, peer, &m) != 1) {
+			r = -1;
+			break;
+		}
+		ipc_in_init(&in, &m);
+		status = ipc_get_u32(&in);
+		text = ipc_get_bytes(&in, IPC_MAX_PAYLOAD, &n);
+		if (text == NULL || ipc_get_end(&in) == -1 ||
+		    m.type != IPC_CTL_REPLY)
+			r = -1;
+		else if (stream != NULL && fwrite(text, 1, n, stream) != n)
+			r = -1;
+		else if (stream == NULL)
+			buf_append(out, text, n);
+		ipc_msg_free(&m);
+	}
+	close(fd);
+	return r == -1 ? -1 : (int)status;
+}
+
 /* mailctl_request - see mailctl.h */
 int
 mailctl_request(const char *sock, const char *what, struct buf *out)
 {
-	struct ipc_out o;
-	struct ipc_msg m;
-	struct ipc_in in;
-	char	*text;
-	uint32_t status;
-	int	 fd, r;
+	char	*argv[1];
 
-	if ((fd = mailctl_connect(sock)) == -1)
-		return -1;
-	ipc_out_init(&o);
-	ipc_put_u32(&o, 1);
-	ipc_put_str(&o, what);
-	r = ipc_send_out(fd, IPC_CTL_REQUEST, &o, -1);
-	ipc_out_free(&o);
-	if (r == -1 || ipc_recv(fd, IPC_R_MASTER, &m) != 1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	ipc_in_init(&in, &m);
-	status = ipc_get_u32(&in);
-	text = ipc_get_str(&in, IPC_MAX_PAYLOAD);
-	if (text == NULL || ipc_get_end(&in) == -1 ||
-	    m.type != IPC_CTL_REPLY) {
-		free(text);
-		ipc_msg_free(&m);
-		return -1;
-	}
-	buf_puts(out, text);
-	free(text);
-	ipc_msg_free(&m);
-	return (int)status;
+	argv[0] = (char *)(uintptr_t)what;
+	return mailctl_call(sock, IPC_R_MASTER, 1, argv, NULL, out);
 }
 
 /* mailctl_master_pid - from the pid file, or -1 */
@@ -396,6 +413,13 @@ mailctl_user(struct mailctl *mc, int argc, char **argv)
 	return mailctl_user_main(mc->cfg, mc->sock, argc, argv);
 }
 
+/* mailctl_queue - hand "queue ..." to mailctl_queue.c */
+static int
+mailctl_queue(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_queue_main(mc->cfg, mc->sock, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
@@ -403,6 +427,7 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "status", mailctl_status, "show the processes" },
 	{ "check", mailctl_check, "check the configuration" },
 	{ "user", mailctl_user, "add, change, delete or list mail users" },
+	{ "queue", mailctl_queue, "list and manage the mail queue" },
 };
 
 /* main - parse -c, load main.cf, run the command */

@@ -4,6 +4,8 @@
 #ifndef YOUJU_MAILCTL_H
 #define YOUJU_MAILCTL_H
 
+#include <stdio.h>
+
 #include "buf.h"
 
 struct cfg;
@@ -14,6 +16,18 @@ struct cfg;
  * is not running or the exchange failed.
  */
 int	 mailctl_request(const char *, const char *, struct buf *);
+/*
+ * mailctl_call - a request with arguments to the daemon (IPC_R_* peer) on
+ * a control socket; the answer may come in several frames (status
+ * IPC_CTL_MORE until the last), written to stream as it comes or, when
+ * stream is NULL, appended to out.  The final status, or -1 when the
+ * daemon is not there or the exchange failed.
+ */
+int	 mailctl_call(const char *, unsigned, int, char **, FILE *,
+	    struct buf *);
+
+/* mailctl_queue_main - "mailctl queue ..." (mailctl_queue.c) */
+int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);
 
 /* mailctl_user_main - "mailctl user ..." (mailctl_user.c) */
 int	 mailctl_user_main(const struct cfg *, const char *, int, char **);

@@ -10,6 +10,7 @@
  *	  incoming/		owner	0700	smtpd writes new files here
  *	  queue/		owner	0700	committed messages, hashed
  *	  corrupt/		owner	0700	damaged files, for the admin
+ *	  hold/			owner	0700	messages on hold (mailctl queue)
  *	  index/		owner	0700	qmgr's Berkeley DB index
  *	  private/		owner	0700	internal sockets
  *	  pid/			root	0755	master.pid, control socket
@@ -39,6 +40,7 @@ static const struct master_qdir master_qdirs[] = {
 	{ "incoming", 1, 0700 },
 	{ "queue", 1, 0700 },
 	{ "corrupt", 1, 0700 },
+	{ "hold", 1, 0700 },
 	{ "index", 1, 0700 },
 	{ "private", 1, 0700 },
 	{ "pid", 0, 0755 },

@@ -166,7 +166,7 @@ qmgr_take(const char *qid, int announce)
 		return;
 	known = qmgr_index_get(qid, &m->rec) == 0;
 	if (!known) {
-		m->rec.state = QMGR_ST_ACTIVE;
+		m->rec.state = QINDEX_ACTIVE;
 		m->rec.attempts = 0;
 		m->rec.next_try = now;
 		m->rec.arrival = m->q.arrival_sec;
@@ -183,13 +183,13 @@ qmgr_take(const char *qid, int announce)
 		qmgr.all->all_prev = m;
 	qmgr.all = m;
 	qmgr.nmsg++;
-	if (!qmgr_pending(m, 0)) {
+	if (!qmgr_pending(m, 0) && qmgr_unsent(m) == 0) {
 		qmgr_remove(m);
 		return;
 	}
-	if (m->rec.state == QMGR_ST_HOLD)
+	if (m->rec.state == QINDEX_HOLD)
 		return;
-	if (m->rec.state == QMGR_ST_ACTIVE || m->rec.next_try <= now)
+	if (m->rec.state == QINDEX_ACTIVE || m->rec.next_try <= now)
 		qmgr_ready(m);
 	(void)announce;
 }
@@ -228,6 +228,40 @@ qmgr_remove(struct qmgr_msg *m)
 	}
 	qmgr_index_del(m->qid);
 	log_info("%s: removed", m->qid);
+	qmgr_forget(m);
+}
+
+/* qmgr_hold - mailctl: move the file to hold/ and forget the message */
+int
+qmgr_hold(struct qmgr_msg *m)
+{
+	char	 to[64];
+
+	if (util_fmt(to, sizeof(to), "%s/%s", QFILE_HOLD_DIR, m->qid) == -1 ||
+	    qfile_move(m->path, to) == -1) {
+		log_err("%s: cannot move the queue file to hold/: %s", m->qid,
+		    strerror(errno));
+		return -1;
+	}
+	qmgr_unready(m);
+	qmgr_index_del(m->qid);
+	log_info("%s: held by the administrator", m->qid);
+	qmgr_forget(m);
+	return 0;
+}
+
+/* qmgr_delete - mailctl: remove the message, whatever its recipients */
+void
+qmgr_delete(struct qmgr_msg *m)
+{
+	qmgr_unready(m);
+	if (unlink(m->path) == -1 && errno != ENOENT) {
+		log_err("%s: cannot remove %s: %s", m->qid, m->path,
+		    strerror(errno));
+		return;
+	}
+	qmgr_index_del(m->qid);
+	log_info("%s: deleted by the administrator", m->qid);
 	qmgr_forget(m);
 }
 
@@ -443,8 +477,9 @@ qmgr_post_jail(struct skel *sk)
 		qmgr.local_limit = 1;
 	if (sk->nlisten != 1)
 		log_fatal("expected one listening socket from master");
-	if (qmgr_index_open("index/queue.db") == -1)
+	if (qmgr_index_open(QINDEX_PATH) == -1)
 		log_fatal("cannot open the queue index");
+	qmgr_ctl_init();
 	qmgr_index_reconcile();
 	qmgr_scan(1);
 	qmgr.listen_fd = sk->listen_fd[0];

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "qfile.h"
+#include "qindex.h"
 #include "qid.h"
 
 struct event_base;
@@ -24,27 +25,19 @@ struct cfg;
 struct db;
 
 #define QMGR_HASH	65536
+#define QMGR_CTL_SOCKET	IPC_QMGR_CONTROL
 
-/* index states (also shown by mailctl queue list later) */
-#define QMGR_ST_ACTIVE		1
-#define QMGR_ST_DEFERRED	2
-#define QMGR_ST_HOLD		3
-
-struct qmgr_rec {
-	uint8_t		 state;
-	uint32_t	 attempts;
-	int64_t		 next_try;	/* wall clock seconds */
-	int64_t		 arrival;
-};
 
 struct qmgr_msg {
 	char		 qid[QID_BUFSZ];
 	char		 path[64];
 	struct qfile_msg q;
-	struct qmgr_rec	 rec;
+	struct qindex_rec	 rec;
 	int		 inflight;	/* a delivery request is out */
 	int		 queued;	/* on the ready list */
 	int		 remote_noted;	/* logged that remote mail waits */
+	int		 hold_wanted;	/* mailctl: hold after the delivery */
+	int		 delete_wanted;	/* mailctl: delete after the delivery */
 	struct qmgr_msg	*hnext;		/* hash chain */
 	struct qmgr_msg	*rnext;		/* ready list */
 	struct qmgr_msg	*all_next;	/* every message (ticks) */
@@ -99,17 +92,23 @@ extern struct qmgr qmgr;
 struct qmgr_msg *qmgr_find(const char *);
 void	 qmgr_take(const char *, int);
 void	 qmgr_remove(struct qmgr_msg *);
+int	 qmgr_hold(struct qmgr_msg *);
+void	 qmgr_delete(struct qmgr_msg *);
 void	 qmgr_scan(int);
 int	 qmgr_is_local(const char *);
 
 /* qmgr_index.c */
 int	 qmgr_index_open(const char *);
-int	 qmgr_index_get(const char *, struct qmgr_rec *);
-int	 qmgr_index_put(const char *, const struct qmgr_rec *);
+int	 qmgr_index_get(const char *, struct qindex_rec *);
+int	 qmgr_index_put(const char *, const struct qindex_rec *);
 int	 qmgr_index_del(const char *);
 void	 qmgr_index_reconcile(void);
 void	 qmgr_index_sync(void);
 void	 qmgr_index_close(void);
+int	 qmgr_index_reset(void);
+
+/* qmgr_ctl.c */
+void	 qmgr_ctl_init(void);
 
 /* qmgr_bounce.c */
 int	 qmgr_unsent(const struct qmgr_msg *);
@@ -118,6 +117,7 @@ int	 qmgr_expire(struct qmgr_msg *, time_t);
 
 /* qmgr_sched.c */
 void	 qmgr_ready(struct qmgr_msg *);
+void	 qmgr_unready(struct qmgr_msg *);
 void	 qmgr_dispatch(void);
 void	 qmgr_defer(struct qmgr_msg *, const char *);
 void	 qmgr_tick_due(time_t);

@@ -7,8 +7,7 @@
  * and rebuilt from the files - nothing finished is redone, since final
  * results live in the files' done records.
  *
- * Record layout (21 bytes, big endian): u8 state | u32 attempts |
- * i64 next_try | i64 arrival.
+ * The record layout is lib/qindex.h's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +20,30 @@
 #include "log.h"
 #include "qid.h"
 #include "qfile.h"
+#include "qindex.h"
 #include "util.h"
 #include "qmgr.h"
 
-#define QMGR_REC_LEN	21
-
 static struct db *qmgr_db;
 static int qmgr_db_dirty;
+
+/* qmgr_index_reset - close the index and start it again empty */
+int
+qmgr_index_reset(void)
+{
+	char	 err[512];
+
+	if (qmgr_db != NULL)
+		db_close(qmgr_db);
+	if ((qmgr_db = db_open(QINDEX_PATH, DB_T_CREATE | DB_T_TRUNCATE, err,
+	    sizeof(err))) == NULL) {
+		log_err("cannot recreate queue index %s: %s", QINDEX_PATH,
+		    err);
+		return -1;
+	}
+	qmgr_db_dirty = 1;
+	return 0;
+}
 
 /* qmgr_index_open - open (or rebuild) the index */
 int
@@ -48,35 +64,26 @@ qmgr_index_open(const char *path)
 
 /* qmgr_index_get - 0 found, -1 not found or bad */
 int
-qmgr_index_get(const char *qid, struct qmgr_rec *r)
+qmgr_index_get(const char *qid, struct qindex_rec *r)
 {
 	struct buf v;
 	int	 rc = -1;
 
 	buf_init(&v, 256);
 	if (db_get(qmgr_db, qid, strlen(qid), &v) == 0 &&
-	    v.len == QMGR_REC_LEN) {
-		r->state = v.data[0];
-		r->attempts = (uint32_t)util_get_be(v.data + 1, 4);
-		r->next_try = (int64_t)util_get_be(v.data + 5, 8);
-		r->arrival = (int64_t)util_get_be(v.data + 13, 8);
-		if (r->state >= QMGR_ST_ACTIVE && r->state <= QMGR_ST_HOLD)
-			rc = 0;
-	}
+	    qindex_decode(v.data, v.len, r) == 0)
+		rc = 0;
 	buf_free(&v);
 	return rc;
 }
 
 /* qmgr_index_put - store a record */
 int
-qmgr_index_put(const char *qid, const struct qmgr_rec *r)
+qmgr_index_put(const char *qid, const struct qindex_rec *r)
 {
-	unsigned char v[QMGR_REC_LEN];
+	unsigned char v[QINDEX_LEN];
 
-	v[0] = r->state;
-	util_put_be(v + 1, r->attempts, 4);
-	util_put_be(v + 5, (uint64_t)r->next_try, 8);
-	util_put_be(v + 13, (uint64_t)r->arrival, 8);
+	qindex_encode(r, v);
 	qmgr_db_dirty = 1;
 	if (db_put(qmgr_db, qid, strlen(qid), v, sizeof(v)) == -1) {
 		log_err("%s: queue index update failed: %s", qid,

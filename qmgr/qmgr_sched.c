@@ -43,6 +43,7 @@
 #define QMGR_SMTP_TIMEOUT	3600	/* beyond smtp's own stage timeouts */
 #define QMGR_BATCH_MAX		500
 #define QMGR_SMTP_BATCH_MAX	200	/* results of 300 bytes fit a frame */
+#define QMGR_HIST_MAX		1000	/* H records per queue file */
 
 static void qmgr_after(struct qmgr_msg *, int, const char *);
 
@@ -126,6 +127,26 @@ qmgr_ready(struct qmgr_msg *m)
 	qmgr.ready_tail = m;
 }
 
+/* qmgr_unready - take a message off the ready list */
+void
+qmgr_unready(struct qmgr_msg *m)
+{
+	struct qmgr_msg **pp, *prev = NULL;
+
+	if (!m->queued)
+		return;
+	for (pp = &qmgr.ready_head; *pp != NULL; prev = *pp,
+	    pp = &(*pp)->rnext)
+		if (*pp == m) {
+			*pp = m->rnext;
+			if (qmgr.ready_tail == m)
+				qmgr.ready_tail = prev;
+			break;
+		}
+	m->queued = 0;
+	m->rnext = NULL;
+}
+
 /* qmgr_delay - seconds since arrival, for log lines */
 static double
 qmgr_delay(const struct qmgr_msg *m)
@@ -149,7 +170,7 @@ qmgr_defer(struct qmgr_msg *m, const char *why)
 		delay *= 2;
 	if (delay > qmgr.max_backoff)
 		delay = qmgr.max_backoff;
-	m->rec.state = QMGR_ST_DEFERRED;
+	m->rec.state = QINDEX_DEFERRED;
 	m->rec.next_try = (int64_t)time(NULL) + delay;
 	qmgr_index_put(m->qid, &m->rec);
 	log_debug("%s: deferred for %lld s: %s", m->qid, (long long)delay,
@@ -199,6 +220,14 @@ qmgr_dlv_free(struct qmgr_dlv *d)
 static void
 qmgr_after(struct qmgr_msg *m, int tempfail, const char *why)
 {
+	/* what the administrator asked for while the delivery ran */
+	if (m->delete_wanted) {
+		qmgr_delete(m);
+		return;
+	}
+	if (m->hold_wanted && qmgr_pending(m, QMGR_P_ALL) > 0 &&
+	    qmgr_hold(m) == 0)
+		return;
 	if (tempfail)
 		(void)qmgr_expire(m, time(NULL));
 	if (qmgr_pending(m, QMGR_P_ALL) == 0) {
@@ -461,9 +490,15 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		if (r->st == IPC_DLV_TEMPFAIL ||
 		    (r->st == IPC_DLV_EXPANDED && expfail)) {
 			temp = 1;
-			if (r->st == IPC_DLV_TEMPFAIL)
-				qmgr_log_result(m, r->idx, relay, "deferred",
-				    r->text);
+			if (r->st != IPC_DLV_TEMPFAIL)
+				continue;
+			qmgr_log_result(m, r->idx, relay, "deferred",
+			    r->text);
+			/* for "mailctl queue show"; bounded per file */
+			if (wfd != -1 && m->q.nhist < QMGR_HIST_MAX &&
+			    qfile_append_history(wfd, r->idx,
+			    (int64_t)time(NULL), r->text) == 0)
+				m->q.nhist++;
 			continue;
 		}
 		if (wfd != -1 && qmgr_final(m, wfd, r->idx, st2q[r->st],
@@ -663,8 +698,8 @@ qmgr_dispatch(void)
 		if (qmgr.ready_head == NULL)
 			qmgr.ready_tail = NULL;
 		m->queued = 0;
-		if (m->rec.state != QMGR_ST_ACTIVE) {
-			m->rec.state = QMGR_ST_ACTIVE;
+		if (m->rec.state != QINDEX_ACTIVE) {
+			m->rec.state = QINDEX_ACTIVE;
 			qmgr_index_put(m->qid, &m->rec);
 		}
 		if (qmgr_deliverable(m) == 0) {
@@ -698,7 +733,7 @@ qmgr_tick_due(time_t now)
 
 	for (m = qmgr.all; m != NULL; m = next) {
 		next = m->all_next;
-		if (m->rec.state != QMGR_ST_DEFERRED || m->queued ||
+		if (m->rec.state != QINDEX_DEFERRED || m->queued ||
 		    m->inflight || m->rec.next_try > now)
 			continue;
 		if (qmgr_expire(m, now) > 0 || qmgr_unsent(m) > 0) {

@@ -540,6 +540,101 @@ tq_appends(void)
 	close(fd);
 }
 
+struct tq_trail {
+	char	 seen[512];
+};
+
+/* tq_trail_cb - record each trailing record as "T idx status time text;" */
+static void
+tq_trail_cb(void *arg, int type, uint32_t idx, int st, int64_t when,
+    const char *text)
+{
+	struct tq_trail *t = arg;
+	size_t	 n = strlen(t->seen);
+
+	snprintf(t->seen + n, sizeof(t->seen) - n, "%c %u %d %lld %.20s;",
+	    type, idx, st, (long long)when, text);
+}
+
+/* tq_history - H records: last text while pending, bounds, the walker */
+static void
+tq_history(void)
+{
+	struct qfile_writer w;
+	struct qfile_msg m;
+	struct tq_trail tr;
+	char	 path[64], err[256], big[QFILE_TEXT_MAX + 10];
+	unsigned char rec[64];
+	int	 fd, n;
+
+	T_EQ_INT(qfile_create(&w, "0000000000000H01", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "s@example.org");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	qfile_put_rcpt(&w, "b@example.org", "", 0);
+	qfile_write_body(&w, "x\r\n", 3);
+	T_EQ_INT(qfile_commit(&w), 0, "commit");
+	qfile_path("0000000000000H01", 2, path, sizeof(path));
+	fd = open(path, O_RDWR | O_APPEND);
+	T_EQ_INT(qfile_append_history(fd, 0, 1700000100, "4.4.1 no answer"),
+	    0, "append H 0");
+	T_EQ_INT(qfile_append_history(fd, 0, 1700000200, "4.7.0 later"), 0,
+	    "append H 0 again");
+	T_EQ_INT(qfile_append_done(fd, 1, QFILE_ST_DELIVERED, "250 ok"), 0,
+	    "D 1");
+	T_EQ_INT(qfile_append_history(fd, 1, 1700000300, "4.0.0 late"), 0,
+	    "H after a D");
+	T_OK(qfile_append_history(fd, QFILE_MAX_RCPT, 1, "x") == -1 &&
+	    errno == EINVAL, "H index out of range refused");
+	T_EQ_INT(qfile_append_rcpt(fd, "c@example.org", "", 0, 0), 0, "X");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "read");
+	T_EQ_INT(m.nhist, 3, "history counted");
+	T_EQ_STR(m.rcpt[0].text, "4.7.0 later", "last H text while pending");
+	T_OK(m.rcpt[0].last_try == 1700000200, "last H time");
+	T_EQ_INT(m.rcpt[0].status, QFILE_ST_PENDING, "H keeps pending");
+	T_EQ_STR(m.rcpt[1].text, "250 ok", "a final text is not replaced");
+	T_EQ_INT(m.rcpt[1].status, QFILE_ST_DELIVERED, "H keeps final");
+	memset(&tr, 0, sizeof(tr));
+	T_EQ_INT(qfile_trail_each(fd, &m, tq_trail_cb, &tr), 0, "walk");
+	T_EQ_STR(tr.seen, "H 0 0 1700000100 4.4.1 no answer;"
+	    "H 0 0 1700000200 4.7.0 later;D 1 1 0 250 ok;"
+	    "H 1 0 1700000300 4.0.0 late;X 0 0 0 c@example.org;",
+	    "walker sees every trailing record in order");
+	qfile_msg_free(&m);
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	T_EQ_INT(qfile_append_history(fd, 1, 5, big), 0, "long H text cut");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "read long");
+	qfile_msg_free(&m);
+
+	/* malformed H records: each makes the file corrupt */
+	n = qfile_encode_record(rec, sizeof(rec), 'H',
+	    "\0\0\0\x09\0\0\0\0\0\0\0\1\0\0", 14);
+	T_EQ_INT(n, 19, "encode H for recipient 9");
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write bad H");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "H naming a missing recipient is corrupt");
+	T_OK(strstr(err, "does not exist") != NULL, "reason given");
+	T_EQ_INT(ftruncate(fd, lseek(fd, 0, SEEK_END) - n), 0, "cut");
+	n = qfile_encode_record(rec, sizeof(rec), 'H',
+	    "\0\0\0\0\0\0\0\0\0\0\0\1\0\x09x", 15);
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write H with a bad length");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "H text length mismatch is corrupt");
+	T_EQ_INT(ftruncate(fd, lseek(fd, 0, SEEK_END) - n), 0, "cut");
+	n = qfile_encode_record(rec, sizeof(rec), 'H',
+	    "\0\0\0\0\0\0\0\0\0\0\0\1\0\1\0", 15);
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write H with a NUL");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "NUL in H text is corrupt");
+	T_EQ_INT(ftruncate(fd, lseek(fd, 0, SEEK_END) - n), 0, "cut");
+	n = qfile_encode_record(rec, sizeof(rec), 'H', "\0\0\0\0\0", 5);
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write short H");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "short H is corrupt");
+	close(fd);
+	unlink(path);
+}
+
 /* tq_writer_fail - a write error is sticky and leaves no file behind */
 static void
 tq_writer_fail(void)
@@ -804,6 +899,7 @@ main(void)
 	tq_writer_fail();
 	tq_write_read();
 	tq_appends();
+	tq_history();
 	tq_stream();
 	tq_limits();
 #ifdef YOUJU_FAILPOINTS

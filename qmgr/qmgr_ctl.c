@@ -1,0 +1,591 @@
+/*
+ * qmgr_ctl.c - "mailctl queue" while the server runs.
+ *
+ * qmgr listens on private/control (mode 0600, root may connect: mailctl).
+ * One request per connection: IPC_CTL_REQUEST with the arguments after
+ * "queue"; the answer is one or more IPC_CTL_REPLY frames - status
+ * IPC_CTL_MORE with a piece of the text, then the exit status with the
+ * last piece.  Requests:
+ *
+ *	list [json]	every message: memory (active, deferred) and hold/
+ *	show ID		lib/qview's report
+ *	flush [ID|DOMAIN]  deferred messages (all, one, or those with a
+ *			pending recipient at DOMAIN) are tried now
+ *	hold ID		moved to hold/ (after the delivery in flight)
+ *	release ID	back from hold/, tried now
+ *	delete ID	removed (after the delivery in flight); also from hold/
+ *	delete-deferred	every deferred message not in delivery
+ *	requeue ID	attempts reset and tried now (held: released)
+ *	reindex		the index rewritten from the messages in memory
+ *
+ * The answer is built whole, then sent as the socket takes it (EV_WRITE),
+ * so a slow mailctl never blocks deliveries.
+ */
+#include <sys/socket.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "qfile.h"
+#include "qid.h"
+#include "qview.h"
+#include "util.h"
+#include "qmgr.h"
+
+#define QMGR_CTL_CHUNK	(IPC_MAX_PAYLOAD - 64)
+#define QMGR_CTL_OUTMAX	((size_t)512 * 1024 * 1024)
+#define QMGR_CTL_ARGS	8
+#define QMGR_CTL_TIMEOUT 30		/* seconds per step of a connection */
+
+struct qmgr_ctl {
+	int		 fd;
+	unsigned	 role;
+	struct event	*ev;
+	struct buf	 out;
+	size_t		 sent;
+	int		 status;
+	int		 replying;
+};
+
+/* qmgr_ctl_drop - close a control connection */
+static void
+qmgr_ctl_drop(struct qmgr_ctl *c)
+{
+	event_free(c->ev);
+	close(c->fd);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* qmgr_ctl_state - the state an admin sees */
+static const char *
+qmgr_ctl_state(const struct qmgr_msg *m)
+{
+	if (m->inflight || m->queued || m->rec.state != QINDEX_DEFERRED)
+		return "active";
+	return "deferred";
+}
+
+/* qmgr_ctl_view - a message in memory as a qview */
+static void
+qmgr_ctl_view(const struct qmgr_msg *m, struct qview *v)
+{
+	v->q = &m->q;
+	v->state = qmgr_ctl_state(m);
+	v->attempts = m->rec.attempts;
+	v->next_try = m->rec.state == QINDEX_DEFERRED ? m->rec.next_try : 0;
+}
+
+/* qmgr_ctl_by_arrival - qsort: oldest first */
+static int
+qmgr_ctl_by_arrival(const void *a, const void *b)
+{
+	const struct qmgr_msg *x = *(struct qmgr_msg * const *)a;
+	const struct qmgr_msg *y = *(struct qmgr_msg * const *)b;
+
+	if (x->q.arrival_sec != y->q.arrival_sec)
+		return x->q.arrival_sec < y->q.arrival_sec ? -1 : 1;
+	if (x->q.arrival_usec != y->q.arrival_usec)
+		return x->q.arrival_usec < y->q.arrival_usec ? -1 : 1;
+	return strcmp(x->qid, y->qid);
+}
+
+/* qmgr_ctl_held - read hold/QID; 0 with the message in q, or -1 */
+static int
+qmgr_ctl_held(const char *qid, struct qfile_msg *q, int *fdp)
+{
+	char	 path[64], err[256];
+	int	 fd;
+
+	if (!qid_valid(qid) || util_fmt(path, sizeof(path), "%s/%s",
+	    QFILE_HOLD_DIR, qid) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (qfile_read(fd, q, err, sizeof(err)) != QFILE_OK) {
+		close(fd);
+		return -1;
+	}
+	if (fdp != NULL)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/* qmgr_ctl_list - every message, oldest first, then the held ones */
+static int
+qmgr_ctl_list(struct buf *out, int json)
+{
+	struct qmgr_msg **v, *m;
+	struct qfile_msg q;
+	struct qview view;
+	struct dirent *de;
+	DIR	*d;
+	uint64_t bytes = 0;
+	size_t	 i, n = 0;
+
+	v = xcalloc(qmgr.nmsg + 1, sizeof(*v));
+	for (m = qmgr.all; m != NULL && n < qmgr.nmsg; m = m->all_next)
+		v[n++] = m;
+	qsort(v, n, sizeof(*v), qmgr_ctl_by_arrival);
+	if (!json)
+		qview_list_header(out);
+	for (i = 0; i < n; i++) {
+		qmgr_ctl_view(v[i], &view);
+		qview_list(out, &view, json);
+		bytes += v[i]->q.body_size;
+	}
+	free(v);
+	if ((d = opendir(QFILE_HOLD_DIR)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (qmgr_ctl_held(de->d_name, &q, NULL) == -1)
+				continue;
+			memset(&view, 0, sizeof(view));
+			view.q = &q;
+			view.state = "hold";
+			qview_list(out, &view, json);
+			bytes += q.body_size;
+			qfile_msg_free(&q);
+			n++;
+		}
+		closedir(d);
+	}
+	if (!json)
+		qview_list_footer(out, n, bytes);
+	return 0;
+}
+
+/* qmgr_ctl_show - one message's report */
+static int
+qmgr_ctl_show(struct buf *out, const char *qid)
+{
+	struct qmgr_msg *m;
+	struct qfile_msg q;
+	struct qview view;
+	int	 fd, r;
+
+	char	 err[256];
+
+	if (qid_valid(qid) && (m = qmgr_find(qid)) != NULL) {
+		/* the file as it is now, with the records appended since */
+		if ((fd = open(m->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    qfile_read(fd, &q, err, sizeof(err)) != QFILE_OK) {
+			buf_printf(out, "%s: cannot read the queue file: %s\n",
+			    qid, fd == -1 ? strerror(errno) : err);
+			if (fd != -1)
+				close(fd);
+			return 1;
+		}
+		qmgr_ctl_view(m, &view);
+		view.q = &q;
+		r = qview_show(out, fd, &view);
+		close(fd);
+		qfile_msg_free(&q);
+		return r == 0 ? 0 : 1;
+	}
+	if (qmgr_ctl_held(qid, &q, &fd) == 0) {
+		memset(&view, 0, sizeof(view));
+		view.q = &q;
+		view.state = "hold";
+		r = qview_show(out, fd, &view);
+		close(fd);
+		qfile_msg_free(&q);
+		return r == 0 ? 0 : 1;
+	}
+	buf_printf(out, "%s: no such message in the queue\n", log_str(qid));
+	return 1;
+}
+
+/* qmgr_ctl_now - try a deferred message now; 1 if it was deferred */
+static int
+qmgr_ctl_now(struct qmgr_msg *m, int reset)
+{
+	if (reset)
+		m->rec.attempts = 0;
+	if (m->inflight || m->queued) {
+		if (reset)
+			qmgr_index_put(m->qid, &m->rec);
+		return 0;
+	}
+	m->rec.next_try = (int64_t)time(NULL);
+	qmgr_index_put(m->qid, &m->rec);
+	qmgr_ready(m);
+	return 1;
+}
+
+/* qmgr_ctl_flush - deferred messages are tried now */
+static int
+qmgr_ctl_flush(struct buf *out, const char *what)
+{
+	struct qmgr_msg *m;
+	size_t	 n = 0;
+
+	if (what != NULL && qid_valid(what)) {
+		if ((m = qmgr_find(what)) == NULL) {
+			buf_printf(out, "%s: no such message in the active "
+			    "or deferred queue\n", what);
+			return 1;
+		}
+		if (qmgr_ctl_now(m, 0))
+			buf_printf(out, "%s: scheduled for delivery now\n",
+			    what);
+		else
+			buf_printf(out, "%s: already being delivered\n", what);
+		qmgr_dispatch();
+		return 0;
+	}
+	for (m = qmgr.all; m != NULL; m = m->all_next)
+		if (m->rec.state == QINDEX_DEFERRED &&
+		    (what == NULL || qview_has_domain(&m->q, what)))
+			n += qmgr_ctl_now(m, 0);
+	qmgr.scan_wanted = 1;
+	qmgr_dispatch();
+	if (what != NULL)
+		buf_printf(out, "flushed %zu deferred message%s with "
+		    "recipients at %s\n", n, n == 1 ? "" : "s", log_str(what));
+	else
+		buf_printf(out, "flushed %zu deferred message%s\n", n,
+		    n == 1 ? "" : "s");
+	return 0;
+}
+
+/* qmgr_ctl_find - a message in memory by id, or NULL */
+static struct qmgr_msg *
+qmgr_ctl_find(const char *qid)
+{
+	if (qid == NULL || !qid_valid(qid))
+		return NULL;
+	return qmgr_find(qid);
+}
+
+/* qmgr_ctl_hold - to hold/ now, or when the delivery in flight ends */
+static int
+qmgr_ctl_hold(struct buf *out, const char *qid)
+{
+	struct qmgr_msg *m;
+
+	if ((m = qmgr_ctl_find(qid)) == NULL) {
+		buf_printf(out, "%s: no such message in the active or deferred "
+		    "queue\n", log_str(qid));
+		return 1;
+	}
+	if (m->inflight) {
+		m->hold_wanted = 1;
+		buf_printf(out, "%s: will be held when the delivery attempt "
+		    "in progress ends\n", qid);
+		return 0;
+	}
+	if (qmgr_hold(m) == -1) {
+		buf_printf(out, "%s: cannot move the message to hold/: %s\n",
+		    qid, strerror(errno));
+		return 1;
+	}
+	buf_printf(out, "%s: held\n", qid);
+	return 0;
+}
+
+/* qmgr_ctl_release - from hold/ back to the queue, tried now */
+static int
+qmgr_ctl_release(struct buf *out, const char *qid, int reset)
+{
+	struct qmgr_msg *m;
+	char	 from[64], to[64];
+
+	if (qid == NULL || !qid_valid(qid) || util_fmt(from, sizeof(from),
+	    "%s/%s", QFILE_HOLD_DIR, qid) == -1 || access(from, F_OK) == -1) {
+		buf_printf(out, "%s: no such message on hold\n",
+		    qid != NULL ? log_str(qid) : "");
+		return 1;
+	}
+	if (qfile_path(qid, qmgr.hash_depth, to, sizeof(to)) == -1 ||
+	    qfile_move(from, to) == -1) {
+		buf_printf(out, "%s: cannot move the message back to the "
+		    "queue: %s\n", qid, strerror(errno));
+		return 1;
+	}
+	log_info("%s: released from hold by the administrator", qid);
+	qmgr_index_del(qid);		/* taken in as new: active, now */
+	qmgr_take(qid, 0);
+	if ((m = qmgr_find(qid)) != NULL && reset)
+		(void)qmgr_ctl_now(m, 1);
+	qmgr_dispatch();
+	buf_printf(out, "%s: released\n", qid);
+	return 0;
+}
+
+/* qmgr_ctl_delete - remove one message (now or after its delivery) */
+static int
+qmgr_ctl_delete(struct buf *out, const char *qid)
+{
+	struct qmgr_msg *m;
+	char	 path[64];
+
+	if ((m = qmgr_ctl_find(qid)) != NULL) {
+		if (m->inflight) {
+			m->delete_wanted = 1;
+			buf_printf(out, "%s: will be deleted when the delivery "
+			    "attempt in progress ends\n", qid);
+			return 0;
+		}
+		qmgr_delete(m);
+		buf_printf(out, "%s: deleted\n", qid);
+		return 0;
+	}
+	if (qid != NULL && qid_valid(qid) && util_fmt(path, sizeof(path),
+	    "%s/%s", QFILE_HOLD_DIR, qid) == 0 && unlink(path) == 0) {
+		(void)util_fsync_dir(QFILE_HOLD_DIR);
+		log_info("%s: removed from hold by the administrator", qid);
+		buf_printf(out, "%s: deleted\n", qid);
+		return 0;
+	}
+	buf_printf(out, "%s: no such message in the queue\n",
+	    qid != NULL ? log_str(qid) : "");
+	return 1;
+}
+
+/* qmgr_ctl_delete_deferred - every deferred message not in delivery */
+static int
+qmgr_ctl_delete_deferred(struct buf *out)
+{
+	struct qmgr_msg *m, *next;
+	size_t	 n = 0;
+
+	for (m = qmgr.all; m != NULL; m = next) {
+		next = m->all_next;
+		if (m->rec.state == QINDEX_DEFERRED && !m->inflight &&
+		    !m->queued) {
+			qmgr_delete(m);
+			n++;
+		}
+	}
+	buf_printf(out, "deleted %zu deferred message%s\n", n, n == 1 ? "" :
+	    "s");
+	return 0;
+}
+
+/* qmgr_ctl_requeue - attempts from zero, tried now */
+static int
+qmgr_ctl_requeue(struct buf *out, const char *qid)
+{
+	struct qmgr_msg *m;
+
+	if ((m = qmgr_ctl_find(qid)) == NULL)
+		return qmgr_ctl_release(out, qid, 1);
+	(void)qmgr_ctl_now(m, 1);
+	m->hold_wanted = 0;
+	qmgr_dispatch();
+	buf_printf(out, "%s: requeued\n", qid);
+	return 0;
+}
+
+/* qmgr_ctl_reindex - write the index anew from memory */
+static int
+qmgr_ctl_reindex(struct buf *out)
+{
+	struct qmgr_msg *m;
+	size_t	 n = 0;
+
+	if (qmgr_index_reset() == -1) {
+		buf_puts(out, "cannot recreate the queue index (see the mail "
+		    "log)\n");
+		return 1;
+	}
+	for (m = qmgr.all; m != NULL; m = m->all_next) {
+		if (qmgr_index_put(m->qid, &m->rec) == -1) {
+			buf_printf(out, "%s: cannot write its index entry\n",
+			    m->qid);
+			return 1;
+		}
+		n++;
+	}
+	qmgr_index_sync();
+	log_info("queue index rebuilt by the administrator: %zu entries", n);
+	buf_printf(out, "reindexed %zu message%s (held messages need no "
+	    "index entry)\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* qmgr_ctl_run - execute argv; the exit status */
+static int
+qmgr_ctl_run(struct buf *out, int argc, char **argv)
+{
+	const char *a1 = argc > 1 ? argv[1] : NULL;
+
+	if (argc < 1)
+		return 2;
+	if (strcmp(argv[0], "list") == 0 && argc <= 2)
+		return qmgr_ctl_list(out, a1 != NULL &&
+		    strcmp(a1, "json") == 0);
+	if (strcmp(argv[0], "show") == 0 && argc == 2)
+		return qmgr_ctl_show(out, a1);
+	if (strcmp(argv[0], "flush") == 0 && argc <= 2)
+		return qmgr_ctl_flush(out, a1);
+	if (strcmp(argv[0], "hold") == 0 && argc == 2)
+		return qmgr_ctl_hold(out, a1);
+	if (strcmp(argv[0], "release") == 0 && argc == 2)
+		return qmgr_ctl_release(out, a1, 0);
+	if (strcmp(argv[0], "delete") == 0 && argc == 2)
+		return qmgr_ctl_delete(out, a1);
+	if (strcmp(argv[0], "delete-deferred") == 0 && argc == 1)
+		return qmgr_ctl_delete_deferred(out);
+	if (strcmp(argv[0], "requeue") == 0 && argc == 2)
+		return qmgr_ctl_requeue(out, a1);
+	if (strcmp(argv[0], "reindex") == 0 && argc == 1)
+		return qmgr_ctl_reindex(out);
+	buf_puts(out, "unknown queue request\n");
+	return 2;
+}
+
+/* qmgr_ctl_request - decode and run an IPC_CTL_REQUEST */
+static void
+qmgr_ctl_request(struct qmgr_ctl *c, const struct ipc_msg *msg)
+{
+	struct ipc_in in;
+	char	*argv[QMGR_CTL_ARGS];
+	uint32_t n, i;
+	int	 argc = 0;
+
+	ipc_in_init(&in, msg);
+	n = ipc_get_u32(&in);
+	for (i = 0; i < n && i < QMGR_CTL_ARGS && in.err == 0; i++)
+		if ((argv[argc] = ipc_get_str(&in, 1024)) != NULL)
+			argc++;
+	if (n > QMGR_CTL_ARGS || ipc_get_end(&in) == -1) {
+		buf_puts(&c->out, "malformed request\n");
+		c->status = 2;
+	} else
+		c->status = qmgr_ctl_run(&c->out, argc, argv);
+	while (argc > 0)
+		free(argv[--argc]);
+	c->replying = 1;
+}
+
+/* qmgr_ctl_send - as much of the answer as the socket takes; 1 = done */
+static int
+qmgr_ctl_send(struct qmgr_ctl *c)
+{
+	struct ipc_out o;
+	size_t	 left, n;
+	int	 r;
+
+	for (;;) {
+		left = c->out.len - c->sent;
+		n = left > QMGR_CTL_CHUNK ? QMGR_CTL_CHUNK : left;
+		ipc_out_init(&o);
+		ipc_put_u32(&o, left > n ? IPC_CTL_MORE : (uint32_t)c->status);
+		ipc_put_bytes(&o, c->out.data + c->sent, n);
+		r = ipc_send_out(c->fd, IPC_CTL_REPLY, &o, -1);
+		ipc_out_free(&o);
+		if (r == -1)
+			return errno == EAGAIN ? 0 : -1;
+		c->sent += n;
+		if (c->sent >= c->out.len)
+			return 1;
+	}
+}
+
+/* qmgr_ctl_event - HELLO, the request, then the answer */
+static void
+qmgr_ctl_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct qmgr_ctl *c = arg;
+	struct ipc_msg msg;
+	struct timeval tv = { QMGR_CTL_TIMEOUT, 0 };
+	int	 r, role;
+
+	if (what & EV_TIMEOUT) {
+		log_warn("control connection timed out");
+		qmgr_ctl_drop(c);
+		return;
+	}
+	if (c->replying) {
+		if ((r = qmgr_ctl_send(c)) != 0)
+			qmgr_ctl_drop(c);
+		return;
+	}
+	r = ipc_recv(c->fd, c->role, &msg);
+	if (r == -1 && errno == EAGAIN)
+		return;
+	if (r <= 0) {
+		qmgr_ctl_drop(c);
+		return;
+	}
+	if (c->role == 0) {
+		role = ipc_hello_check(&msg, IPC_R_MAILCTL);
+		ipc_msg_free(&msg);
+		if (role == -1 || ipc_hello_reply(c->fd, IPC_R_QMGR) == -1) {
+			qmgr_ctl_drop(c);
+			return;
+		}
+		c->role = (unsigned)role;
+		return;
+	}
+	if (msg.type != IPC_CTL_REQUEST) {
+		ipc_msg_free(&msg);
+		qmgr_ctl_drop(c);
+		return;
+	}
+	qmgr_ctl_request(c, &msg);
+	ipc_msg_free(&msg);
+	event_del(c->ev);
+	event_assign(c->ev, qmgr.base, c->fd, EV_WRITE | EV_PERSIST,
+	    qmgr_ctl_event, c);
+	event_add(c->ev, &tv);
+}
+
+/* qmgr_ctl_accept - a new mailctl connection (root only) */
+static void
+qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct qmgr_ctl *c;
+	struct timeval tv = { QMGR_CTL_TIMEOUT, 0 };
+	uid_t	 uid;
+	gid_t	 gid;
+	pid_t	 pid;
+	int	 fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+	    -1) {
+		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 || uid != 0) {
+			log_warn("control connection from uid %ld refused",
+			    (long)uid);
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		buf_init(&c->out, QMGR_CTL_OUTMAX);
+		c->ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST,
+		    qmgr_ctl_event, c);
+		event_add(c->ev, &tv);
+	}
+}
+
+/* qmgr_ctl_init - listen on private/control */
+void
+qmgr_ctl_init(void)
+{
+	struct event *ev;
+	int	 fd;
+
+	if ((fd = ipc_listen(QMGR_CTL_SOCKET, 0600, 16)) == -1) {
+		log_err("cannot listen on %s: %s (mailctl queue works only "
+		    "while qmgr is stopped)", QMGR_CTL_SOCKET,
+		    strerror(errno));
+		return;
+	}
+	util_set_nonblock(fd, 1);
+	ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST, qmgr_ctl_accept,
+	    NULL);
+	event_add(ev, NULL);
+}
