@@ -214,6 +214,7 @@ qmgr_forget(struct qmgr_msg *m)
 		m->all_next->all_prev = m->all_prev;
 	qmgr.nmsg--;
 	qfile_msg_free(&m->q);
+	free(m->skip);
 	free(m);
 }
 
@@ -455,6 +456,10 @@ qmgr_pre_jail(struct skel *sk)
 	mcf_free(&mcf);
 	qmgr.smtp_batch = (int)cfg_int(sk->cfg,
 	    "default_destination_recipient_limit");
+	qmgr.dest_cap = qmgr.smtp_limit;
+	if (qmgr.smtp_limit >= 2)
+		qmgr.dest_cap -= qmgr.smtp_limit / 4 > 1 ?
+		    qmgr.smtp_limit / 4 : 1;
 }
 
 /* qmgr_post_jail - index, reconcile, first scan, events */

@@ -38,6 +38,10 @@ struct qmgr_msg {
 	int		 remote_noted;	/* logged that remote mail waits */
 	int		 hold_wanted;	/* mailctl: hold after the delivery */
 	int		 delete_wanted;	/* mailctl: delete after the delivery */
+	unsigned char	*skip;		/* this round: recipients that failed
+					 * temporarily (other next hops go on) */
+	size_t		 nskip;
+	int		 round_temp;	/* this round had a temporary failure */
 	struct qmgr_msg	*hnext;		/* hash chain */
 	struct qmgr_msg	*rnext;		/* ready list */
 	struct qmgr_msg	*all_next;	/* every message (ticks) */
@@ -70,6 +74,8 @@ struct qmgr {
 	int		 smtp_batch;	/* default_destination_recipient_limit */
 	const char	*relayhost;
 	struct qmgr_dest *dests;
+	int		 dest_cap;	/* smtp processes one destination may
+					 * use: all but a quarter (fairness) */
 	const char	*hostname;	/* myhostname, for reports */
 	int64_t		 max_life;	/* maximal_queue_lifetime */
 	int64_t		 bounce_life;	/* bounce_queue_lifetime */

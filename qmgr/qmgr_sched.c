@@ -18,6 +18,18 @@
  *
  * Recipients outside mydestination wait for the outbound transport (the
  * smtp service); until one is configured they stay deferred and logged.
+ *
+ * Rounds: a message goes through its next hops (local, then each remote
+ * destination, relayhost counting as one) one request at a time.  The
+ * recipients of a request that failed temporarily sit out the rest of the
+ * round, so one unreachable destination does not hold up the others; when
+ * no next hop is left the message is deferred (back-off) if anything
+ * failed, and the next round tries every pending recipient again.
+ *
+ * Fairness: requests to one destination are bounded by
+ * default_destination_concurrency_limit, and by dest_cap: one destination
+ * never holds every smtp process - a quarter of them (at least one) stays
+ * for the others, so a slow or hanging destination cannot starve them.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -76,12 +88,56 @@ qmgr_pending(const struct qmgr_msg *m, int which)
 	return n;
 }
 
-/* qmgr_deliverable - pending recipients some transport can take */
+/* qmgr_skipped - did recipient i fail temporarily in this round */
+static int
+qmgr_skipped(const struct qmgr_msg *m, size_t i)
+{
+	return i < m->nskip && m->skip[i];
+}
+
+/* qmgr_skip - recipient i waits for the next round */
+static void
+qmgr_skip(struct qmgr_msg *m, size_t i)
+{
+	if (i >= m->q.nrcpt)
+		return;
+	if (m->nskip < m->q.nrcpt) {
+		m->skip = xrealloc(m->skip, m->q.nrcpt);
+		memset(m->skip + m->nskip, 0, m->q.nrcpt - m->nskip);
+		m->nskip = m->q.nrcpt;
+	}
+	m->skip[i] = 1;
+	m->round_temp = 1;
+}
+
+/* qmgr_todo - pending recipients not yet failed in this round */
+static int
+qmgr_todo(const struct qmgr_msg *m, int which)
+{
+	size_t	 i;
+	int	 n = 0, local;
+
+	for (i = 0; i < m->q.nrcpt; i++) {
+		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
+		    qmgr_skipped(m, i))
+			continue;
+		local = qmgr_is_local(m->q.rcpt[i].addr);
+		if (which == QMGR_P_ALL || (which == QMGR_P_LOCAL && local) ||
+		    (which == QMGR_P_REMOTE && !local))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * qmgr_deliverable - recipients some transport can take in this round
+ * (a next hop that failed temporarily does not hold up the others)
+ */
 int
 qmgr_deliverable(const struct qmgr_msg *m)
 {
-	return qmgr.smtp_ok ? qmgr_pending(m, QMGR_P_ALL) :
-	    qmgr_pending(m, QMGR_P_LOCAL);
+	return qmgr.smtp_ok ? qmgr_todo(m, QMGR_P_ALL) :
+	    qmgr_todo(m, QMGR_P_LOCAL);
 }
 
 /* qmgr_nexthop - where a remote recipient goes: relayhost or its domain */
@@ -165,6 +221,10 @@ qmgr_defer(struct qmgr_msg *m, const char *why)
 	int64_t	 delay = qmgr.min_backoff;
 	uint32_t i;
 
+	free(m->skip);		/* the next round tries everyone again */
+	m->skip = NULL;
+	m->nskip = 0;
+	m->round_temp = 0;
 	m->rec.attempts++;
 	for (i = 1; i < m->rec.attempts && delay < qmgr.max_backoff; i++)
 		delay *= 2;
@@ -228,7 +288,7 @@ qmgr_after(struct qmgr_msg *m, int tempfail, const char *why)
 	if (m->hold_wanted && qmgr_pending(m, QMGR_P_ALL) > 0 &&
 	    qmgr_hold(m) == 0)
 		return;
-	if (tempfail)
+	if (tempfail || m->round_temp)
 		(void)qmgr_expire(m, time(NULL));
 	if (qmgr_pending(m, QMGR_P_ALL) == 0) {
 		/* the report goes out before the message goes away */
@@ -243,7 +303,8 @@ qmgr_after(struct qmgr_msg *m, int tempfail, const char *why)
 		(void)qmgr_bounce(m, 1);	/* retried on the next round */
 	if (!qmgr.smtp_ok && qmgr_pending(m, QMGR_P_REMOTE) > 0)
 		qmgr_note_remote(m);
-	if (tempfail || qmgr_deliverable(m) == 0) {
+	if (qmgr_deliverable(m) == 0) {
+		/* every next hop had its turn in this round */
 		qmgr_defer(m, why);
 		return;
 	}
@@ -257,6 +318,8 @@ qmgr_dlv_lost(struct qmgr_dlv *d, const char *why)
 	struct qmgr_msg *m = d->m;
 	size_t	 i;
 
+	for (i = 0; i < d->nidx; i++)
+		qmgr_skip(m, d->idx[i]);
 	for (i = 0; i < d->nidx; i++)
 		log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=4.3.0, "
 		    "status=deferred (%s)", m->qid,
@@ -490,6 +553,7 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		if (r->st == IPC_DLV_TEMPFAIL ||
 		    (r->st == IPC_DLV_EXPANDED && expfail)) {
 			temp = 1;
+			qmgr_skip(m, r->idx);
 			if (r->st != IPC_DLV_TEMPFAIL)
 				continue;
 			qmgr_log_result(m, r->idx, relay, "deferred",
@@ -504,6 +568,7 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		if (wfd != -1 && qmgr_final(m, wfd, r->idx, st2q[r->st],
 		    r->text) == -1) {
 			temp = 1;
+			qmgr_skip(m, r->idx);
 			continue;
 		}
 		m->q.rcpt[r->idx].status = st2q[r->st];
@@ -610,9 +675,10 @@ qmgr_pick(struct qmgr_msg *m, struct qmgr_dlv *d)
 	size_t	 i;
 
 	if (qmgr.local_busy < qmgr.local_limit &&
-	    qmgr_pending(m, QMGR_P_LOCAL) > 0) {
+	    qmgr_todo(m, QMGR_P_LOCAL) > 0) {
 		for (i = 0; i < m->q.nrcpt && d->nidx < QMGR_BATCH_MAX; i++)
 			if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
+			    !qmgr_skipped(m, i) &&
 			    qmgr_is_local(m->q.rcpt[i].addr))
 				d->idx[d->nidx++] = (uint32_t)i;
 		return 1;
@@ -622,10 +688,11 @@ qmgr_pick(struct qmgr_msg *m, struct qmgr_dlv *d)
 	/* the first next hop of this message that is below its limit */
 	for (i = 0; i < m->q.nrcpt && hop == NULL; i++) {
 		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
-		    qmgr_is_local(m->q.rcpt[i].addr))
+		    qmgr_skipped(m, i) || qmgr_is_local(m->q.rcpt[i].addr))
 			continue;
 		d->dest = qmgr_dest(qmgr_nexthop(m->q.rcpt[i].addr));
-		if (d->dest->busy < qmgr.dest_limit)
+		if (d->dest->busy < qmgr.dest_limit &&
+		    d->dest->busy < qmgr.dest_cap)
 			hop = d->dest->name;
 	}
 	if (hop == NULL)
@@ -634,7 +701,7 @@ qmgr_pick(struct qmgr_msg *m, struct qmgr_dlv *d)
 	for (i = 0; i < m->q.nrcpt && d->nidx < (size_t)qmgr.smtp_batch &&
 	    d->nidx < QMGR_SMTP_BATCH_MAX; i++)
 		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
-		    !qmgr_is_local(m->q.rcpt[i].addr) &&
+		    !qmgr_skipped(m, i) && !qmgr_is_local(m->q.rcpt[i].addr) &&
 		    util_strcasecmp_ascii(qmgr_nexthop(m->q.rcpt[i].addr),
 		    hop) == 0)
 			d->idx[d->nidx++] = (uint32_t)i;
