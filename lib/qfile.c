@@ -828,6 +828,17 @@ qfile_rd_h(struct qfile_rd *rd, const unsigned char *p, size_t len)
 	return NULL;
 }
 
+/* qfile_rd_w - the delay notice went out (i64 time), after E */
+static const char *
+qfile_rd_w(struct qfile_rd *rd, const unsigned char *p, size_t len)
+{
+	(void)len;
+	rd->m->warned = (int64_t)util_get_be(p, 8);
+	if (rd->m->warned <= 0)
+		rd->m->warned = 1;
+	return NULL;
+}
+
 /* qfile_rd_x - a recipient added after E: R payload + u32 parent */
 static const char *
 qfile_rd_x(struct qfile_rd *rd, const unsigned char *p, size_t len)
@@ -865,6 +876,7 @@ static const struct qfile_rec {
 	{ 'X', QFILE_R_MIN + 4, QFILE_R_MAX + 4, QFILE_M(QFILE_S_E), QFILE_S_E,
 	    qfile_rd_x },
 	{ 'H', 14, QFILE_H_MAX, QFILE_M(QFILE_S_E), QFILE_S_E, qfile_rd_h },
+	{ 'W', 8, 8, QFILE_M(QFILE_S_E), QFILE_S_E, qfile_rd_w },
 };
 
 /* qfile_rec_find - the table row of a record type, or NULL */
@@ -1130,6 +1142,18 @@ qfile_append_history(int fd, uint32_t idx, int64_t when, const char *text)
 	return qfile_append(fd, rec, QFILE_HDR + 14 + tlen);
 }
 
+/* qfile_append_warned - W record: the delay notice was queued */
+int
+qfile_append_warned(int fd, int64_t when)
+{
+	unsigned char rec[QFILE_HDR + 8];
+
+	rec[0] = 'W';
+	util_put_be(rec + 1, 8, 4);
+	util_put_be(rec + QFILE_HDR, (uint64_t)when, 8);
+	return qfile_append(fd, rec, sizeof(rec));
+}
+
 /*
  * qfile_trail_each - the records after E in file order, for "mailctl
  * queue show": D (status, text), H (time, text) and X (an added
@@ -1185,7 +1209,7 @@ qfile_trail_each(int fd, const struct qfile_msg *m,
 			text[alen] = '\0';
 			cb(arg, 'X', 0, (int)util_get_be(buf + len - 4, 4), 0,
 			    text);
-		} else
+		} else if (hdr[0] != 'W' || len != 8)
 			break;
 	}
 	free(buf);

@@ -26,6 +26,8 @@
  *				an R payload followed by u32 parent index
  *	H history		a temporary failure of one recipient:
  *				u32 index | i64 time | u16 len, text
+ *	W warned		i64 time: the delay notice (delay_warning_time)
+ *				was queued; at most one is sent
  *
  * R payload: u16 len, address | u16 len, ORCPT (as received, xtext) |
  *	      u8 NOTIFY flags (QFILE_NOTIFY_*).
@@ -135,6 +137,7 @@ struct qfile_msg {
 	off_t		 valid_size;		/* after the last whole record;
 						 * < file_size: torn append */
 	size_t		 nhist;			/* H records */
+	int64_t		 warned;		/* W record: when, or 0 */
 };
 
 /* paths relative to queue_directory */
@@ -183,7 +186,9 @@ int	 qfile_append_done(int, uint32_t, int, const char *);
 int	 qfile_append_rcpt(int, const char *, const char *, unsigned, uint32_t);
 int	 qfile_repair_tail(int, const struct qfile_msg *);
 int	 qfile_append_history(int, uint32_t, int64_t, const char *);
-/* qfile_trail_each - cb(arg, type 'D'/'H'/'X', idx, status, time, text) */
+int	 qfile_append_warned(int, int64_t);
+/* qfile_trail_each - cb(arg, type 'D'/'H'/'X', idx, status, time, text);
+ * W records are not reported */
 int	 qfile_trail_each(int, const struct qfile_msg *,
 	    void (*)(void *, int, uint32_t, int, int64_t, const char *),
 	    void *);

@@ -432,6 +432,7 @@ qmgr_pre_jail(struct skel *sk)
 	qmgr.hostname = cfg_str(sk->cfg, "myhostname");
 	qmgr.max_life = cfg_time(sk->cfg, "maximal_queue_lifetime");
 	qmgr.bounce_life = cfg_time(sk->cfg, "bounce_queue_lifetime");
+	qmgr.delay_warn = cfg_time(sk->cfg, "delay_warning_time");
 	qmgr.dest_limit = (int)cfg_int(sk->cfg,
 	    "default_destination_concurrency_limit");
 	/* as many requests out as master runs processes for the service */

@@ -79,6 +79,7 @@ struct qmgr {
 	const char	*hostname;	/* myhostname, for reports */
 	int64_t		 max_life;	/* maximal_queue_lifetime */
 	int64_t		 bounce_life;	/* bounce_queue_lifetime */
+	int64_t		 delay_warn;	/* delay_warning_time, 0 = off */
 	int		 hash_depth;
 	char		**mydest;
 	size_t		 nmydest;
@@ -120,6 +121,7 @@ void	 qmgr_ctl_init(void);
 int	 qmgr_unsent(const struct qmgr_msg *);
 int	 qmgr_bounce(struct qmgr_msg *, int);
 int	 qmgr_expire(struct qmgr_msg *, time_t);
+void	 qmgr_warn(struct qmgr_msg *, time_t);
 
 /* qmgr_sched.c */
 void	 qmgr_ready(struct qmgr_msg *);

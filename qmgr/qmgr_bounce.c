@@ -9,6 +9,10 @@
  * failures go once to the postmaster ("double bounce"); a failed double
  * bounce is logged and dropped - never a bounce of a bounce of a bounce.
  *
+ * NOTIFY (RFC 3461) decides per recipient: without it, failures are
+ * reported and delays too (when delay_warning_time is set); NEVER
+ * suppresses both; otherwise only the kinds it lists.
+ *
  * Lifetime: a message older than maximal_queue_lifetime (from <>:
  * bounce_queue_lifetime) with recipients still pending has them failed
  * with 4.4.7 and the last temporary error they got.
@@ -131,51 +135,48 @@ qmgr_bounce_write(struct qmgr_msg *m, const char *rcpt, int dbl,
 	return 0;
 }
 
+/* qmgr_wants - does a recipient's NOTIFY ask for this kind of report */
+static int
+qmgr_wants(unsigned notify, unsigned bit)
+{
+	return notify == 0 ? bit == QFILE_NOTIFY_FAILURE ||
+	    bit == QFILE_NOTIFY_DELAY : (notify & bit) != 0;
+}
+
 /*
- * qmgr_bounce - queue the report for m's failed recipients and mark them;
- * 0 done (or nothing to do), -1 try again later.  keep_file: append done
- * records (the message stays in the queue).
+ * qmgr_report - queue one report (action DSN_ACTION_*) to "to" about the
+ * recipients with sel[i] set; 0 with its queue id in nqid, or -1
  */
-int
-qmgr_bounce(struct qmgr_msg *m, int keep_file)
+static int
+qmgr_report(struct qmgr_msg *m, const unsigned char *sel, int action,
+    const char *to, int dbl, char *nqid)
 {
 	struct dsn_rcpt *dr;
 	struct dsn_report rep;
 	struct qmgr_body body;
 	struct buf text;
-	char	 nqid[QID_BUFSZ], pm[512];
-	const char *to = m->q.sender;
 	char	(*codes)[16], (*hosts)[256], (*replies)[QFILE_TEXT_MAX];
-	int	 dbl = 0, r = -1, wfd = -1;
+	int	 r = -1;
 	size_t	 i, n = 0;
 
-	if (qmgr_unsent(m) == 0)
-		return 0;
-	if (*to == '\0') {
-		if (qfile_attr_get(&m->q, "double_bounce") != NULL) {
-			log_warn("%s: undeliverable postmaster notification "
-			    "discarded", m->qid);
-			goto mark;
-		}
-		snprintf(pm, sizeof(pm), "postmaster@%s", qmgr.mydest[0] ?
-		    qmgr.mydest[0] : "localhost");
-		to = pm;
-		dbl = 1;
-	}
 	dr = xcalloc(m->q.nrcpt, sizeof(*dr));
 	codes = xcalloc(m->q.nrcpt, sizeof(*codes));
 	hosts = xcalloc(m->q.nrcpt, sizeof(*hosts));
 	replies = xcalloc(m->q.nrcpt, sizeof(*replies));
 	for (i = 0; i < m->q.nrcpt; i++) {
 		const struct qfile_rcpt *qr = &m->q.rcpt[i];
-		const char *t = qr->text != NULL ? qr->text : "5.0.0 failed";
+		const char *t = qr->text != NULL && *qr->text != '\0' ?
+		    qr->text : action == DSN_ACTION_DELAYED ?
+		    "4.0.0 not delivered yet" : "5.0.0 failed";
 
-		if (qr->status != QFILE_ST_BOUNCED)
+		if (!sel[i])
 			continue;
 		dr[n].addr = qr->addr;
 		dr[n].orcpt = qr->orcpt != NULL ? qr->orcpt : "";
-		dr[n].action = DSN_ACTION_FAILED;
+		dr[n].action = action;
 		dr[n].diag = qmgr_dsn_code(t, codes[n], sizeof(codes[n]));
+		if (action == DSN_ACTION_DELAYED && codes[n][0] != '4')
+			util_strlcpy(codes[n], "4.0.0", sizeof(codes[n]));
 		dr[n].status = codes[n];
 		dr[n].remote_mta = "";
 		if (qmgr_remote(t, hosts[n], sizeof(hosts[n]), replies[n],
@@ -209,13 +210,60 @@ qmgr_bounce(struct qmgr_msg *m, int keep_file)
 	free(codes);
 	free(hosts);
 	free(replies);
+	return r;
+}
+
+/*
+ * qmgr_bounce - queue the report for m's failed recipients and mark them;
+ * 0 done (or nothing to do), -1 try again later.  keep_file: append done
+ * records (the message stays in the queue).  Recipients whose NOTIFY
+ * leaves out FAILURE (NEVER, or SUCCESS/DELAY only) are marked without a
+ * report.
+ */
+int
+qmgr_bounce(struct qmgr_msg *m, int keep_file)
+{
+	unsigned char *sel;
+	char	 nqid[QID_BUFSZ], pm[512];
+	const char *to = m->q.sender;
+	int	 dbl = 0, wfd = -1, r = 0;
+	size_t	 i, n = 0;
+
+	if (qmgr_unsent(m) == 0)
+		return 0;
+	if (*to == '\0') {
+		if (qfile_attr_get(&m->q, "double_bounce") != NULL) {
+			log_warn("%s: undeliverable postmaster notification "
+			    "discarded", m->qid);
+			goto mark;
+		}
+		snprintf(pm, sizeof(pm), "postmaster@%s", qmgr.mydest[0] ?
+		    qmgr.mydest[0] : "localhost");
+		to = pm;
+		dbl = 1;
+	}
+	sel = xcalloc(m->q.nrcpt, 1);
+	for (i = 0; i < m->q.nrcpt; i++)
+		if (m->q.rcpt[i].status == QFILE_ST_BOUNCED && (dbl ||
+		    qmgr_wants(m->q.rcpt[i].notify, QFILE_NOTIFY_FAILURE))) {
+			sel[i] = 1;
+			n++;
+		}
+	if (n > 0)
+		r = qmgr_report(m, sel, DSN_ACTION_FAILED, to, dbl, nqid);
+	free(sel);
 	if (r == -1) {
 		log_err("%s: cannot queue the non-delivery notification: %s",
 		    m->qid, strerror(errno));
 		return -1;
 	}
-	log_info("%s: sender non-delivery notification: %s", m->qid, nqid);
-	qmgr_take(nqid, 1);
+	if (n > 0) {
+		log_info("%s: sender non-delivery notification: %s", m->qid,
+		    nqid);
+		qmgr_take(nqid, 1);
+	} else
+		log_info("%s: no non-delivery notification: the sender asked "
+		    "for none (NOTIFY)", m->qid);
 mark:
 	if (keep_file)
 		wfd = open(m->path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -229,6 +277,52 @@ mark:
 	if (wfd != -1)
 		close(wfd);
 	return 0;
+}
+
+/*
+ * qmgr_warn - delay_warning_time: once per message, tell the sender which
+ * recipients are still waiting (action "delayed"), unless their NOTIFY
+ * leaves out DELAY.  Marked with a W record so a restart sends no second
+ * notice.
+ */
+void
+qmgr_warn(struct qmgr_msg *m, time_t now)
+{
+	unsigned char *sel;
+	char	 nqid[QID_BUFSZ];
+	size_t	 i, n = 0;
+	int	 fd;
+
+	if (qmgr.delay_warn <= 0 || m->q.warned != 0 || m->inflight ||
+	    now - m->q.arrival_sec < qmgr.delay_warn)
+		return;
+	m->q.warned = (int64_t)now;	/* once, even if it fails below */
+	if (*m->q.sender == '\0')
+		return;			/* reports get no reports */
+	sel = xcalloc(m->q.nrcpt, 1);
+	for (i = 0; i < m->q.nrcpt; i++)
+		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
+		    qmgr_wants(m->q.rcpt[i].notify, QFILE_NOTIFY_DELAY)) {
+			sel[i] = 1;
+			n++;
+		}
+	if (n == 0 || qmgr_report(m, sel, DSN_ACTION_DELAYED, m->q.sender, 0,
+	    nqid) == -1) {
+		if (n > 0)
+			log_err("%s: cannot queue the delay notification: %s",
+			    m->qid, strerror(errno));
+		free(sel);
+		return;
+	}
+	free(sel);
+	if ((fd = open(m->path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1 ||
+	    qfile_append_warned(fd, (int64_t)now) == -1)
+		log_warn("%s: cannot record the delay notification in the "
+		    "queue file: a restart may send it again", m->qid);
+	if (fd != -1)
+		close(fd);
+	log_info("%s: sender delay notification: %s", m->qid, nqid);
+	qmgr_take(nqid, 1);
 }
 
 /* qmgr_expire - fail what is still pending in a message that is too old */

@@ -800,6 +800,8 @@ qmgr_tick_due(time_t now)
 
 	for (m = qmgr.all; m != NULL; m = next) {
 		next = m->all_next;
+		if (qmgr.delay_warn > 0 && m->q.warned == 0)
+			qmgr_warn(m, now);	/* may add a message at the head */
 		if (m->rec.state != QINDEX_DEFERRED || m->queued ||
 		    m->inflight || m->rec.next_try > now)
 			continue;

@@ -1306,7 +1306,8 @@ class OutboundScheduleTest(OutboundCase):
           ("fast.test", "mx.fast.test", 10)]
     HOSTS = [("mx.always.test", "127.0.0.60"), ("mx.good.test", "127.0.0.61"),
              ("mx.slow2.test", "127.0.0.62"), ("mx.fast.test", "127.0.0.63")]
-    MAIN = {"minimal_backoff_time": "300s", "maximal_backoff_time": "600s"}
+    MAIN = {"minimal_backoff_time": "300s", "maximal_backoff_time": "600s",
+            "delay_warning_time": "3s"}
 
     @classmethod
     def make_peers(cls):
@@ -1371,6 +1372,27 @@ class OutboundScheduleTest(OutboundCase):
                                 "slow deliveries were still running")
         for q in slow:
             self.wait_gone(q, timeout=60)
+
+    def test_delay_warning_once(self):
+        """delay_warning_time: one "delayed" report (RFC 3464) to the
+        sender naming the waiting recipient and its last error; none for
+        the one already delivered, and no second one later or after a
+        restart."""
+        qid = self.submit(["w@always.test", "w2@good.test"], "warn1")
+        msg, raw = self.bounce_for("warn1", timeout=15)
+        self.assertIn("Delayed Mail", msg["Subject"], raw)
+        f, parts = self.check_report(msg, raw, "w@always.test", "4.3.0",
+                                     action="delayed", diag="not now")
+        self.assertNotIn(b"w2@good.test", parts[1].as_bytes(), raw)
+        self.assertTrue(self.in_queue(qid))
+        self.inst.stop()
+        self.inst.start()
+        self.inst.wait_settled()
+        time.sleep(4)
+        self.assertEqual(len(self.reports_about("warn1")), 1)
+        self.assertEqual(len(self.log_lines(qid, "delay notification")), 1,
+                         self.tail())
+        self.inst.mailctl("queue", "delete", qid)
 
     def test_restart_keeps_schedule(self):
         """A deferred message keeps its attempts and next attempt time

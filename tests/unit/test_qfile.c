@@ -586,8 +586,10 @@ tq_history(void)
 	T_OK(qfile_append_history(fd, QFILE_MAX_RCPT, 1, "x") == -1 &&
 	    errno == EINVAL, "H index out of range refused");
 	T_EQ_INT(qfile_append_rcpt(fd, "c@example.org", "", 0, 0), 0, "X");
+	T_EQ_INT(qfile_append_warned(fd, 1700000400), 0, "W");
 	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "read");
 	T_EQ_INT(m.nhist, 3, "history counted");
+	T_OK(m.warned == 1700000400, "W time read");
 	T_EQ_STR(m.rcpt[0].text, "4.7.0 later", "last H text while pending");
 	T_OK(m.rcpt[0].last_try == 1700000200, "last H time");
 	T_EQ_INT(m.rcpt[0].status, QFILE_ST_PENDING, "H keeps pending");
@@ -626,6 +628,11 @@ tq_history(void)
 	T_EQ_INT(write(fd, rec, (size_t)n), n, "write H with a NUL");
 	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
 	    "NUL in H text is corrupt");
+	T_EQ_INT(ftruncate(fd, lseek(fd, 0, SEEK_END) - n), 0, "cut");
+	n = qfile_encode_record(rec, sizeof(rec), 'W', "\0\0\0\0\0\0\0", 7);
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write short W");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "W of 7 bytes is corrupt");
 	T_EQ_INT(ftruncate(fd, lseek(fd, 0, SEEK_END) - n), 0, "cut");
 	n = qfile_encode_record(rec, sizeof(rec), 'H', "\0\0\0\0\0", 5);
 	T_EQ_INT(write(fd, rec, (size_t)n), n, "write short H");
