@@ -42,6 +42,7 @@
 
 struct dns {
 	struct ub_ctx	*ctx;
+	int		 families;	/* DNS_IPV4 | DNS_IPV6 */
 };
 
 /* one outstanding query */
@@ -102,6 +103,7 @@ dns_new(const char *server, char *err, size_t errlen)
 	int		 r;
 
 	d = xcalloc(1, sizeof(*d));
+	d->families = DNS_IPV4 | DNS_IPV6;
 	if ((d->ctx = ub_ctx_create()) == NULL) {
 		util_fmt(err, errlen, "libunbound: cannot create a context");
 		free(d);
@@ -146,6 +148,14 @@ fail:
 	util_fmt(err, errlen, "libunbound: %s", ub_strerror(r));
 	dns_free(d);
 	return NULL;
+}
+
+/* dns_set_families - see dns.h */
+void
+dns_set_families(struct dns *d, int families)
+{
+	if ((families & (DNS_IPV4 | DNS_IPV6)) != 0)
+		d->families = families & (DNS_IPV4 | DNS_IPV6);
 }
 
 /* dns_free - the resolver and its worker thread */
@@ -196,6 +206,10 @@ dns_run(struct dns *d, struct dns_q *q, size_t n, uint64_t deadline)
 	for (i = 0; i < n; i++) {
 		q[i].done = q[i].timedout = q[i].err = 0;
 		q[i].res = NULL;
+		if (q[i].type == 0) {	/* a family inet_protocols leaves out */
+			q[i].done = 1;
+			continue;
+		}
 		r = ub_resolve_async(d->ctx, q[i].name, q[i].type, DNS_C_IN,
 		    &q[i], dns_cb, &q[i].id);
 		if (r != 0) {
@@ -523,11 +537,13 @@ dns_addrs(struct dns *d, struct dns_target *t, size_t n, uint64_t deadline,
 	memset(q, 0, sizeof(q));
 	for (i = 0; i < n; i++) {
 		q[2 * i].name = q[2 * i + 1].name = t[i].host;
-		q[2 * i].type = DNS_T_A;
-		q[2 * i + 1].type = DNS_T_AAAA;
+		q[2 * i].type = d->families & DNS_IPV4 ? DNS_T_A : 0;
+		q[2 * i + 1].type = d->families & DNS_IPV6 ? DNS_T_AAAA : 0;
 	}
 	dns_run(d, q, 2 * n, deadline);
 	for (i = 0; i < 2 * n; i++) {
+		if (q[i].type == 0)
+			continue;
 		st = dns_status(&q[i], w, sizeof(w));
 		if (st == DNS_TEMPFAIL && !temp) {
 			temp = 1;
@@ -548,9 +564,10 @@ dns_addrs(struct dns *d, struct dns_target *t, size_t n, uint64_t deadline,
 	if (temp)
 		util_strlcpy(why, tw, whylen);
 	else
-		util_fmt(why, whylen, "Host not found: %s%s has no A or AAAA "
+		util_fmt(why, whylen, "Host not found: %s%s has no %s "
 		    "record", n > 0 ? t[0].host : "?", n > 1 ? " (and every "
-		    "other MX host)" : "");
+		    "other MX host)" : "", d->families == DNS_IPV4 ? "A" :
+		    d->families == DNS_IPV6 ? "AAAA" : "A or AAAA");
 	return temp ? DNS_TEMPFAIL : DNS_NOTFOUND;
 }
 

@@ -67,6 +67,14 @@ struct dns_target {
 struct dns;
 
 struct dns *dns_new(const char *, char *, size_t);
+/*
+ * dns_set_families - which address records to look up (inet_protocols):
+ * DNS_IPV4, DNS_IPV6 or both (the default); 0 leaves it unchanged.
+ * Domain literals are used as written.
+ */
+#define DNS_IPV4	0x01
+#define DNS_IPV6	0x02
+void	 dns_set_families(struct dns *, int);
 void	 dns_free(struct dns *);
 /* dns_targets - 0 with *n targets filled, or a DNS_* error with why */
 int	 dns_targets(struct dns *, const char *, int, struct dns_target *,

@@ -215,6 +215,27 @@ smtp_tls_setup(struct skel *sk)
 	smtp.tls_ctx = ctx;
 }
 
+/* smtp_families - inet_protocols as the address families to look up */
+static int
+smtp_families(const struct cfg *cfg)
+{
+	char	**v;
+	size_t	 n, i;
+	int	 f = 0;
+
+	v = cfg_list(cfg, "inet_protocols", &n);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], "all") == 0)
+			f |= DNS_IPV4 | DNS_IPV6;
+		else if (strcmp(v[i], "ipv4") == 0)
+			f |= DNS_IPV4;
+		else if (strcmp(v[i], "ipv6") == 0)
+			f |= DNS_IPV6;
+	}
+	cfg_list_free(v, n);
+	return f;
+}
+
 /* smtp_pre_jail - resolver, TLS and passwords before the jail */
 static void
 smtp_pre_jail(struct skel *sk)
@@ -225,6 +246,7 @@ smtp_pre_jail(struct skel *sk)
 	if ((smtp.dns = dns_new(cfg_str(sk->cfg, "dns_server_address"), err,
 	    sizeof(err))) == NULL)
 		log_fatal("DNS resolver: %s", err);
+	dns_set_families(smtp.dns, smtp_families(sk->cfg));
 	smtp.level = cfg_str(sk->cfg, "smtp_tls_security_level");
 	smtp.sk = sk;
 	/* CA files live outside the jail: read them now when they are used */

@@ -1423,6 +1423,39 @@ class OutboundScheduleTest(OutboundCase):
         self.inst.mailctl("queue", "delete", qid)
 
 
+def ipv6_loopback():
+    """Can this machine bind ::1 (some containers have no IPv6)?"""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as t:
+            t.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@unittest.skipUnless(ipv6_loopback(), "no IPv6 loopback on this machine")
+class OutboundInetProtocolsTest(OutboundCase):
+    """inet_protocols = ipv6: the client looks up only AAAA records, so
+    a host with both goes over IPv6 (IPv4 would come first)."""
+
+    MX = [("dual.test", "mx.dual.test", 10)]
+    HOSTS = [("mx.dual.test", "127.0.0.70,::1")]
+    MAIN = {"inet_protocols": "ipv6"}
+
+    @classmethod
+    def make_peers(cls):
+        cls.v4 = cls.add_peer(Peer("127.0.0.70", cls.port))
+        cls.v6 = cls.add_peer(Peer("::1", cls.port))
+
+    def test_ipv6_only(self):
+        qid = self.submit("six@dual.test", "inet6")
+        self.wait_peer(self.v6.rec, "inet6")
+        self.wait_gone(qid)
+        self.assertEqual(self.v4.rec.with_token("inet6"), [])
+        self.assertTrue(self.log_lines(qid, r"relay=mx\.dual\.test\[::1\]"),
+                        self.tail())
+
+
 # ==================================================================== 11 ==
 class OutboundKillTest(OutboundCase):
     """kill -9 of every smtp process while the peer delays its DATA
