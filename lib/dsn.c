@@ -18,6 +18,10 @@
  * declared with Content-Transfer-Encoding: 8bit.  Every line of the
  * result therefore ends in CRLF and is at most 998 bytes long.
  *
+ * The RFC 3461 parameter helpers (dsn_parse_notify, dsn_format_notify,
+ * dsn_parse_ret, dsn_envid_valid, dsn_orcpt_valid) check syntax and
+ * length only; smtpd stores ENVID and ORCPT exactly as received.
+ *
  * Errors: -1 with errno: ENOSPC when out (or a part) would pass its
  * limit, EINVAL for malformed xtext / NOTIFY, the body reader's errno.
  */
@@ -599,4 +603,93 @@ dsn_parse_notify(const char *s, unsigned *bits)
 	}
 	*bits = b;
 	return 0;
+}
+
+/* dsn_format_notify - QFILE_NOTIFY_* bits -> "NEVER" / "SUCCESS,..." */
+int
+dsn_format_notify(unsigned bits, char *out, size_t len)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bit;
+	} kw[] = {	/* the order of RFC 3461 4.1 */
+		{ "SUCCESS", QFILE_NOTIFY_SUCCESS },
+		{ "FAILURE", QFILE_NOTIFY_FAILURE },
+		{ "DELAY", QFILE_NOTIFY_DELAY },
+	};
+	const unsigned	 all = QFILE_NOTIFY_NEVER | QFILE_NOTIFY_SUCCESS |
+	    QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY;
+	char		 tmp[DSN_NOTIFY_BUFSZ] = "";
+	size_t		 i;
+
+	if (bits == 0 || (bits & ~all) != 0 ||
+	    ((bits & QFILE_NOTIFY_NEVER) != 0 && bits != QFILE_NOTIFY_NEVER)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (bits == QFILE_NOTIFY_NEVER)
+		util_strlcpy(tmp, "NEVER", sizeof(tmp));
+	for (i = 0; i < NELEM(kw); i++) {
+		if ((bits & kw[i].bit) == 0)
+			continue;
+		if (tmp[0] != '\0')
+			util_strlcat(tmp, ",", sizeof(tmp));
+		util_strlcat(tmp, kw[i].name, sizeof(tmp));	/* fits */
+	}
+	if (util_strlcpy(out, tmp, len) >= len) {
+		if (len > 0)
+			out[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* dsn_parse_ret - RET=FULL | HDRS, any case -> "FULL" / "HDRS"; NULL */
+const char *
+dsn_parse_ret(const char *s)
+{
+	if (s != NULL && util_strcasecmp_ascii(s, "FULL") == 0)
+		return "FULL";
+	if (s != NULL && util_strcasecmp_ascii(s, "HDRS") == 0)
+		return "HDRS";
+	errno = EINVAL;
+	return NULL;
+}
+
+/* dsn_envid_valid - 1 for an ENVID= value we keep, else 0 */
+int
+dsn_envid_valid(const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, DSN_ENVID_MAX + 1);
+	return n > 0 && n <= DSN_ENVID_MAX && dsn_xtext_valid(s);
+}
+
+/* dsn_atext - an RFC 5322 atext byte */
+static int
+dsn_atext(int c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* dsn_orcpt_valid - 1 for an ORCPT= value "addr-type;xtext", else 0 */
+int
+dsn_orcpt_valid(const char *s)
+{
+	const char	*p;
+
+	if (s == NULL || strnlen(s, DSN_ORCPT_MAX + 1) > DSN_ORCPT_MAX)
+		return 0;
+	for (p = s; dsn_atext((unsigned char)*p); p++)
+		;
+	if (p == s || *p != ';' || p[1] == '\0')
+		return 0;
+	return dsn_xtext_valid(p + 1);
 }

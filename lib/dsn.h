@@ -98,5 +98,32 @@ int	 dsn_xtext_encode(const void *, size_t, struct buf *);
  * repeated words allowed
  */
 int	 dsn_parse_notify(const char *, unsigned *);
+/*
+ * dsn_format_notify - the bits back as a NOTIFY= value: "NEVER", or
+ * "SUCCESS,FAILURE,DELAY" (those set, in that order) into out; 0, or -1
+ * with EINVAL (no bit, an unknown bit, NEVER with another) or
+ * ENAMETOOLONG (out too small; DSN_NOTIFY_BUFSZ is enough)
+ */
+#define DSN_NOTIFY_BUFSZ	sizeof("SUCCESS,FAILURE,DELAY")
+int	 dsn_format_notify(unsigned, char *, size_t);
+
+/*
+ * The other RFC 3461 parameters, checked as they arrive on MAIL / RCPT.
+ * dsn_parse_ret: RET= value "FULL" or "HDRS" in any case -> the static
+ * upper-case word; NULL (EINVAL) for anything else.
+ * dsn_envid_valid: ENVID= value: 1 to DSN_ENVID_MAX bytes of valid
+ * xtext -> 1, else 0.
+ * dsn_orcpt_valid: ORCPT= value: addr-type ";" xtext, addr-type an atom
+ * (RFC 5322 atext, e.g. "rfc822"), the xtext valid and not empty, the
+ * whole at most DSN_ORCPT_MAX bytes -> 1, else 0.
+ * Neither looks at what the xtext decodes to: any byte may be encoded
+ * (the report builder sanitises what it shows), so the value is kept
+ * exactly as received.
+ */
+#define DSN_ENVID_MAX	100	/* RFC 3461 4.4 */
+#define DSN_ORCPT_MAX	500	/* RFC 3461 4.2 */
+const char *dsn_parse_ret(const char *);
+int	 dsn_envid_valid(const char *);
+int	 dsn_orcpt_valid(const char *);
 
 #endif

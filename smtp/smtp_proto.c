@@ -13,7 +13,20 @@
  * it fails permanently with 5.6.3 (RFC 6152 3 leaves bounce or
  * conversion; youju does not convert).  A message larger than the server's
  * SIZE fails with 5.3.4.  Credentials (smtp_sasl_password_maps) are only
- * ever sent over TLS.  The body is dot-stuffed on the way out.
+ * ever sent over TLS, with AUTH PLAIN when the server offers it, else
+ * AUTH LOGIN; a failed or odd exchange defers (4.7.0 or the server's
+ * code made 4xx: a login problem is ours to fix, not the sender's).
+ * The body is dot-stuffed on the way out.
+ *
+ * DSN (RFC 3461): to a server that offers DSN, MAIL FROM carries RET=
+ * and ENVID= and each RCPT TO its NOTIFY= and ORCPT= when the queue file
+ * has them; to one that does not, none of them.  Values from the queue
+ * file are checked again before they go on the wire (xtext, lengths), so
+ * a damaged file cannot inject anything into a command; a bad one is
+ * left out with a warning.  Command lines are bounded: MAIL FROM at
+ * SMTP_MAIL_MAX and RCPT TO at SMTP_RCPT_MAX bytes with CRLF (RFC 5321's
+ * 512 plus what SIZE, BODY and DSN add); a recipient whose RCPT TO would
+ * be longer fails permanently (5.5.0), as do all when MAIL FROM would.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +39,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "sasl.h"
@@ -35,6 +49,15 @@
 #define SMTP_DONE	0	/* recipients have their results */
 #define SMTP_NEXT	1	/* try the next address */
 #define SMTP_NOTLS	2	/* try the same address without STARTTLS */
+
+/*
+ * command lines with CRLF: RFC 5321 4.5.3.1.4's 512, plus 26 for SIZE
+ * (RFC 1870), 16 for BODY (RFC 6152) and 100 for RET/ENVID on MAIL FROM,
+ * 500 for NOTIFY/ORCPT on RCPT TO (RFC 3461)
+ */
+#define SMTP_LINE_MAX	512
+#define SMTP_MAIL_MAX	(SMTP_LINE_MAX + 26 + 16 + 100)
+#define SMTP_RCPT_MAX	(SMTP_LINE_MAX + 500)
 
 struct smtp_body {
 	struct smtp_conn *c;
@@ -63,6 +86,18 @@ smtp_set_all(struct smtp_job *j, int st, const char *text)
 		}
 }
 
+/* smtp_flat - a reply's text on one line */
+static void
+smtp_flat(const struct smtpreply *r, char *text, size_t len)
+{
+	size_t	 i;
+
+	util_strlcpy(text, r->text, len);
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\n')
+			text[i] = ' ';
+}
+
 /* smtp_said - "X.Y.Z host[addr] said: CODE text (in reply to WHAT)" */
 static void
 smtp_said(const struct smtp_conn *c, const struct smtpreply *r,
@@ -71,12 +106,8 @@ smtp_said(const struct smtp_conn *c, const struct smtpreply *r,
 	const char *dsn = r->dsn[0] != '\0' ? r->dsn :
 	    r->code >= 500 ? "5.0.0" : r->code >= 400 ? "4.0.0" : "2.0.0";
 	char	 text[SMTPREPLY_TEXT_MAX + 1];
-	size_t	 i;
 
-	util_strlcpy(text, r->text, sizeof(text));
-	for (i = 0; text[i] != '\0'; i++)
-		if (text[i] == '\n')
-			text[i] = ' ';
+	smtp_flat(r, text, sizeof(text));
 	/* a long reply is cut short: the log and the bounce stay bounded */
 	(void)util_fmt(out, len, "%s host %s[%s] said: %d %s (in reply to %s)",
 	    dsn, c->host, c->addr, r->code, text, what);
@@ -151,28 +182,35 @@ smtp_password(const struct smtp_conn *c)
 	return NULL;
 }
 
-/* smtp_auth - AUTH PLAIN with the relay's password; 0 ok, else text */
+/*
+ * smtp_auth_said - why an AUTH exchange failed: a 4xx/5xx is quoted as
+ * the server said it (the caller makes 5 a 4), any other code is
+ * "unexpected"
+ */
+static void
+smtp_auth_said(const struct smtp_conn *c, const struct smtpreply *r,
+    const char *what, char *why, size_t whylen)
+{
+	char	 text[SMTPREPLY_TEXT_MAX + 1];
+
+	if (r->code / 100 == 4 || r->code / 100 == 5) {
+		smtp_said(c, r, what, why, whylen);
+		return;
+	}
+	smtp_flat(r, text, sizeof(text));
+	(void)util_fmt(why, whylen, "4.7.0 %s[%s] gave an unexpected reply "
+	    "to %s: %d %s", c->host, c->addr, what, r->code, text);
+}
+
+/* smtp_auth_plain - AUTH PLAIN with an initial response; 0 ok, -1 why */
 static int
-smtp_auth(struct smtp_conn *c, char *why, size_t whylen)
+smtp_auth_plain(struct smtp_conn *c, const char *cred, const char *colon,
+    char *why, size_t whylen)
 {
 	struct smtpreply r;
 	struct buf plain, b64;
-	const char *cred, *colon;
 	int	 rc = -1;
 
-	if (!smtp.sasl || (cred = smtp_password(c)) == NULL)
-		return 0;
-	if (!c->tls) {
-		snprintf(why, whylen, "4.7.0 %s[%s]: not sending credentials "
-		    "without TLS", c->host, c->addr);
-		return -1;
-	}
-	if (smtpreply_has(&c->ehlo, "AUTH") == NULL ||
-	    (colon = strchr(cred, ':')) == NULL) {
-		snprintf(why, whylen, "4.7.0 %s[%s]: the server offers no "
-		    "AUTH", c->host, c->addr);
-		return -1;
-	}
 	buf_init(&plain, 4096);
 	buf_init(&b64, 8192);
 	buf_putc(&plain, 0);
@@ -185,7 +223,7 @@ smtp_auth(struct smtp_conn *c, char *why, size_t whylen)
 		if (r.code == 235)
 			rc = 0;
 		else
-			smtp_said(c, &r, "AUTH", why, whylen);
+			smtp_auth_said(c, &r, "AUTH PLAIN", why, whylen);
 	} else
 		smtp_conn_text(c, "during AUTH", why, whylen);
 	OPENSSL_cleanse(plain.data, plain.len);
@@ -193,6 +231,134 @@ smtp_auth(struct smtp_conn *c, char *why, size_t whylen)
 		OPENSSL_cleanse(b64.data, b64.len);
 	buf_free(&plain);
 	buf_free(&b64);
+	return rc;
+}
+
+/* smtp_auth_b64ok - a 334 challenge is base64 (its content is not used) */
+static int
+smtp_auth_b64ok(const struct smtpreply *r)
+{
+	struct buf	 d;
+	int		 ok;
+
+	buf_init(&d, SMTPREPLY_TEXT_MAX);
+	ok = sasl_b64_decode(r->text, strlen(r->text), &d,
+	    SMTPREPLY_TEXT_MAX) == 0;
+	buf_free(&d);
+	return ok;
+}
+
+/*
+ * smtp_auth_login - AUTH LOGIN: "334 VXNlcm5hbWU6" (Username:) gets the
+ * user name, "334 UGFzc3dvcmQ6" (Password:) the password, each base64,
+ * then 235; 0 ok, -1 with why.  A challenge that is not base64 ends the
+ * exchange with "*" (RFC 4954 4).  The secrets are written straight from
+ * one buffer, reserved up front (no copies left by a realloc) and wiped.
+ */
+static int
+smtp_auth_login(struct smtp_conn *c, const char *cred, const char *colon,
+    char *why, size_t whylen)
+{
+	static const char *const step[] = { "AUTH LOGIN",
+	    "AUTH LOGIN user name", "AUTH LOGIN password" };
+	struct smtpreply r;
+	struct buf b64;
+	size_t	 k;
+	int	 e, rc = -1;
+
+	buf_init(&b64, 8192);
+	if (buf_reserve(&b64, 4096) == -1 ||
+	    smtp_conn_printf(c, smtp.t_helo, "AUTH LOGIN") == -1 ||
+	    smtp_conn_reply(c, &r, smtp.t_helo) == -1)
+		goto io;
+	for (k = 0; k < 2; k++) {
+		if (r.code != 334) {
+			smtp_auth_said(c, &r, step[k], why, whylen);
+			goto done;
+		}
+		if (!smtp_auth_b64ok(&r)) {
+			(void)util_fmt(why, whylen, "4.7.0 %s[%s] sent a "
+			    "malformed AUTH LOGIN challenge (not base64) in "
+			    "reply to %s", c->host, c->addr, step[k]);
+			if (smtp_conn_printf(c, smtp.t_helo, "*") == 0)
+				(void)smtp_conn_reply(c, &r, smtp.t_helo);
+			goto done;
+		}
+		e = k == 0 ? sasl_b64_encode(cred, (size_t)(colon - cred),
+		    &b64) : sasl_b64_encode(colon + 1, strlen(colon + 1), &b64);
+		if (e == 0)
+			e = buf_puts(&b64, "\r\n");
+		if (e == 0)
+			e = smtp_conn_write(c, b64.data, b64.len, smtp.t_helo);
+		OPENSSL_cleanse(b64.data, b64.cap);
+		if (e == -1 || smtp_conn_reply(c, &r, smtp.t_helo) == -1)
+			goto io;
+	}
+	if (r.code == 235)
+		rc = 0;
+	else
+		smtp_auth_said(c, &r, step[2], why, whylen);
+	goto done;
+io:
+	smtp_conn_text(c, "during AUTH LOGIN", why, whylen);
+done:
+	buf_free(&b64);
+	return rc;
+}
+
+/* smtp_auth_mech - PLAIN when the server offers it, else LOGIN, or NULL */
+static const char *
+smtp_auth_mech(const char *offer)
+{
+	const char *p = offer, *e;
+	size_t	 n;
+	int	 login = 0;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		n = (size_t)(e - p);
+		if (n == 5 && util_strncasecmp_ascii(p, "PLAIN", 5) == 0)
+			return "PLAIN";
+		if (n == 5 && util_strncasecmp_ascii(p, "LOGIN", 5) == 0)
+			login = 1;
+		p = e;
+	}
+	return login ? "LOGIN" : NULL;
+}
+
+/* smtp_auth - AUTH with the relay's password, over TLS; 0 ok, -1 why */
+static int
+smtp_auth(struct smtp_conn *c, char *why, size_t whylen)
+{
+	const char *cred, *colon, *offer, *mech;
+	int	 rc;
+
+	if (!smtp.sasl || (cred = smtp_password(c)) == NULL)
+		return 0;
+	if (!c->tls) {
+		snprintf(why, whylen, "4.7.0 %s[%s]: not sending credentials "
+		    "without TLS", c->host, c->addr);
+		return -1;
+	}
+	if ((offer = smtpreply_has(&c->ehlo, "AUTH")) == NULL ||
+	    (colon = strchr(cred, ':')) == NULL) {
+		snprintf(why, whylen, "4.7.0 %s[%s]: the server offers no "
+		    "AUTH", c->host, c->addr);
+		return -1;
+	}
+	if ((mech = smtp_auth_mech(offer)) == NULL) {
+		snprintf(why, whylen, "4.7.0 %s[%s]: no AUTH mechanism in "
+		    "common (the server offers \"%.200s\", youju PLAIN and "
+		    "LOGIN)", c->host, c->addr, offer);
+		return -1;
+	}
+	if (strcmp(mech, "PLAIN") == 0)
+		rc = smtp_auth_plain(c, cred, colon, why, whylen);
+	else
+		rc = smtp_auth_login(c, cred, colon, why, whylen);
 	if (rc == -1 && why[0] == '5')
 		why[0] = '4';	/* a login problem is ours: retry later */
 	return rc;
@@ -273,17 +439,45 @@ smtp_data(struct smtp_job *j, struct smtp_conn *c, int *accepted)
 	return 0;
 }
 
-/* smtp_mail_args - SIZE and BODY for MAIL FROM; -1: cannot send at all */
+/* smtp_dsn_mail - " RET=... ENVID=..." from the queue file, checked */
+static void
+smtp_dsn_mail(const struct smtp_job *j, char *out, size_t len)
+{
+	const char *ret = qfile_attr_get(&j->q, "ret");
+	const char *envid = qfile_attr_get(&j->q, "envid");
+
+	out[0] = '\0';
+	if (ret != NULL && (ret = dsn_parse_ret(ret)) == NULL)
+		log_warn("%s: malformed RET in the queue file, not sent",
+		    j->qid);
+	if (envid != NULL && !dsn_envid_valid(envid)) {
+		log_warn("%s: malformed ENVID in the queue file, not sent",
+		    j->qid);
+		envid = NULL;
+	}
+	/* at most 9 + 7 + DSN_ENVID_MAX bytes: fits the caller's buffer */
+	(void)util_fmt(out, len, "%s%s%s%s", ret != NULL ? " RET=" : "",
+	    ret != NULL ? ret : "", envid != NULL ? " ENVID=" : "",
+	    envid != NULL ? envid : "");
+}
+
+/*
+ * smtp_mail_line - the MAIL FROM command (without CRLF) with SIZE, BODY
+ * and, to a server that offers DSN, RET and ENVID; -1: the message
+ * cannot be sent to this server at all (why has a 5xx text)
+ */
 static int
-smtp_mail_args(struct smtp_job *j, struct smtp_conn *c, char *args,
+smtp_mail_line(struct smtp_job *j, struct smtp_conn *c, char *line,
     size_t len, char *why, size_t whylen)
 {
 	const char *body = qfile_attr_get(&j->q, "body");
 	const char *sz = smtpreply_has(&c->ehlo, "SIZE");
 	int	 eight = body != NULL && strcasecmp(body, "8BITMIME") == 0;
 	unsigned long long limit;
+	char	 args[64], dsn[16 + DSN_ENVID_MAX + 16];
 
 	args[0] = '\0';
+	dsn[0] = '\0';
 	if (eight && smtpreply_has(&c->ehlo, "8BITMIME") == NULL) {
 		snprintf(why, whylen, "5.6.3 %s[%s] does not accept 8-bit "
 		    "mail (no 8BITMIME) and youju does not convert it",
@@ -298,11 +492,50 @@ smtp_mail_args(struct smtp_job *j, struct smtp_conn *c, char *args,
 		return -1;
 	}
 	if (sz != NULL)
-		snprintf(args, len, " SIZE=%llu",
+		snprintf(args, sizeof(args), " SIZE=%llu",
 		    (unsigned long long)j->q.body_size);
 	if (eight)
-		util_strlcat(args, " BODY=8BITMIME", len);
+		util_strlcat(args, " BODY=8BITMIME", sizeof(args));
+	if (smtpreply_has(&c->ehlo, "DSN") != NULL)
+		smtp_dsn_mail(j, dsn, sizeof(dsn));
+	if (util_fmt(line, len, "MAIL FROM:<%s>%s%s", j->sender, args, dsn) ==
+	    -1) {
+		snprintf(why, whylen, "5.5.0 the MAIL FROM command would be "
+		    "longer than %d bytes (RFC 5321 4.5.3.1.4)", SMTP_MAIL_MAX);
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * smtp_rcpt_line - the RCPT TO command (without CRLF) of recipient i,
+ * with NOTIFY and ORCPT from the queue file when dsn; -1 too long
+ */
+static int
+smtp_rcpt_line(const struct smtp_job *j, size_t i, int dsn, char *line,
+    size_t len)
+{
+	const struct smtp_rcpt *rc = &j->rcpt[i];
+	const struct qfile_rcpt *qr = NULL;
+	const char *orcpt = NULL;
+	char	 notify[DSN_NOTIFY_BUFSZ] = "";
+
+	if (dsn && rc->idx < j->q.nrcpt)
+		qr = &j->q.rcpt[rc->idx];
+	if (qr != NULL && qr->notify != 0 &&
+	    dsn_format_notify(qr->notify, notify, sizeof(notify)) == -1)
+		log_warn("%s: to=<%s>: malformed NOTIFY in the queue file, "
+		    "not sent", j->qid, log_str(rc->addr));
+	if (qr != NULL && qr->orcpt != NULL && qr->orcpt[0] != '\0') {
+		if (dsn_orcpt_valid(qr->orcpt))
+			orcpt = qr->orcpt;
+		else
+			log_warn("%s: to=<%s>: malformed ORCPT in the queue "
+			    "file, not sent", j->qid, log_str(rc->addr));
+	}
+	return util_fmt(line, len, "RCPT TO:<%s>%s%s%s%s", rc->addr,
+	    notify[0] != '\0' ? " NOTIFY=" : "", notify,
+	    orcpt != NULL ? " ORCPT=" : "", orcpt != NULL ? orcpt : "");
 }
 
 /* smtp_rcpt_reply - read one RCPT reply and record it */
@@ -325,24 +558,45 @@ smtp_rcpt_reply(struct smtp_job *j, struct smtp_conn *c, size_t i,
 	return 0;
 }
 
+/*
+ * smtp_rcpt_send - RCPT TO for recipient i, built in a buffer of the
+ * bound (without CRLF); 0 sent, 1 not sent (too long: the recipient has
+ * failed for good, there is no reply to read), -1 I/O
+ */
+static int
+smtp_rcpt_send(struct smtp_job *j, struct smtp_conn *c, size_t i, int dsn)
+{
+	char	 line[SMTP_RCPT_MAX - 1], text[160];
+
+	if (smtp_rcpt_line(j, i, dsn, line, sizeof(line)) == -1) {
+		snprintf(text, sizeof(text), "5.5.0 the RCPT TO command for "
+		    "this recipient would be longer than %d bytes (RFC 5321 "
+		    "4.5.3.1.4, RFC 3461)", SMTP_RCPT_MAX);
+		smtp_set_one(&j->rcpt[i], 550, text);
+		return 1;
+	}
+	return smtp_conn_printf(c, smtp.t_rcpt, "%s", line);
+}
+
 /* smtp_transaction - MAIL, RCPT..., DATA (pipelined when offered) */
 static int
 smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 {
 	struct smtpreply r;
-	char	 args[128], text[SMTPREPLY_TEXT_MAX + 128];
-	int	*accepted, naccepted = 0, pipe, rc = SMTP_DONE;
+	char	 mail[SMTP_MAIL_MAX - 1];	/* without CRLF */
+	char	 text[SMTPREPLY_TEXT_MAX + 128];
+	int	*accepted, naccepted = 0, pipe, dsn, sent, rc = SMTP_DONE;
 	size_t	 i;
 
-	if (smtp_mail_args(j, c, args, sizeof(args), text, sizeof(text)) ==
+	if (smtp_mail_line(j, c, mail, sizeof(mail), text, sizeof(text)) ==
 	    -1) {
 		smtp_set_all(j, IPC_DLV_PERMFAIL, text);
 		return SMTP_DONE;
 	}
 	pipe = c->esmtp && smtpreply_has(&c->ehlo, "PIPELINING") != NULL;
+	dsn = c->esmtp && smtpreply_has(&c->ehlo, "DSN") != NULL;
 	accepted = xcalloc(j->nrcpt + 1, sizeof(int));
-	if (smtp_conn_printf(c, smtp.t_mail, "MAIL FROM:<%s>%s", j->sender,
-	    args) == -1)
+	if (smtp_conn_printf(c, smtp.t_mail, "%s", mail) == -1)
 		goto lost;
 	if (!pipe) {
 		if (smtp_conn_reply(c, &r, smtp.t_mail) == -1)
@@ -353,11 +607,10 @@ smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 	for (i = 0; i < j->nrcpt; i++) {
 		if (j->rcpt[i].done)
 			continue;
-		if (smtp_conn_printf(c, smtp.t_rcpt, "RCPT TO:<%s>",
-		    j->rcpt[i].addr) == -1)
+		if ((sent = smtp_rcpt_send(j, c, i, dsn)) == -1)
 			goto lost;
-		if (!pipe && smtp_rcpt_reply(j, c, i, accepted, &naccepted) ==
-		    -1)
+		if (sent == 0 && !pipe && smtp_rcpt_reply(j, c, i, accepted,
+		    &naccepted) == -1)
 			goto lost;
 	}
 	if (pipe) {

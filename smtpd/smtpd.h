@@ -43,8 +43,8 @@ struct smtpd_net {
 
 struct smtpd_rcpt {
 	char		*addr;		/* canonical local@domain */
-	char		*orcpt;
-	unsigned	 notify;
+	char		*orcpt;		/* ORCPT= as received, or NULL */
+	unsigned	 notify;	/* NOTIFY= as QFILE_NOTIFY_*, or 0 */
 };
 
 enum smtpd_phase {
@@ -75,12 +75,14 @@ struct smtpd_sess {
 	char		*sender;	/* "" = null sender */
 	int		 body_8bit;
 	uint64_t	 declared_size;
+	char		*envid;		/* ENVID= as received (xtext), or NULL */
+	const char	*ret;		/* RET=: "FULL", "HDRS" or NULL */
 	struct smtpd_rcpt *rcpt;
 	size_t		 nrcpt;
 	size_t		 rcpt_cap;
 	/* RCPT/VRFY waiting for the auth broker */
 	struct addr	 pend;
-	char		*pend_orcpt;
+	char		*pend_orcpt;	/* the RCPT's ORCPT= and NOTIFY= */
 	unsigned	 pend_notify;
 	int		 pend_vrfy;
 	uint32_t	 pend_id;

@@ -11,6 +11,9 @@
  * rest of the content is read and thrown away so the session stays in step.
  * The queue file is committed (fsync, rename, directory fsync) before the
  * 250 reply; any failure there answers 451/452 and leaves no file behind.
+ * The envelope carries the DSN options (RFC 3461) as they were received:
+ * attributes "envid" and "ret" when given, and each recipient's ORCPT
+ * and NOTIFY bits.
  */
 #include <sys/time.h>
 #include <errno.h>
@@ -120,6 +123,11 @@ smtpd_data_begin(struct smtpd_sess *s)
 		r |= smtpd_data_attr(s, "tls", s->tls_info);
 	if (s->body_8bit)
 		r |= smtpd_data_attr(s, "body", "8BITMIME");
+	/* DSN (RFC 3461): only when given; ENVID as received (xtext) */
+	if (s->envid != NULL)
+		r |= smtpd_data_attr(s, "envid", s->envid);
+	if (s->ret != NULL)
+		r |= smtpd_data_attr(s, "ret", s->ret);
 	for (i = 0; i < s->nrcpt; i++)
 		r |= qfile_put_rcpt(&s->qw, s->rcpt[i].addr,
 		    s->rcpt[i].orcpt ? s->rcpt[i].orcpt : "",

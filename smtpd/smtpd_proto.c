@@ -6,6 +6,12 @@
  * Address checks go through smtpd_check.c; whether a local address exists
  * is asked of the auth broker (smtpd_queue.c), which pauses the session
  * until the answer comes back.
+ *
+ * MAIL parameters: SIZE, BODY, AUTH (ignored), RET and ENVID; RCPT
+ * parameters: NOTIFY and ORCPT (DSN, RFC 3461).  A DSN parameter given
+ * twice or malformed gets 501 5.5.4, an unknown one 555 5.5.4 (RFC 5321
+ * 4.1.1.11).  ENVID and ORCPT are kept exactly as received (xtext) and
+ * go into the queue file by smtpd_data.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,6 +23,7 @@
 #include "cfg.h"
 #include "addr.h"
 #include "buf.h"
+#include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "util.h"
@@ -39,6 +46,7 @@ static void smtpd_quit(struct smtpd_sess *, char *);
 static void smtpd_vrfy(struct smtpd_sess *, char *);
 static void smtpd_help(struct smtpd_sess *, char *);
 static void smtpd_auth(struct smtpd_sess *, char *);
+static void smtpd_mail_forget(struct smtpd_sess *);
 
 static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "HELO", smtpd_helo, 0 },
@@ -80,10 +88,21 @@ smtpd_txn_reset(struct smtpd_sess *s)
 	s->sender = NULL;
 	free(s->pend_orcpt);
 	s->pend_orcpt = NULL;
+	s->pend_notify = 0;
 	smtpd_owners_forget(s);
 	s->in_mail = 0;
+	smtpd_mail_forget(s);
+}
+
+/* smtpd_mail_forget - forget the MAIL parameters */
+static void
+smtpd_mail_forget(struct smtpd_sess *s)
+{
 	s->body_8bit = 0;
 	s->declared_size = 0;
+	free(s->envid);
+	s->envid = NULL;
+	s->ret = NULL;
 }
 
 /* smtpd_command - run one command line */
@@ -193,7 +212,8 @@ smtpd_ehlo(struct smtpd_sess *s, char *arg)
 	if (s->sd->sasl_enable && (s->tls == 2 || !s->sd->sasl_tls_only))
 		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
-	smtpd_reply(s, "250 8BITMIME");
+	smtpd_reply(s, "250-8BITMIME");
+	smtpd_reply(s, "250 DSN");
 }
 
 /* smtpd_auth - AUTH (smtpd_sasl.c) */
@@ -240,13 +260,47 @@ smtpd_param(char **p, char **value)
 	return key;
 }
 
-/* smtpd_mail_params - SIZE and BODY; 0 ok, -1 replied */
+/* smtpd_mail_dsn - RET= or ENVID= (RFC 3461 4.3, 4.4); 0 ok, -1 replied */
+static int
+smtpd_mail_dsn(struct smtpd_sess *s, const char *key, const char *val)
+{
+	const char *ret;
+
+	if (strcasecmp(key, "RET") == 0) {
+		if (s->ret != NULL) {
+			smtpd_reply(s, "501 5.5.4 Error: duplicate RET "
+			    "parameter");
+			return -1;
+		}
+		if ((ret = dsn_parse_ret(val)) == NULL) {
+			smtpd_reply(s, "501 5.5.4 Error: bad RET parameter "
+			    "syntax (RET=FULL or RET=HDRS)");
+			return -1;
+		}
+		s->ret = ret;
+		return 0;
+	}
+	if (s->envid != NULL) {
+		smtpd_reply(s, "501 5.5.4 Error: duplicate ENVID parameter");
+		return -1;
+	}
+	if (!dsn_envid_valid(val)) {
+		smtpd_reply(s, "501 5.5.4 Error: bad ENVID parameter syntax "
+		    "(xtext of 1 to %d characters)", DSN_ENVID_MAX);
+		return -1;
+	}
+	s->envid = xstrdup(val);
+	return 0;
+}
+
+/* smtpd_mail_params - SIZE, BODY, AUTH, RET, ENVID; 0 ok, -1 replied */
 static int
 smtpd_mail_params(struct smtpd_sess *s, char *p)
 {
 	char	*key, *val;
 	long long n;
 
+	smtpd_mail_forget(s);	/* a MAIL refused before left its own */
 	while ((key = smtpd_param(&p, &val)) != NULL) {
 		if (strcasecmp(key, "SIZE") == 0 && val != NULL &&
 		    util_parse_ll(val, 0, (1LL << 62), &n) == 0) {
@@ -265,6 +319,10 @@ smtpd_mail_params(struct smtpd_sess *s, char *p)
 		    (strcasecmp(val, "8BITMIME") == 0 ||
 		    strcasecmp(val, "7BIT") == 0)) {
 			s->body_8bit = strcasecmp(val, "8BITMIME") == 0;
+		} else if (strcasecmp(key, "RET") == 0 ||
+		    strcasecmp(key, "ENVID") == 0) {
+			if (smtpd_mail_dsn(s, key, val) == -1)
+				return -1;
 		} else {
 			smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
 			    log_str(key));
@@ -309,8 +367,7 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	}
 	if (smtpd_mail_params(s, (char *)rest) == -1) {
 		s->errors++;
-		s->declared_size = 0;
-		s->body_8bit = 0;
+		smtpd_mail_forget(s);
 		return;
 	}
 	addr_format(&a, text, sizeof(text));
@@ -346,23 +403,60 @@ smtpd_mail_finish(struct smtpd_sess *s)
 	smtpd_reply(s, "250 2.1.0 Ok");
 }
 
-/* smtpd_rcpt_params - RCPT parameters: none are supported yet */
+/*
+ * smtpd_rcpt_params - NOTIFY= and ORCPT= (RFC 3461 4.1, 4.2) into
+ * *notify (0 when not given) and *orcpt (points into p, NULL when not
+ * given); 0 ok, -1 replied
+ */
 static int
-smtpd_rcpt_params(struct smtpd_sess *s, char *p)
+smtpd_rcpt_params(struct smtpd_sess *s, char *p, const char **orcpt,
+    unsigned *notify)
 {
 	char	*key, *val;
+	int	 have_notify = 0;
 
-	if ((key = smtpd_param(&p, &val)) != NULL) {
-		smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
-		    log_str(key));
-		return -1;
+	*orcpt = NULL;
+	*notify = 0;
+	while ((key = smtpd_param(&p, &val)) != NULL) {
+		if (strcasecmp(key, "NOTIFY") == 0) {
+			if (have_notify) {
+				smtpd_reply(s, "501 5.5.4 Error: duplicate "
+				    "NOTIFY parameter");
+				return -1;
+			}
+			if (val == NULL || dsn_parse_notify(val, notify) == -1) {
+				smtpd_reply(s, "501 5.5.4 Error: bad NOTIFY "
+				    "parameter syntax (NEVER, or SUCCESS, "
+				    "FAILURE, DELAY separated by commas)");
+				return -1;
+			}
+			have_notify = 1;
+		} else if (strcasecmp(key, "ORCPT") == 0) {
+			if (*orcpt != NULL) {
+				smtpd_reply(s, "501 5.5.4 Error: duplicate "
+				    "ORCPT parameter");
+				return -1;
+			}
+			if (!dsn_orcpt_valid(val)) {
+				smtpd_reply(s, "501 5.5.4 Error: bad ORCPT "
+				    "parameter syntax (addr-type;xtext, at most "
+				    "%d characters)", DSN_ORCPT_MAX);
+				return -1;
+			}
+			*orcpt = val;
+		} else {
+			smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
+			    log_str(key));
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/* smtpd_rcpt_add - remember an accepted recipient */
+/* smtpd_rcpt_add - remember an accepted recipient and its DSN options */
 static void
-smtpd_rcpt_add(struct smtpd_sess *s, const char *addr)
+smtpd_rcpt_add(struct smtpd_sess *s, const char *addr, const char *orcpt,
+    unsigned notify)
 {
 	if (s->nrcpt == s->rcpt_cap) {
 		s->rcpt_cap = s->rcpt_cap ? s->rcpt_cap * 2 : 4;
@@ -370,8 +464,8 @@ smtpd_rcpt_add(struct smtpd_sess *s, const char *addr)
 		    sizeof(*s->rcpt));
 	}
 	s->rcpt[s->nrcpt].addr = xstrdup(addr);
-	s->rcpt[s->nrcpt].orcpt = NULL;
-	s->rcpt[s->nrcpt].notify = 0;
+	s->rcpt[s->nrcpt].orcpt = orcpt != NULL ? xstrdup(orcpt) : NULL;
+	s->rcpt[s->nrcpt].notify = notify;
 	s->nrcpt++;
 }
 
@@ -380,8 +474,9 @@ static void
 smtpd_rcpt(struct smtpd_sess *s, char *arg)
 {
 	struct addr a;
-	const char *why, *rest;
+	const char *why, *rest, *orcpt;
 	char	 text[ADDR_PATH_MAX * 2 + 8], msg[1024], *p;
+	unsigned notify;
 	enum smtpd_res r;
 
 	if (!s->in_mail) {
@@ -403,7 +498,7 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		s->errors++;
 		return;
 	}
-	if (smtpd_rcpt_params(s, (char *)rest) == -1) {
+	if (smtpd_rcpt_params(s, (char *)rest, &orcpt, &notify) == -1) {
 		s->errors++;
 		return;
 	}
@@ -424,6 +519,9 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		/* local: ask the broker whether the address exists */
 		s->pend = a;
 		s->pend_vrfy = 0;
+		free(s->pend_orcpt);
+		s->pend_orcpt = orcpt != NULL ? xstrdup(orcpt) : NULL;
+		s->pend_notify = notify;
 		if (smtpd_auth_lookup(s, &a) == 0)
 			return;
 		addr_format(&a, text, sizeof(text));
@@ -432,7 +530,7 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		return;
 	}
 	addr_format(&a, text, sizeof(text));
-	smtpd_rcpt_add(s, text);
+	smtpd_rcpt_add(s, text, orcpt, notify);
 	smtpd_reply(s, "250 2.1.5 Ok");
 }
 
@@ -459,7 +557,7 @@ smtpd_rcpt_lookup_done(struct smtpd_sess *s, int result)
 	}
 	switch (result) {
 	case IPC_LOOKUP_OK:
-		smtpd_rcpt_add(s, text);
+		smtpd_rcpt_add(s, text, s->pend_orcpt, s->pend_notify);
 		smtpd_reply(s, "250 2.1.5 Ok");
 		break;
 	case IPC_LOOKUP_NOUSER:
@@ -476,6 +574,9 @@ smtpd_rcpt_lookup_done(struct smtpd_sess *s, int result)
 		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", t);
 		break;
 	}
+	free(s->pend_orcpt);
+	s->pend_orcpt = NULL;
+	s->pend_notify = 0;
 }
 
 /* smtpd_data - DATA */

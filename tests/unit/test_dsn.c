@@ -1,7 +1,8 @@
 /*
- * test_dsn.c - tests for lib/dsn.c: xtext and NOTIFY tables (malformed
- * first), the xtext encoder's round trip, and RFC 3464 reports built from
- * hostile text, checked for their MIME structure in C: one boundary that
+ * test_dsn.c - tests for lib/dsn.c: xtext, NOTIFY (both ways), RET, ENVID
+ * and ORCPT tables (malformed first), the xtext encoder's round trip, and
+ * RFC 3464 reports built from hostile text, checked for their MIME
+ * structure in C: one boundary that
  * occurs nowhere else, exactly three parts with the right Content-Type,
  * CRLF everywhere, no line over 998 bytes, headers-only vs RET=FULL and
  * the DSN_RETURN_MAX cut.
@@ -107,6 +108,105 @@ test_notify(void)
 		T_EQ_INT(dsn_parse_notify(good[i].in, &bits), 0, good[i].in);
 		T_EQ_INT(bits, good[i].bits, "bits");
 	}
+}
+
+/* test_notify_format - bits back to a NOTIFY= value */
+static void
+test_notify_format(void)
+{
+	static const unsigned bad[] = { 0, 0x10, 0x80 | QFILE_NOTIFY_SUCCESS,
+	    QFILE_NOTIFY_NEVER | QFILE_NOTIFY_SUCCESS,
+	    QFILE_NOTIFY_NEVER | QFILE_NOTIFY_DELAY };
+	static const struct {
+		unsigned	 bits;
+		const char	*out;
+	} good[] = {
+		{ QFILE_NOTIFY_NEVER, "NEVER" },
+		{ QFILE_NOTIFY_SUCCESS, "SUCCESS" },
+		{ QFILE_NOTIFY_DELAY, "DELAY" },
+		{ QFILE_NOTIFY_DELAY | QFILE_NOTIFY_SUCCESS, "SUCCESS,DELAY" },
+		{ QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY, "FAILURE,DELAY" },
+		{ QFILE_NOTIFY_DELAY | QFILE_NOTIFY_FAILURE |
+		    QFILE_NOTIFY_SUCCESS, "SUCCESS,FAILURE,DELAY" },
+	};
+	char		 out[DSN_NOTIFY_BUFSZ], small[8];
+	unsigned	 bits;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(bad); i++) {
+		errno = 0;
+		T_OK(dsn_format_notify(bad[i], out, sizeof(out)) == -1 &&
+		    errno == EINVAL, "bad bits 0x%x refused", bad[i]);
+	}
+	errno = 0;
+	T_OK(dsn_format_notify(QFILE_NOTIFY_SUCCESS | QFILE_NOTIFY_FAILURE,
+	    small, sizeof(small)) == -1 && errno == ENAMETOOLONG &&
+	    small[0] == '\0', "small out: ENAMETOOLONG, empty");
+	T_OK(dsn_format_notify(QFILE_NOTIFY_SUCCESS, small, 0) == -1,
+	    "zero-length out");
+	for (i = 0; i < NELEM(good); i++) {
+		T_EQ_INT(dsn_format_notify(good[i].bits, out, sizeof(out)), 0,
+		    good[i].out);
+		T_EQ_STR(out, good[i].out, "formatted");
+		bits = 0;
+		T_OK(dsn_parse_notify(out, &bits) == 0 && bits == good[i].bits,
+		    "parses back: %s", out);
+	}
+}
+
+/* test_params - RET, ENVID, ORCPT values (RFC 3461 4.2 - 4.4) */
+static void
+test_params(void)
+{
+	static const char *const bad_ret[] = { "", "FUL", "FULLL", "HDR",
+	    "FULL ", " HDRS", "FULL,HDRS", "HEADERS", "F\xc3\x9cLL" };
+	static const char *const bad_envid[] = { "", "a b", "a=b", "+",
+	    "+4", "+4G", "ab+", "\x01", "\x7f", "\xff", "abc\r\n" };
+	static const char *const bad_orcpt[] = { "", ";", "rfc822",
+	    "rfc822;", ";a@example.com", "rfc 822;a@example.com",
+	    "rfc822:a@example.com", "rfc822;a b@example.com",
+	    "rfc822;a=b@example.com", "rfc822;a+2@example.com",
+	    "rfc822;a+@example.com", "rfc822;\xc3\xa9@example.com",
+	    "rf(c822;a@example.com", "rfc\"822;a@example.com",
+	    "rfc822;a@example.com\r\n", "rfc822;a;b\x01" };
+	static const char *const good_orcpt[] = { "rfc822;a@example.com",
+	    "RFC822;A@EXAMPLE.COM", "x-foo;+0D+0A", "utf-8;a+2Bb+3Dc",
+	    "rfc822;a;b", "a!#$%&'*+-/=?^_`{|}~;x",
+	    "rfc822;!\"#$%&'()*,-./:;<>?@[\\]^_`{|}~" };
+	char		 big[DSN_ORCPT_MAX + 8];
+	size_t		 i;
+
+	for (i = 0; i < NELEM(bad_ret); i++)
+		T_OK(dsn_parse_ret(bad_ret[i]) == NULL, "bad RET %zu", i);
+	T_OK(dsn_parse_ret(NULL) == NULL, "RET NULL");
+	T_EQ_STR(dsn_parse_ret("FULL"), "FULL", "RET=FULL");
+	T_EQ_STR(dsn_parse_ret("full"), "FULL", "RET=full");
+	T_EQ_STR(dsn_parse_ret("HdRs"), "HDRS", "RET=HdRs");
+
+	for (i = 0; i < NELEM(bad_envid); i++)
+		T_OK(dsn_envid_valid(bad_envid[i]) == 0, "bad ENVID %zu", i);
+	T_EQ_INT(dsn_envid_valid(NULL), 0, "ENVID NULL");
+	memset(big, 'e', sizeof(big));
+	big[DSN_ENVID_MAX + 1] = '\0';
+	T_EQ_INT(dsn_envid_valid(big), 0, "ENVID of 101 bytes");
+	big[DSN_ENVID_MAX] = '\0';
+	T_EQ_INT(dsn_envid_valid(big), 1, "ENVID of 100 bytes");
+	T_EQ_INT(dsn_envid_valid("QQ314159+0D+0AX-Evil:+20y+3D"), 1,
+	    "ENVID with encoded CR LF and =");
+	T_EQ_INT(dsn_envid_valid("!\"#$%&'()*,-./:;<>?@[\\]^_`{|}~"), 1,
+	    "ENVID of every xchar punctuation");
+
+	for (i = 0; i < NELEM(bad_orcpt); i++)
+		T_OK(dsn_orcpt_valid(bad_orcpt[i]) == 0, "bad ORCPT %zu", i);
+	T_EQ_INT(dsn_orcpt_valid(NULL), 0, "ORCPT NULL");
+	memcpy(big, "rfc822;", 7);
+	memset(big + 7, 'o', sizeof(big) - 7);
+	big[DSN_ORCPT_MAX + 1] = '\0';
+	T_EQ_INT(dsn_orcpt_valid(big), 0, "ORCPT of 501 bytes");
+	big[DSN_ORCPT_MAX] = '\0';
+	T_EQ_INT(dsn_orcpt_valid(big), 1, "ORCPT of 500 bytes");
+	for (i = 0; i < NELEM(good_orcpt); i++)
+		T_EQ_INT(dsn_orcpt_valid(good_orcpt[i]), 1, good_orcpt[i]);
 }
 
 /* the original message, fed in small chunks */
@@ -445,6 +545,8 @@ main(void)
 	make_hostile();
 	test_xtext();
 	test_notify();
+	test_notify_format();
+	test_params();
 	test_report();
 	test_return_max();
 	free(hostile_diag);
