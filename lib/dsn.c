@@ -187,9 +187,28 @@ dsn_xtext_value(const char *x, struct buf *tmp)
 	return buf_cstr(tmp);
 }
 
+/* dsn_kind - what the report is about: failed if any recipient failed */
+static int
+dsn_kind(const struct dsn_report *rp)
+{
+	size_t	 i;
+
+	for (i = 0; i < rp->nrcpt; i++)
+		if (rp->rcpt[i].action == DSN_ACTION_FAILED)
+			return DSN_ACTION_FAILED;
+	return rp->nrcpt > 0 ? rp->rcpt[0].action : DSN_ACTION_FAILED;
+}
+
+/* dsn_success - a delivered or relayed notice */
+static int
+dsn_success(int action)
+{
+	return action == DSN_ACTION_DELIVERED || action == DSN_ACTION_RELAYED;
+}
+
 /* dsn_part1 - the human-readable explanation */
 static int
-dsn_part1(const struct dsn_report *rp, int any_failed, struct buf *b)
+dsn_part1(const struct dsn_report *rp, int kind, struct buf *b)
 {
 	struct buf	 t;
 	const struct dsn_rcpt *r;
@@ -200,10 +219,16 @@ dsn_part1(const struct dsn_report *rp, int any_failed, struct buf *b)
 	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
 	e |= dsn_field(b, "This is the mail system at host ",
 	    rp->reporting_mta, 255, ".");
-	if (any_failed)
+	if (kind == DSN_ACTION_FAILED)
 		e |= buf_puts(b, "\r\nI'm sorry to have to inform you that "
 		    "your message could not\r\nbe delivered to one or more "
 		    "recipients. It's attached below.\r\n");
+	else if (dsn_success(kind))
+		e |= buf_puts(b, "\r\nYour message was delivered to the "
+		    "recipients below, as you asked\r\nto be told (DSN "
+		    "NOTIFY=SUCCESS).  \"Relayed\" means it went on to a\r\n"
+		    "server that does not report delivery; errors may still "
+		    "come from there.\r\n");
 	else
 		e |= buf_puts(b, "\r\n####### THIS IS A WARNING ONLY.  YOU DO "
 		    "NOT NEED TO RESEND YOUR MESSAGE. #######\r\n\r\n"
@@ -221,7 +246,9 @@ dsn_part1(const struct dsn_report *rp, int any_failed, struct buf *b)
 		e |= buf_puts(&t, "<");
 		e |= dsn_clean(&t, r->addr, DSN_FIELD_MAX);
 		e |= buf_puts(&t, r->action == DSN_ACTION_DELAYED ?
-		    ">: (delayed) " : ">: ");
+		    ">: (delayed) " : r->action == DSN_ACTION_DELIVERED ?
+		    ">: (delivered) " : r->action == DSN_ACTION_RELAYED ?
+		    ">: (relayed) " : ">: ");
 		if (r->remote_mta != NULL && r->remote_mta[0] != '\0') {
 			e |= buf_puts(&t, "host ");
 			e |= dsn_clean(&t, r->remote_mta, 255);
@@ -230,7 +257,8 @@ dsn_part1(const struct dsn_report *rp, int any_failed, struct buf *b)
 		if (r->diag != NULL && r->diag[0] != '\0')
 			e |= dsn_clean(&t, r->diag, DSN_DIAG_MAX);
 		else
-			e |= buf_puts(&t, "delivery failed");
+			e |= buf_puts(&t, dsn_success(r->action) ? "delivered" :
+			    "delivery failed");
 		e |= buf_puts(b, "\r\n");
 		e |= dsn_wrap(b, buf_cstr(&t), t.len, 0);
 	}
@@ -244,10 +272,20 @@ dsn_part2_rcpt(const struct dsn_rcpt *r, const char *now, struct buf *b)
 {
 	struct buf	 x;
 	const char	*v, *st = r->status;
-	int		 delayed = r->action == DSN_ACTION_DELAYED, e = 0;
+	static const char *names[] = { "failed", "failed", "delayed",
+	    "delivered", "relayed" };
+	const char	*def[] = { "5.0.0", "5.0.0", "4.0.0", "2.0.0", "2.0.0" };
+	int		 a = r->action >= DSN_ACTION_FAILED &&
+	    r->action <= DSN_ACTION_RELAYED ? r->action : DSN_ACTION_FAILED;
+	int		 e = 0;
 
-	if (!dsn_status_ok(st))
-		st = delayed ? "4.0.0" : "5.0.0";
+	/*
+	 * a status must fit the action: 2 for success, 4 for delayed, 4 or
+	 * 5 for failed (an expired message fails with its last 4.x.x)
+	 */
+	if (!dsn_status_ok(st) || (a == DSN_ACTION_FAILED ? st[0] == '2' :
+	    st[0] != def[a][0]))
+		st = def[a];
 	buf_init(&x, DSN_FIELD_MAX * 3 + 1);
 	e |= buf_puts(b, "\r\n");
 	e |= dsn_field(b, "Final-Recipient: rfc822; ", r->addr,
@@ -258,8 +296,7 @@ dsn_part2_rcpt(const struct dsn_rcpt *r, const char *now, struct buf *b)
 		    "Original-Recipient: " : "Original-Recipient: rfc822; ",
 		    v, DSN_FIELD_MAX, "");
 	}
-	e |= buf_printf(b, "Action: %s\r\nStatus: %s\r\n",
-	    delayed ? "delayed" : "failed", st);
+	e |= buf_printf(b, "Action: %s\r\nStatus: %s\r\n", names[a], st);
 	if (r->remote_mta != NULL && r->remote_mta[0] != '\0') {
 		e |= dsn_field(b, "Remote-MTA: dns; ", r->remote_mta, 255, "");
 		if (r->diag != NULL && r->diag[0] != '\0')
@@ -381,7 +418,9 @@ dsn_part3(const struct dsn_report *rp, dsn_body_each each, void *arg,
 	}
 	*eightbit = st.eightbit;
 	if (buf_printf(b, "Content-Description: %s\r\nContent-Type: %s\r\n%s"
-	    "\r\n", rp->ret_full ? "Undelivered Message" :
+	    "\r\n", dsn_success(dsn_kind(rp)) ? (rp->ret_full ?
+	    "Delivered Message" : "Delivered Message Headers") :
+	    rp->ret_full ? "Undelivered Message" :
 	    "Undelivered Message Headers", rp->ret_full ? "message/rfc822" :
 	    "text/rfc822-headers", st.eightbit ?
 	    "Content-Transfer-Encoding: 8bit\r\n" : "") == -1 ||
@@ -419,7 +458,7 @@ dsn_boundary(char *out, size_t len, struct buf *const *part, size_t n)
 
 /* dsn_headers - the report's own message header */
 static int
-dsn_headers(const struct dsn_report *rp, int any_failed, const char *now,
+dsn_headers(const struct dsn_report *rp, int kind, const char *now,
     const char *bnd, int eightbit, struct buf *out)
 {
 	unsigned char	 rnd[8];
@@ -431,9 +470,10 @@ dsn_headers(const struct dsn_report *rp, int any_failed, const char *now,
 	e |= dsn_field(out, "From: MAILER-DAEMON@", rp->reporting_mta, 255,
 	    " (Mail Delivery System)");
 	e |= dsn_field(out, "To: <", rp->sender, DSN_FIELD_MAX, ">");
-	e |= buf_printf(out, "Subject: %s\r\nDate: %s\r\n", any_failed ?
-	    "Undelivered Mail Returned to Sender" :
-	    "Delayed Mail (still being retried)", now);
+	e |= buf_printf(out, "Subject: %s\r\nDate: %s\r\n",
+	    kind == DSN_ACTION_FAILED ? "Undelivered Mail Returned to Sender" :
+	    kind == DSN_ACTION_DELAYED ? "Delayed Mail (still being retried)" :
+	    "Successful Mail Delivery Report", now);
 	e |= buf_puts(out, "Message-ID: <");
 	e |= dsn_clean(out, rp->qid, 64);
 	e |= buf_printf(out, ".%s@", hex);
@@ -456,20 +496,18 @@ dsn_build(const struct dsn_report *rp, dsn_body_each each, void *arg,
 	struct buf	*pp[3] = { &p[0], &p[1], &p[2] };
 	char		 now[64], bnd[64];
 	size_t		 i, np = each != NULL ? 3 : 2;
-	int		 any_failed = 0, eightbit = 0, r = -1, e = 0;
+	int		 kind = dsn_kind(rp), eightbit = 0, r = -1, e = 0;
 
 	buf_reset(out);
 	for (i = 0; i < 3; i++)
 		buf_init(&p[i], out->max);
-	for (i = 0; i < rp->nrcpt; i++)
-		any_failed |= rp->rcpt[i].action != DSN_ACTION_DELAYED;
 	dsn_date(time(NULL), now, sizeof(now));
-	if (dsn_part1(rp, any_failed, &p[0]) == -1 ||
+	if (dsn_part1(rp, kind, &p[0]) == -1 ||
 	    dsn_part2(rp, now, &p[1]) == -1 ||
 	    (each != NULL && dsn_part3(rp, each, arg, &p[2], &eightbit) == -1))
 		goto done;
 	if (dsn_boundary(bnd, sizeof(bnd), pp, np) == -1 ||
-	    dsn_headers(rp, any_failed, now, bnd, eightbit, out) == -1)
+	    dsn_headers(rp, kind, now, bnd, eightbit, out) == -1)
 		goto done;
 	for (i = 0; i < np; i++) {
 		e |= buf_printf(out, "--%s\r\n", bnd);

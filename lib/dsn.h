@@ -22,8 +22,12 @@
  * checked to occur in none of the parts.
  *
  * Details: ENVID and ORCPT are shown xtext-decoded (then sanitised);
- * Subject is "Undelivered Mail Returned to Sender", or "Delayed Mail
- * (still being retried)" when every recipient is DSN_ACTION_DELAYED; an
+ * Subject is "Undelivered Mail Returned to Sender" when a recipient
+ * failed, else "Delayed Mail (still being retried)" or "Successful Mail
+ * Delivery Report" by the first recipient's action (qmgr sends one kind
+ * per report); a status whose class does not fit the action (2 for
+ * delivered/relayed, 4 for delayed, 4 or 5 for failed) becomes X.0.0 of
+ * the right class; an
  * X-Youju-Queue-ID field carries qid; Diagnostic-Code is "smtp; <reply>"
  * when remote_mta is set, else "X-Youju; <reason>" (our own reason is not
  * an SMTP reply); a status that is not class.subject.detail becomes
@@ -47,6 +51,8 @@
 
 #define DSN_ACTION_FAILED	1
 #define DSN_ACTION_DELAYED	2
+#define DSN_ACTION_DELIVERED	3	/* NOTIFY=SUCCESS: into a mailbox */
+#define DSN_ACTION_RELAYED	4	/* ... to a server without DSN */
 
 struct dsn_rcpt {
 	const char	*addr;		/* final recipient */

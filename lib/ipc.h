@@ -92,6 +92,9 @@ enum ipc_type {
 #define IPC_DLV_TEMPFAIL	1
 #define IPC_DLV_PERMFAIL	2
 #define IPC_DLV_EXPANDED	3	/* alias: see the m new addresses */
+#define IPC_DLV_OK_DSN		4	/* smtp: delivered to a server that
+					 * offers DSN: success notices are
+					 * its duty from here (RFC 3461 4) */
 
 /* IPC_LOCAL_DELIVER per-recipient flags */
 #define IPC_RF_NOALIAS		0x01	/* already an alias result: no lookup */

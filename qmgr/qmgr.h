@@ -122,6 +122,7 @@ int	 qmgr_unsent(const struct qmgr_msg *);
 int	 qmgr_bounce(struct qmgr_msg *, int);
 int	 qmgr_expire(struct qmgr_msg *, time_t);
 void	 qmgr_warn(struct qmgr_msg *, time_t);
+void	 qmgr_success(struct qmgr_msg *, const unsigned char *, int);
 
 /* qmgr_sched.c */
 void	 qmgr_ready(struct qmgr_msg *);

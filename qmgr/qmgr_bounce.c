@@ -11,7 +11,8 @@
  *
  * NOTIFY (RFC 3461) decides per recipient: without it, failures are
  * reported and delays too (when delay_warning_time is set); NEVER
- * suppresses both; otherwise only the kinds it lists.
+ * suppresses both; otherwise only the kinds it lists, SUCCESS included
+ * (a "delivered" or "relayed" report, qmgr_success).
  *
  * Lifetime: a message older than maximal_queue_lifetime (from <>:
  * bounce_queue_lifetime) with recipients still pending has them failed
@@ -58,7 +59,7 @@ qmgr_dsn_code(const char *t, char *code, size_t len)
 	size_t	 n = strspn(t, "0123456789.");
 
 	if (n >= 5 && n < len && (t[n] == ' ' || t[n] == '\0') &&
-	    (t[0] == '4' || t[0] == '5')) {
+	    (t[0] == '2' || t[0] == '4' || t[0] == '5')) {
 		memcpy(code, t, n);
 		code[n] = '\0';
 		return t[n] == ' ' ? t + n + 1 : t + n;
@@ -277,6 +278,29 @@ mark:
 	if (wfd != -1)
 		close(wfd);
 	return 0;
+}
+
+/*
+ * qmgr_success - NOTIFY=SUCCESS: tell the sender that the recipients with
+ * sel[i] set were delivered (local) or relayed (to a server without DSN;
+ * one with DSN reports itself, and smtp says so with IPC_DLV_OK_DSN)
+ */
+void
+qmgr_success(struct qmgr_msg *m, const unsigned char *sel, int relayed)
+{
+	char	 nqid[QID_BUFSZ];
+
+	if (*m->q.sender == '\0')
+		return;
+	if (qmgr_report(m, sel, relayed ? DSN_ACTION_RELAYED :
+	    DSN_ACTION_DELIVERED, m->q.sender, 0, nqid) == -1) {
+		log_err("%s: cannot queue the delivery notification: %s",
+		    m->qid, strerror(errno));
+		return;
+	}
+	log_info("%s: sender delivery status notification: %s", m->qid,
+	    nqid);
+	qmgr_take(nqid, 1);
 }
 
 /*

@@ -361,21 +361,34 @@ qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *relay,
 		    qmgr_delay(m), dsn, status, log_str(t));
 }
 
-/* qmgr_add_rcpt - an alias result becomes a new recipient (X record) */
+/*
+ * qmgr_add_rcpt - an alias result becomes a new recipient (X record); it
+ * inherits the parent's ORCPT and NOTIFY, so reports name the address the
+ * sender used and follow what the sender asked for
+ */
 static int
 qmgr_add_rcpt(struct qmgr_msg *m, int wfd, uint32_t parent, char *addr)
 {
 	struct qfile_rcpt *r;
+	char	*orcpt;
+	unsigned notify;
 
-	if (m->q.nrcpt >= QFILE_MAX_RCPT ||
-	    qfile_append_rcpt(wfd, addr, "", 0, parent) == -1)
+	if (m->q.nrcpt >= QFILE_MAX_RCPT || parent >= m->q.nrcpt)
 		return -1;
+	orcpt = xstrdup(m->q.rcpt[parent].orcpt != NULL ?
+	    m->q.rcpt[parent].orcpt : "");
+	notify = m->q.rcpt[parent].notify;
+	if (qfile_append_rcpt(wfd, addr, orcpt, notify, parent) == -1) {
+		free(orcpt);
+		return -1;
+	}
 	m->q.rcpt = xreallocarray(m->q.rcpt, m->q.nrcpt + 1,
 	    sizeof(*m->q.rcpt));
 	r = &m->q.rcpt[m->q.nrcpt++];
 	memset(r, 0, sizeof(*r));
 	r->addr = addr;
-	r->orcpt = xstrdup("");
+	r->orcpt = orcpt;
+	r->notify = notify;
 	r->parent = parent;
 	r->status = QFILE_ST_PENDING;
 	return 0;
@@ -465,8 +478,9 @@ qmgr_decode(struct qmgr_dlv *d, const struct ipc_msg *msg,
 		a->res[i].st = ipc_get_u32(&in);
 		a->res[i].text = ipc_get_str(&in, QFILE_TEXT_MAX);
 		if (a->res[i].text == NULL || !qmgr_sent_idx(d, a->res[i].idx) ||
-		    a->res[i].st > (d->smtp ? IPC_DLV_PERMFAIL :
-		    IPC_DLV_EXPANDED))
+		    a->res[i].st > IPC_DLV_OK_DSN ||
+		    a->res[i].st == (d->smtp ? IPC_DLV_EXPANDED :
+		    IPC_DLV_OK_DSN))
 			in.err = 1;
 	}
 	if (d->smtp) {
@@ -498,6 +512,7 @@ qmgr_finishes(const struct qmgr_msg *m, const struct qmgr_answer *a)
 		return 0;
 	for (i = 0; i < a->nres; i++) {
 		if (a->res[i].st != IPC_DLV_OK &&
+		    a->res[i].st != IPC_DLV_OK_DSN &&
 		    a->res[i].st != IPC_DLV_PERMFAIL)
 			return 0;
 		final++;
@@ -510,11 +525,13 @@ static int
 qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 {
 	static const int st2q[] = { QFILE_ST_DELIVERED, QFILE_ST_PENDING,
-	    QFILE_ST_BOUNCED, QFILE_ST_EXPANDED };
-	static const char *st2log[] = { "sent", NULL, "bounced", NULL };
+	    QFILE_ST_BOUNCED, QFILE_ST_EXPANDED, QFILE_ST_DELIVERED };
+	static const char *st2log[] = { "sent", NULL, "bounced", NULL,
+	    "sent" };
 	uint32_t i;
-	int	 wfd = -1, temp = 0, last, expfail = 0;
+	int	 wfd = -1, temp = 0, last, expfail = 0, nsucc = 0;
 	const char *relay = a->relay != NULL ? a->relay : "local";
+	unsigned char *succ;
 
 	/*
 	 * When this answer finishes the message, the file is removed next:
@@ -528,6 +545,7 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		    m->qid, strerror(errno));
 		return 1;
 	}
+	succ = xcalloc(m->q.nrcpt + a->nexp + 1, 1);
 	/* alias results first: X records before the parent's done record */
 	for (i = 0; i < a->nexp; i++) {
 		uint32_t p = a->exp[i].parent, k;
@@ -575,9 +593,17 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		if (st2log[r->st] != NULL)
 			qmgr_log_result(m, r->idx, relay, st2log[r->st],
 			    r->text);
+		if (r->st == IPC_DLV_OK && (m->q.rcpt[r->idx].notify &
+		    QFILE_NOTIFY_SUCCESS)) {
+			succ[r->idx] = 1;
+			nsucc++;
+		}
 	}
 	if (wfd != -1)
 		close(wfd);
+	if (nsucc > 0)
+		qmgr_success(m, succ, a->relay != NULL);
+	free(succ);
 	return temp;
 }
 

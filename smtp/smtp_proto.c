@@ -637,6 +637,10 @@ smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 		goto lost;
 	if (smtp_data(j, c, accepted) == -1)
 		goto lost;
+	/* a server that offers DSN reports success itself (RFC 3461 4) */
+	for (i = 0; dsn && i < j->nrcpt; i++)
+		if (accepted[i] && j->rcpt[i].status == IPC_DLV_OK)
+			j->rcpt[i].status = IPC_DLV_OK_DSN;
 	free(accepted);
 	return rc;
 mail_refused_pipe:

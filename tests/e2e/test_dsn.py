@@ -622,6 +622,110 @@ class DsnRelayLoginTest(DsnCase):
         self.assertNotIn("secretpw", self.inst.log())
 
 
+class DsnNotifyTest(DsnCase):
+    """qmgr honours NOTIFY: NEVER suppresses the bounce, SUCCESS brings a
+    "delivered" report (local) or a "relayed" one (a peer without DSN;
+    none from a peer with DSN, which reports itself), and the delay notice
+    (delay_warning_time 2 s) names only recipients that asked for delays
+    or said nothing."""
+
+    MX = [("dsn2.test", "mx.dsn2.test", 10),
+          ("plain2.test", "mx.plain2.test", 10),
+          ("rej2.test", "mx.rej2.test", 10),
+          ("slow3.test", "mx.slow3.test", 10)]
+    HOSTS = [("mx.dsn2.test", "127.0.0.88"), ("mx.plain2.test", "127.0.0.89"),
+             ("mx.rej2.test", "127.0.0.90"), ("mx.slow3.test", "127.0.0.91")]
+    MAIN = {"delay_warning_time": "2s"}
+
+    @classmethod
+    def make_peers(cls):
+        p = cls.port
+        cls.dsn = cls.add_peer(DsnPeer("127.0.0.88", p, advertise=True))
+        cls.plain = cls.add_peer(DsnPeer("127.0.0.89", p, advertise=False))
+        cls.rej = cls.add_peer(tob.Peer("127.0.0.90", p, tob.Recorder(
+            rcpt_reply=lambda a, n: "550 5.1.1 no such user here")))
+        cls.slow = cls.add_peer(tob.Peer("127.0.0.91", p, tob.Recorder(
+            rcpt_reply=lambda a, n: "451 4.3.0 not yet")))
+
+    def blocks_of(self, token, subject):
+        msg, raw = self.bounce_for(token, timeout=15)
+        self.assertIn(subject, msg["Subject"], raw)
+        parts = msg.get_payload()
+        self.assertEqual(msg.get_content_type(), "multipart/report", raw)
+        blocks = parts[1].get_payload()
+        return raw, {b["Final-Recipient"].split(";", 1)[1].strip(): b
+                     for b in blocks[1:]}
+
+    def test_notify_never_and_failure(self):
+        with self.conn() as c:
+            qid = self.send(c, "MAIL FROM:<%s>" % ALICE,
+                            ["RCPT TO:<n1@rej2.test> NOTIFY=NEVER",
+                             "RCPT TO:<n2@rej2.test>",
+                             "RCPT TO:<n3@rej2.test> NOTIFY=SUCCESS"],
+                            "notify1")
+        raw, per = self.blocks_of("notify1", "Undelivered")
+        self.assertEqual(sorted(per), ["n2@rej2.test"], raw)
+        self.wait_gone(qid)
+        # only NEVER: no report at all
+        with self.conn() as c:
+            qid = self.send(c, "MAIL FROM:<%s>" % ALICE,
+                            ["RCPT TO:<n4@rej2.test> NOTIFY=NEVER"],
+                            "notify2")
+        self.wait_log_line(qid, "no non-delivery notification")
+        self.wait_gone(qid)
+        time.sleep(1)
+        self.assertEqual(self.reports_about("notify2"), [])
+
+    def test_notify_success_local(self):
+        with self.conn() as c:
+            qid = self.send(c, "MAIL FROM:<%s> ENVID=succ1" % ALICE,
+                            ["RCPT TO:<%s> NOTIFY=SUCCESS,FAILURE "
+                             "ORCPT=rfc822;Bob+40example.com" % BOB],
+                            "notify3")
+        raw, per = self.blocks_of("notify3", "Successful Mail Delivery")
+        b = per[BOB]
+        self.assertEqual(b["Action"], "delivered", raw)
+        self.assertEqual(b["Status"], "2.0.0", raw)
+        self.assertEqual(b["Original-Recipient"], "rfc822;Bob@example.com")
+        self.wait_gone(qid)
+        self.assertTrue(self.log_lines(qid, "sender delivery status "
+                                       "notification"), self.tail())
+
+    def test_notify_success_relayed_or_passed_on(self):
+        with self.conn() as c:
+            q1 = self.send(c, "MAIL FROM:<%s>" % ALICE,
+                           ["RCPT TO:<s1@plain2.test> NOTIFY=SUCCESS"],
+                           "notify4")
+            q2 = self.send(c, "MAIL FROM:<%s>" % ALICE,
+                           ["RCPT TO:<s2@dsn2.test> NOTIFY=SUCCESS"],
+                           "notify5")
+        raw, per = self.blocks_of("notify4", "Successful Mail Delivery")
+        b = per["s1@plain2.test"]
+        self.assertEqual(b["Action"], "relayed", raw)
+        self.assertEqual(b["Remote-MTA"], "dns; mx.plain2.test", raw)
+        self.wait_peer(self.dsn.rec, "notify5")
+        self.wait_gone(q1)
+        self.wait_gone(q2)
+        time.sleep(1.5)
+        self.assertEqual(self.reports_about("notify5"), [],
+                         "a peer with DSN reports success itself")
+        self.assertEqual(self.log_lines(q2, "delivery status notification"),
+                         [])
+
+    def test_delay_notice_follows_notify(self):
+        with self.conn() as c:
+            qid = self.send(c, "MAIL FROM:<%s>" % ALICE,
+                            ["RCPT TO:<d1@slow3.test> NOTIFY=FAILURE",
+                             "RCPT TO:<d2@slow3.test> NOTIFY=DELAY",
+                             "RCPT TO:<d3@slow3.test>"], "notify6")
+        raw, per = self.blocks_of("notify6", "Delayed Mail")
+        self.assertEqual(sorted(per), ["d2@slow3.test", "d3@slow3.test"], raw)
+        for b in per.values():
+            self.assertEqual(b["Action"], "delayed", raw)
+            self.assertEqual(b["Status"], "4.3.0", raw)
+        self.inst.mailctl("queue", "delete", qid)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

@@ -484,6 +484,34 @@ test_report_more(struct dsn_report *rp, struct orig *o, struct buf *out)
 	T_OK(has_line(out, "Status: 4.0.0"), "delayed default status");
 	T_OK(has_line(out, "Action: delayed"), "delayed action");
 	T_OK(has_line(out, "Content-Transfer-Encoding: 7bit"), "7bit");
+	T_EQ_INT(has_line(out, "Status: 5.1.1"), 0,
+	    "a 5.x.x status is not shown as delayed");
+
+	/* success: delivered and relayed, class 2 enforced */
+	rc[0].action = DSN_ACTION_DELIVERED;
+	rc[0].status = "2.0.0";
+	rc[1].action = DSN_ACTION_RELAYED;
+	rc[1].status = "5.1.1";
+	T_EQ_INT(dsn_build(rp, orig_each, o, out), 0, "build success");
+	shape_ok(out, &s, 3, "success");
+	T_OK(has_line(out, "Subject: Successful Mail Delivery Report"),
+	    "success subject");
+	T_OK(has_line(out, "Action: delivered"), "delivered action");
+	T_OK(has_line(out, "Action: relayed"), "relayed action");
+	T_EQ_INT(has_line(out, "Status: 2.0.0"), 1, "success status");
+	T_EQ_INT(has_line(out, "Status: 5.1.1"), 0,
+	    "a failure status is not shown on a success");
+	T_OK(has_line(out, "Content-Description: Delivered Message"),
+	    "part 3 described as delivered");
+
+	/* a failed one among them makes it a failure report */
+	rc[1].action = DSN_ACTION_FAILED;
+	rc[1].status = "4.4.7";
+	T_EQ_INT(dsn_build(rp, NULL, NULL, out), 0, "build mixed");
+	T_OK(has_line(out, "Subject: Undelivered Mail Returned to Sender"),
+	    "failure subject wins");
+	T_OK(has_line(out, "Status: 4.4.7"), "failed may carry a 4.x.x "
+	    "(expiry)");
 }
 
 /* test_return_max - RET=FULL is cut at DSN_RETURN_MAX; errors */
