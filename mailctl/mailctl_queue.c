@@ -18,7 +18,9 @@
  * directory as mail_owner (lib/privdrop), so what it creates (hold/ moves,
  * a rebuilt index) belongs to the mail system; "flush" and "requeue" then
  * mark messages to be tried as soon as it starts.  Both ways print through
- * lib/qview, so the output is the same.
+ * lib/qview, so the output is the same, and both print errors on stderr.
+ * Only root may run these commands (qmgr answers root only).
+ * Exit status: 0 done, 1 failed, 2 usage error.
  */
 #include <sys/stat.h>
 #include <dirent.h>
@@ -45,6 +47,7 @@
 #include "util.h"
 
 #define MQ_PROGRESS	1000		/* reindex: a progress line per files */
+#define MQ_ANSWER_MAX	((size_t)256 * 1024 * 1024) /* qmgr's, but list */
 
 struct mq {
 	const struct cfg *cfg;
@@ -314,9 +317,13 @@ static int
 mq_flush(struct mq *q, const char *what)
 {
 	char	 path[64];
+	int	 r;
 
 	if (what != NULL && qid_valid(what)) {
-		if (mq_path(q, what, path, sizeof(path)) != 0)
+		if ((r = mq_path(q, what, path, sizeof(path))) == 1)
+			fprintf(stderr, "mailctl: %s: is on hold (\"mailctl "
+			    "queue release\" lets it go)\n", what);
+		if (r != 0)
 			return 1;
 		mq_now(q, what, 0);
 		printf("%s: will be tried as soon as the mail system starts\n",
@@ -413,6 +420,7 @@ mq_delete_deferred_one(struct mq *q, const char *path, const char *qid,
     int held)
 {
 	struct qindex_rec r;
+	char	 dir[256];
 
 	if (held || mq_rec(q, qid, &r) == -1 || r.state != QINDEX_DEFERRED)
 		return;
@@ -422,6 +430,9 @@ mq_delete_deferred_one(struct mq *q, const char *path, const char *qid,
 		q->rc = 1;
 		return;
 	}
+	util_strlcpy(dir, path, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	(void)util_fsync_dir(dir);
 	mq_del(q, qid);
 	q->n++;
 }
@@ -612,17 +623,46 @@ mq_offline(const struct cfg *cfg, int nreq, char **req)
 	return rc;
 }
 
-/* mailctl_queue_main - see mailctl.h */
+/* mq_relay - qmgr's answer: stdout, or stderr as errors on failure */
+static void
+mq_relay(const struct buf *out, int status)
+{
+	const char *p = (const char *)out->data, *end = p + out->len, *nl;
+	size_t	 n;
+
+	if (status == 0) {
+		fwrite(out->data, 1, out->len, stdout);
+		return;
+	}
+	for (; p < end; p += n) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		fprintf(stderr, "mailctl: %.*s%s", (int)n, p, nl != NULL ? "" :
+		    "\n");
+	}
+}
+
+/*
+ * mailctl_queue_main - see mailctl.h.  A list is written as it comes; any
+ * other answer is short, and kept until its status says whether it is an
+ * error (stderr, like the messages of the stopped case) or not.
+ */
 int
 mailctl_queue_main(const struct cfg *cfg, const char *sock, int argc,
     char **argv)
 {
 	struct buf out;
 	char	*req[3], path[4096];
-	int	 nreq, r;
+	int	 nreq, r, list;
 
 	if (mq_args(argc, argv, req, &nreq) == -1)
 		return mq_usage();
+	if (geteuid() != 0) {
+		/* qmgr answers root only; the stopped case needs the chroot */
+		fprintf(stderr, "mailctl: the queue commands must be run as "
+		    "root\n");
+		return 1;
+	}
 	buf_init(&out, 4096);
 	r = mailctl_request(sock, "ping", &out);
 	buf_free(&out);
@@ -632,13 +672,20 @@ mailctl_queue_main(const struct cfg *cfg, const char *sock, int argc,
 	    "queue_directory"), IPC_QMGR_CONTROL) == -1)
 		return 1;
 	fflush(stdout);
-	if ((r = mailctl_call(path, IPC_R_QMGR, nreq, req, stdout, NULL)) ==
-	    -1) {
+	list = strcmp(req[0], "list") == 0;
+	buf_init(&out, MQ_ANSWER_MAX);
+	if ((r = mailctl_call(path, IPC_R_QMGR, nreq, req, list ? stdout :
+	    NULL, &out)) == -1) {
+		fflush(stdout);
 		fprintf(stderr, "mailctl: the mail system runs but its queue "
 		    "manager does not answer on %s; try again in a moment\n",
 		    path);
+		buf_free(&out);
 		return 1;
 	}
+	if (!list)
+		mq_relay(&out, r);
+	buf_free(&out);
 	fflush(stdout);
 	return r;
 }

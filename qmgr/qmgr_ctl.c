@@ -122,6 +122,16 @@ qmgr_ctl_held(const char *qid, struct qfile_msg *q, int *fdp)
 	return 0;
 }
 
+/* qmgr_ctl_is_held - is there a hold/QID */
+static int
+qmgr_ctl_is_held(const char *qid)
+{
+	char	 path[64];
+
+	return qid != NULL && qid_valid(qid) && util_fmt(path, sizeof(path),
+	    "%s/%s", QFILE_HOLD_DIR, qid) == 0 && access(path, F_OK) == 0;
+}
+
 /* qmgr_ctl_list - every message, oldest first, then the held ones */
 static int
 qmgr_ctl_list(struct buf *out, int json)
@@ -232,8 +242,9 @@ qmgr_ctl_flush(struct buf *out, const char *what)
 
 	if (what != NULL && qid_valid(what)) {
 		if ((m = qmgr_find(what)) == NULL) {
-			buf_printf(out, "%s: no such message in the active "
-			    "or deferred queue\n", what);
+			buf_printf(out, qmgr_ctl_is_held(what) ? "%s: is on "
+			    "hold (\"mailctl queue release\" lets it go)\n" :
+			    "%s: no such message in the queue\n", what);
 			return 1;
 		}
 		if (qmgr_ctl_now(m, 0))
@@ -274,9 +285,13 @@ qmgr_ctl_hold(struct buf *out, const char *qid)
 {
 	struct qmgr_msg *m;
 
-	if ((m = qmgr_ctl_find(qid)) == NULL) {
-		buf_printf(out, "%s: no such message in the active or deferred "
-		    "queue\n", log_str(qid));
+	if ((m = qmgr_ctl_find(qid)) == NULL && qmgr_ctl_is_held(qid)) {
+		buf_printf(out, "%s: already on hold\n", qid);
+		return 0;
+	}
+	if (m == NULL) {
+		buf_printf(out, "%s: no such message in the queue\n",
+		    log_str(qid));
 		return 1;
 	}
 	if (m->inflight) {
@@ -303,8 +318,11 @@ qmgr_ctl_release(struct buf *out, const char *qid, int reset)
 
 	if (qid == NULL || !qid_valid(qid) || util_fmt(from, sizeof(from),
 	    "%s/%s", QFILE_HOLD_DIR, qid) == -1 || access(from, F_OK) == -1) {
-		buf_printf(out, "%s: no such message on hold\n",
-		    qid != NULL ? log_str(qid) : "");
+		/* requeue comes here for what is not in memory */
+		buf_printf(out, qmgr_ctl_find(qid) != NULL ? "%s: not on "
+		    "hold\n" : reset ? "%s: no such message in the queue\n" :
+		    "%s: no such message on hold\n", qid != NULL ?
+		    log_str(qid) : "");
 		return 1;
 	}
 	if (qfile_path(qid, qmgr.hash_depth, to, sizeof(to)) == -1 ||
@@ -556,9 +574,10 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
 	    -1) {
+		uid = (uid_t)-1;	/* logged as -1 when unknown */
 		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 || uid != 0) {
 			log_warn("control connection from uid %ld refused",
-			    (long)uid);
+			    uid == (uid_t)-1 ? -1L : (long)uid);
 			close(fd);
 			continue;
 		}
