@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -165,23 +166,29 @@ smtp_conn_write(struct smtp_conn *c, const void *buf, size_t len,
 	return 0;
 }
 
-/* smtp_conn_printf - one formatted command line (CRLF added) */
+/*
+ * smtp_conn_printf - one formatted command line (CRLF added); the line is
+ * wiped afterwards, since AUTH PLAIN's carries the relay's password
+ */
 int
 smtp_conn_printf(struct smtp_conn *c, int timeout, const char *fmt, ...)
 {
 	char	 line[2048];
 	va_list	 ap;
-	int	 n;
+	int	 n, r;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+		OPENSSL_cleanse(line, sizeof(line));
 		snprintf(c->err, sizeof(c->err), "command too long");
 		return -1;
 	}
 	memcpy(line + n, "\r\n", 2);
-	return smtp_conn_write(c, line, (size_t)n + 2, timeout);
+	r = smtp_conn_write(c, line, (size_t)n + 2, timeout);
+	OPENSSL_cleanse(line, (size_t)n + 2);
+	return r;
 }
 
 /* smtp_conn_fill - read more bytes; -1 on error, EOF or timeout */
