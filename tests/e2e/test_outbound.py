@@ -1462,7 +1462,7 @@ class OutboundKillTest(OutboundCase):
     reply by 2 s: all delivered, duplicates only for the in-flight
     ones."""
 
-    EXPECTED_KILLS = ("smtp",)
+    EXPECTED_KILLS = ("smtp", "qmgr")
     MX = [("slowdata.test", "mx.slowdata.test", 10)]
     HOSTS = [("mx.slowdata.test", "127.0.0.50")]
     MAIN = {"default_destination_concurrency_limit": "2"}
@@ -1488,6 +1488,43 @@ class OutboundKillTest(OutboundCase):
         want = min(2, nsmtp - max(1, nsmtp // 4))
         self.assertEqual(self.peer.rec.max_active, want,
                          "at most %d at once, and %d used" % (want, want))
+
+    def test_kill_qmgr_mid_delivery(self):
+        """kill -9 of qmgr while smtp waits for the peer's DATA reply:
+        master starts a new qmgr, every message arrives, and only those
+        in flight may arrive twice."""
+        n = 6
+        s = self.inst.smtp()
+        s.ehlo("client.example.org")
+        qids = [self.submit("q%d@slowdata.test" % i, "qkill%02d" % i, conn=s)
+                for i in range(n)]
+        s.quit()
+        self.assertTrue(wait_for(lambda: self.peer.rec.with_token(
+            "Subject: qkill"), 15), self.tail())
+        time.sleep(0.5)
+        old = self.inst.pids("qmgr")
+        self.assertEqual(len(old), 1)
+        t_kill = time.time()
+        os.kill(old[0], signal.SIGKILL)
+        before = [m for m in self.peer.rec.snapshot()
+                  if b"Subject: qkill" in m["content"]]
+        inflight = {re.search(rb"Subject: (qkill\d+)", m["content"]).group(1)
+                    for m in before
+                    if m["end"] is None or m["end"] > t_kill - 0.5}
+        self.assertTrue(self.inst.wait_new_pid("qmgr", old, 15),
+                        "qmgr not restarted")
+        for q in qids:
+            self.wait_gone(q, timeout=40)
+        got = collections.Counter(
+            re.search(rb"Subject: (qkill\d+)", m["content"]).group(1)
+            for m in self.peer.rec.with_token("Subject: qkill"))
+        for i in range(n):
+            tok = b"qkill%02d" % i
+            self.assertGreaterEqual(got[tok], 1, "%s lost" % tok)
+            if got[tok] > 1:
+                self.assertIn(tok, inflight,
+                              "%s duplicated but was not in flight" % tok)
+                self.assertEqual(got[tok], 2, tok)
 
     def test_kill_smtp_mid_delivery(self):
         n = 6
