@@ -70,24 +70,6 @@ struct qmgr_dlv {
 	size_t		 nidx;
 };
 
-/* qmgr_pending - recipients without a final result (QMGR_P_*) */
-int
-qmgr_pending(const struct qmgr_msg *m, int which)
-{
-	size_t	 i;
-	int	 n = 0, local;
-
-	for (i = 0; i < m->q.nrcpt; i++) {
-		if (m->q.rcpt[i].status != QFILE_ST_PENDING)
-			continue;
-		local = qmgr_is_local(m->q.rcpt[i].addr);
-		if (which == QMGR_P_ALL || (which == QMGR_P_LOCAL && local) ||
-		    (which == QMGR_P_REMOTE && !local))
-			n++;
-	}
-	return n;
-}
-
 /* qmgr_skipped - did recipient i fail temporarily in this round */
 static int
 qmgr_skipped(const struct qmgr_msg *m, size_t i)
@@ -110,16 +92,16 @@ qmgr_skip(struct qmgr_msg *m, size_t i)
 	m->round_temp = 1;
 }
 
-/* qmgr_todo - pending recipients not yet failed in this round */
+/* qmgr_count - pending recipients (QMGR_P_*), maybe without skipped ones */
 static int
-qmgr_todo(const struct qmgr_msg *m, int which)
+qmgr_count(const struct qmgr_msg *m, int which, int skip)
 {
 	size_t	 i;
 	int	 n = 0, local;
 
 	for (i = 0; i < m->q.nrcpt; i++) {
 		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
-		    qmgr_skipped(m, i))
+		    (skip && qmgr_skipped(m, i)))
 			continue;
 		local = qmgr_is_local(m->q.rcpt[i].addr);
 		if (which == QMGR_P_ALL || (which == QMGR_P_LOCAL && local) ||
@@ -127,6 +109,20 @@ qmgr_todo(const struct qmgr_msg *m, int which)
 			n++;
 	}
 	return n;
+}
+
+/* qmgr_pending - recipients without a final result (QMGR_P_*) */
+int
+qmgr_pending(const struct qmgr_msg *m, int which)
+{
+	return qmgr_count(m, which, 0);
+}
+
+/* qmgr_todo - pending recipients not yet failed in this round */
+static int
+qmgr_todo(const struct qmgr_msg *m, int which)
+{
+	return qmgr_count(m, which, 1);
 }
 
 /*

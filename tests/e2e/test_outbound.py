@@ -1489,83 +1489,57 @@ class OutboundKillTest(OutboundCase):
         self.assertEqual(self.peer.rec.max_active, want,
                          "at most %d at once, and %d used" % (want, want))
 
-    def test_kill_qmgr_mid_delivery(self):
-        """kill -9 of qmgr while smtp waits for the peer's DATA reply:
-        master starts a new qmgr, every message arrives, and only those
-        in flight may arrive twice."""
+    def kill_mid_delivery(self, prog, tag):
+        """Six messages to the slow peer; kill -9 every `prog` process
+        once the peer has the first; all must arrive, and only those in
+        flight (the peer had them, its reply not yet through) may arrive
+        twice.  Returns the in-flight set."""
         n = 6
         s = self.inst.smtp()
         s.ehlo("client.example.org")
-        qids = [self.submit("q%d@slowdata.test" % i, "qkill%02d" % i, conn=s)
-                for i in range(n)]
+        qids = [self.submit("%s%d@slowdata.test" % (tag, i),
+                            "%s%02d" % (tag, i), conn=s) for i in range(n)]
         s.quit()
+        subj = ("Subject: %s" % tag).encode()
         self.assertTrue(wait_for(lambda: self.peer.rec.with_token(
-            "Subject: qkill"), 15), self.tail())
+            subj.decode()), 15), self.tail())
         time.sleep(0.5)
-        old = self.inst.pids("qmgr")
-        self.assertEqual(len(old), 1)
-        t_kill = time.time()
-        os.kill(old[0], signal.SIGKILL)
-        before = [m for m in self.peer.rec.snapshot()
-                  if b"Subject: qkill" in m["content"]]
-        inflight = {re.search(rb"Subject: (qkill\d+)", m["content"]).group(1)
-                    for m in before
-                    if m["end"] is None or m["end"] > t_kill - 0.5}
-        self.assertTrue(self.inst.wait_new_pid("qmgr", old, 15),
-                        "qmgr not restarted")
-        for q in qids:
-            self.wait_gone(q, timeout=40)
-        got = collections.Counter(
-            re.search(rb"Subject: (qkill\d+)", m["content"]).group(1)
-            for m in self.peer.rec.with_token("Subject: qkill"))
-        for i in range(n):
-            tok = b"qkill%02d" % i
-            self.assertGreaterEqual(got[tok], 1, "%s lost" % tok)
-            if got[tok] > 1:
-                self.assertIn(tok, inflight,
-                              "%s duplicated but was not in flight" % tok)
-                self.assertEqual(got[tok], 2, tok)
-
-    def test_kill_smtp_mid_delivery(self):
-        n = 6
-        s = self.inst.smtp()
-        s.ehlo("client.example.org")
-        qids = [self.submit("k%d@slowdata.test" % i, "kill%02d" % i, conn=s)
-                for i in range(n)]
-        s.quit()
-        self.assertTrue(wait_for(lambda: self.peer.rec.with_token(
-            "Subject: kill"), 15), self.tail())
-        time.sleep(0.5)
-        pids = self.inst.pids("smtp")
+        pids = self.inst.pids(prog)
         self.assertTrue(pids)
         t_kill = time.time()
         for p in pids:
             os.kill(p, signal.SIGKILL)
+        rx = re.compile(rb"Subject: (" + tag.encode() + rb"\d+)")
         before = [m for m in self.peer.rec.snapshot()
-                  if b"Subject: kill" in m["content"]]
-        # in flight: the peer had the message and had not answered (or had
-        # answered just now, before smtp could report to qmgr)
-        inflight = {re.search(rb"Subject: (kill\d+)", m["content"]).group(1)
-                    for m in before
+                  if subj in m["content"]]
+        inflight = {rx.search(m["content"]).group(1) for m in before
                     if m["end"] is None or m["end"] > t_kill - 0.5}
-        self.assertTrue(self.inst.wait_new_pid("smtp", pids, 10),
-                        "smtp not restarted")
+        self.assertTrue(self.inst.wait_new_pid(prog, pids, 15),
+                        "%s not restarted" % prog)
         for q in qids:
             self.wait_gone(q, timeout=40)
         got = collections.Counter(
-            re.search(rb"Subject: (kill\d+)", m["content"]).group(1)
-            for m in self.peer.rec.with_token("Subject: kill"))
+            rx.search(m["content"]).group(1)
+            for m in self.peer.rec.with_token(subj.decode()))
         for i in range(n):
-            tok = b"kill%02d" % i
+            tok = b"%s%02d" % (tag.encode(), i)
             self.assertGreaterEqual(got[tok], 1, "%s lost" % tok)
             if got[tok] > 1:
                 self.assertIn(tok, inflight,
                               "%s duplicated but was not in flight" % tok)
                 self.assertEqual(got[tok], 2, tok)
         self.assertLessEqual(sum(c - 1 for c in got.values()), len(inflight))
+        return inflight
+
+    def test_kill_qmgr_mid_delivery(self):
+        """kill -9 of qmgr while smtp waits for the peer's DATA reply:
+        master starts a new one, and nothing is lost."""
+        self.kill_mid_delivery("qmgr", "qkill")
+
+    def test_kill_smtp_mid_delivery(self):
+        inflight = self.kill_mid_delivery("smtp", "kill")
         # the destination limit is 2 (plus one answered just before)
         self.assertLessEqual(len(inflight), 3)
-
 
 if __name__ == "__main__":
     unittest.main()

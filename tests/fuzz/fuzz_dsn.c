@@ -3,7 +3,8 @@
  * encode, NOTIFY parsing, and dsn_build() with texts chosen by the input.
  *
  * Input: byte 0 flags (bit 0 RET=FULL, bit 1 no body reader, bits 2-3
- * the recipients' actions), byte 1 the body chunk size (0 = 1), then
+ * and 4-5 the recipients' actions: failed, delayed, delivered, relayed),
+ * byte 1 the body chunk size (0 = 1), then
  * u8-length strings: reporting MTA, sender, ENVID, qid, NOTIFY; then two
  * recipients of addr, ORCPT, status, remote MTA (u8 length) and diag
  * (u16 length); the rest is the original message.
@@ -13,7 +14,9 @@
  *    decodes re-encodes to valid xtext that decodes to the same bytes;
  *    any bytes encode to valid xtext and decode back;
  *  - NOTIFY: a parsed value is non-zero, within the four bits, and
- *    NEVER comes alone;
+ *    NEVER comes alone; formatted back it parses to the same bits;
+ *    the same string as RET (FULL/HDRS or refused), ENVID (valid xtext
+ *    of 1..100 bytes) and ORCPT (type ";" valid xtext, <= 500 bytes);
  *  - the report: a boundary in the top Content-Type that occurs only in
  *    that parameter, in exactly 3 (2 without a body reader) "--B" lines
  *    and one closing "--B--" line, the last; every line ends in CRLF
@@ -94,11 +97,29 @@ fuzz_dsn_notify(const char *s)
 {
 	unsigned	 bits = 0;
 
+	char		 text[DSN_NOTIFY_BUFSZ];
+	unsigned	 again = 0;
+	const char	*ret;
+	size_t		 len = strlen(s);
+
+	/* RET, ENVID, ORCPT on the same string */
+	ret = dsn_parse_ret(s);
+	FZ_CHECK(ret == NULL || strcmp(ret, "FULL") == 0 ||
+	    strcmp(ret, "HDRS") == 0);
+	if (dsn_envid_valid(s))
+		FZ_CHECK(len >= 1 && len <= DSN_ENVID_MAX &&
+		    dsn_xtext_valid(s));
+	if (dsn_orcpt_valid(s))
+		FZ_CHECK(len <= DSN_ORCPT_MAX && strchr(s, ';') != NULL &&
+		    strchr(s, ';') != s && dsn_xtext_valid(strchr(s, ';') + 1));
 	if (dsn_parse_notify(s, &bits) == -1)
 		return;
 	FZ_CHECK(bits != 0 && (bits & ~0x0fu) == 0);
 	FZ_CHECK((bits & QFILE_NOTIFY_NEVER) == 0 ||
 	    bits == QFILE_NOTIFY_NEVER);
+	/* the bits format back to a value that parses to the same bits */
+	FZ_CHECK(dsn_format_notify(bits, text, sizeof(text)) == 0);
+	FZ_CHECK(dsn_parse_notify(text, &again) == 0 && again == bits);
 }
 
 /* what fuzz_dsn_shape has seen so far */
@@ -215,8 +236,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_dsn_notify(str[4]);
 	for (i = 0; i < 2; i++)
 		rc[i] = (struct dsn_rcpt){ rs[i][0], rs[i][1],
-		    (flags >> (2 + i)) & 1 ? DSN_ACTION_DELAYED :
-		    DSN_ACTION_FAILED, rs[i][2], rs[i][3], rs[i][4] };
+		    DSN_ACTION_FAILED + (int)((flags >> (2 + 2 * i)) & 3),
+		    rs[i][2], rs[i][3], rs[i][4] };
 	rp = (struct dsn_report){ str[0], str[1], str[2], str[3],
 	    (int64_t)size * 86400 * 365, (int)(flags & 1), rc, 2 };
 	body = (struct fuzz_dsn_body){ f.p, f.n, step == 0 ? 1 : step * 64 };

@@ -175,8 +175,12 @@ fuzz_q_msg_sane(const struct qfile_msg *m, size_t size)
 		    m->rcpt[i].parent < i);
 		FZ_CHECK(m->rcpt[i].status >= QFILE_ST_PENDING &&
 		    m->rcpt[i].status <= QFILE_ST_BOUNCE_SENT);
-		FZ_CHECK((m->rcpt[i].status == QFILE_ST_PENDING) ==
-		    (m->rcpt[i].text == NULL));
+		/* a final recipient has its D text; a pending one may have
+		 * the text of its last H record */
+		FZ_CHECK(m->rcpt[i].status == QFILE_ST_PENDING ||
+		    m->rcpt[i].text != NULL);
+		FZ_CHECK(m->rcpt[i].text == NULL || m->nhist > 0 ||
+		    m->rcpt[i].status != QFILE_ST_PENDING);
 		if (m->rcpt[i].text != NULL)
 			FZ_CHECK(strlen(m->rcpt[i].text) <= QFILE_TEXT_MAX);
 	}
