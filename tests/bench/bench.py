@@ -461,12 +461,125 @@ def idle_sessions(mta, n, hold=3.0, timeout=60):
     return ok, rss
 
 
+def bench_inbound(mtas, args, res):
+    """Inbound mail into the Maildir, three load shapes."""
+    variants = [  # sessions, messages, size, connection reuse
+        (20, 2000, 10240, False),
+        (20, 5000, 10240, True),
+        (1, 200, 10240, False),
+    ]
+    if args.quick:
+        variants = [(20, 500, 10240, True)]
+    for rnd in range(args.rounds):
+        for v in variants:
+            for m in mtas:
+                m.start()
+                a, e, got = load(m, *v)
+                m.stop()
+                res.setdefault((v, m.name), []).append((a, e, got))
+                print("# round %d %s s=%d m=%d l=%d reuse=%s: accept "
+                      "%.0f/s e2e %.0f/s delivered %d" %
+                      (rnd + 1, m.name, v[0], v[1], v[2], v[3], a, e,
+                       got), flush=True)
+    print("\n| sessions | msgs | size | reuse | postfix accept | "
+          "youju accept | ratio | postfix e2e | youju e2e | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for v in variants:
+        pa = statistics.median(r[0] for r in res[(v, "postfix")])
+        pe = statistics.median(r[1] for r in res[(v, "postfix")])
+        ya = statistics.median(r[0] for r in res[(v, "youju")])
+        ye = statistics.median(r[1] for r in res[(v, "youju")])
+        print("| %d | %d | %d | %s | %.0f | %.0f | %.2f | %.0f | %.0f "
+              "| %.2f |" % (v[0], v[1], v[2], "yes" if v[3] else "no",
+                            pa, ya, ya / pa, pe, ye, ye / pe))
+
+
+def bench_relay(mtas, args, res):
+    """Relaying to smtp-sink."""
+    sink = Sink()
+    sink.start()
+    relay = (20, 1000 if args.quick else 5000, 10240)
+    try:
+        for rnd in range(args.rounds):
+            for m in mtas:
+                m.start()
+                a, e, got = relay_load(m, sink, *relay)
+                m.stop()
+                res.setdefault(("relay", m.name), []).append(
+                    (a, e, got))
+                print("# round %d %s relay to smtp-sink (%d msgs, %d "
+                      "sessions): accept %.0f/s relayed %.0f/s got %d" %
+                      (rnd + 1, m.name, relay[1], relay[0], a, e, got),
+                      flush=True)
+    finally:
+        sink.stop()
+    pa = statistics.median(r[0] for r in res[("relay", "postfix")])
+    ya = statistics.median(r[0] for r in res[("relay", "youju")])
+    pe = statistics.median(r[1] for r in res[("relay", "postfix")])
+    ye = statistics.median(r[1] for r in res[("relay", "youju")])
+    print("\nrelay of %d x 10 KB to smtp-sink: accept postfix %.0f/s, "
+          "youju %.0f/s (ratio %.2f); relayed end to end postfix "
+          "%.0f/s, youju %.0f/s (ratio %.2f)" % (relay[1], pa, ya,
+                                                  ya / pa, pe, ye,
+                                                  ye / pe))
+
+
+def bench_submission(mtas, args, res):
+    """Submission: STARTTLS + AUTH PLAIN per message."""
+    sub = (4, 400 if args.quick else 2000, 10240)
+    for rnd in range(args.rounds):
+        for m in mtas:
+            m.start()
+            a, e, got = sub_load(m, *sub)
+            m.stop()
+            res.setdefault(("sub", m.name), []).append((a, e, got))
+            print("# round %d %s submission (STARTTLS + AUTH PLAIN, "
+                  "%d client processes, %d msgs): accept %.0f/s e2e "
+                  "%.0f/s delivered %d" % (rnd + 1, m.name, sub[0],
+                                           sub[1], a, e, got),
+                  flush=True)
+    pa = statistics.median(r[0] for r in res[("sub", "postfix")])
+    ya = statistics.median(r[0] for r in res[("sub", "youju")])
+    pe = statistics.median(r[1] for r in res[("sub", "postfix")])
+    ye = statistics.median(r[1] for r in res[("sub", "youju")])
+    print("\nsubmission, a new TLS session + AUTH PLAIN (SHA512-CRYPT) "
+          "per 10 KB message: postfix+dovecot accept %.0f/s, youju %.0f/s"
+          " (ratio %.2f); e2e %.0f/s vs %.0f/s (ratio %.2f)" %
+          (pa, ya, ya / pa, pe, ye, ye / pe))
+
+
+def bench_idle(mtas, args, res):
+    """Memory of 1000 idle sessions (youju only)."""
+    y = mtas[1]
+    y.start()
+    idle0 = mem_tree(y.root_pid())
+    ok, held = idle_sessions(y, 1000)
+    y.stop()
+    print("\nyouju: %d of 1000 idle sessions held (EHLO sent).  Master "
+          "and all children: RSS %.1f MB idle, %.1f MB with the "
+          "sessions (%.1f KB per session); PSS %.1f MB idle, %.1f MB "
+          "with the sessions.  The smtpd processes alone: RSS %.1f MB "
+          "with the sessions." % (ok, idle0[0] / 1024, held[0] / 1024,
+                                  (held[0] - idle0[0]) / max(ok, 1),
+                                  idle0[1] / 1024, held[1] / 1024,
+                                  held[2] / 1024))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="inbound,relay,submission,idle",
+                    help="comma-separated parts to run")
     args = ap.parse_args()
+    parts = {"inbound": bench_inbound, "relay": bench_relay,
+             "submission": bench_submission, "idle": bench_idle}
+    only = [p.strip() for p in args.only.split(",") if p.strip()]
+    for p in only:
+        if p not in parts:
+            ap.error("--only: unknown part %r (of %s)" % (p, ", ".join(
+                parts)))
     os.makedirs(BASE, exist_ok=True)
     os.chmod(BASE, 0o755)
     os.makedirs(os.path.join(BASE, "home"), exist_ok=True)
@@ -479,99 +592,14 @@ def main():
            stderr=subprocess.DEVNULL)
         os.chmod(os.path.join(BASE, "key.pem"), 0o644)
     mtas = [Postfix(2725), Youju(args.build, 2726)]
-    variants = [  # sessions, messages, size, connection reuse
-        (20, 2000, 10240, False),
-        (20, 5000, 10240, True),
-        (1, 200, 10240, False),
-    ]
     if args.quick:
-        variants = [(20, 500, 10240, True)]
         args.rounds = 1
     res = {}
     for m in mtas:
         m.setup()
     try:
-        for rnd in range(args.rounds):
-            for v in variants:
-                for m in mtas:
-                    m.start()
-                    a, e, got = load(m, *v)
-                    m.stop()
-                    res.setdefault((v, m.name), []).append((a, e, got))
-                    print("# round %d %s s=%d m=%d l=%d reuse=%s: accept "
-                          "%.0f/s e2e %.0f/s delivered %d" %
-                          (rnd + 1, m.name, v[0], v[1], v[2], v[3], a, e,
-                           got), flush=True)
-        print("\n| sessions | msgs | size | reuse | postfix accept | "
-              "youju accept | ratio | postfix e2e | youju e2e | ratio |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for v in variants:
-            pa = statistics.median(r[0] for r in res[(v, "postfix")])
-            pe = statistics.median(r[1] for r in res[(v, "postfix")])
-            ya = statistics.median(r[0] for r in res[(v, "youju")])
-            ye = statistics.median(r[1] for r in res[(v, "youju")])
-            print("| %d | %d | %d | %s | %.0f | %.0f | %.2f | %.0f | %.0f "
-                  "| %.2f |" % (v[0], v[1], v[2], "yes" if v[3] else "no",
-                                pa, ya, ya / pa, pe, ye, ye / pe))
-        sink = Sink()
-        sink.start()
-        relay = (20, 1000 if args.quick else 5000, 10240)
-        try:
-            for rnd in range(args.rounds):
-                for m in mtas:
-                    m.start()
-                    a, e, got = relay_load(m, sink, *relay)
-                    m.stop()
-                    res.setdefault(("relay", m.name), []).append(
-                        (a, e, got))
-                    print("# round %d %s relay to smtp-sink (%d msgs, %d "
-                          "sessions): accept %.0f/s relayed %.0f/s got %d" %
-                          (rnd + 1, m.name, relay[1], relay[0], a, e, got),
-                          flush=True)
-        finally:
-            sink.stop()
-        pa = statistics.median(r[0] for r in res[("relay", "postfix")])
-        ya = statistics.median(r[0] for r in res[("relay", "youju")])
-        pe = statistics.median(r[1] for r in res[("relay", "postfix")])
-        ye = statistics.median(r[1] for r in res[("relay", "youju")])
-        print("\nrelay of %d x 10 KB to smtp-sink: accept postfix %.0f/s, "
-              "youju %.0f/s (ratio %.2f); relayed end to end postfix "
-              "%.0f/s, youju %.0f/s (ratio %.2f)" % (relay[1], pa, ya,
-                                                      ya / pa, pe, ye,
-                                                      ye / pe))
-        sub = (4, 400 if args.quick else 2000, 10240)
-        for rnd in range(args.rounds):
-            for m in mtas:
-                m.start()
-                a, e, got = sub_load(m, *sub)
-                m.stop()
-                res.setdefault(("sub", m.name), []).append((a, e, got))
-                print("# round %d %s submission (STARTTLS + AUTH PLAIN, "
-                      "%d client processes, %d msgs): accept %.0f/s e2e "
-                      "%.0f/s delivered %d" % (rnd + 1, m.name, sub[0],
-                                               sub[1], a, e, got),
-                      flush=True)
-        pa = statistics.median(r[0] for r in res[("sub", "postfix")])
-        ya = statistics.median(r[0] for r in res[("sub", "youju")])
-        pe = statistics.median(r[1] for r in res[("sub", "postfix")])
-        ye = statistics.median(r[1] for r in res[("sub", "youju")])
-        print("\nsubmission, a new TLS session + AUTH PLAIN (SHA512-CRYPT) "
-              "per 10 KB message: postfix+dovecot accept %.0f/s, youju %.0f/s"
-              " (ratio %.2f); e2e %.0f/s vs %.0f/s (ratio %.2f)" %
-              (pa, ya, ya / pa, pe, ye, ye / pe))
-        y = mtas[1]
-        y.start()
-        idle0 = mem_tree(y.root_pid())
-        ok, held = idle_sessions(y, 1000)
-        y.stop()
-        print("\nyouju: %d of 1000 idle sessions held (EHLO sent).  Master "
-              "and all children: RSS %.1f MB idle, %.1f MB with the "
-              "sessions (%.1f KB per session); PSS %.1f MB idle, %.1f MB "
-              "with the sessions.  The smtpd processes alone: RSS %.1f MB "
-              "with the sessions." % (ok, idle0[0] / 1024, held[0] / 1024,
-                                      (held[0] - idle0[0]) / max(ok, 1),
-                                      idle0[1] / 1024, held[1] / 1024,
-                                      held[2] / 1024))
+        for p in only:
+            parts[p](mtas, args, res)
     finally:
         for m in mtas:
             m.stop()
