@@ -123,6 +123,8 @@ const struct cfg_param cfg_params[] = {
 	    "largest mailbox in bytes; 0 = no limit"),
 	CP_STR("maillog_file", "", P,
 	    "log to this file instead of syslog when set"),
+	CP_INT("maps_rbl_reject_code", "554", 400, 599, 0,
+	    "reply code when reject_rbl_client finds the client listed"),
 	CP_TIME("master_stop_timeout", "30s", 's', 0, CP_HOUR, Y,
 	    "how long a stop waits for sessions before killing them"),
 	CP_TIME("maximal_backoff_time", "4000s", 's', 1, 30 * CP_DAY, 0,
@@ -285,6 +287,9 @@ const struct cfg_param cfg_params[] = {
 	    "syslog facility of the log lines"),
 	CP_STR("syslog_name", "youju", 0,
 	    "program name prefix of the log lines"),
+	CP_INT("unknown_address_reject_code", "450", 400, 599, 0,
+	    "reply code of reject_unknown_sender_domain and "
+	    "reject_unknown_recipient_domain for a domain without DNS records"),
 	CP_STR("users_file", "$config_directory/users", Y | P,
 	    "the youju-users(5) file (Dovecot passwd-file format)"),
 };

@@ -32,6 +32,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dns_priv.h"
 #include "util.h"
 
 #define DNS_T_A		1
@@ -39,11 +40,6 @@
 #define DNS_T_AAAA	28
 #define DNS_C_IN	1
 #define DNS_NODATA	(-2)	/* internal: name exists, no such record */
-
-struct dns {
-	struct ub_ctx	*ctx;
-	int		 families;	/* DNS_IPV4 | DNS_IPV6 */
-};
 
 /* one outstanding query */
 struct dns_q {

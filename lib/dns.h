@@ -90,6 +90,50 @@ void	 dns_sort_mx(struct dns_target *, size_t);
 const char *dns_addr_text(const struct dns_addr *, char *, size_t);
 
 /*
+ * Asynchronous lookups for an event loop (dns_async.c).  dns_async()
+ * starts a query of type DNS_Q_*; its answer comes through cb(arg,
+ * answer) from dns_process(), to be run when dns_fd() is readable; NULL
+ * when the query cannot start.  dns_async_cancel() drops a query that has
+ * not been answered (its callback is never called).  The answer: status
+ * DNS_OK (n records as text), DNS_EMPTY (the name exists, no such
+ * records), DNS_NOTFOUND (NXDOMAIN), DNS_NULLMX (MX "0 ."), DNS_TEMPFAIL;
+ * A/AAAA records as address text, TXT as the first character-string with
+ * anything not printable ASCII made '?', MX as valid host names.
+ * dns_answer_fill() is that conversion (exposed for tests).
+ * dns_rbl_name() makes the DNSBL query name of a client address under a
+ * zone: 1.2.3.4 -> 4.3.2.1.zone, IPv6 by reversed nibbles; -1 for a bad
+ * address or zone.
+ */
+#define DNS_EMPTY	4
+#define DNS_Q_A		1
+#define DNS_Q_MX	15
+#define DNS_Q_TXT	16
+#define DNS_Q_AAAA	28
+#define DNS_ANS_MAX	8
+
+struct dns_answer {
+	int		 status;
+	size_t		 n;
+	char		 text[DNS_ANS_MAX][DNS_NAME_MAX + 1];
+};
+
+struct dns_aq;
+struct dns_aq *dns_async(struct dns *, const char *, int,
+	    void (*)(void *, const struct dns_answer *), void *);
+void	 dns_async_cancel(struct dns_aq *);
+int	 dns_fd(struct dns *);
+int	 dns_process(struct dns *);
+void	 dns_answer_fill(int, int, int, char *const *, const int *,
+	    struct dns_answer *);
+int	 dns_rbl_name(const char *, const char *, char *, size_t);
+/*
+ * dns_rbl_filter - does an IPv4 answer match a reject_rbl_client filter
+ * "d.d.d.d" whose octets are numbers or Postfix's "[n;n..m;...]" lists:
+ * 1 yes, 0 no, -1 a malformed filter (which matches nothing)
+ */
+int	 dns_rbl_filter(const char *, const char *);
+
+/*
  * Exposed for tests and fuzzing (no lookups):
  * dns_parse_mx - one MX rdata (u16 preference, uncompressed wire name) ->
  *	preference and lowercased host text ("." for the root; a byte that

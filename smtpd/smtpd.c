@@ -60,6 +60,7 @@ smtpd_free(struct smtpd_sess *s)
 	log_info("disconnect from unknown[%s]", s->client_addr);
 	smtpd_data_abort(s);
 	smtpd_auth_forget(s);
+	smtpd_dns_forget(s);
 	smtpd_txn_reset(s);
 	free(s->helo);
 	smtpd_sasl_forget(s);
@@ -394,6 +395,8 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		sd->sessions->prev = s;
 	sd->sessions = s;
 	log_info("connect from unknown[%s]", s->client_addr);
+	if (!s->mynetworks)
+		smtpd_dns_rbl(s);	/* answers come while the client talks */
 	smtpd_reset_timer(s);
 	smtpd_greet(s);
 }
@@ -402,13 +405,8 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 static void
 smtpd_settings(struct smtpd *sd)
 {
-	static const char *lists[5] = {
-		"smtpd_client_restrictions", "smtpd_helo_restrictions",
-		"smtpd_sender_restrictions", "smtpd_relay_restrictions",
-		"smtpd_recipient_restrictions" };
 	const char *v;
 	char	 err[512];
-	int	 i;
 
 	sd->hostname = xstrdup(cfg_str(sd->cfg, "myhostname"));
 	sd->banner = xstrdup(cfg_str(sd->cfg, "smtpd_banner"));
@@ -440,8 +438,6 @@ smtpd_settings(struct smtpd *sd)
 	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
 	sd->sasl_enable = cfg_bool(sd->cfg, "smtpd_sasl_auth_enable");
 	sd->sasl_tls_only = cfg_bool(sd->cfg, "smtpd_tls_auth_only");
-	for (i = 0; i < 5; i++)
-		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
 	if (smtpd_check_config(sd, err, sizeof(err)) == -1)
 		log_fatal("%s", err);
 	sd->sender_owners = smtpd_check_uses(sd, "sender_login_mismatch");
@@ -451,11 +447,20 @@ smtpd_settings(struct smtpd *sd)
 static void
 smtpd_pre_jail(struct skel *sk)
 {
+	static const char *lists[5] = {
+		"smtpd_client_restrictions", "smtpd_helo_restrictions",
+		"smtpd_sender_restrictions", "smtpd_relay_restrictions",
+		"smtpd_recipient_restrictions" };
 	struct smtpd *sd = &smtpd_state;
 	char	 err[1024];
+	int	 i;
 
 	sd->sk = sk;
 	sd->cfg = sk->cfg;
+	for (i = 0; i < 5; i++)
+		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
+	/* the resolver reads /etc/resolv.conf: before the jail */
+	smtpd_dns_setup(sd);
 	if (smtpd_tls_setup(sd, err, sizeof(err)) == -1)
 		log_err("service %s: %s: %s", sk->service, err,
 		    sd->tls_wrapper ? "connections are closed" :
@@ -486,6 +491,7 @@ smtpd_post_jail(struct skel *sk)
 		sd->nlev++;
 	}
 	smtpd_queue_init(sd);
+	smtpd_dns_start(sd);
 }
 
 /* smtpd_stop - SIGTERM: no new sessions, idle ones get 421 */

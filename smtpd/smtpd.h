@@ -24,15 +24,25 @@ struct bufferevent;
 struct evconnlistener;
 struct skel;
 struct cfg;
+struct dns;
+struct smtpd_dnsent;
 
 #define SMTPD_CMD_MAX		2048	/* a command line, CRLF included */
 #define SMTPD_MAX_SESSIONS	100000
+#define SMTPD_DNS_MAX		16	/* DNS answers a session keeps */
+
+/* kinds of DNS entries, and what a session waits for (smtpd_dns.c) */
+#define SMTPD_DNS_RBL		1
+#define SMTPD_DNS_DOMAIN	2
+#define SMTPD_DW_MAIL		1
+#define SMTPD_DW_RCPT		2
 
 /* three-way result of checks: decides 2xx / 4xx / 5xx */
 enum smtpd_res {
 	SMTPD_OK = 0,
 	SMTPD_TEMPFAIL,
-	SMTPD_PERMFAIL
+	SMTPD_PERMFAIL,
+	SMTPD_WAIT		/* a restriction waits for DNS answers */
 };
 
 struct smtpd_net {
@@ -114,6 +124,12 @@ struct smtpd_sess {
 	size_t		 nowners;
 	int		 owners_known;
 	char		*pend_mail;	/* MAIL parameters while owners are asked */
+	/* DNS restrictions (smtpd_dns.c) */
+	struct smtpd_dnsent *dns[SMTPD_DNS_MAX];
+	int		 rbl_started;
+	int		 dns_wait;	/* SMTPD_DW_* while waiting */
+	char		*dns_line;	/* the RCPT line to run again */
+	struct event	*dns_timer;
 };
 
 /* kinds of broker requests a session can wait for */
@@ -181,6 +197,15 @@ struct smtpd {
 	uint32_t	 auth_next;
 	struct smtpd_sess *auth_wait;	/* sessions waiting, oldest first */
 	struct event	*auth_timer;
+	/* DNS restrictions */
+	struct dns	*dns;		/* NULL when no restriction needs it */
+	struct event	*dns_ev;
+	char		**rbl;		/* zones of reject_rbl_client */
+	size_t		 nrbl;
+	int		 unk_sender;	/* reject_unknown_sender_domain */
+	int		 unk_rcpt;	/* reject_unknown_recipient_domain */
+	int		 rbl_code;	/* maps_rbl_reject_code */
+	int		 unknown_code;	/* unknown_address_reject_code */
 };
 
 #define SMTPD_BARELF_NORMALIZE	0
@@ -211,6 +236,18 @@ enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
 int	 smtpd_check_uses(struct smtpd *, const char *);
 int	 smtpd_check_config(struct smtpd *, char *, size_t);
 
+/* smtpd_dns.c */
+void	 smtpd_dns_setup(struct smtpd *);
+void	 smtpd_dns_start(struct smtpd *);
+void	 smtpd_dns_rbl(struct smtpd_sess *);
+void	 smtpd_dns_domain(struct smtpd_sess *, const char *);
+int	 smtpd_dns_wait(struct smtpd_sess *, int, const char *);
+void	 smtpd_dns_forget(struct smtpd_sess *);
+const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,
+	    const char *);
+int	 smtpd_dns_status(const struct smtpd_dnsent *);
+int	 smtpd_dns_rbl_match(const struct smtpd_dnsent *, const char *,
+	    const char **);
 /* smtpd_tls.c */
 int	 smtpd_tls_setup(struct smtpd *, char *, size_t);
 void	 smtpd_starttls(struct smtpd_sess *, char *);

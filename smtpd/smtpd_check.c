@@ -11,11 +11,16 @@
  * is a configuration error: it is logged at start and every transaction
  * that reaches it is answered "451 4.3.5 Server configuration error", so
  * mail is deferred, never let through.
+ *
+ * The DNS restrictions (reject_rbl_client, reject_unknown_sender_domain,
+ * reject_unknown_recipient_domain) read answers that smtpd_dns.c fetched
+ * before the lists run.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
+#include "dns.h"
 #include "log.h"
 #include "util.h"
 #include "smtpd.h"
@@ -23,7 +28,8 @@
 enum smtpd_verdict {
 	SMTPD_V_DUNNO = 0,
 	SMTPD_V_PERMIT,
-	SMTPD_V_REJECT		/* reply text filled in */
+	SMTPD_V_REJECT,		/* reply text filled in */
+	SMTPD_V_WAIT		/* DNS lookups started: ask again later */
 };
 
 struct smtpd_ctx {
@@ -248,6 +254,115 @@ smtpd_r_nonfqdn_helo(struct smtpd_ctx *c, const char *arg)
 	return SMTPD_V_REJECT;
 }
 
+/*
+ * smtpd_r_rbl - reject_rbl_client ZONE[=d.d.d.d]: the client's name under
+ * ZONE has an A record (that one, with a filter)
+ */
+static enum smtpd_verdict
+smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
+{
+	const struct smtpd_dnsent *e;
+	const char *txt, *eq;
+	char	 zone[DNS_NAME_MAX + 1];
+	int	 code = c->s->sd->rbl_code;
+	size_t	 n;
+
+	if (arg == NULL)
+		return SMTPD_V_DUNNO;
+	eq = strchr(arg, '=');
+	n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	if (n >= sizeof(zone))
+		return SMTPD_V_DUNNO;
+	memcpy(zone, arg, n);
+	zone[n] = '\0';
+	util_lowercase(zone);
+	if (smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone) == NULL)
+		smtpd_dns_rbl(c->s);	/* mynetworks clients: only now */
+	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone)) == NULL)
+		return SMTPD_V_DUNNO;
+	if (smtpd_dns_status(e) == -1)
+		return SMTPD_V_WAIT;
+	if (!smtpd_dns_rbl_match(e, eq != NULL ? eq + 1 : "", &txt))
+		return SMTPD_V_DUNNO;
+	snprintf(c->msg, c->msglen, "%d %s Service unavailable; Client host "
+	    "[%s] blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
+	    "5.7.1", c->s->client_addr, log_str(zone), *txt != '\0' ? "; " :
+	    "", *txt != '\0' ? log_str(txt) : "");
+	c->temp = code / 100 == 4;
+	return SMTPD_V_REJECT;
+}
+
+/*
+ * smtpd_unknown_domain - reject_unknown_{sender,recipient}_domain: addr
+ * "local@domain" (what the reply names), who "Sender" or "Recipient",
+ * detail the X.Y.Z of "not found" in class 5 ("5.1.8" / "5.1.2")
+ */
+static enum smtpd_verdict
+smtpd_unknown_domain(struct smtpd_ctx *c, const char *addr,
+    const char *domain, const char *who, const char *detail)
+{
+	const struct smtpd_dnsent *e;
+	int	 code = c->s->sd->unknown_code, st;
+
+	if (*domain == '\0' || *domain == '[' ||
+	    smtpd_is_mydest(c->s->sd, domain))
+		return SMTPD_V_DUNNO;
+	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain)) == NULL) {
+		smtpd_dns_domain(c->s, domain);
+		e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain);
+	}
+	st = e != NULL ? smtpd_dns_status(e) : DNS_TEMPFAIL;
+	if (st == -1)
+		return SMTPD_V_WAIT;
+	if (st == DNS_OK)
+		return SMTPD_V_DUNNO;
+	if (st == DNS_NULLMX) {
+		if (*who == 'S')
+			snprintf(c->msg, c->msglen, "550 5.7.27 <%s>: Sender "
+			    "address rejected: Domain %s does not accept mail "
+			    "(nullMX)", addr, log_str(domain));
+		else
+			snprintf(c->msg, c->msglen, "556 5.1.10 <%s>: "
+			    "Recipient address rejected: Domain %s does not "
+			    "accept mail (nullMX)", addr, log_str(domain));
+		return SMTPD_V_REJECT;
+	}
+	if (st == DNS_NOTFOUND || st == DNS_EMPTY) {
+		snprintf(c->msg, c->msglen, "%d %c%s <%s>: %s address "
+		    "rejected: Domain not found", code, code / 100 == 4 ? '4' :
+		    '5', detail + 1, addr, who);
+		c->temp = code / 100 == 4;
+		return SMTPD_V_REJECT;
+	}
+	snprintf(c->msg, c->msglen, "450 4.4.3 <%s>: %s address rejected: "
+	    "Domain lookup failed temporarily", addr, who);
+	c->temp = 1;
+	return SMTPD_V_REJECT;
+}
+
+static enum smtpd_verdict
+smtpd_r_unknown_sender(struct smtpd_ctx *c, const char *arg)
+{
+	const char *sender = c->s->sender, *at;
+
+	if (sender == NULL || *sender == '\0' ||
+	    (at = strrchr(sender, '@')) == NULL)
+		return SMTPD_V_DUNNO;
+	return smtpd_unknown_domain(c, log_str(sender), at + 1, "Sender",
+	    "5.1.8");
+}
+
+static enum smtpd_verdict
+smtpd_r_unknown_rcpt(struct smtpd_ctx *c, const char *arg)
+{
+	char	 b[600];
+
+	if (c->rcpt == NULL || c->rcpt->literal)
+		return SMTPD_V_DUNNO;
+	return smtpd_unknown_domain(c, smtpd_rcpt_text(c, b, sizeof(b)),
+	    c->rcpt->domain, "Recipient", "5.1.2");
+}
+
 static enum smtpd_verdict
 smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 {
@@ -274,6 +389,9 @@ static const struct smtpd_restr smtpd_restr[] = {
 	    smtpd_r_auth_login_mismatch },
 	{ "reject_unauthenticated_sender_login_mismatch", 0,
 	    smtpd_r_unauth_login_mismatch },
+	{ "reject_rbl_client", 1, smtpd_r_rbl },
+	{ "reject_unknown_sender_domain", 0, smtpd_r_unknown_sender },
+	{ "reject_unknown_recipient_domain", 0, smtpd_r_unknown_rcpt },
 };
 
 /* smtpd_restr_find - table row of a restriction name */
@@ -358,8 +476,14 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, char *msg,
 	int	 i;
 
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
-		if (smtpd_check_list(&c, i) == SMTPD_V_REJECT)
+		switch (smtpd_check_list(&c, i)) {
+		case SMTPD_V_REJECT:
 			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
+		case SMTPD_V_WAIT:
+			return SMTPD_WAIT;
+		default:
+			break;
+		}
 	return SMTPD_OK;
 }
 
@@ -373,7 +497,13 @@ smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
 	if (s->sd->delay_reject)
 		return SMTPD_OK;
 	for (i = 0; i < 3; i++)
-		if (smtpd_check_list(&c, i) == SMTPD_V_REJECT)
+		switch (smtpd_check_list(&c, i)) {
+		case SMTPD_V_REJECT:
 			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
+		case SMTPD_V_WAIT:
+			return SMTPD_WAIT;
+		default:
+			break;
+		}
 	return SMTPD_OK;
 }

@@ -388,8 +388,18 @@ void
 smtpd_mail_finish(struct smtpd_sess *s)
 {
 	char	 msg[1024];
+	enum smtpd_res r;
 
-	if (smtpd_check_mail(s, msg, sizeof(msg)) != SMTPD_OK) {
+	r = smtpd_check_mail(s, msg, sizeof(msg));
+	if (r == SMTPD_WAIT) {
+		/* DNS answers first, then this again */
+		if (smtpd_dns_wait(s, SMTPD_DW_MAIL, NULL))
+			return;
+		snprintf(msg, sizeof(msg), "451 4.3.0 Temporary lookup "
+		    "failure");
+		r = SMTPD_TEMPFAIL;
+	}
+	if (r != SMTPD_OK) {
 		log_info("reject: MAIL from unknown[%s]: %s; from=<%s> "
 		    "helo=<%s>", s->client_addr, msg, log_str(s->sender),
 		    log_str(s->helo));
@@ -476,9 +486,13 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	struct addr a;
 	const char *why, *rest, *orcpt;
 	char	 text[ADDR_PATH_MAX * 2 + 8], msg[1024], *p;
+	char	 redo[SMTPD_CMD_MAX + 8] = "";
 	unsigned notify;
 	enum smtpd_res r;
 
+	/* the command as it came, to run again after DNS answers */
+	if (s->sd->nrbl > 0 || s->sd->unk_sender || s->sd->unk_rcpt)
+		(void)util_fmt(redo, sizeof(redo), "RCPT %s", arg);
 	if (!s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
 		s->errors++;
@@ -506,6 +520,14 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		util_strlcpy(a.domain, s->sd->nmydest > 0 ? s->sd->mydest[0] :
 		    s->sd->hostname, sizeof(a.domain));
 	r = smtpd_check_rcpt(s, &a, msg, sizeof(msg));
+	if (r == SMTPD_WAIT) {
+		/* DNS answers first, then this command again */
+		if (redo[0] != '\0' && smtpd_dns_wait(s, SMTPD_DW_RCPT, redo))
+			return;
+		snprintf(msg, sizeof(msg), "451 4.3.0 Temporary lookup "
+		    "failure");
+		r = SMTPD_TEMPFAIL;
+	}
 	if (r != SMTPD_OK) {
 		addr_format(&a, text, sizeof(text));
 		log_info("reject: RCPT from unknown[%s]: %s; from=<%s> "

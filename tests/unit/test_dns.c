@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,9 @@ dnsmasq_start(const char *bin, int port)
 	    "0474657374" "00",
 	    /* raw MX rdata that ends inside a label: a malformed answer */
 	    (char *)"--dns-rr=badwire.test,15,000a03ab",
+	    /* a DNSBL entry for 192.0.2.7, with a reason */
+	    (char *)"--host-record=7.2.0.192.rbl.test,127.0.0.2",
+	    (char *)"--txt-record=7.2.0.192.rbl.test,listed for spam",
 	    NULL };
 	pid_t	 pid;
 	int	 fd, i;
@@ -504,6 +508,155 @@ test_lookups(struct dns *d)
 	T_EQ_INT(r, DNS_NOTFOUND, "dns_host NXDOMAIN");
 }
 
+/* test_answer_fill - raw records into text, malformed ones skipped */
+static void
+test_answer_fill(void)
+{
+	struct dns_answer a;
+	char	*ad[] = { (char *)"\x7f\x00\x00\x02", (char *)"\x01\x02",
+	    NULL };
+	int	 al[] = { 4, 2 };
+	char	*td[] = { (char *)"\x05" "ab\x1b\xff" "z", (char *)"\x09short",
+	    (char *)"", NULL };
+	int	 tl[] = { 6, 6, 0 };
+	char	*md[] = { (char *)"\x00\x00\x00", NULL };
+	int	 ml[] = { 3 };
+	char	*bd[] = { (char *)"\x00\x0a\x03" "bad_\x00", NULL };
+	int	 bl[] = { 7 };
+	char	 name[300];
+
+	dns_answer_fill(DNS_Q_A, 1, 3, NULL, NULL, &a);
+	T_EQ_INT(a.status, DNS_NOTFOUND, "NXDOMAIN");
+	dns_answer_fill(DNS_Q_A, 0, 2, NULL, NULL, &a);
+	T_EQ_INT(a.status, DNS_TEMPFAIL, "SERVFAIL");
+	dns_answer_fill(DNS_Q_A, 0, 0, NULL, NULL, &a);
+	T_EQ_INT(a.status, DNS_EMPTY, "no data");
+	dns_answer_fill(DNS_Q_A, 0, 0, ad, al, &a);
+	T_OK(a.status == DNS_OK && a.n == 1 &&
+	    strcmp(a.text[0], "127.0.0.2") == 0, "A; a 2-byte record skipped");
+	dns_answer_fill(DNS_Q_TXT, 0, 0, td, tl, &a);
+	T_OK(a.status == DNS_OK && a.n == 3 &&
+	    strcmp(a.text[0], "ab??z") == 0 && strcmp(a.text[1], "") == 0 &&
+	    strcmp(a.text[2], "") == 0,
+	    "TXT: controls and 8-bit made '?', a length past the end and "
+	    "an empty record give empty text");
+	dns_answer_fill(DNS_Q_MX, 0, 0, md, ml, &a);
+	T_EQ_INT(a.status, DNS_NULLMX, "MX 0 . is a null MX");
+	dns_answer_fill(DNS_Q_MX, 0, 0, bd, bl, &a);
+	T_EQ_INT(a.status, DNS_TEMPFAIL, "MX records, none usable");
+	T_EQ_INT(dns_rbl_name("192.0.2.7", "rbl.test", name, sizeof(name)), 0,
+	    "rbl name v4");
+	T_EQ_STR(name, "7.2.0.192.rbl.test", "reversed octets");
+	T_EQ_INT(dns_rbl_name("2001:db8::1", "z.test", name, sizeof(name)), 0,
+	    "rbl name v6");
+	T_EQ_STR(name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d."
+	    "0.1.0.0.2.z.test", "reversed nibbles");
+	T_EQ_INT(dns_rbl_name("999.1.1.1", "z.test", name, sizeof(name)), -1,
+	    "bad address");
+	T_EQ_INT(dns_rbl_name("1.2.3.4", "bad zone", name, sizeof(name)), -1,
+	    "bad zone");
+	T_EQ_INT(dns_rbl_name("1.2.3.4", "z.test", name, 10), -1,
+	    "too small");
+	T_EQ_INT(dns_rbl_filter("127.0.0.2", "127.0.0.2"), 1, "exact");
+	T_EQ_INT(dns_rbl_filter("127.0.0.2", "127.0.0.3"), 0, "exact miss");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2..11]", "127.0.0.11"), 1, "range");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2..11]", "127.255.255.254"), 0,
+	    "range miss (a public resolver's error code)");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2;4;10..11]", "127.0.0.4"), 1,
+	    "list");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2;4;10..11]", "127.0.0.3"), 0,
+	    "list miss");
+	T_EQ_INT(dns_rbl_filter("127.[0..1].0.2", "127.1.0.2"), 1,
+	    "range in a middle octet");
+	T_EQ_INT(dns_rbl_filter("127.0.0.2", "::1"), 0, "IPv6 answer");
+	T_EQ_INT(dns_rbl_filter("127.0.0", "127.0.0.2"), -1, "three octets");
+	T_EQ_INT(dns_rbl_filter("127.0.0.2.5", "127.0.0.2"), -1,
+	    "five octets");
+	T_EQ_INT(dns_rbl_filter("127.0.0.256", "127.0.0.2"), -1, "256");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[11..2]", "127.0.0.5"), -1,
+	    "backwards range");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2;]", "127.0.0.2"), -1,
+	    "empty item");
+	T_EQ_INT(dns_rbl_filter("127.0.0.[2", "127.0.0.2"), -1, "no ]");
+	T_EQ_INT(dns_rbl_filter("127..0.2", "127.0.0.2"), -1, "empty octet");
+	T_EQ_INT(dns_rbl_filter("", "127.0.0.2"), -1, "empty");
+}
+
+struct test_async {
+	int			 done;
+	struct dns_answer	 a;
+};
+
+/* test_async_cb - keep the answer */
+static void
+test_async_cb(void *arg, const struct dns_answer *a)
+{
+	struct test_async *t = arg;
+
+	t->a = *a;
+	t->done++;
+}
+
+/* test_async_wait - run dns_process until *done or 5 s */
+static void
+test_async_wait(struct dns *d, int *done)
+{
+	struct pollfd pfd;
+	uint64_t t0 = util_mono_ms();
+
+	while (!*done && util_mono_ms() - t0 < 5000) {
+		pfd.fd = dns_fd(d);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) > 0 && dns_process(d) == -1)
+			break;
+	}
+}
+
+/* test_async - queries through an event loop's interface */
+static void
+test_async(struct dns *d)
+{
+	struct test_async t, c;
+	struct dns_aq *q;
+
+	memset(&t, 0, sizeof(t));
+	T_OK(dns_async(d, "7.2.0.192.rbl.test", DNS_Q_A, test_async_cb,
+	    &t) != NULL, "async A");
+	test_async_wait(d, &t.done);
+	T_OK(t.done == 1 && t.a.status == DNS_OK && t.a.n == 1 &&
+	    strcmp(t.a.text[0], "127.0.0.2") == 0, "listed: 127.0.0.2");
+	memset(&t, 0, sizeof(t));
+	dns_async(d, "7.2.0.192.rbl.test", DNS_Q_TXT, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_OK(t.done == 1 && t.a.status == DNS_OK &&
+	    strcmp(t.a.text[0], "listed for spam") == 0, "TXT reason: %s",
+	    t.a.text[0]);
+	memset(&t, 0, sizeof(t));
+	dns_async(d, "8.2.0.192.rbl.test", DNS_Q_A, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_EQ_INT(t.a.status, DNS_NOTFOUND, "not listed: NXDOMAIN");
+	memset(&t, 0, sizeof(t));
+	dns_async(d, "aonly.test", DNS_Q_MX, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_EQ_INT(t.a.status, DNS_EMPTY, "no MX: empty");
+	memset(&t, 0, sizeof(t));
+	dns_async(d, "nullmx.test", DNS_Q_MX, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_EQ_INT(t.a.status, DNS_NULLMX, "null MX");
+	memset(&t, 0, sizeof(t));
+	dns_async(d, "example.test", DNS_Q_MX, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_OK(t.a.status == DNS_OK && t.a.n == 2, "two MX hosts");
+	/* a cancelled query never calls back */
+	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
+	q = dns_async(d, "mx1.example.test", DNS_Q_A, test_async_cb, &c);
+	dns_async_cancel(q);
+	dns_async(d, "mx2.example.test", DNS_Q_A, test_async_cb, &t);
+	test_async_wait(d, &t.done);
+	T_OK(t.done == 1 && c.done == 0, "cancelled query silent");
+}
+
 /* test_timeout - a server that never answers: TEMPFAIL by the deadline */
 static void
 test_timeout(void)
@@ -561,6 +714,7 @@ main(void)
 	test_parse_mx();
 	test_mx_list();
 	test_sort();
+	test_answer_fill();
 	test_new();
 	d = dns_new("127.0.0.1:1", err, sizeof(err));
 	T_OK(d != NULL, "resolver: %s", d == NULL ? err : "ok");
@@ -583,8 +737,10 @@ main(void)
 	util_fmt(srv, sizeof(srv), "127.0.0.1:%d", port);
 	d = dns_new(srv, err, sizeof(err));
 	T_OK(d != NULL, "resolver for dnsmasq: %s", d == NULL ? err : "ok");
-	if (d != NULL)
+	if (d != NULL) {
 		test_lookups(d);
+		test_async(d);
+	}
 	dns_free(d);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

@@ -1,0 +1,440 @@
+/*
+ * smtpd_dns.c - DNS lookups for the restrictions reject_rbl_client,
+ * reject_unknown_sender_domain and reject_unknown_recipient_domain.
+ *
+ * Each smtpd process has one libunbound resolver (lib/dns, forwarding to
+ * dns_server_address when set), read by the event loop through dns_fd().
+ * A session keeps what it looked up in up to SMTPD_DNS_MAX entries:
+ *
+ *	RBL	one per zone named by reject_rbl_client: the A records and the
+ *		first TXT record of the client's name under the zone, asked
+ *		for as soon as the client connects (not for mynetworks
+ *		clients: asked when a restriction needs it)
+ *	domain	a sender or recipient domain outside mydestination: MX, and
+ *		without MX, A and AAAA; DNS_OK (exists), DNS_NOTFOUND,
+ *		DNS_NULLMX or DNS_TEMPFAIL
+ *
+ * A restriction that needs an answer it does not have starts the lookup
+ * and says SMTPD_V_WAIT (smtpd_check.c); lists are evaluated in order, so
+ * a client that permit_mynetworks lets through causes no lookup.  The
+ * session then waits (SMTPD_PH_WAIT, pipelined input stays buffered) and
+ * runs the command again - RCPT from its saved line, MAIL from
+ * smtpd_mail_finish.
+ * After SMTPD_DNS_TIMEOUT seconds the pending entries become DNS_TEMPFAIL
+ * (an RBL is then skipped with a warning; an unknown-domain check answers
+ * 450).  The restrictions read the entries (smtpd_dns_entry).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "dns.h"
+#include "log.h"
+#include "util.h"
+#include "smtpd.h"
+
+#define SMTPD_DNS_TIMEOUT	10	/* seconds a command waits */
+
+struct smtpd_dnsq {
+	struct smtpd_dnsent *e;
+	int		 slot;		/* which query of the entry */
+	struct dns_aq	*h;
+};
+
+struct smtpd_dnsent {
+	struct smtpd_sess *s;
+	int		 kind;		/* SMTPD_DNS_RBL / _DOMAIN */
+	char		 name[DNS_NAME_MAX + 1];	/* zone or domain */
+	char		 qname[DNS_NAME_MAX + 1];	/* what was asked */
+	int		 status;	/* DNS_*, or -1 while pending */
+	int		 step;		/* domain: 0 MX, 1 A and AAAA */
+	int		 sub[2];	/* domain: A, AAAA answers */
+	struct smtpd_dnsq *q[2];
+	char		 addrs[DNS_ANS_MAX][64];	/* RBL: A records */
+	size_t		 naddr;
+	char		 txt[256];			/* RBL: the reason */
+};
+
+/* smtpd_dns_read - answers arrived */
+static void
+smtpd_dns_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *sd = arg;
+
+	if (dns_process(sd->dns) == -1)
+		log_warn("DNS: processing answers failed");
+}
+
+/* smtpd_dns_setup - a resolver when a restriction needs one (pre-jail) */
+void
+smtpd_dns_setup(struct smtpd *sd)
+{
+	char	 err[512];
+	size_t	 i, k;
+	char	*v, *eq;
+
+	for (i = 0; i < 5; i++)
+		for (k = 0; k < sd->nrestr[i]; k++) {
+			v = sd->restr[i][k];
+			if (strcmp(v, "reject_unknown_sender_domain") == 0)
+				sd->unk_sender = 1;
+			else if (strcmp(v, "reject_unknown_recipient_domain") ==
+			    0)
+				sd->unk_rcpt = 1;
+			else if (strcmp(v, "reject_rbl_client") == 0 &&
+			    k + 1 < sd->nrestr[i]) {
+				sd->rbl = xreallocarray(sd->rbl, sd->nrbl + 1,
+				    sizeof(*sd->rbl));
+				v = xstrdup(sd->restr[i][++k]);
+				if ((eq = strchr(v, '=')) != NULL)
+					*eq = '\0';
+				util_lowercase(v);
+				sd->rbl[sd->nrbl++] = v;
+			}
+		}
+	sd->rbl_code = (int)cfg_int(sd->cfg, "maps_rbl_reject_code");
+	sd->unknown_code = (int)cfg_int(sd->cfg,
+	    "unknown_address_reject_code");
+	if (sd->nrbl == 0 && !sd->unk_sender && !sd->unk_rcpt)
+		return;
+	if ((sd->dns = dns_new(cfg_str(sd->cfg, "dns_server_address"), err,
+	    sizeof(err))) == NULL)
+		log_err("DNS resolver: %s (DNS restrictions answer 450 or "
+		    "are skipped)", err);
+}
+
+/* smtpd_dns_start - the resolver's events (post-jail) */
+void
+smtpd_dns_start(struct smtpd *sd)
+{
+	if (sd->dns == NULL)
+		return;
+	sd->dns_ev = event_new(sd->base, dns_fd(sd->dns), EV_READ | EV_PERSIST,
+	    smtpd_dns_read, sd);
+	event_add(sd->dns_ev, NULL);
+}
+
+/* smtpd_dns_find - a session's entry, or NULL */
+const struct smtpd_dnsent *
+smtpd_dns_entry(const struct smtpd_sess *s, int kind, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < SMTPD_DNS_MAX; i++)
+		if (s->dns[i] != NULL && s->dns[i]->kind == kind &&
+		    util_strcasecmp_ascii(s->dns[i]->name, name) == 0)
+			return s->dns[i];
+	return NULL;
+}
+
+/* smtpd_dns_status - an entry's status (DNS_*, -1 pending) */
+int
+smtpd_dns_status(const struct smtpd_dnsent *e)
+{
+	return e->status;
+}
+
+/* smtpd_dns_rbl_match - is the client listed (filter "" = any record) */
+int
+smtpd_dns_rbl_match(const struct smtpd_dnsent *e, const char *filter,
+    const char **txt)
+{
+	size_t	 i;
+
+	*txt = e->txt;
+	if (e->status != DNS_OK)
+		return 0;
+	for (i = 0; i < e->naddr; i++)
+		if (*filter == '\0' || dns_rbl_filter(filter, e->addrs[i]) == 1)
+			return 1;
+	return 0;
+}
+
+/* smtpd_dns_pending - is any entry of the session still pending */
+static int
+smtpd_dns_pending(const struct smtpd_sess *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < SMTPD_DNS_MAX; i++)
+		if (s->dns[i] != NULL && s->dns[i]->status == -1)
+			return 1;
+	return 0;
+}
+
+/* smtpd_dns_cancel - drop an entry's outstanding queries */
+static void
+smtpd_dns_cancel(struct smtpd_dnsent *e)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++)
+		if (e->q[i] != NULL) {
+			dns_async_cancel(e->q[i]->h);
+			free(e->q[i]);
+			e->q[i] = NULL;
+		}
+}
+
+static void smtpd_dns_answer(void *, const struct dns_answer *);
+
+/* smtpd_dns_ask - one query for slot of an entry; -1 when it cannot go */
+static int
+smtpd_dns_ask(struct smtpd_dnsent *e, int slot, int type)
+{
+	struct smtpd_dnsq *q;
+
+	q = xcalloc(1, sizeof(*q));
+	q->e = e;
+	q->slot = slot;
+	if ((q->h = dns_async(e->s->sd->dns, e->qname, type,
+	    smtpd_dns_answer, q)) == NULL) {
+		free(q);
+		return -1;
+	}
+	e->q[slot] = q;
+	return 0;
+}
+
+/* smtpd_dns_new - a new pending entry (the oldest finished one goes) */
+static struct smtpd_dnsent *
+smtpd_dns_new(struct smtpd_sess *s, int kind, const char *name)
+{
+	struct smtpd_dnsent *e;
+	size_t	 i;
+
+	for (i = 0; i < SMTPD_DNS_MAX && s->dns[i] != NULL; i++)
+		;
+	if (i == SMTPD_DNS_MAX) {
+		/* full: forget the first finished domain entry */
+		for (i = 0; i < SMTPD_DNS_MAX; i++)
+			if (s->dns[i]->kind == SMTPD_DNS_DOMAIN &&
+			    s->dns[i]->status != -1)
+				break;
+		if (i == SMTPD_DNS_MAX)
+			return NULL;
+		free(s->dns[i]);
+		memmove(&s->dns[i], &s->dns[i + 1],
+		    (SMTPD_DNS_MAX - i - 1) * sizeof(s->dns[0]));
+		i = SMTPD_DNS_MAX - 1;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->s = s;
+	e->kind = kind;
+	e->status = -1;
+	util_strlcpy(e->name, name, sizeof(e->name));
+	util_lowercase(e->name);
+	s->dns[i] = e;
+	return e;
+}
+
+/* smtpd_dns_rbl - start the RBL lookups of the session's client */
+void
+smtpd_dns_rbl(struct smtpd_sess *s)
+{
+	struct smtpd *sd = s->sd;
+	struct smtpd_dnsent *e;
+	size_t	 i;
+
+	if (s->rbl_started || sd->nrbl == 0)
+		return;
+	s->rbl_started = 1;
+	for (i = 0; i < sd->nrbl; i++) {
+		if (smtpd_dns_entry(s, SMTPD_DNS_RBL, sd->rbl[i]) != NULL ||
+		    (e = smtpd_dns_new(s, SMTPD_DNS_RBL, sd->rbl[i])) == NULL)
+			continue;
+		if (dns_rbl_name(s->client_addr, e->name, e->qname,
+		    sizeof(e->qname)) == -1) {
+			e->status = DNS_EMPTY;	/* nothing to look up */
+			continue;
+		}
+		e->sub[0] = DNS_TEMPFAIL;	/* until the A answer */
+		if (sd->dns == NULL || smtpd_dns_ask(e, 0, DNS_Q_A) == -1) {
+			e->status = DNS_TEMPFAIL;
+			continue;
+		}
+		(void)smtpd_dns_ask(e, 1, DNS_Q_TXT);
+	}
+}
+
+/* smtpd_dns_domain - start the lookup of a domain unless known */
+void
+smtpd_dns_domain(struct smtpd_sess *s, const char *domain)
+{
+	struct smtpd_dnsent *e;
+
+	if (*domain == '\0' || *domain == '[' ||
+	    smtpd_is_mydest(s->sd, domain) ||
+	    smtpd_dns_entry(s, SMTPD_DNS_DOMAIN, domain) != NULL ||
+	    (e = smtpd_dns_new(s, SMTPD_DNS_DOMAIN, domain)) == NULL)
+		return;
+	util_strlcpy(e->qname, e->name, sizeof(e->qname));
+	if (!dns_valid_name(e->qname))
+		e->status = DNS_NOTFOUND;
+	else if (s->sd->dns == NULL || smtpd_dns_ask(e, 0, DNS_Q_MX) == -1)
+		e->status = DNS_TEMPFAIL;
+}
+
+/* smtpd_dns_go - the answers are in (or late): run the command again */
+static void
+smtpd_dns_go(struct smtpd_sess *s)
+{
+	int	 kind = s->dns_wait;
+	char	*line;
+
+	s->dns_wait = 0;
+	evtimer_del(s->dns_timer);
+	s->phase = SMTPD_PH_CMD;
+	if (kind == SMTPD_DW_MAIL)
+		smtpd_mail_finish(s);
+	else {
+		line = s->dns_line;
+		s->dns_line = NULL;
+		if (line != NULL)
+			smtpd_command(s, line, strlen(line));
+		free(line);
+	}
+	smtpd_resume(s);
+}
+
+/* smtpd_dns_done - an entry is complete: log, and wake its session */
+static void
+smtpd_dns_done(struct smtpd_dnsent *e)
+{
+	struct smtpd_sess *s = e->s;
+
+	if (e->status == DNS_TEMPFAIL)
+		log_warn("DNS lookup of %s failed for unknown[%s]; %s",
+		    e->qname, s->client_addr, e->kind == SMTPD_DNS_RBL ?
+		    "reject_rbl_client skips that zone" :
+		    "the unknown-domain restriction answers 450");
+	if (s->dns_wait != 0 && !smtpd_dns_pending(s))
+		smtpd_dns_go(s);
+}
+
+/* smtpd_dns_answer - one answer for an entry */
+static void
+smtpd_dns_answer(void *arg, const struct dns_answer *a)
+{
+	struct smtpd_dnsq *q = arg;
+	struct smtpd_dnsent *e = q->e;
+	size_t	 i;
+	int	 slot = q->slot;
+
+	e->q[slot] = NULL;
+	free(q);
+	if (e->kind == SMTPD_DNS_RBL) {
+		if (slot == 1) {
+			if (a->status == DNS_OK)
+				util_strlcpy(e->txt, a->text[0],
+				    sizeof(e->txt));
+		} else {
+			/* the status waits for the TXT answer too */
+			e->sub[0] = a->status == DNS_OK ? DNS_OK :
+			    a->status == DNS_TEMPFAIL ? DNS_TEMPFAIL :
+			    DNS_NOTFOUND;
+			for (i = 0; i < a->n && i < DNS_ANS_MAX; i++)
+				util_strlcpy(e->addrs[i], a->text[i],
+				    sizeof(e->addrs[i]));
+			e->naddr = a->status == DNS_OK ? a->n : 0;
+			if (e->sub[0] != DNS_OK && e->q[1] != NULL) {
+				dns_async_cancel(e->q[1]->h);
+				free(e->q[1]);
+				e->q[1] = NULL;
+			}
+		}
+		if (e->q[0] != NULL || e->q[1] != NULL)
+			return;
+		e->status = e->sub[0];
+		smtpd_dns_done(e);
+		return;
+	}
+	if (e->step == 0) {
+		if (a->status != DNS_EMPTY) {
+			e->status = a->status;
+			smtpd_dns_done(e);
+			return;
+		}
+		/* no MX: the implicit MX, A or AAAA (RFC 5321 5.1) */
+		e->step = 1;
+		e->sub[0] = e->sub[1] = -1;
+		if (smtpd_dns_ask(e, 0, DNS_Q_A) == -1)
+			e->sub[0] = DNS_TEMPFAIL;
+		if (smtpd_dns_ask(e, 1, DNS_Q_AAAA) == -1)
+			e->sub[1] = DNS_TEMPFAIL;
+		if (e->q[0] != NULL || e->q[1] != NULL)
+			return;
+	} else
+		e->sub[slot] = a->status;
+	if (e->q[0] != NULL || e->q[1] != NULL)
+		return;
+	e->status = e->sub[0] == DNS_OK || e->sub[1] == DNS_OK ? DNS_OK :
+	    e->sub[0] == DNS_TEMPFAIL || e->sub[1] == DNS_TEMPFAIL ?
+	    DNS_TEMPFAIL : DNS_NOTFOUND;
+	smtpd_dns_done(e);
+}
+
+/* smtpd_dns_late - a command waited SMTPD_DNS_TIMEOUT: go on without */
+static void
+smtpd_dns_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd_sess *s = arg;
+	size_t	 i;
+
+	for (i = 0; i < SMTPD_DNS_MAX; i++)
+		if (s->dns[i] != NULL && s->dns[i]->status == -1) {
+			smtpd_dns_cancel(s->dns[i]);
+			s->dns[i]->status = DNS_TEMPFAIL;
+			log_warn("DNS lookup of %s failed for unknown[%s]: no "
+			    "answer within %d s", s->dns[i]->qname,
+			    s->client_addr, SMTPD_DNS_TIMEOUT);
+		}
+	if (s->dns_wait != 0)
+		smtpd_dns_go(s);
+}
+
+/*
+ * smtpd_dns_wait - a MAIL (kind SMTPD_DW_MAIL) or RCPT (SMTPD_DW_RCPT, line
+ * = the command to run again) restriction started lookups and needs their
+ * answers: 1 when the session now waits, 0 when nothing is pending.
+ */
+int
+smtpd_dns_wait(struct smtpd_sess *s, int kind, const char *line)
+{
+	struct smtpd *sd = s->sd;
+	struct timeval tv = { SMTPD_DNS_TIMEOUT, 0 };
+
+	if (!smtpd_dns_pending(s))
+		return 0;
+	if (s->dns_timer == NULL &&
+	    (s->dns_timer = evtimer_new(sd->base, smtpd_dns_late, s)) == NULL)
+		return 0;
+	free(s->dns_line);
+	s->dns_line = line != NULL ? xstrdup(line) : NULL;
+	s->dns_wait = kind;
+	s->phase = SMTPD_PH_WAIT;
+	evtimer_add(s->dns_timer, &tv);
+	return 1;
+}
+
+/* smtpd_dns_forget - the session ends: cancel and free */
+void
+smtpd_dns_forget(struct smtpd_sess *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < SMTPD_DNS_MAX; i++)
+		if (s->dns[i] != NULL) {
+			smtpd_dns_cancel(s->dns[i]);
+			free(s->dns[i]);
+			s->dns[i] = NULL;
+		}
+	free(s->dns_line);
+	s->dns_line = NULL;
+	if (s->dns_timer != NULL)
+		event_free(s->dns_timer);
+	s->dns_timer = NULL;
+}
