@@ -51,7 +51,6 @@ import re
 import shutil
 import socket
 import struct
-import subprocess
 import tempfile
 import threading
 import time
@@ -141,28 +140,7 @@ class ZoneDns(tob.Dnsmasq):
         path = os.path.join(self.confdir, "dnsmasq.conf")
         with open(path, "w") as f:
             f.write("".join(l + "\n" for l in conf))
-        self.port = tob.free_udp_port()
-        args = ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
-                "--conf-file=/dev/null", "--pid-file",
-                "--port=%d" % self.port, "--listen-address=127.0.0.1",
-                "--bind-interfaces", "--local=/test/", "--log-facility=-",
-                "--conf-file=" + path]
-        for dom, host, pref in mx:
-            args.append("--mx-host=%s,%s,%d" % (dom, host, pref))
-        for name, addr in hosts:
-            args.append("--host-record=%s,%s" % (name, addr))
-        self.log = open(os.devnull, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        if not wait_for(lambda: self.proc.poll() is not None or
-                        tob.dns_query(self.port, "probe.test", 1, 0.3)
-                        is not None, 10):
-            self.stop()
-            raise RuntimeError("dnsmasq did not answer on port %d" %
-                               self.port)
-        if self.proc.poll() is not None:
-            self.stop()
-            raise RuntimeError("dnsmasq exited: %s" % args)
+        super().__init__(mx, hosts, ["--conf-file=" + path])
 
     def stop(self):
         try:

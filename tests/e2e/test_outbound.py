@@ -71,11 +71,21 @@ BOB = "bob@example.com"
 # --- DNS ------------------------------------------------------------------
 
 def free_udp_port(host="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free for UDP and TCP both: dnsmasq binds the two."""
+    for _ in range(50):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind((host, 0))
+        port = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no port free for both UDP and TCP")
 
 
 def dns_query(port, name, qtype=1, timeout=1.0):
@@ -99,29 +109,35 @@ def dns_query(port, name, qtype=1, timeout=1.0):
 
 class Dnsmasq:
     """dnsmasq on 127.0.0.1:port serving only what it is given.
-    mx: (domain, host, preference); hosts: (name, address)."""
+    mx: (domain, host, preference); hosts: (name, address); extra: more
+    dnsmasq arguments.  A port another process took between our check and
+    dnsmasq's bind makes it exit: then it is started again on another."""
 
-    def __init__(self, mx=(), hosts=()):
-        self.port = free_udp_port()
-        args = ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
-                "--conf-file=/dev/null", "--pid-file",
-                "--port=%d" % self.port, "--listen-address=127.0.0.1",
-                "--bind-interfaces", "--local=/test/", "--log-facility=-"]
-        for dom, host, pref in mx:
-            args.append("--mx-host=%s,%s,%d" % (dom, host, pref))
-        for name, addr in hosts:
-            args.append("--host-record=%s,%s" % (name, addr))
-        self.log = open(os.devnull, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        if not wait_for(lambda: self.proc.poll() is not None or
-                        dns_query(self.port, "probe.test", 1, 0.3)
-                        is not None, 10):
-            self.stop()
-            raise RuntimeError("dnsmasq did not answer on port %d" %
-                               self.port)
-        if self.proc.poll() is not None:
-            raise RuntimeError("dnsmasq exited: %s" % args)
+    def __init__(self, mx=(), hosts=(), extra=()):
+        for attempt in range(3):
+            self.port = free_udp_port()
+            args = ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
+                    "--conf-file=/dev/null", "--pid-file",
+                    "--port=%d" % self.port, "--listen-address=127.0.0.1",
+                    "--bind-interfaces", "--local=/test/",
+                    "--log-facility=-"] + list(extra)
+            for dom, host, pref in mx:
+                args.append("--mx-host=%s,%s,%d" % (dom, host, pref))
+            for name, addr in hosts:
+                args.append("--host-record=%s,%s" % (name, addr))
+            self.log = open(os.devnull, "wb")
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                         stdout=self.log, stderr=self.log)
+            if not wait_for(lambda: self.proc.poll() is not None or
+                            dns_query(self.port, "probe.test", 1, 0.3)
+                            is not None, 10):
+                self.stop()
+                raise RuntimeError("dnsmasq did not answer on port %d" %
+                                   self.port)
+            if self.proc.poll() is None:
+                return
+            self.log.close()
+        raise RuntimeError("dnsmasq exited: %s" % args)
 
     @property
     def address(self):
