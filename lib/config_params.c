@@ -204,6 +204,8 @@ const struct cfg_param cfg_params[] = {
 	    "concurrent connections per client IP; 0 = no limit"),
 	CP_INT("smtpd_client_connection_rate_limit", "0", 0, 100000000, 0,
 	    "connections per client per anvil_rate_time_unit; 0 = no limit"),
+	CP_LIST("smtpd_client_event_limit_exceptions", "$mynetworks", 0,
+	    "clients the per-client limits do not apply to"),
 	CP_INT("smtpd_client_message_rate_limit", "0", 0, 100000000, 0,
 	    "messages per client per anvil_rate_time_unit; 0 = no limit"),
 	CP_LIST("smtpd_client_restrictions", "", 0,

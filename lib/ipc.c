@@ -41,7 +41,7 @@
 
 #define IPC_R_ALL	(IPC_R_MASTER | IPC_R_SMTPD | IPC_R_QMGR | \
 			    IPC_R_LOCAL | IPC_R_AUTH | IPC_R_SMTP | \
-			    IPC_R_MAILCTL)
+			    IPC_R_MAILCTL | IPC_R_ANVIL)
 #define IPC_STR(n)	(4 + (n))	/* encoded size of a str of n bytes */
 #define IPC_QIDSTR	IPC_STR(QID_LEN)
 #define IPC_HELLO_TIMEOUT_MS	10000
@@ -77,6 +77,11 @@
  *			index | str address).
  * IPC_SMTP_RESULT	str qid | u32 n | n x (u32 index | u32 IPC_DLV_* |
  *			str "X.Y.Z text") | str relay ("host[addr]:port").
+ * IPC_ANVIL_CONNECT	u32 request id | str service | str client address
+ *			(each at most 64 bytes).
+ * IPC_ANVIL_DISCONNECT	str service | str client address.
+ * IPC_ANVIL_MESSAGE	u32 request id | str service | str client address.
+ * IPC_ANVIL_REPLY	u32 request id | u32 count | u32 count (see anvil.c).
  * IPC_AUTH_SENDER_REPLY u32 request id | u32 IPC_LOOKUP_OK or _TEMPFAIL |
  *			u32 n | n x str login that owns the address (at most
  *			64 owners).
@@ -115,6 +120,13 @@ const struct ipc_def ipc_defs[] = {
 	    IPC_FD_REQUIRED },
 	{ IPC_SMTP_RESULT, "SMTP_RESULT", IPC_R_SMTP,
 	    IPC_QIDSTR + 4 + IPC_STR(0), IPC_MAX_PAYLOAD, IPC_FD_NONE },
+	{ IPC_ANVIL_CONNECT, "ANVIL_CONNECT", IPC_R_SMTPD,
+	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(64), IPC_FD_NONE },
+	{ IPC_ANVIL_DISCONNECT, "ANVIL_DISCONNECT", IPC_R_SMTPD,
+	    2 * IPC_STR(0), 2 * IPC_STR(64), IPC_FD_NONE },
+	{ IPC_ANVIL_MESSAGE, "ANVIL_MESSAGE", IPC_R_SMTPD,
+	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(64), IPC_FD_NONE },
+	{ IPC_ANVIL_REPLY, "ANVIL_REPLY", IPC_R_ANVIL, 12, 12, IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

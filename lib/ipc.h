@@ -44,6 +44,7 @@
 #define IPC_R_AUTH	0x10
 #define IPC_R_SMTP	0x20
 #define IPC_R_MAILCTL	0x40
+#define IPC_R_ANVIL	0x80
 
 /* message types; payloads are described in ipc.c next to ipc_defs[] */
 enum ipc_type {
@@ -71,6 +72,12 @@ enum ipc_type {
 				 * n x (u32 idx, str addr) */
 	IPC_SMTP_RESULT,	/* smtp->qmgr: str qid, u32 n, n x (u32 idx,
 				 * u32 IPC_DLV_*, str text), str relay */
+	IPC_ANVIL_CONNECT,	/* smtpd->anvil: u32 id, str service,
+				 * str client address */
+	IPC_ANVIL_DISCONNECT,	/* smtpd->anvil: str service, str client */
+	IPC_ANVIL_MESSAGE,	/* smtpd->anvil: u32 id, str service,
+				 * str client */
+	IPC_ANVIL_REPLY,	/* anvil->smtpd: u32 id, u32 a, u32 b */
 	IPC_TYPE_MAX
 };
 

@@ -19,8 +19,9 @@
  *	smtp          unix  -       -       y       -       -       smtp
  *	local         unix  -       n       n       -       -       local
  *	auth          unix  -       -       y       -       1       auth
+ *	anvil         unix  -       -       y       -       1       anvil
  *
- * The last four, the internal services, are in mcf_defaults[]: a master.cf
+ * The last five, the internal services, are in mcf_defaults[]: a master.cf
  * that lacks one of them gets it from mcf_add_defaults().
  */
 #include <sys/stat.h>
@@ -47,6 +48,7 @@ const char *const mcf_defaults[] = {
 	"smtp unix - - y - - smtp",
 	"local unix - n n - - local",
 	"auth unix - - y - 1 auth",
+	"anvil unix - - y - 1 anvil",
 	NULL
 };
 
@@ -611,7 +613,9 @@ mcf_process_count(const struct mcf_service *d, int ncpu)
 
 	if (ncpu < 1)
 		ncpu = 1;
-	if (strcmp(d->command, "qmgr") == 0 || strcmp(d->command, "auth") == 0)
+	if (strcmp(d->command, "qmgr") == 0 ||
+	    strcmp(d->command, "auth") == 0 ||
+	    strcmp(d->command, "anvil") == 0)
 		return 1;
 	if (d->type == MCF_INET)
 		want = ncpu;

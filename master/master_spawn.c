@@ -234,7 +234,8 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 	char	 prog[4096];
 
 	if ((strcmp(d->command, "qmgr") == 0 ||
-	    strcmp(d->command, "auth") == 0) && d->maxproc != 1) {
+	    strcmp(d->command, "auth") == 0 ||
+	    strcmp(d->command, "anvil") == 0) && d->maxproc != 1) {
 		snprintf(err, errlen, "master.cf line %d: %s needs maxproc 1",
 		    d->line, d->command);
 		return NULL;

@@ -61,6 +61,7 @@ smtpd_free(struct smtpd_sess *s)
 	smtpd_data_abort(s);
 	smtpd_auth_forget(s);
 	smtpd_dns_forget(s);
+	smtpd_anvil_forget(s);
 	smtpd_txn_reset(s);
 	free(s->helo);
 	smtpd_sasl_forget(s);
@@ -398,6 +399,8 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (!s->mynetworks)
 		smtpd_dns_rbl(s);	/* answers come while the client talks */
 	smtpd_reset_timer(s);
+	if (smtpd_anvil_connect(s))
+		return;			/* greeted when anvil has counted */
 	smtpd_greet(s);
 }
 
@@ -492,6 +495,7 @@ smtpd_post_jail(struct skel *sk)
 	}
 	smtpd_queue_init(sd);
 	smtpd_dns_start(sd);
+	smtpd_anvil_setup(sd);
 }
 
 /* smtpd_stop - SIGTERM: no new sessions, idle ones get 421 */

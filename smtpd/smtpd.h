@@ -36,6 +36,9 @@ struct smtpd_dnsent;
 #define SMTPD_DNS_DOMAIN	2
 #define SMTPD_DW_MAIL		1
 #define SMTPD_DW_RCPT		2
+/* what a session waits for from anvil (smtpd_anvil.c) */
+#define SMTPD_AW_CONNECT	1
+#define SMTPD_AW_MAIL		2
 
 /* three-way result of checks: decides 2xx / 4xx / 5xx */
 enum smtpd_res {
@@ -130,6 +133,14 @@ struct smtpd_sess {
 	int		 dns_wait;	/* SMTPD_DW_* while waiting */
 	char		*dns_line;	/* the RCPT line to run again */
 	struct event	*dns_timer;
+	/* client limits (smtpd_anvil.c) */
+	int		 anvil_wait;	/* SMTPD_AW_* while waiting */
+	uint32_t	 anvil_id;
+	uint64_t	 anvil_since;
+	int		 anvil_counted;	/* anvil counts this connection */
+	int		 anvil_mail_ok;	/* MAIL running again after the count */
+	char		*anvil_line;	/* the MAIL line to run again */
+	struct smtpd_sess *anvil_next;
 };
 
 /* kinds of broker requests a session can wait for */
@@ -206,6 +217,14 @@ struct smtpd {
 	int		 unk_rcpt;	/* reject_unknown_recipient_domain */
 	int		 rbl_code;	/* maps_rbl_reject_code */
 	int		 unknown_code;	/* unknown_address_reject_code */
+	/* client limits (anvil) */
+	uint32_t	 conn_limit, conn_rate, msg_rate;
+	struct smtpd_net *exempt;	/* smtpd_client_event_limit_exceptions */
+	size_t		 nexempt;
+	int		 anvil_fd;
+	struct event	*anvil_ev;
+	uint32_t	 anvil_next_id;
+	struct smtpd_sess *anvil_waitq;
 };
 
 #define SMTPD_BARELF_NORMALIZE	0
@@ -226,6 +245,9 @@ void	 smtpd_txn_reset(struct smtpd_sess *);
 void	 smtpd_rcpt_lookup_done(struct smtpd_sess *, int);
 void	 smtpd_mail_finish(struct smtpd_sess *);
 int	 smtpd_in_mynetworks(struct smtpd *, const char *);
+int	 smtpd_parse_nets(const char *, struct smtpd_net **, size_t *, char *,
+	    size_t);
+int	 smtpd_net_match(const struct smtpd_net *, size_t, const char *);
 int	 smtpd_parse_mynetworks(struct smtpd *, const char *, char *, size_t);
 int	 smtpd_is_mydest(struct smtpd *, const char *);
 
@@ -248,6 +270,12 @@ const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,
 int	 smtpd_dns_status(const struct smtpd_dnsent *);
 int	 smtpd_dns_rbl_match(const struct smtpd_dnsent *, const char *,
 	    const char **);
+/* smtpd_anvil.c */
+void	 smtpd_anvil_setup(struct smtpd *);
+int	 smtpd_anvil_connect(struct smtpd_sess *);
+int	 smtpd_anvil_mail(struct smtpd_sess *, const char *);
+void	 smtpd_anvil_forget(struct smtpd_sess *);
+void	 smtpd_anvil_tick(struct smtpd *);
 /* smtpd_tls.c */
 int	 smtpd_tls_setup(struct smtpd *, char *, size_t);
 void	 smtpd_starttls(struct smtpd_sess *, char *);

@@ -339,7 +339,11 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	struct addr a;
 	const char *why, *rest;
 	char	 text[ADDR_PATH_MAX * 2 + 8], *p;
+	char	 redo[SMTPD_CMD_MAX + 8] = "";
 
+	/* the command as it came, to run again after anvil's count */
+	if (s->sd->msg_rate > 0 && !s->anvil_mail_ok)
+		(void)util_fmt(redo, sizeof(redo), "MAIL %s", arg);
 	if (s->helo == NULL && s->sd->helo_required) {
 		smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
 		s->errors++;
@@ -365,6 +369,8 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 		s->errors++;
 		return;
 	}
+	if (smtpd_anvil_mail(s, redo))
+		return;		/* runs again when anvil has counted it */
 	if (smtpd_mail_params(s, (char *)rest) == -1) {
 		s->errors++;
 		smtpd_mail_forget(s);
@@ -755,27 +761,35 @@ int
 smtpd_parse_mynetworks(struct smtpd *sd, const char *list, char *err,
     size_t errlen)
 {
+	return smtpd_parse_nets(list, &sd->mynet, &sd->nmynet, err, errlen);
+}
+
+/* smtpd_parse_nets - a list of networks (mynetworks syntax) */
+int
+smtpd_parse_nets(const char *list, struct smtpd_net **nets, size_t *nn,
+    char *err, size_t errlen)
+{
 	char	**v;
 	size_t	 n, i;
 
 	v = cfg_split_list(list, &n);
-	sd->mynet = xcalloc(n + 1, sizeof(*sd->mynet));
-	sd->nmynet = 0;
+	*nets = xcalloc(n + 1, sizeof(**nets));
+	*nn = 0;
 	for (i = 0; i < n; i++) {
-		if (smtpd_parse_net(v[i], &sd->mynet[sd->nmynet]) == -1) {
+		if (smtpd_parse_net(v[i], &(*nets)[*nn]) == -1) {
 			snprintf(err, errlen, "bad network \"%s\"", v[i]);
 			cfg_list_free(v, n);
 			return -1;
 		}
-		sd->nmynet++;
+		(*nn)++;
 	}
 	cfg_list_free(v, n);
 	return 0;
 }
 
-/* smtpd_net_match - addr (family-sized bytes) inside net */
+/* smtpd_net_in - addr (family-sized bytes) inside net */
 static int
-smtpd_net_match(const struct smtpd_net *n, const unsigned char *a)
+smtpd_net_in(const struct smtpd_net *n, const unsigned char *a)
 {
 	int	 full = n->bits / 8, rest = n->bits % 8;
 
@@ -790,6 +804,13 @@ smtpd_net_match(const struct smtpd_net *n, const unsigned char *a)
 int
 smtpd_in_mynetworks(struct smtpd *sd, const char *addr)
 {
+	return smtpd_net_match(sd->mynet, sd->nmynet, addr);
+}
+
+/* smtpd_net_match - is an address (text) in one of the networks */
+int
+smtpd_net_match(const struct smtpd_net *nets, size_t nn, const char *addr)
+{
 	unsigned char a4[4], a6[16];
 	int	 is4, is6;
 	size_t	 i;
@@ -802,13 +823,13 @@ smtpd_in_mynetworks(struct smtpd *sd, const char *addr)
 		a6[10] = a6[11] = 0xff;
 		memcpy(a6 + 12, a4, 4);
 	}
-	for (i = 0; i < sd->nmynet; i++) {
-		const struct smtpd_net *n = &sd->mynet[i];
+	for (i = 0; i < nn; i++) {
+		const struct smtpd_net *n = &nets[i];
 
-		if (n->family == AF_INET && is4 && smtpd_net_match(n, a4))
+		if (n->family == AF_INET && is4 && smtpd_net_in(n, a4))
 			return 1;
 		if (n->family == AF_INET6 && (is4 || is6) &&
-		    smtpd_net_match(n, a6))
+		    smtpd_net_in(n, a6))
 			return 1;
 	}
 	return 0;

@@ -268,6 +268,7 @@ again:
 		    IPC_LOGIN_TEMPFAIL : IPC_LOOKUP_TEMPFAIL, "", NULL, 0);
 		goto again;	/* the list changed */
 	}
+	smtpd_anvil_tick(sd);
 }
 
 /*

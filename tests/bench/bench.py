@@ -90,7 +90,8 @@ class Youju:
     def setup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(os.path.join(self.dir, "bin"))
-        for p in ("master", "smtpd", "qmgr", "local", "auth", "smtp"):
+        for p in ("master", "smtpd", "qmgr", "local", "auth", "smtp",
+                  "anvil"):
             os.symlink(os.path.join(self.build, p, p),
                        os.path.join(self.dir, "bin", p))
         with open(os.path.join(self.dir, "main.cf"), "w") as f:

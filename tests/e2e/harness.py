@@ -29,7 +29,7 @@ import unittest
 BUILD = os.environ.get("YOUJU_BUILD", "")
 SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp"]
+PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil"]
 MAIL_OWNER = "youju"
 # every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
 # "doveadm pw -s SHA512-CRYPT -p secret" printed it
@@ -173,7 +173,7 @@ class Instance:
     def children_ready(self):
         names = [p["name"] for p in self.procs()]
         return all(n in names for n in ("smtpd", "qmgr", "auth", "local",
-                                        "smtp"))
+                                        "smtp", "anvil"))
 
     def stop(self, timeout=30):
         if self.proc is None:
@@ -348,11 +348,11 @@ class Instance:
         def ok(ps):
             names = [p["name"] for p in ps]
             if not all(n in names for n in ("smtpd", "qmgr", "auth",
-                                             "local", "smtp")):
+                                             "local", "smtp", "anvil")):
                 return False
             return all(p["uids"][0] == uid for p in ps
                        if p["name"] in ("smtpd", "qmgr", "auth",
-                                        "smtp")) and \
+                                        "smtp", "anvil")) and \
                 all(self.has_maillog_open(p["pid"]) for p in ps)
         return self.wait_procs(ok, timeout)
 

@@ -137,11 +137,13 @@ class TestPrivileges(SystemTest):
         self.assertGreaterEqual(names["smtpd"], 1, ps)
         self.assertEqual(names["qmgr"], 1, ps)
         self.assertEqual(names["auth"], 1, ps)
+        self.assertEqual(names["anvil"], 1, ps)
         self.assertGreaterEqual(names["local"], 1, ps)
         self.assertGreaterEqual(names["smtp"], 1, ps)
         roots = {"smtpd": inst.queue, "qmgr": inst.queue,
                  "smtp": inst.queue,
-                 "auth": os.path.join(inst.queue, "empty")}
+                 "auth": os.path.join(inst.queue, "empty"),
+                 "anvil": os.path.join(inst.queue, "empty")}
         for p in ps:
             if p["name"] in roots:
                 self.assertEqual(p["uids"], [uid] * 4, p)
@@ -363,7 +365,7 @@ class TestRestart(SystemTest):
         inst = self.new().start()
         inst.wait_settled()
         uid, _ = owner_ids()
-        for name in ("smtpd", "qmgr", "auth", "local"):
+        for name in ("smtpd", "qmgr", "auth", "local", "anvil"):
             with self.subTest(service=name):
                 old = inst.pids(name)
                 self.assertTrue(old)

@@ -51,7 +51,7 @@ static int	 fuzz_ipc_null = -1;
 
 static const unsigned fuzz_ipc_roles[] = {
 	0, IPC_R_MASTER, IPC_R_SMTPD, IPC_R_QMGR, IPC_R_LOCAL, IPC_R_AUTH,
-	IPC_R_SMTP, IPC_R_MAILCTL
+	IPC_R_SMTP, IPC_R_MAILCTL, IPC_R_ANVIL
 };
 
 static const size_t fuzz_ipc_max[] = {
@@ -232,7 +232,7 @@ fuzz_ipc_op(struct ipc_in *in, struct ipc_out *out, const unsigned char *base,
 		break;
 	case 5:
 	case 7:
-		fuzz_ipc_hello(m, (op >> 3) == 0 ? 0x7f : (op >> 3));
+		fuzz_ipc_hello(m, (op >> 3) == 0 ? 0xff : (op >> 3));
 		break;
 	}
 	FZ_CHECK(in->off <= in->len);

@@ -379,7 +379,7 @@ ti_hello(void)
 		{ "role 0", IPC_VERSION, 0, 0xff, -1 },
 		{ "two roles", IPC_VERSION, IPC_R_SMTPD | IPC_R_QMGR, 0xff,
 		    -1 },
-		{ "unknown role bit", IPC_VERSION, 0x80, 0xff, -1 },
+		{ "unknown role bit", IPC_VERSION, 0x100, 0xfff, -1 },
 		{ "role not served", IPC_VERSION, IPC_R_LOCAL, IPC_R_SMTPD,
 		    -1 },
 		{ "good", IPC_VERSION, IPC_R_SMTPD, IPC_R_SMTPD | IPC_R_LOCAL,
