@@ -37,6 +37,7 @@
 #include "log.h"
 #include "mailctl.h"
 #include "mcf.h"
+#include "net.h"
 #include "privdrop.h"
 #include "users.h"
 #include "util.h"
@@ -300,6 +301,35 @@ mailctl_status(struct mailctl *mc, int argc, char **argv)
 	return mailctl_simple(mc, "status");
 }
 
+/*
+ * mailctl_check_nets - the network lists smtpd parses at start (a bad one
+ * stops it, and with it the port): where names the service, or NULL
+ */
+static int
+mailctl_check_nets(const struct cfg *c, const char *where)
+{
+	static const char *lists[] = { "mynetworks",
+	    "smtpd_client_event_limit_exceptions" };
+	struct net *v;
+	size_t	 i, n;
+	char	 err[512];
+	int	 rc = 0;
+
+	for (i = 0; i < NELEM(lists); i++) {
+		if (net_parse_list(cfg_str(c, lists[i]), &v, &n, err,
+		    sizeof(err)) == 0) {
+			free(v);
+			continue;
+		}
+		fprintf(stderr, "mailctl: %s%s%s%s: %s (smtpd would not "
+		    "start)\n", where != NULL ? "service " : "",
+		    where != NULL ? where : "", where != NULL ? ": " : "",
+		    lists[i], err);
+		rc = 1;
+	}
+	return rc;
+}
+
 /* mailctl_check_mcf - master.cf: syntax, and every -o must be valid */
 static int
 mailctl_check_mcf(struct mailctl *mc)
@@ -330,6 +360,9 @@ mailctl_check_mcf(struct mailctl *mc)
 				rc = 1;
 			}
 		}
+		if (mcf.svc[i].nopts > 0 &&
+		    strcmp(mcf.svc[i].command, "smtpd") == 0)
+			rc |= mailctl_check_nets(c, mcf.svc[i].name);
 		cfg_free(c);
 	}
 	mcf_free(&mcf);
@@ -383,6 +416,7 @@ mailctl_check(struct mailctl *mc, int argc, char **argv)
 	int	 rc;
 
 	rc = mailctl_check_mcf(mc);
+	rc |= mailctl_check_nets(mc->cfg, NULL);
 	if (cfg_check(mc->cfg, warn, sizeof(warn)) != 0) {
 		fputs(warn, stderr);
 		rc = 1;

@@ -416,8 +416,8 @@ smtpd_settings(struct smtpd *sd)
 	sd->mydest = cfg_list(sd->cfg, "mydestination", &sd->nmydest);
 	for (size_t k = 0; k < sd->nmydest; k++)
 		util_lowercase(sd->mydest[k]);
-	if (smtpd_parse_mynetworks(sd, cfg_str(sd->cfg, "mynetworks"), err,
-	    sizeof(err)) == -1)
+	if (net_parse_list(cfg_str(sd->cfg, "mynetworks"), &sd->mynet,
+	    &sd->nmynet, err, sizeof(err)) == -1)
 		log_fatal("mynetworks: %s", err);
 	sd->size_limit = (uint64_t)cfg_int(sd->cfg, "message_size_limit");
 	sd->rcpt_limit = (size_t)cfg_int(sd->cfg, "smtpd_recipient_limit");

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "net.h"
 #include "buf.h"
 #include "qfile.h"
 
@@ -48,11 +49,6 @@ enum smtpd_res {
 	SMTPD_WAIT		/* a restriction waits for DNS answers */
 };
 
-struct smtpd_net {
-	int		 family;
-	unsigned char	 addr[16];
-	int		 bits;
-};
 
 struct smtpd_rcpt {
 	char		*addr;		/* canonical local@domain */
@@ -173,7 +169,7 @@ struct smtpd {
 	char		*banner;
 	char		**mydest;
 	size_t		 nmydest;
-	struct smtpd_net *mynet;
+	struct net	*mynet;
 	size_t		 nmynet;
 	uint64_t	 size_limit;
 	size_t		 rcpt_limit;
@@ -219,7 +215,7 @@ struct smtpd {
 	int		 unknown_code;	/* unknown_address_reject_code */
 	/* client limits (anvil) */
 	uint32_t	 conn_limit, conn_rate, msg_rate;
-	struct smtpd_net *exempt;	/* smtpd_client_event_limit_exceptions */
+	struct net	*exempt;	/* smtpd_client_event_limit_exceptions */
 	size_t		 nexempt;
 	int		 anvil_fd;
 	struct event	*anvil_ev;
@@ -245,10 +241,6 @@ void	 smtpd_txn_reset(struct smtpd_sess *);
 void	 smtpd_rcpt_lookup_done(struct smtpd_sess *, int);
 void	 smtpd_mail_finish(struct smtpd_sess *);
 int	 smtpd_in_mynetworks(struct smtpd *, const char *);
-int	 smtpd_parse_nets(const char *, struct smtpd_net **, size_t *, char *,
-	    size_t);
-int	 smtpd_net_match(const struct smtpd_net *, size_t, const char *);
-int	 smtpd_parse_mynetworks(struct smtpd *, const char *, char *, size_t);
 int	 smtpd_is_mydest(struct smtpd *, const char *);
 
 /* smtpd_check.c */

@@ -46,7 +46,7 @@ smtpd_anvil_setup(struct smtpd *sd)
 	    "smtpd_client_connection_rate_limit");
 	sd->msg_rate = (uint32_t)cfg_int(sd->cfg,
 	    "smtpd_client_message_rate_limit");
-	if (smtpd_parse_nets(cfg_str(sd->cfg,
+	if (net_parse_list(cfg_str(sd->cfg,
 	    "smtpd_client_event_limit_exceptions"), &sd->exempt, &sd->nexempt,
 	    err, sizeof(err)) == -1)
 		log_fatal("smtpd_client_event_limit_exceptions: %s", err);
@@ -227,7 +227,7 @@ smtpd_anvil_send(struct smtpd_sess *s, uint32_t type, int kind)
 static int
 smtpd_anvil_exempt(struct smtpd_sess *s)
 {
-	return smtpd_net_match(s->sd->exempt, s->sd->nexempt,
+	return net_match(s->sd->exempt, s->sd->nexempt,
 	    s->client_addr);
 }
 

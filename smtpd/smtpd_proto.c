@@ -13,7 +13,6 @@
  * 4.1.1.11).  ENVID and ORCPT are kept exactly as received (xtext) and
  * go into the queue file by smtpd_data.c.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "dsn.h"
 #include "ipc.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
 #include "smtpd.h"
 
@@ -722,115 +722,9 @@ smtpd_is_mydest(struct smtpd *sd, const char *domain)
 	return 0;
 }
 
-/* smtpd_parse_net - one mynetworks entry: a.b.c.d[/n] or [v6]/n */
-static int
-smtpd_parse_net(const char *s, struct smtpd_net *n)
-{
-	char	 tmp[128], *slash, *host = tmp;
-	long long bits;
-	size_t	 len;
-
-	if (util_strlcpy(tmp, s, sizeof(tmp)) >= sizeof(tmp))
-		return -1;
-	if ((slash = strrchr(tmp, '/')) != NULL)
-		*slash++ = '\0';
-	len = strlen(host);
-	if (host[0] == '[' && len > 2 && host[len - 1] == ']') {
-		host[len - 1] = '\0';
-		host++;
-	}
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, host, n->addr) == 1) {
-		n->family = AF_INET;
-		n->bits = 32;
-	} else if (inet_pton(AF_INET6, host, n->addr) == 1) {
-		n->family = AF_INET6;
-		n->bits = 128;
-	} else
-		return -1;
-	if (slash != NULL) {
-		if (util_parse_ll(slash, 0, n->bits, &bits) == -1)
-			return -1;
-		n->bits = (int)bits;
-	}
-	return 0;
-}
-
-/* smtpd_parse_mynetworks - the mynetworks list */
-int
-smtpd_parse_mynetworks(struct smtpd *sd, const char *list, char *err,
-    size_t errlen)
-{
-	return smtpd_parse_nets(list, &sd->mynet, &sd->nmynet, err, errlen);
-}
-
-/* smtpd_parse_nets - a list of networks (mynetworks syntax) */
-int
-smtpd_parse_nets(const char *list, struct smtpd_net **nets, size_t *nn,
-    char *err, size_t errlen)
-{
-	char	**v;
-	size_t	 n, i;
-
-	v = cfg_split_list(list, &n);
-	*nets = xcalloc(n + 1, sizeof(**nets));
-	*nn = 0;
-	for (i = 0; i < n; i++) {
-		if (smtpd_parse_net(v[i], &(*nets)[*nn]) == -1) {
-			snprintf(err, errlen, "bad network \"%s\"", v[i]);
-			cfg_list_free(v, n);
-			return -1;
-		}
-		(*nn)++;
-	}
-	cfg_list_free(v, n);
-	return 0;
-}
-
-/* smtpd_net_in - addr (family-sized bytes) inside net */
-static int
-smtpd_net_in(const struct smtpd_net *n, const unsigned char *a)
-{
-	int	 full = n->bits / 8, rest = n->bits % 8;
-
-	if (memcmp(a, n->addr, (size_t)full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((a[full] ^ n->addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 /* smtpd_in_mynetworks - is the client address in mynetworks */
 int
 smtpd_in_mynetworks(struct smtpd *sd, const char *addr)
 {
-	return smtpd_net_match(sd->mynet, sd->nmynet, addr);
-}
-
-/* smtpd_net_match - is an address (text) in one of the networks */
-int
-smtpd_net_match(const struct smtpd_net *nets, size_t nn, const char *addr)
-{
-	unsigned char a4[4], a6[16];
-	int	 is4, is6;
-	size_t	 i;
-
-	is4 = inet_pton(AF_INET, addr, a4) == 1;
-	is6 = !is4 && inet_pton(AF_INET6, addr, a6) == 1;
-	if (is4) {
-		/* also match ::ffff:a.b.c.d/n networks */
-		memset(a6, 0, 10);
-		a6[10] = a6[11] = 0xff;
-		memcpy(a6 + 12, a4, 4);
-	}
-	for (i = 0; i < nn; i++) {
-		const struct smtpd_net *n = &nets[i];
-
-		if (n->family == AF_INET && is4 && smtpd_net_in(n, a4))
-			return 1;
-		if (n->family == AF_INET6 && (is4 || is6) &&
-		    smtpd_net_in(n, a6))
-			return 1;
-	}
-	return 0;
+	return net_match(sd->mynet, sd->nmynet, addr);
 }

@@ -350,6 +350,24 @@ class TestMailctl(SystemTest):
         out = self.start_fails(inst)
         self.assertIn("message_size_limit", out)
 
+    def test_check_bad_network_lists(self):
+        # smtpd parses these at start and stops on a bad entry: "mailctl
+        # check" must find them, in main.cf and in a service's -o
+        inst = self.new()
+        inst.set_main(mynetworks="127.0.0.0/8, 10.0.0.0/99")
+        r = inst.mailctl("check", check=False)
+        self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn('mynetworks: bad network "10.0.0.0/99"', r.stderr)
+        port2 = free_port()
+        inst = self.new(master_extra="127.0.0.1:%d inet n - y - - smtpd "
+                        "-o smtpd_client_event_limit_exceptions=nonsense\n"
+                        % port2)
+        r = inst.mailctl("check", check=False)
+        self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("smtpd_client_event_limit_exceptions: bad network "
+                      '"nonsense"', r.stderr)
+        self.assertIn("service 127.0.0.1:%d" % port2, r.stderr)
+
     def test_root_mail_owner(self):
         inst = self.new()
         inst.set_main(mail_owner="root")
