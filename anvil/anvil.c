@@ -288,20 +288,9 @@ static void
 anvil_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct anvil_conn *c;
-	uid_t	 uid = (uid_t)-1;
-	gid_t	 gid;
-	pid_t	 pid;
 	int	 fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
-		    (uid != 0 && uid != anvil.peer_uid)) {
-			log_warn("connection from uid %ld refused",
-			    uid == (uid_t)-1 ? -1L : (long)uid);
-			close(fd);
-			continue;
-		}
+	while ((fd = ipc_accept(lfd, anvil.peer_uid, "connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->ev = event_new(anvil.base, fd, EV_READ | EV_PERSIST,

@@ -196,19 +196,9 @@ static void
 auth_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct auth_conn *c;
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
 	int	 fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
-		    (uid != 0 && uid != auth.peer_uid)) {
-			log_warn("connection from uid %ld refused", (long)uid);
-			close(fd);
-			continue;
-		}
+	while ((fd = ipc_accept(lfd, auth.peer_uid, "connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->serial = ++auth_serial;

@@ -687,6 +687,28 @@ ipc_sockaddr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
+/* ipc_accept - see ipc.h */
+int
+ipc_accept(int lfd, uid_t want, const char *what)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+	pid_t	 pid;
+	int	 fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
+	    -1) {
+		uid = (uid_t)-1;
+		if (ipc_peer_cred(fd, &uid, &gid, &pid) == 0 &&
+		    (uid == 0 || uid == want))
+			return fd;
+		log_warn("%s from uid %ld refused", what, uid == (uid_t)-1 ?
+		    -1L : (long)uid);
+		close(fd);
+	}
+	return -1;
+}
+
 /*
  * ipc_listen - bind a SEQPACKET socket at path.  A stale socket is removed;
  * anything else at that path is left alone (EEXIST).  The socket directory

@@ -184,6 +184,13 @@ int	 ipc_hello_check(const struct ipc_msg *, unsigned);	/* allowed roles mask */
 int	 ipc_hello_reply(int, unsigned);			/* my role */
 
 int	 ipc_peer_cred(int, uid_t *, gid_t *, pid_t *);
+/*
+ * ipc_accept - the next connection on a non-blocking listener whose peer
+ * (SO_PEERCRED) is root or uid; others are closed with a warning "WHAT
+ * from uid N refused".  The new descriptor (non-blocking, close-on-exec),
+ * or -1 when no connection is pending.
+ */
+int	 ipc_accept(int, uid_t, const char *);
 /* ipc_listen - bind a SEQPACKET socket at path (unlinking a stale one) */
 int	 ipc_listen(const char *, mode_t, int);
 /* ipc_connect - connect a SEQPACKET socket (blocking) */

@@ -374,19 +374,9 @@ static void
 qmgr_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct qmgr_conn *c;
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
 	int	 fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 ||
-		    (uid != 0 && uid != geteuid())) {
-			log_warn("connection from uid %ld refused", (long)uid);
-			close(fd);
-			continue;
-		}
+	while ((fd = ipc_accept(lfd, geteuid(), "connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST,

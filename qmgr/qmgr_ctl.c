@@ -567,20 +567,9 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct qmgr_ctl *c;
 	struct timeval tv = { QMGR_CTL_TIMEOUT, 0 };
-	uid_t	 uid;
-	gid_t	 gid;
-	pid_t	 pid;
 	int	 fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) !=
-	    -1) {
-		uid = (uid_t)-1;	/* logged as -1 when unknown */
-		if (ipc_peer_cred(fd, &uid, &gid, &pid) == -1 || uid != 0) {
-			log_warn("control connection from uid %ld refused",
-			    uid == (uid_t)-1 ? -1L : (long)uid);
-			close(fd);
-			continue;
-		}
+	while ((fd = ipc_accept(lfd, 0, "control connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		buf_init(&c->out, QMGR_CTL_OUTMAX);
