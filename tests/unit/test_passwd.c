@@ -405,7 +405,7 @@ test_dummy(void)
 	    "{x" };
 	char	 err[256], *h, *big;
 	double	 t0, real, dummy;
-	size_t	 i;
+	size_t	 i, k;
 
 	big = xmalloc(PW_MAX + 2);
 	memset(big, 'd', PW_MAX + 1);
@@ -423,15 +423,23 @@ test_dummy(void)
 			T_OK(0, "pw_hash(%s): %s", schemes[i], err);
 			continue;
 		}
-		t0 = test_ms();
-		(void)pw_verify(h, "wrong", 5);
-		real = test_ms() - t0;
-		t0 = test_ms();
-		pw_dummy(schemes[i], "wrong", 5);
-		dummy = test_ms() - t0;
-		/* loose: a machine under load must not fail this */
+		/*
+		 * the fastest of five runs of each: a machine under load
+		 * slows single runs at random, the minimum stays true
+		 */
+		real = dummy = 1e9;
+		for (k = 0; k < 5; k++) {
+			t0 = test_ms();
+			(void)pw_verify(h, "wrong", 5);
+			t0 = test_ms() - t0;
+			real = t0 < real ? t0 : real;
+			t0 = test_ms();
+			pw_dummy(schemes[i], "wrong", 5);
+			t0 = test_ms() - t0;
+			dummy = t0 < dummy ? t0 : dummy;
+		}
 		T_OK(dummy * 4 >= real, "pw_dummy(%s) %.1f ms, a verification "
-		    "%.1f ms", schemes[i], dummy, real);
+		    "%.1f ms (fastest of 5)", schemes[i], dummy, real);
 		pw_dummy(schemes[i], "se\0cret", 7);
 		pw_dummy(schemes[i], big, PW_MAX + 1);
 		free(h);
