@@ -248,6 +248,7 @@ smtp_pre_jail(struct skel *sk)
 		log_fatal("DNS resolver: %s", err);
 	dns_set_families(smtp.dns, smtp_families(sk->cfg));
 	smtp.level = cfg_str(sk->cfg, "smtp_tls_security_level");
+	smtp.tls_loglevel = (int)cfg_int(sk->cfg, "smtp_tls_loglevel");
 	smtp.sk = sk;
 	/* CA files live outside the jail: read them now when they are used */
 	if (strcmp(smtp.level, "verify") == 0 ||

@@ -65,6 +65,7 @@ struct smtp {
 	void		*tls_ctx;		/* SSL_CTX */
 	const char	*helo_name;
 	const char	*level;			/* none, may, encrypt, verify */
+	int		 tls_loglevel;		/* smtp_tls_loglevel */
 	const char	*relayhost;
 	int		 port;
 	int		 t_connect, t_helo, t_mail, t_rcpt, t_data_init;

@@ -256,6 +256,25 @@ smtp_conn_reply(struct smtp_conn *c, struct smtpreply *r, int timeout)
 	}
 }
 
+/*
+ * smtp_conn_tls_log - smtp_tls_loglevel >= 1: one line per TLS session,
+ * in Postfix's words: "Verified" (level verify: chain and name checked),
+ * "Untrusted" (a certificate, not checked) or "Anonymous" (none)
+ */
+static void
+smtp_conn_tls_log(const struct smtp_conn *c, int verified)
+{
+	X509	*cert = SSL_get1_peer_certificate(c->ssl);
+	int	 alg = 0, bits;
+
+	bits = SSL_get_cipher_bits(c->ssl, &alg);
+	log_info("%s TLS connection established to %s[%s]:%d: %s with "
+	    "cipher %s (%d/%d bits)", verified ? "Verified" : cert != NULL ?
+	    "Untrusted" : "Anonymous", c->host, c->addr, c->port,
+	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), bits, alg);
+	X509_free(cert);
+}
+
 /* smtp_conn_starttls - TLS handshake; verify: chain and host name */
 int
 smtp_conn_starttls(struct smtp_conn *c, int verify, int timeout)
@@ -292,6 +311,8 @@ smtp_conn_starttls(struct smtp_conn *c, int verify, int timeout)
 			return -1;
 		}
 	c->tls = 1;
+	if (smtp.tls_loglevel >= 1)
+		smtp_conn_tls_log(c, verify);
 	return 0;
 }
 

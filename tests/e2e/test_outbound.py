@@ -1178,7 +1178,7 @@ class OutboundTLSVerifyTest(TLSPeerCase):
 
 
 class OutboundTLSEncryptTest(TLSPeerCase):
-    MAIN = {"smtp_tls_security_level": "encrypt"}
+    MAIN = {"smtp_tls_security_level": "encrypt", "smtp_tls_loglevel": "1"}
 
     def test_encrypt_without_starttls_deferred(self):
         qid = self.submit("e@plain.test", "tlsenc1")
@@ -1194,6 +1194,11 @@ class OutboundTLSEncryptTest(TLSPeerCase):
         got = self.wait_peer(self.tls.rec, "tlsenc2")
         self.wait_gone(qid)
         self.assertTrue(got[0]["tls"])
+        # smtp_tls_loglevel = 1: Postfix's line, the certificate unchecked
+        self.assertIsNotNone(self.inst.wait_log(
+            r"smtp\[\d+\]: Untrusted TLS connection established to "
+            r"mx\.tls\.test\[127\.0\.0\.30\]:\d+: TLSv1\.[23] with cipher "
+            r"\S+ \(\d+/\d+ bits\)", 5), self.tail())
 
 
 # ===================================================================== 8 ==
