@@ -250,29 +250,14 @@ anvil_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct anvil_conn *c = arg;
 	struct ipc_msg m;
-	int	 r, role;
+	int	 r;
 
 	for (;;) {
-		r = ipc_recv(c->fd, c->role, &m);
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			if (r == -1 && errno == EPROTO)
-				log_warn("bad frame from smtpd: %s",
-				    ipc_reject_reason());
-			anvil_drop(c);
-			return;
-		}
-		if (c->role == 0) {
-			role = ipc_hello_check(&m, IPC_R_SMTPD);
-			ipc_msg_free(&m);
-			if (role == -1 || ipc_hello_reply(c->fd, IPC_R_ANVIL) ==
-			    -1) {
+		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD, IPC_R_ANVIL,
+		    &m)) <= 0) {
+			if (r == -1)
 				anvil_drop(c);
-				return;
-			}
-			c->role = (unsigned)role;
-			continue;
+			return;
 		}
 		r = anvil_request(c, &m);
 		ipc_msg_free(&m);

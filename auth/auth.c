@@ -157,24 +157,16 @@ auth_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_conn *c = arg;
 	struct ipc_msg m;
-	int	 r, role;
+	int	 r;
 
 	for (;;) {
-		r = ipc_recv(c->fd, c->role, &m);
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
+		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD, IPC_R_AUTH,
+		    &m)) <= 0) {
 			if (r == -1)
-				log_warn("dropping peer: %s", strerror(errno));
-			auth_drop(c);
+				auth_drop(c);
 			return;
 		}
-		if (c->role == 0) {
-			role = ipc_hello_check(&m, IPC_R_SMTPD);
-			r = role == -1 ? -1 : ipc_hello_reply(c->fd,
-			    IPC_R_AUTH);
-			c->role = role == -1 ? 0 : (unsigned)role;
-		} else if (m.type == IPC_AUTH_RCPT)
+		if (m.type == IPC_AUTH_RCPT)
 			r = auth_rcpt(c, &m);
 		else if (m.type == IPC_AUTH_LOGIN)
 			r = auth_login(c, &m);

@@ -687,6 +687,33 @@ ipc_sockaddr(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
+/* ipc_next - see ipc.h */
+int
+ipc_next(int fd, unsigned *role, unsigned allowed, unsigned mine,
+    struct ipc_msg *m)
+{
+	int	 r;
+
+	for (;;) {
+		r = ipc_recv(fd, *role, m);
+		if (r == -1 && errno == EAGAIN)
+			return 0;
+		if (r <= 0) {
+			if (r == -1)
+				log_warn("dropping peer: %s", errno == EPROTO ?
+				    ipc_reject_reason() : strerror(errno));
+			return -1;
+		}
+		if (*role != 0)
+			return 1;
+		r = ipc_hello_check(m, allowed);
+		ipc_msg_free(m);
+		if (r == -1 || ipc_hello_reply(fd, mine) == -1)
+			return -1;
+		*role = (unsigned)r;
+	}
+}
+
 /* ipc_accept - see ipc.h */
 int
 ipc_accept(int lfd, uid_t want, const char *what)

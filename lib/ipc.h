@@ -185,6 +185,14 @@ int	 ipc_hello_reply(int, unsigned);			/* my role */
 
 int	 ipc_peer_cred(int, uid_t *, gid_t *, pid_t *);
 /*
+ * ipc_next - the server side of a connection: the next frame.  The peer's
+ * HELLO (a role in allowed) is checked and answered with mine, *role set;
+ * then frames are handed over.  1: a frame in *m (free it); 0: nothing
+ * more for now; -1: drop the peer (it closed, a read failed, a frame
+ * broke the table - "dropping peer: REASON" is logged - or a bad HELLO).
+ */
+int	 ipc_next(int, unsigned *, unsigned, unsigned, struct ipc_msg *);
+/*
  * ipc_accept - the next connection on a non-blocking listener whose peer
  * (SO_PEERCRED) is root or uid; others are closed with a warning "WHAT
  * from uid N refused".  The new descriptor (non-blocking, close-on-exec),

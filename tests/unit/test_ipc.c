@@ -743,6 +743,61 @@ ti_sockets(void)
 	}
 }
 
+/* ti_next - the server side: HELLO answered, frames handed over, drops */
+static void
+ti_next(void)
+{
+	struct ipc_msg m;
+	struct ipc_out o;
+	unsigned char p[8], hdr[8];
+	unsigned role = 0;
+	int	 sv[2];
+
+	ti_pair(sv);
+	util_set_nonblock(sv[1], 1);
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), 0,
+	    "nothing yet: 0");
+	ti_put32(p, IPC_VERSION);
+	ti_put32(p + 4, IPC_R_SMTPD);
+	T_EQ_INT(ipc_send(sv[0], IPC_HELLO, p, 8, -1), 0, "client HELLO");
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), 0,
+	    "HELLO taken, nothing more: 0");
+	T_EQ_INT(role, IPC_R_SMTPD, "role learnt");
+	T_EQ_INT(ipc_recv(sv[0], 0, &m), 1, "our HELLO came back");
+	T_EQ_INT(ipc_hello_check(&m, IPC_R_AUTH), IPC_R_AUTH, "as auth");
+	ipc_msg_free(&m);
+	ipc_out_init(&o);
+	ipc_put_str(&o, "0123456789ABCDEF");
+	T_EQ_INT(ipc_send_out(sv[0], IPC_QMGR_NEW, &o, -1), 0, "a frame");
+	ipc_out_free(&o);
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), 1,
+	    "handed over");
+	T_EQ_INT(m.type, IPC_QMGR_NEW, "its type");
+	ipc_msg_free(&m);
+	/* a frame of a type nobody knows, written raw */
+	ti_put32(hdr, 9999);
+	ti_put32(hdr + 4, 0);
+	T_EQ_INT(write(sv[0], hdr, sizeof(hdr)), (int)sizeof(hdr), "raw frame");
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), -1,
+	    "a frame the table refuses: drop");
+	close(sv[0]);
+	close(sv[1]);
+
+	ti_pair(sv);
+	util_set_nonblock(sv[1], 1);
+	role = 0;
+	ti_put32(p, IPC_VERSION);
+	ti_put32(p + 4, IPC_R_LOCAL);
+	T_EQ_INT(ipc_send(sv[0], IPC_HELLO, p, 8, -1), 0, "HELLO as local");
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), -1,
+	    "a role not served: drop");
+	T_EQ_INT(role, 0, "no role");
+	close(sv[0]);
+	T_EQ_INT(ipc_next(sv[1], &role, IPC_R_SMTPD, IPC_R_AUTH, &m), -1,
+	    "peer gone: drop");
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -757,6 +812,7 @@ main(void)
 	ti_table();
 	ti_roundtrips();
 	ti_sockets();
+	ti_next();
 	T_EQ_INT(ti_count_fds(), start, "no descriptors leaked overall");
 	return t_done();
 }
