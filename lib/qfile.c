@@ -773,25 +773,39 @@ qfile_rd_e(struct qfile_rd *rd, const unsigned char *p, size_t len)
 	return NULL;
 }
 
+/*
+ * qfile_rd_text - the text that ends a D or H record: u16 length at
+ * p[off - 2], the text from p[off] to the end of the record; NULL, or why
+ * the record is corrupt
+ */
+static const char *
+qfile_rd_text(const unsigned char *p, size_t len, size_t off, char **text)
+{
+	size_t	 tlen = (size_t)p[off - 2] << 8 | p[off - 1];
+
+	if (tlen + off != len || tlen > QFILE_TEXT_MAX)
+		return "bad text length";
+	if ((*text = qfile_strcopy(p + off, tlen)) == NULL)
+		return "NUL in text";
+	return NULL;
+}
+
 /* qfile_rd_d - a recipient's final status, after E */
 static const char *
 qfile_rd_d(struct qfile_rd *rd, const unsigned char *p, size_t len)
 {
 	struct qfile_rcpt *r;
 	uint32_t idx;
-	size_t	 tlen;
+	const char *why;
 	char	*text;
 
 	idx = (uint32_t)util_get_be(p, 4);
-	tlen = (size_t)p[5] << 8 | p[6];
 	if (idx >= rd->m->nrcpt)
 		return "done record for a recipient that does not exist";
 	if (p[4] < QFILE_ST_DELIVERED || p[4] > QFILE_ST_BOUNCE_SENT)
 		return "bad recipient status";
-	if (tlen + 7 != len || tlen > QFILE_TEXT_MAX)
-		return "bad text length";
-	if ((text = qfile_strcopy(p + 7, tlen)) == NULL)
-		return "NUL in text";
+	if ((why = qfile_rd_text(p, len, 7, &text)) != NULL)
+		return why;
 	r = &rd->m->rcpt[idx];
 	free(r->text);
 	r->text = text;
@@ -805,17 +819,14 @@ qfile_rd_h(struct qfile_rd *rd, const unsigned char *p, size_t len)
 {
 	struct qfile_rcpt *r;
 	uint32_t idx;
-	size_t	 tlen;
+	const char *why;
 	char	*text;
 
 	idx = (uint32_t)util_get_be(p, 4);
-	tlen = (size_t)p[12] << 8 | p[13];
 	if (idx >= rd->m->nrcpt)
 		return "history record for a recipient that does not exist";
-	if (tlen + 14 != len || tlen > QFILE_TEXT_MAX)
-		return "bad text length";
-	if ((text = qfile_strcopy(p + 14, tlen)) == NULL)
-		return "NUL in text";
+	if ((why = qfile_rd_text(p, len, 14, &text)) != NULL)
+		return why;
 	r = &rd->m->rcpt[idx];
 	rd->m->nhist++;
 	r->last_try = (int64_t)util_get_be(p + 4, 8);
