@@ -59,6 +59,20 @@ def free_port(host="127.0.0.1"):
     return port
 
 
+def make_cert(directory, name, cn="mx.example.com"):
+    """A self-signed certificate and key: (cert path, key path)."""
+    crt = os.path.join(directory, name + ".crt")
+    key = os.path.join(directory, name + ".key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", crt, "-days", "30",
+                        "-subj", "/CN=" + cn],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl req: %s" % r.stderr)
+    os.chmod(key, 0o600)
+    return crt, key
+
+
 def mailctl_path():
     return os.path.join(BUILD, "mailctl", "mailctl")
 

@@ -590,17 +590,11 @@ class DsnRelayLoginTest(DsnCase):
 
     @classmethod
     def main_extra(cls):
-        return {"relayhost": "[127.0.0.87]:%d" % cls.port,
-                "smtp_sasl_auth_enable": "yes",
-                "smtp_sasl_password_maps": os.path.join(cls.certdir,
-                                                        "sasl_passwd")}
+        return cls.relay_auth_main("127.0.0.87")
 
     @classmethod
     def prepare_instance(cls):
-        path = os.path.join(cls.certdir, "sasl_passwd")
-        with open(path, "w") as f:
-            f.write("[127.0.0.87]:%d user:secretpw\n" % cls.port)
-        os.chmod(path, 0o600)
+        cls.relay_auth_map("127.0.0.87")
 
     def test_relayhost_auth_login(self):
         with self.conn() as c:

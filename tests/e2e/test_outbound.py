@@ -55,7 +55,7 @@ import time
 import unittest
 
 import harness
-from harness import Instance, free_port, read_file, wait_for
+from harness import Instance, free_port, make_cert, read_file, wait_for
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -489,17 +489,6 @@ class RawPeer:
 
 # --- helpers --------------------------------------------------------------
 
-def make_cert(directory, name, cn):
-    crt = os.path.join(directory, name + ".crt")
-    key = os.path.join(directory, name + ".key")
-    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-keyout", key, "-out", crt, "-days", "30",
-                        "-subj", "/CN=" + cn],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise RuntimeError("openssl req: %s" % r.stderr)
-    return crt, key
-
 
 def server_ctx(crt, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -583,6 +572,22 @@ class OutboundCase(harness.InstanceTestCase):
     @classmethod
     def prepare_instance(cls):
         pass
+
+    @classmethod
+    def relay_auth_main(cls, addr):
+        """main.cf for relayhost = [addr]:port with SMTP AUTH; the
+        password map (user / secretpw) is written by relay_auth_map."""
+        return {"relayhost": "[%s]:%d" % (addr, cls.port),
+                "smtp_sasl_auth_enable": "yes",
+                "smtp_sasl_password_maps": os.path.join(cls.certdir,
+                                                        "sasl_passwd")}
+
+    @classmethod
+    def relay_auth_map(cls, addr):
+        path = os.path.join(cls.certdir, "sasl_passwd")
+        with open(path, "w") as f:
+            f.write("[%s]:%d user:secretpw\n" % (addr, cls.port))
+        os.chmod(path, 0o600)
 
     @classmethod
     def add_peer(cls, peer):
@@ -1219,17 +1224,11 @@ class OutboundRelayhostTest(OutboundCase):
 
     @classmethod
     def main_extra(cls):
-        return {"relayhost": "[127.0.0.20]:%d" % cls.port,
-                "smtp_sasl_auth_enable": "yes",
-                "smtp_sasl_password_maps": os.path.join(cls.certdir,
-                                                        "sasl_passwd")}
+        return cls.relay_auth_main("127.0.0.20")
 
     @classmethod
     def prepare_instance(cls):
-        path = os.path.join(cls.certdir, "sasl_passwd")
-        with open(path, "w") as f:
-            f.write("[127.0.0.20]:%d user:secretpw\n" % cls.port)
-        os.chmod(path, 0o600)
+        cls.relay_auth_map("127.0.0.20")
 
     def test_relayhost_auth(self):
         q1 = self.submit("u@d1.test", "relay1")

@@ -43,8 +43,8 @@ import time
 import unittest
 
 import harness
-from harness import (Instance, find_message, free_port, qid_of, read_file,
-                     read_text, wait_for)
+from harness import (Instance, find_message, free_port, make_cert, qid_of,
+                     read_file, read_text, wait_for)
 
 DOMAIN = "example.com"
 ALICE = "alice@example.com"
@@ -67,20 +67,6 @@ def b64(data):
 def plain_ir(user, password, authzid=""):
     """The PLAIN message (RFC 4616) base64-encoded."""
     return b64("%s\0%s\0%s" % (authzid, user, password))
-
-
-def make_cert(directory, name, cn="mx.example.com"):
-    """A self-signed certificate and key: (cert path, key path)."""
-    crt = os.path.join(directory, name + ".crt")
-    key = os.path.join(directory, name + ".key")
-    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-keyout", key, "-out", crt, "-days", "30",
-                        "-subj", "/CN=" + cn],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise RuntimeError("openssl req: %s" % r.stderr)
-    os.chmod(key, 0o600)
-    return crt, key
 
 
 def cert_der(crt):
