@@ -1165,11 +1165,26 @@ qfile_append_warned(int fd, int64_t when)
 	return qfile_append(fd, rec, sizeof(rec));
 }
 
+/* qfile_trail_text - a D/H text as a C string in out (QFILE_TEXT_MAX + 1) */
+static int
+qfile_trail_text(const unsigned char *p, size_t len, size_t off, char *out)
+{
+	char	*text;
+
+	if (qfile_rd_text(p, len, off, &text) != NULL)
+		return -1;
+	util_strlcpy(out, text, QFILE_TEXT_MAX + 1);
+	free(text);
+	return 0;
+}
+
 /*
  * qfile_trail_each - the records after E in file order, for "mailctl
  * queue show": D (status, text), H (time, text) and X (an added
  * recipient: text is its address, status the parent index).  Reads with
- * pread up to m->valid_size, which qfile_read already checked.
+ * pread up to m->valid_size.  Every record is checked again against the
+ * decoder's table and length rules: the file belongs to mail_owner and
+ * may have changed since qfile_read (the caller may be root).
  */
 int
 qfile_trail_each(int fd, const struct qfile_msg *m,
@@ -1177,51 +1192,45 @@ qfile_trail_each(int fd, const struct qfile_msg *m,
 {
 	unsigned char hdr[QFILE_HDR], *buf;
 	char	 text[QFILE_TEXT_MAX + 1];
+	const struct qfile_rec *rec;
 	off_t	 off = m->end_off;
-	uint32_t len, idx;
-	size_t	 tlen, alen;
-	ssize_t	 r;
+	uint32_t len;
+	size_t	 alen;
 
 	/* the largest record after E: H (D and X are smaller) */
 	buf = xmalloc(QFILE_H_MAX);
 	while (off + QFILE_HDR <= m->valid_size) {
-		if ((r = qfile_pread_full(fd, hdr, sizeof(hdr), off)) !=
-		    QFILE_HDR)
+		if (qfile_pread_full(fd, hdr, sizeof(hdr), off) != QFILE_HDR)
 			break;
 		len = (uint32_t)util_get_be(hdr + 1, 4);
-		if (len > QFILE_H_MAX ||
+		if ((rec = qfile_rec_find(hdr[0])) == NULL ||
+		    rec->from != QFILE_M(QFILE_S_E) || len < rec->minlen ||
+		    len > rec->maxlen || len > QFILE_H_MAX ||
 		    off + QFILE_HDR + (off_t)len > m->valid_size ||
 		    qfile_pread_full(fd, buf, len, off + QFILE_HDR) !=
 		    (ssize_t)len)
 			break;
 		off += QFILE_HDR + (off_t)len;
-		if (hdr[0] == 'D' && len >= 7) {
-			idx = (uint32_t)util_get_be(buf, 4);
-			tlen = (size_t)buf[5] << 8 | buf[6];
-			if (tlen + 7 != len)
+		if (hdr[0] == 'D') {
+			if (qfile_trail_text(buf, len, 7, text) == -1)
 				break;
-			memcpy(text, buf + 7, tlen);
-			text[tlen] = '\0';
-			cb(arg, 'D', idx, buf[4], 0, text);
-		} else if (hdr[0] == 'H' && len >= 14) {
-			idx = (uint32_t)util_get_be(buf, 4);
-			tlen = (size_t)buf[12] << 8 | buf[13];
-			if (tlen + 14 != len)
-				break;
-			memcpy(text, buf + 14, tlen);
-			text[tlen] = '\0';
-			cb(arg, 'H', idx, 0, (int64_t)util_get_be(buf + 4, 8),
+			cb(arg, 'D', (uint32_t)util_get_be(buf, 4), buf[4], 0,
 			    text);
-		} else if (hdr[0] == 'X' && len >= QFILE_R_MIN + 4) {
+		} else if (hdr[0] == 'H') {
+			if (qfile_trail_text(buf, len, 14, text) == -1)
+				break;
+			cb(arg, 'H', (uint32_t)util_get_be(buf, 4), 0,
+			    (int64_t)util_get_be(buf + 4, 8), text);
+		} else if (hdr[0] == 'X') {
 			alen = (size_t)buf[0] << 8 | buf[1];
-			if (alen + 2 > len || alen > QFILE_TEXT_MAX)
+			if (alen + 2 > len || alen > QFILE_TEXT_MAX ||
+			    memchr(buf + 2, '\0', alen) != NULL)
 				break;
 			memcpy(text, buf + 2, alen);
 			text[alen] = '\0';
 			cb(arg, 'X', 0, (int)util_get_be(buf + len - 4, 4), 0,
 			    text);
-		} else if (hdr[0] != 'W' || len != 8)
-			break;
+		}
 	}
 	free(buf);
 	return off == m->valid_size ? 0 : -1;

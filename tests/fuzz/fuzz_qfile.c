@@ -11,7 +11,15 @@
  *	qfile_repair_tail() must leave a file that reads back the same with
  *	no torn tail, to which a D and an X record can be appended and read
  *	back (qfile.h: "call qfile_repair_tail() so the new record does not
- *	land behind the torn one").
+ *	land behind the torn one").  qfile_trail_each() must walk the
+ *	records after E to valid_size, each text within QFILE_TEXT_MAX.
+ *
+ *  4: a file that changes after it was read (byte 0 & 7 == 4).  Bytes 1-2
+ *	are an offset k; the rest up to k is read as a queue file, and when
+ *	it reads, everything after its E record is replaced by the bytes
+ *	after k and qfile_trail_each() walks them as if qfile_read had seen
+ *	them (the file is mail_owner's, and mailctl reads it as root): no
+ *	overrun, texts within QFILE_TEXT_MAX, whatever the records say.
  *
  *  2: reader of a big file.  Bytes 1-2 are an offset, byte 3 a count n
  *	(0-5): n whole B records of QFILE_CHUNK bytes are put into the rest
@@ -263,6 +271,53 @@ fuzz_q_appends(const uint8_t *data, size_t size, const struct qfile_msg *m)
 	close(fd);
 }
 
+/* fuzz_q_trail_cb - a record after E: the text fits its bound */
+static void
+fuzz_q_trail_cb(void *arg, int type, uint32_t idx, int st, int64_t when,
+    const char *text)
+{
+	size_t	*n = arg;
+
+	(void)idx;
+	(void)st;
+	(void)when;
+	FZ_CHECK(type == 'D' || type == 'H' || type == 'X');
+	FZ_CHECK(strlen(text) <= QFILE_TEXT_MAX);
+	(*n)++;
+}
+
+/* fuzz_q_changed - see mode 4 above */
+static void
+fuzz_q_changed(const uint8_t *data, size_t size, size_t k)
+{
+	struct qfile_msg m, changed;
+	char	 err[256];
+	uint8_t	*file;
+	size_t	 n = 0, len;
+	int	 fd;
+
+	if (k > size)
+		k = size;
+	fd = fuzz_q_memfd(data, k);
+	if (qfile_read(fd, &m, err, sizeof(err)) != QFILE_OK) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	len = (size_t)m.end_off + (size - k);
+	file = fz_memdup("", len);
+	memcpy(file, data, (size_t)m.end_off);
+	memcpy(file + m.end_off, data + k, size - k);
+	fd = fuzz_q_memfd(file, len);
+	changed = m;
+	changed.valid_size = changed.file_size = (off_t)len;
+	fz_trace("qfile changed tail: %zu bytes after E", size - k);
+	(void)qfile_trail_each(fd, &changed, fuzz_q_trail_cb, &n);
+	close(fd);
+	free(file);
+	qfile_msg_free(&m);
+}
+
 /* fuzz_q_reader - qfile_read() and friends on attacker bytes */
 static void
 fuzz_q_reader(const uint8_t *data, size_t size)
@@ -270,6 +325,7 @@ fuzz_q_reader(const uint8_t *data, size_t size)
 	struct qfile_msg m;
 	struct fuzz_q_body b;
 	char	 err[256];
+	size_t	 n;
 	int	 fd, r;
 
 	fd = fuzz_q_memfd(data, size);
@@ -297,6 +353,8 @@ fuzz_q_reader(const uint8_t *data, size_t size)
 		FZ_CHECK(errno == ECANCELED);
 		free(b.p);
 	}
+	n = 0;
+	FZ_CHECK(qfile_trail_each(fd, &m, fuzz_q_trail_cb, &n) == 0);
 	fuzz_q_appends(data, size, &m);
 	qfile_msg_free(&m);
 	close(fd);
@@ -628,6 +686,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] & 3) {
 	case 0:
+		if ((data[0] & 7) == 4) {	/* u16 offset: see mode 4 */
+			if (size >= 3)
+				fuzz_q_changed(data + 3, size - 3,
+				    (size_t)data[1] << 8 | data[2]);
+			break;
+		}
 		fuzz_q_reader(data + 1, size - 1);
 		break;
 	case 2:		/* u16 offset, u8 count: see fuzz_q_big */

@@ -642,6 +642,58 @@ tq_history(void)
 	unlink(path);
 }
 
+/*
+ * tq_trail_changed - the trail walker re-checks every length: a D record
+ * of H's size (text 4103 bytes) written after qfile_read must not be
+ * copied (the file is mail_owner's; the walker may run as root)
+ */
+static void
+tq_trail_changed(void)
+{
+	struct qfile_writer w;
+	struct qfile_msg m;
+	struct tq_trail tr;
+	char	 path[64], err[256];
+	unsigned char *rec, *p;
+	size_t	 len;
+	int	 fd, n;
+
+	T_EQ_INT(qfile_create(&w, "0000000000000H02", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "s@example.org");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	qfile_write_body(&w, "x\r\n", 3);
+	T_EQ_INT(qfile_commit(&w), 0, "commit");
+	qfile_path("0000000000000H02", 2, path, sizeof(path));
+	fd = open(path, O_RDWR | O_APPEND);
+	T_EQ_INT(qfile_append_history(fd, 0, 1700000100, "4.4.1 a"), 0,
+	    "H 0");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "read");
+	/* a D record as long as the largest H: 7 + 4103 bytes */
+	len = 4 + 8 + 2 + QFILE_TEXT_MAX;
+	rec = xcalloc(1, QFILE_HDR + len);
+	p = rec + QFILE_HDR;
+	p[4] = QFILE_ST_DELIVERED;
+	p[5] = (unsigned char)((len - 7) >> 8);
+	p[6] = (unsigned char)(len - 7);
+	memset(p + 7, 'z', len - 7);
+	n = qfile_encode_record(rec, QFILE_HDR + len, 'D', p, len);
+	T_EQ_INT(n, (int)(QFILE_HDR + len), "encode the overlong D");
+	/* replace the H in place: same offset, the size qfile_read saw */
+	T_EQ_INT(ftruncate(fd, m.end_off), 0, "cut the H");
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "write the overlong D");
+	m.valid_size = m.end_off + n;	/* as if read before the change */
+	memset(&tr, 0, sizeof(tr));
+	T_EQ_INT(qfile_trail_each(fd, &m, tq_trail_cb, &tr), -1,
+	    "overlong D text refused by the walker");
+	T_EQ_STR(tr.seen, "", "nothing reported");
+	qfile_msg_free(&m);
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "and the reader calls the file corrupt");
+	free(rec);
+	close(fd);
+	unlink(path);
+}
+
 /* tq_writer_fail - a write error is sticky and leaves no file behind */
 static void
 tq_writer_fail(void)
@@ -907,6 +959,7 @@ main(void)
 	tq_write_read();
 	tq_appends();
 	tq_history();
+	tq_trail_changed();
 	tq_stream();
 	tq_limits();
 #ifdef YOUJU_FAILPOINTS
