@@ -177,6 +177,11 @@ smtpd_helo_arg(struct smtpd_sess *s, char *arg, const char *verb)
 	}
 	free(s->helo);
 	s->helo = xstrdup(arg);
+	/* it goes into our Received: header and the log: printable ASCII
+	 * only, every other byte becomes '?' (Postfix does the same) */
+	for (end = s->helo; *end != '\0'; end++)
+		if ((unsigned char)*end < 0x21 || (unsigned char)*end > 0x7e)
+			*end = '?';
 	smtpd_txn_reset(s);
 	return 0;
 }
