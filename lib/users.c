@@ -104,9 +104,14 @@ users_check_name(const char *name)
 		return "empty user name";
 	if (strlen(name) > USERS_NAME_MAX)
 		return "user name too long";
-	for (s = name; *s != '\0'; s++)
+	for (s = name; *s != '\0'; s++) {
 		if (*s == ' ' || *s == '\t')
 			return "white space in user name";
+		if (*s == '/')
+			return "'/' in user name (it becomes part of a path)";
+	}
+	if (name[0] == '.')
+		return "user name starts with '.' (it becomes part of a path)";
 	if ((at = strrchr(name, '@')) != NULL) {
 		if (at == name)
 			return "empty local part in user name";
@@ -192,9 +197,9 @@ users_parse_line(struct users *u, char *line, size_t len, const char *path,
 		    esc, log_str(f[3]));
 		return;
 	}
-	if (f[5][0] != '\0' && f[5][0] != '/') {
+	if (f[5][0] != '\0' && !util_path_clean(f[5])) {
 		users_warn(u, path, lineno, "%s: home is not an absolute "
-		    "path, skipped", esc);
+		    "path without . and .. components, skipped", esc);
 		return;
 	}
 	if ((dup = ktab_find(u->index, f[0], NULL)) != -1) {

@@ -168,6 +168,26 @@ util_set_cloexec(int fd, int on)
 	return fcntl(fd, F_SETFD, fl);
 }
 
+/* util_path_clean - 1: an absolute path with no "." or ".." component */
+int
+util_path_clean(const char *path)
+{
+	const char *p;
+	size_t	 len;
+
+	if (path == NULL || path[0] != '/')
+		return 0;
+	for (p = path; *p != '\0'; p += len) {
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if ((len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
 /* util_mkdir_p - create a directory and its parents (existing ones are ok) */
 int
 util_mkdir_p(const char *path, mode_t mode)

@@ -27,6 +27,7 @@ int	 util_write_full(int, const void *, size_t);
 int	 util_fsync_dir(const char *);
 int	 util_set_nonblock(int, int);
 int	 util_set_cloexec(int, int);
+int	 util_path_clean(const char *);
 int	 util_mkdir_p(const char *, mode_t);
 char	*util_read_regular(int, size_t, size_t *);	/* closes the fd */
 
