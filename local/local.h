@@ -48,6 +48,12 @@ struct local_target {
 #define LOCAL_TEMP	1
 #define LOCAL_PERM	2
 
+/* local_dir.c */
+int	 local_become(uid_t, gid_t);
+void	 local_unbecome(void);
+int	 local_dir_home(const struct local_target *, char *, size_t);
+int	 local_dir_sub(int, const char *);
+
 int	 local_maildir_deliver(int, const struct qfile_msg *,
 	    const struct local_target *, char *, size_t);
 int	 local_has_delivered_to(int, const struct qfile_msg *, const char *);

@@ -1,8 +1,10 @@
 /*
  * local_maildir.c - Maildir delivery (https://cr.yp.to/proto/maildir.html).
  *
- * As the recipient's uid/gid (effective ids; the process stays root
- * between deliveries, like Postfix's local): create home and Maildir when
+ * The home is opened (and created) by local_dir_home without following a
+ * path someone else controls; then, with the recipient's uid/gid
+ * (effective ids; the process stays root between deliveries, like
+ * Postfix's local) and only through descriptors: create the Maildir when
  * missing, write tmp/UNIQUE with Return-Path and Delivered-To followed by
  * the message with LF line ends, fsync it, rename it into new/, fsync new/.
  * Only then is the delivery reported as done.  Any failure removes the tmp
@@ -34,29 +36,6 @@ struct local_wr {
 	int		 err;
 	unsigned char	 out[QFILE_CHUNK + 2];
 };
-
-/* local_become - switch effective ids to the recipient (or back to root) */
-static int
-local_become(uid_t uid, gid_t gid)
-{
-	if (seteuid(0) == -1)
-		return -1;
-	if (setgroups(1, &gid) == -1 || setegid(gid) == -1 ||
-	    (uid != 0 && seteuid(uid) == -1))
-		return -1;
-	return 0;
-}
-
-/* local_unbecome - back to root */
-static void
-local_unbecome(void)
-{
-	gid_t	 g = 0;
-
-	if (seteuid(0) == -1 || setegid(0) == -1 || setgroups(1, &g) == -1)
-		log_fatal("cannot return to root privileges: %s",
-		    strerror(errno));
-}
 
 /* local_flush - write the converted chunk */
 static int
@@ -100,50 +79,6 @@ local_body_cb(void *arg, const void *p, size_t len)
 		}
 	}
 	return o > 0 ? local_flush(w, o) : 0;
-}
-
-/* local_mkdir_as - mkdir that accepts an existing directory */
-static int
-local_mkdir_as(const char *path, mode_t mode)
-{
-	struct stat st;
-
-	if (mkdir(path, mode) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
-/* local_home - create a missing home directory (as root, then chown) */
-static int
-local_home(const struct local_target *t)
-{
-	char	 parent[PATH_MAX], *slash;
-	struct stat st;
-
-	if (stat(t->home, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-	if (errno != ENOENT)
-		return -1;
-	if (util_strlcpy(parent, t->home, sizeof(parent)) >= sizeof(parent))
-		return (errno = ENAMETOOLONG, -1);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
-		*slash = '\0';
-		if (util_mkdir_p(parent, 0755) == -1)
-			return -1;
-	}
-	if (mkdir(t->home, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if (lstat(t->home, &st) == -1 || !S_ISDIR(st.st_mode))
-		return (errno = ENOTDIR, -1);
-	return chown(t->home, t->uid, t->gid);
 }
 
 /* local_unique - a Maildir unique name: sec.MusecPpidQn.host */
@@ -198,86 +133,97 @@ local_write_file(int fd, int qfd, const struct qfile_msg *q,
 	return r;
 }
 
+/* local_maildir_fail - the reason for a failed write, as "X.Y.Z text" */
+static int
+local_maildir_fail(const struct local_target *t, int err, char *why,
+    size_t whylen)
+{
+	if (err == EFBIG)
+		snprintf(why, whylen, "4.2.2 message is larger than "
+		    "mailbox_size_limit");
+	else if (err == ENOSPC || err == EDQUOT)
+		snprintf(why, whylen, "4.3.1 cannot write maildir %s: %s",
+		    t->maildir, strerror(err));
+	else if (err == ELOOP)
+		snprintf(why, whylen, "4.2.0 cannot write maildir %s: a "
+		    "symbolic link on the way", t->maildir);
+	else
+		snprintf(why, whylen, "4.2.0 cannot write maildir %s: %s",
+		    t->maildir, strerror(err));
+	return LOCAL_TEMP;
+}
+
+/*
+ * local_maildir_put - as the recipient, below the home's descriptor:
+ * Maildir directories, tmp/NAME written and fsynced, renamed into new/,
+ * new/ fsynced.  0 or -1 with errno
+ */
+static int
+local_maildir_put(int hfd, int qfd, const struct qfile_msg *q,
+    const struct local_target *t)
+{
+	static const char *subs[] = { "tmp", "new", "cur" };
+	char	 name[768];
+	int	 md, sub[3] = { -1, -1, -1 }, fd = -1, r = -1, saved;
+	size_t	 i;
+
+	if ((md = local_dir_sub(hfd, local.home_mailbox)) == -1)
+		return -1;
+	for (i = 0; i < NELEM(subs); i++)
+		if ((sub[i] = local_dir_sub(md, subs[i])) == -1)
+			goto out;
+	local_unique(name, sizeof(name));
+	fd = openat(sub[0], name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd == -1)
+		goto out;
+	if (local_write_file(fd, qfd, q, t) == -1 || close(fd) == -1 ||
+	    (fd = -1, renameat(sub[0], name, sub[1], name) == -1)) {
+		saved = errno;
+		(void)unlinkat(sub[0], name, 0);
+		errno = saved;
+		goto out;
+	}
+	r = fsync(sub[1]);
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	for (i = 0; i < NELEM(subs); i++)
+		if (sub[i] != -1)
+			close(sub[i]);
+	close(md);
+	errno = saved;
+	return r;
+}
+
 /* local_maildir_deliver - deliver one copy; LOCAL_OK/TEMP with why */
 int
 local_maildir_deliver(int qfd, const struct qfile_msg *q,
     const struct local_target *t, char *why, size_t whylen)
 {
-	char	 dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX], name[768];
-	int	 fd = -1, saved;
-	static const char *subs[] = { "tmp", "new", "cur" };
-	size_t	 i;
+	int	 hfd, r, saved;
 
-	if (local_home(t) == -1) {
-		snprintf(why, whylen, "4.2.0 cannot create home directory "
-		    "%s: %s", t->home, strerror(errno));
+	if ((hfd = local_dir_home(t, why, whylen)) == -1) {
+		log_warn("cannot deliver to %s: %s", log_str(t->rcpt), why);
 		return LOCAL_TEMP;
 	}
 	if (local_become(t->uid, t->gid) == -1) {
 		saved = errno;
 		local_unbecome();
+		close(hfd);
 		snprintf(why, whylen, "4.3.0 cannot switch to uid %ld: %s",
 		    (long)t->uid, strerror(saved));
 		return LOCAL_TEMP;
 	}
-	if (util_strlcpy(dir, t->maildir, sizeof(dir)) >= sizeof(dir) - 8) {
-		errno = ENAMETOOLONG;
-		goto fail;
-	}
-	if (util_mkdir_p(dir, 0700) == -1)
-		goto fail;
-	for (i = 0; i < NELEM(subs); i++) {
-		if (util_fmt(tmp, sizeof(tmp), "%s%s", dir, subs[i]) == -1 ||
-		    local_mkdir_as(tmp, 0700) == -1)
-			goto fail;
-	}
-	local_unique(name, sizeof(name));
-	if (util_fmt(tmp, sizeof(tmp), "%stmp/%s", dir, name) == -1 ||
-	    util_fmt(dst, sizeof(dst), "%snew/%s", dir, name) == -1)
-		goto fail;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (fd == -1)
-		goto fail;
-	if (local_write_file(fd, qfd, q, t) == -1)
-		goto fail_unlink;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, dst) == -1)
-		goto fail_unlink;
-	if (util_fmt(tmp, sizeof(tmp), "%snew", dir) == -1 ||
-	    util_fsync_dir(tmp) == -1) {
-		saved = errno;
-		local_unbecome();
-		snprintf(why, whylen, "4.3.0 cannot sync %s: %s", tmp,
-		    strerror(saved));
-		return LOCAL_TEMP;
-	}
+	r = local_maildir_put(hfd, qfd, q, t);
+	saved = errno;
 	local_unbecome();
+	close(hfd);
+	if (r == -1)
+		return local_maildir_fail(t, saved, why, whylen);
 	snprintf(why, whylen, "2.0.0 delivered to maildir");
 	return LOCAL_OK;
-fail_unlink:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-fail:
-	saved = errno;
-	local_unbecome();
-	if (saved == EFBIG)
-		snprintf(why, whylen, "4.2.2 message is larger than "
-		    "mailbox_size_limit");
-	else if (saved == ENOSPC || saved == EDQUOT)
-		snprintf(why, whylen, "4.3.1 cannot write maildir %s: %s",
-		    t->maildir, strerror(saved));
-	else
-		snprintf(why, whylen, "4.2.0 cannot write maildir %s: %s",
-		    t->maildir, strerror(saved));
-	return LOCAL_TEMP;
 }
 
 struct local_dt {

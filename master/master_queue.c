@@ -16,6 +16,10 @@
  *	  pid/			root	0755	master.pid, control socket
  *	  empty/		root	0555	auth's chroot
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* O_PATH, AT_EMPTY_PATH */
+#endif
+
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <dirent.h>
@@ -88,36 +92,53 @@ master_queue_fix(const char *path, uid_t uid, gid_t gid, mode_t mode,
 	return 0;
 }
 
-/* master_queue_walk - give everything under queue/ to mail_owner */
+/*
+ * master_queue_walk - give everything below the directory dfd (named dir,
+ * for the log) to mail_owner.  mail_owner can change these directories
+ * while root walks them, so each entry is opened once without following
+ * links (O_PATH | O_NOFOLLOW), checked on its descriptor, and changed
+ * through it: a link swapped in is never followed, and a file with a
+ * second name (a hard link to a file elsewhere) is left alone.
+ */
 static void
-master_queue_walk(const char *dir, uid_t uid, gid_t gid, int depth)
+master_queue_walk(int dfd, const char *dir, uid_t uid, gid_t gid, int depth)
 {
 	DIR	*d;
 	struct dirent *de;
 	struct stat st;
 	char	 path[4096];
+	int	 fd, sub, lfd;
 
-	if (depth > 8 || (d = opendir(dir)) == NULL)
+	if (depth > 8 || (lfd = dup(dfd)) == -1)
 		return;
+	if ((d = fdopendir(lfd)) == NULL) {
+		close(lfd);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || util_fmt(path, sizeof(path),
+		    "%s/%s", dir, de->d_name) == -1)
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-		    de->d_name) >= sizeof(path))
+		if ((fd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
 			continue;
-		if (lstat(path, &st) == -1)
-			continue;
-		if (S_ISLNK(st.st_mode)) {
-			log_warn("%s: symbolic link in the queue, left alone",
-			    path);
+		if (fstat(fd, &st) == -1 ||
+		    (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) ||
+		    (S_ISREG(st.st_mode) && st.st_nlink != 1)) {
+			log_warn("%s: not a directory or a file with one name "
+			    "in the queue, left alone", log_str(path));
+			close(fd);
 			continue;
 		}
-		if (st.st_uid != uid || st.st_gid != gid) {
-			if (chown(path, uid, gid) == 0)
-				log_warn("fixed the owner of %s", path);
+		if ((st.st_uid != uid || st.st_gid != gid) &&
+		    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0)
+			log_warn("fixed the owner of %s", log_str(path));
+		if (S_ISDIR(st.st_mode) && (sub = openat(fd, ".", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) != -1) {
+			master_queue_walk(sub, path, uid, gid, depth + 1);
+			close(sub);
 		}
-		if (S_ISDIR(st.st_mode))
-			master_queue_walk(path, uid, gid, depth + 1);
+		close(fd);
 	}
 	closedir(d);
 }
@@ -130,6 +151,7 @@ master_queue_setup(struct master *m, char *err, size_t errlen)
 	size_t	 i;
 	uid_t	 ruid = m->privileged ? 0 : m->owner_uid;
 	gid_t	 rgid = m->privileged ? 0 : m->owner_gid;
+	int	 dfd;
 
 	if (util_mkdir_p(m->queue_dir, 0755) == -1) {
 		snprintf(err, errlen, "cannot create queue_directory %s: %s",
@@ -157,9 +179,13 @@ master_queue_setup(struct master *m, char *err, size_t errlen)
 			    strcmp(master_qdirs[i].name, "private") == 0)
 				continue;
 			if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir,
-			    master_qdirs[i].name) == 0)
-				master_queue_walk(path, m->owner_uid,
-				    m->owner_gid, 0);
+			    master_qdirs[i].name) == -1 ||
+			    (dfd = open(path, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1)
+				continue;
+			master_queue_walk(dfd, path, m->owner_uid,
+			    m->owner_gid, 0);
+			close(dfd);
 		}
 	}
 	return 0;
