@@ -256,12 +256,13 @@ addr_copy_local(const char *s, const char *e, int quoted, char *out)
 }
 
 /*
- * addr_scan_mailbox - Local-part "@" (Domain / literal) at s into a; with
- * pm, a bare "postmaster" followed by '>' is accepted too.
+ * addr_scan_mailbox - Local-part "@" (Domain / literal) at s into a; a
+ * Local-part alone followed by '>' is accepted with ADDR_F_LOCAL_OK, and
+ * a bare "postmaster" with ADDR_F_POSTMASTER_OK (domain left "")
  */
 static int
-addr_scan_mailbox(const char *s, int pm, struct addr *a, const char **end,
-    int *err)
+addr_scan_mailbox(const char *s, int flags, struct addr *a,
+    const char **end, int *err)
 {
 	const char *p, *le, *de;
 
@@ -270,8 +271,9 @@ addr_scan_mailbox(const char *s, int pm, struct addr *a, const char **end,
 	addr_copy_local(s, le, a->quoted, a->local);
 	p = le;
 	if (*p != '@') {
-		if (pm && *p == '>' && !a->quoted &&
-		    util_strcasecmp_ascii(a->local, "postmaster") == 0) {
+		if (*p == '>' && ((flags & ADDR_F_LOCAL_OK) ||
+		    ((flags & ADDR_F_POSTMASTER_OK) && !a->quoted &&
+		    util_strcasecmp_ascii(a->local, "postmaster") == 0))) {
 			*end = p;
 			return 0;
 		}
@@ -341,8 +343,8 @@ addr_parse_bare(const char *s, int flags, struct addr *a, const char **rest,
 	memcpy(tmp, s, len);
 	tmp[len] = '>';
 	tmp[len + 1] = '\0';
-	if (addr_scan_mailbox(tmp, flags & ADDR_F_POSTMASTER_OK, a, &e,
-	    err) == -1)
+	if (addr_scan_mailbox(tmp, flags & (ADDR_F_POSTMASTER_OK |
+	    ADDR_F_LOCAL_OK), a, &e, err) == -1)
 		return -1;
 	if (e != tmp + len)
 		return addr_bad(s + (e - tmp), err);
@@ -386,8 +388,9 @@ addr_parse_path(const char *s, int flags, struct addr *a, const char **rest,
 			goto bad;
 		a->routed = 1;
 	}
-	if (addr_scan_mailbox(p, flags & ADDR_F_POSTMASTER_OK, a, &p,
-	    &err) == -1)
+	/* a source route must lead to a whole mailbox */
+	if (addr_scan_mailbox(p, flags & (ADDR_F_POSTMASTER_OK |
+	    (a->routed ? 0 : ADDR_F_LOCAL_OK)), a, &p, &err) == -1)
 		goto bad;
 	if (*p != '>') {
 		addr_bad(p, &err);

@@ -6,7 +6,9 @@
  * appendix C), a Local-part (Dot-string or Quoted-string), '@', and a
  * Domain (dot-separated LDH labels) or an address literal ([1.2.3.4],
  * [IPv6:...]).  "<>" is the null path, allowed only with ADDR_F_NULL_OK.
- * "<postmaster>" without domain is allowed with ADDR_F_POSTMASTER_OK.
+ * "<postmaster>" without domain is allowed with ADDR_F_POSTMASTER_OK, any
+ * local part without domain ("<alice>") with ADDR_F_LOCAL_OK (Postfix
+ * takes it and completes it with @$myorigin; the caller does that).
  * With ADDR_F_LENIENT a missing <> pair is tolerated (Postfix's
  * strict_rfc821_envelopes = no).
  *
@@ -70,6 +72,7 @@
 #define ADDR_F_POSTMASTER_OK	0x02
 #define ADDR_F_LENIENT		0x04
 #define ADDR_F_SENDER		0x08	/* reply texts for MAIL FROM */
+#define ADDR_F_LOCAL_OK		0x10	/* "<local>" without a domain */
 
 struct addr {
 	char	 local[ADDR_LOCAL_MAX + 1];	/* decoded local part */

@@ -42,6 +42,8 @@ enum cfg_type {
 #define CFG_F_ABSPATH	0x08	/* an absolute path, or empty */
 #define CFG_F_MAILDIR	0x10	/* relative path ending in '/' (home_mailbox) */
 #define CFG_F_NONEMPTY	0x20	/* the (expanded) value must not be empty */
+#define CFG_F_RESTR	0x40	/* a restriction list: an undefined $name
+				   in it is an error, not a warning */
 
 #define CFG_LINE_MAX	65536	/* longest physical or logical main.cf line */
 #define CFG_FILE_MAX	(4 * 1024 * 1024)	/* longest main.cf */
@@ -92,10 +94,24 @@ char	**cfg_split_list(const char *, size_t *);
 /* names set that no table entry knows, NULL-terminated; valid until the
    next change of the cfg */
 const char *const *cfg_unknown(const struct cfg *, size_t *);
-/* cfg_check - warnings (unknown names nothing refers to, undefined $refs,
-   duplicate settings, suspicious combinations), one per line, into a
-   buffer (truncated to fit); returns their number */
-int	 cfg_check(const struct cfg *, char *, size_t);
+/*
+ * cfg_check - findings about the configuration, one per line, each
+ * "error: WHERE: text" or "warning: WHERE: text" (WHERE is "file:line:
+ * name" for a value from a file, "name" for one set by cfg_set), into a
+ * buffer (truncated to fit); returns their number, and the number of
+ * errors in *nerr (may be NULL).  Errors: an undefined $name in a
+ * restriction list (CFG_F_RESTR), mailbox_size_limit below
+ * message_size_limit, TLS wanted without certificate or key.  Warnings:
+ * unknown names nothing refers to, other undefined $names, a setting that
+ * overrides an earlier one, suspicious combinations.
+ */
+int	 cfg_check(const struct cfg *, char *, size_t, int *);
+/* cfg_origin - "file:line: name" where a value was set, "name (default)"
+   or "name" (set by cfg_set), for messages */
+void	 cfg_origin(const struct cfg *, const char *, char *, size_t);
+/* cfg_tls_wanted - does smtpd want TLS with this configuration
+   (smtpd_tls_security_level, smtpd_use_tls, smtpd_tls_wrappermode) */
+int	 cfg_tls_wanted(const struct cfg *);
 /* cfg_lookup - expanded value of any name, user-defined too; NULL if unset */
 const char *cfg_lookup(const struct cfg *, const char *);
 /* cfg_mark_used - $names in this text (e.g. master.cf -o values) are used */

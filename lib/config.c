@@ -56,6 +56,9 @@ struct cfg_val {
 	int		 state;		/* enum cfg_state (cfg_refresh()) */
 	int		 used;		/* user-defined: a value refers to it */
 	int		 used_ext;	/* ... or through cfg_mark_used() */
+	int		 undef;		/* refers to an undefined name, itself
+					   or through other values */
+	int		 undef_note;	/* ... and has a note of its own */
 };
 
 struct cfg_strv {
@@ -75,6 +78,7 @@ struct cfg {
 	struct cfg_strv	 files;		/* names of the files parsed */
 	struct cfg_strv	 notes;		/* parse-time warnings */
 	struct cfg_strv	 refs;		/* undefined $names, per refresh */
+	struct cfg_strv	 refs_err;	/* ... inside restriction lists */
 };
 
 /* one expansion in progress: the chain of names, for loop messages */
@@ -82,6 +86,7 @@ struct cfg_exp {
 	struct cfg	*c;
 	const char	*stack[CFG_DEPTH_MAX + 1];
 	struct cfg_val	*vstack[CFG_DEPTH_MAX + 1];
+	const struct cfg_param *pstack[CFG_DEPTH_MAX + 1];
 	int		 depth;
 	int		 nest;		/* ${name?...} inside ${name?...} */
 	char		 err[CFG_ERR_MAX];
@@ -362,6 +367,7 @@ cfg_dup(const struct cfg *src)
 	cfg_strv_dup(&c->files, &src->files);
 	cfg_strv_dup(&c->notes, &src->notes);
 	cfg_strv_dup(&c->refs, &src->refs);
+	cfg_strv_dup(&c->refs_err, &src->refs_err);
 	return c;
 }
 
@@ -387,6 +393,7 @@ cfg_free(struct cfg *c)
 	cfg_strv_free(&c->files);
 	cfg_strv_free(&c->notes);
 	cfg_strv_free(&c->refs);
+	cfg_strv_free(&c->refs_err);
 	free(c);
 }
 
@@ -414,6 +421,23 @@ cfg_where(const struct cfg *c, const struct cfg_val *v, const char *name,
 		snprintf(dst, len, "%s (default)", name);
 	else
 		snprintf(dst, len, "%s", name);
+}
+
+/* cfg_origin - see cfg.h */
+void
+cfg_origin(const struct cfg *c, const char *name, char *dst, size_t len)
+{
+	const struct cfg_param *p = cfg_param_find(name);
+	const struct cfg_val *v = NULL;
+
+	if (p != NULL)
+		v = &c->known[p - cfg_params];
+	else
+		v = cfg_user_find(c, name);
+	if (v == NULL)
+		snprintf(dst, len, "%s", name);
+	else
+		cfg_where(c, v, name, dst, len);
 }
 
 /* cfg_raw_of - raw text of a slot: as set, or the (computed) default */
@@ -523,6 +547,7 @@ cfg_expand_val(struct cfg_exp *x, struct cfg_val *v,
 	}
 	v->state = CFG_ST_BUSY;
 	x->vstack[x->depth] = v;
+	x->pstack[x->depth] = p;
 	x->stack[x->depth++] = name;
 	buf_init(&out, CFG_LINE_MAX);
 	if (p != NULL && v->raw == NULL && (p->flags & CFG_F_COMPUTED) &&
@@ -543,6 +568,43 @@ fail:
 	return -1;
 }
 
+/* cfg_mark_undef - every value being expanded refers to an undefined name */
+static void
+cfg_mark_undef(struct cfg_exp *x)
+{
+	int	 i;
+
+	for (i = 0; i < x->depth; i++)
+		x->vstack[i]->undef = 1;
+}
+
+/*
+ * cfg_note_undef - $name (len bytes) is defined nowhere: a note naming
+ * where the value that refers to it is set; an error note when that value
+ * is a restriction list (its restrictions would silently be missing)
+ */
+static void
+cfg_note_undef(struct cfg_exp *x, const char *name, size_t len)
+{
+	struct cfg_strv *sv = &x->c->refs;
+	char	 where[CFG_ERR_MAX], note[2 * CFG_ERR_MAX];
+
+	cfg_mark_undef(x);
+	if (x->depth == 0)
+		return;		/* not reached: values are expanded in a slot */
+	cfg_where(x->c, x->vstack[x->depth - 1], x->stack[x->depth - 1],
+	    where, sizeof(where));
+	snprintf(note, sizeof(note), "%s: undefined parameter $%.*s", where,
+	    (int)len, name);
+	if (x->pstack[x->depth - 1] != NULL &&
+	    (x->pstack[x->depth - 1]->flags & CFG_F_RESTR)) {
+		sv = &x->c->refs_err;
+		x->vstack[x->depth - 1]->undef_note = 1;
+	}
+	if (!cfg_strv_has(sv, note))
+		cfg_strv_add(sv, note);
+}
+
 /* cfg_resolve - expanded value of $name; "" for a name nobody defined */
 static int
 cfg_resolve(struct cfg_exp *x, const char *name, size_t len, int quiet,
@@ -550,7 +612,7 @@ cfg_resolve(struct cfg_exp *x, const char *name, size_t len, int quiet,
 {
 	const struct cfg_param *p = NULL;
 	struct cfg_val *v = NULL;
-	char	 nm[CFG_NAME_MAX], note[CFG_ERR_MAX];
+	char	 nm[CFG_NAME_MAX];
 
 	*val = "";
 	if (len < sizeof(nm)) {
@@ -562,17 +624,14 @@ cfg_resolve(struct cfg_exp *x, const char *name, size_t len, int quiet,
 			v->used = 1;
 	}
 	if (v == NULL) {
-		if (!quiet) {
-			snprintf(note, sizeof(note), "%s refers to undefined "
-			    "parameter $%.*s", x->depth > 0 ?
-			    x->stack[x->depth - 1] : "value", (int)len, name);
-			if (!cfg_strv_has(&x->c->refs, note))
-				cfg_strv_add(&x->c->refs, note);
-		}
+		if (!quiet)
+			cfg_note_undef(x, name, len);
 		return 0;
 	}
 	if (cfg_expand_val(x, v, p, p != NULL ? p->name : v->name) == -1)
 		return -1;
+	if (v->undef)
+		cfg_mark_undef(x);
 	*val = v->exp;
 	return 0;
 }
@@ -896,11 +955,15 @@ cfg_refresh(struct cfg *c, char *err, size_t errlen)
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	cfg_strv_free(&c->refs);
-	for (i = 0; i < cfg_nparams; i++)
+	cfg_strv_free(&c->refs_err);
+	for (i = 0; i < cfg_nparams; i++) {
 		c->known[i].state = CFG_ST_NONE;
+		c->known[i].undef = c->known[i].undef_note = 0;
+	}
 	for (i = 0; i < c->nuser; i++) {
 		c->user[i].state = CFG_ST_NONE;
 		c->user[i].used = 0;
+		c->user[i].undef = c->user[i].undef_note = 0;
 	}
 	cfg_host_default(c);
 	free(c->dom_def);
@@ -1478,62 +1541,102 @@ cfg_mark_used(struct cfg *c, const char *text)
 	}
 }
 
-/* cfg_check_cross - warnings about combinations of values */
+/* cfg_finding - one "error: ..." or "warning: ..." line */
+static void __attribute__((format(printf, 4, 5)))
+cfg_finding(struct buf *out, int err, int *count, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	(void)buf_puts(out, err ? "error: " : "warning: ");
+	va_start(ap, fmt);
+	(void)buf_vprintf(out, fmt, ap);
+	va_end(ap);
+	(void)buf_putc(out, '\n');
+	count[err ? 1 : 0]++;
+}
+
+/* cfg_tls_wanted - see cfg.h */
+int
+cfg_tls_wanted(const struct cfg *c)
+{
+	const char *level = cfg_str(c, "smtpd_tls_security_level");
+
+	if (*level == '\0')
+		level = cfg_bool(c, "smtpd_use_tls") ? "may" : "none";
+	return cfg_bool(c, "smtpd_tls_wrappermode") ||
+	    strcmp(level, "none") != 0;
+}
+
+/* cfg_check_cross - findings about combinations of values */
 static void
 cfg_check_cross(const struct cfg *c, struct buf *out, int *count)
 {
 	long long mbox = cfg_int(c, "mailbox_size_limit");
 	long long msg = cfg_int(c, "message_size_limit");
 
-	if (mbox != 0 && (msg == 0 || mbox < msg)) {
-		(void)buf_printf(out, "mailbox_size_limit (%lld) is smaller "
-		    "than message_size_limit (%lld): large messages cannot be "
-		    "delivered\n", mbox, msg);
-		(*count)++;
-	}
+	/* Postfix's local(8) refuses to start with this */
+	if (mbox != 0 && msg != 0 && mbox < msg)
+		cfg_finding(out, 1, count, "mailbox_size_limit (%lld) is "
+		    "smaller than message_size_limit (%lld): a message that "
+		    "was accepted could not be delivered", mbox, msg);
+	else if (mbox != 0 && msg == 0)
+		cfg_finding(out, 0, count, "mailbox_size_limit (%lld) is set "
+		    "but message_size_limit is 0 (no limit): larger messages "
+		    "are accepted and then bounced", mbox);
 	if (cfg_time(c, "minimal_backoff_time") >
-	    cfg_time(c, "maximal_backoff_time")) {
-		(void)buf_puts(out, "minimal_backoff_time is larger than "
-		    "maximal_backoff_time\n");
-		(*count)++;
-	}
-	if (cfg_str(c, "smtpd_tls_cert_file")[0] == '\0' &&
-	    (cfg_bool(c, "smtpd_use_tls") ||
-	    cfg_bool(c, "smtpd_tls_wrappermode") ||
-	    strcmp(cfg_str(c, "smtpd_tls_security_level"), "may") == 0 ||
-	    strcmp(cfg_str(c, "smtpd_tls_security_level"), "encrypt") == 0)) {
-		(void)buf_puts(out, "TLS is enabled but smtpd_tls_cert_file "
-		    "is empty\n");
-		(*count)++;
-	}
+	    cfg_time(c, "maximal_backoff_time"))
+		cfg_finding(out, 0, count, "minimal_backoff_time is larger "
+		    "than maximal_backoff_time");
+	if (cfg_tls_wanted(c) && (cfg_str(c, "smtpd_tls_cert_file")[0] ==
+	    '\0' || cfg_str(c, "smtpd_tls_key_file")[0] == '\0'))
+		cfg_finding(out, 1, count, "TLS is enabled (smtpd_use_tls, "
+		    "smtpd_tls_security_level or smtpd_tls_wrappermode) but "
+		    "smtpd_tls_cert_file or smtpd_tls_key_file is empty");
 }
 
-/* cfg_check - one warning per line into dst; returns their number */
+/* cfg_check - see cfg.h */
 int
-cfg_check(const struct cfg *c, char *dst, size_t len)
+cfg_check(const struct cfg *c, char *dst, size_t len, int *nerr)
 {
+	const struct cfg_param *p;
+	const struct cfg_val *v;
 	struct buf out;
 	char	 where[CFG_ERR_MAX];
 	size_t	 i;
-	int	 count = 0;
+	int	 count[2] = { 0, 0 };
 
 	buf_init(&out, len > 0 ? len - 1 : 0);
-	for (i = 0; i < c->notes.n; i++, count++)
-		(void)buf_printf(&out, "%s\n", c->notes.v[i]);
+	for (i = 0; i < c->notes.n; i++)
+		cfg_finding(&out, 0, count, "%s", c->notes.v[i]);
 	for (i = 0; i < c->nuser; i++) {
 		if (c->user[i].used || c->user[i].used_ext)
 			continue;
 		cfg_where(c, &c->user[i], c->user[i].name, where,
 		    sizeof(where));
-		(void)buf_printf(&out, "%s: unknown parameter, ignored\n",
+		cfg_finding(&out, 0, count, "%s: unknown parameter, ignored",
 		    where);
-		count++;
 	}
-	for (i = 0; i < c->refs.n; i++, count++)
-		(void)buf_printf(&out, "%s\n", c->refs.v[i]);
-	cfg_check_cross(c, &out, &count);
+	for (i = 0; i < c->refs_err.n; i++)
+		cfg_finding(&out, 1, count, "%s (in a restriction list: the "
+		    "restrictions it stands for would be missing)",
+		    c->refs_err.v[i]);
+	for (i = 0; i < cfg_nparams; i++) {
+		p = &cfg_params[i];
+		v = &c->known[i];
+		if (!(p->flags & CFG_F_RESTR) || !v->undef || v->undef_note)
+			continue;
+		cfg_where(c, v, p->name, where, sizeof(where));
+		cfg_finding(&out, 1, count, "%s: refers through other "
+		    "parameters to an undefined one (in a restriction list: "
+		    "the restrictions it stands for would be missing)", where);
+	}
+	for (i = 0; i < c->refs.n; i++)
+		cfg_finding(&out, 0, count, "%s", c->refs.v[i]);
+	cfg_check_cross(c, &out, count);
 	if (len > 0)
 		util_strlcpy(dst, buf_cstr(&out), len);
 	buf_free(&out);
-	return count;
+	if (nerr != NULL)
+		*nerr = count[1];
+	return count[0] + count[1];
 }

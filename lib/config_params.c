@@ -58,6 +58,7 @@
 #define A	CFG_F_ACCEPTED
 #define P	CFG_F_ABSPATH
 #define N	CFG_F_NONEMPTY
+#define R	CFG_F_RESTR
 
 const struct cfg_param cfg_params[] = {
 	CP_LIST("alias_database", "$alias_maps", A,
@@ -67,6 +68,9 @@ const struct cfg_param cfg_params[] = {
 	    "ignored"),
 	CP_TIME("anvil_rate_time_unit", "60s", 's', 1, CP_HOUR, 0,
 	    "time unit of the per-client rate limits"),
+	CP_BOOL("append_at_myorigin", "yes", 0,
+	    "complete a recipient or alias target without a domain with "
+	    "@$myorigin"),
 	CP_BOOL("append_dot_mydomain", "no", A,
 	    "accepted, no effect: youju never appends .$mydomain"),
 	CP_BOOL("biff", "no", A,
@@ -208,7 +212,7 @@ const struct cfg_param cfg_params[] = {
 	    "clients the per-client limits do not apply to"),
 	CP_INT("smtpd_client_message_rate_limit", "0", 0, 100000000, 0,
 	    "messages per client per anvil_rate_time_unit; 0 = no limit"),
-	CP_LIST("smtpd_client_restrictions", "", 0,
+	CP_LIST("smtpd_client_restrictions", "", R,
 	    "restrictions applied to the client address"),
 	CP_BOOL("smtpd_delay_reject", "yes", 0,
 	    "apply client, helo and sender restrictions at RCPT TO"),
@@ -221,7 +225,7 @@ const struct cfg_param cfg_params[] = {
 	    "errors after which the session is closed"),
 	CP_BOOL("smtpd_helo_required", "no", 0,
 	    "require HELO or EHLO before MAIL FROM"),
-	CP_LIST("smtpd_helo_restrictions", "", 0,
+	CP_LIST("smtpd_helo_restrictions", "", R,
 	    "restrictions applied to the HELO name"),
 	CP_INT("smtpd_junk_command_limit", "100", 1, 100000, 0,
 	    "NOOP, RSET, VRFY, ... commands allowed per session"),
@@ -231,11 +235,11 @@ const struct cfg_param cfg_params[] = {
 	    "recipients accepted per message"),
 	CP_INT("smtpd_recipient_overshoot_limit", "1000", 1, 1000000, 0,
 	    "excess recipients counted as errors"),
-	CP_LIST("smtpd_recipient_restrictions", "", 0,
+	CP_LIST("smtpd_recipient_restrictions", "", R,
 	    "restrictions applied at RCPT TO, after smtpd_relay_restrictions"),
 	CP_LIST("smtpd_relay_restrictions",
 	    "permit_mynetworks, permit_sasl_authenticated, "
-	    "reject_unauth_destination", 0,
+	    "reject_unauth_destination", R,
 	    "relay control applied at RCPT TO"),
 	CP_ENUM("smtpd_sasl_auth_backend", "file", "file|pam", Y,
 	    "where the auth broker checks passwords: file or pam"),
@@ -251,7 +255,7 @@ const struct cfg_param cfg_params[] = {
 	    "accepted: selects youju's own auth broker"),
 	CP_LIST("smtpd_sender_login_maps", "", 0,
 	    "which SASL logins may use which sender address"),
-	CP_LIST("smtpd_sender_restrictions", "", 0,
+	CP_LIST("smtpd_sender_restrictions", "", R,
 	    "restrictions applied at MAIL FROM"),
 	CP_INT("smtpd_session_limit", "2000", 1, 1000000, Y,
 	    "concurrent sessions per smtpd process"),

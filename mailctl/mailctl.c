@@ -33,11 +33,11 @@
 #include "cfg.h"
 #include "aliases.h"
 #include "buf.h"
+#include "cfcheck.h"
 #include "ipc.h"
 #include "log.h"
 #include "mailctl.h"
 #include "mcf.h"
-#include "net.h"
 #include "privdrop.h"
 #include "users.h"
 #include "util.h"
@@ -301,92 +301,41 @@ mailctl_status(struct mailctl *mc, int argc, char **argv)
 	return mailctl_simple(mc, "status");
 }
 
-/*
- * mailctl_check_nets - the network lists smtpd parses at start (a bad one
- * stops it, and with it the port): where names the service, or NULL
- */
-static int
-mailctl_check_nets(const struct cfg *c, const char *where)
-{
-	static const char *lists[] = { "mynetworks",
-	    "smtpd_client_event_limit_exceptions" };
-	struct net *v;
-	size_t	 i, n;
-	char	 err[512];
-	int	 rc = 0;
-
-	for (i = 0; i < NELEM(lists); i++) {
-		if (net_parse_list(cfg_str(c, lists[i]), &v, &n, err,
-		    sizeof(err)) == 0) {
-			free(v);
-			continue;
-		}
-		fprintf(stderr, "mailctl: %s%s%s%s: %s (smtpd would not "
-		    "start)\n", where != NULL ? "service " : "",
-		    where != NULL ? where : "", where != NULL ? ": " : "",
-		    lists[i], err);
-		rc = 1;
-	}
-	return rc;
-}
-
-/* mailctl_check_mcf - master.cf: syntax, and every -o must be valid */
-static int
-mailctl_check_mcf(struct mailctl *mc)
+/* mailctl_check_mcf - main.cf and every master.cf service with its -o */
+static void
+mailctl_check_mcf(struct mailctl *mc, struct cfcheck *ck)
 {
 	char	 err[1024], path[4096];
 	struct mcf mcf;
-	struct cfg *c;
-	size_t	 i, k;
-	int	 rc = 0;
 
 	snprintf(path, sizeof(path), "%s/master.cf", mc->config_dir);
 	memset(&mcf, 0, sizeof(mcf));
 	if (mcf_load(path, (int)cfg_int(mc->cfg, "default_process_limit"),
 	    &mcf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "mailctl: %s\n", err);
-		return 1;
+		cfcheck_add(ck, 1, "%s", err);
+		/* main.cf alone is still worth checking */
 	}
-	for (i = 0; i < mcf.nsvc; i++) {
-		c = cfg_dup(mc->cfg);
-		for (k = 0; k < mcf.svc[i].nopts; k++) {
-			cfg_mark_used(mc->cfg, mcf.svc[i].opts[k].value);
-			if (cfg_set(c, mcf.svc[i].opts[k].name,
-			    mcf.svc[i].opts[k].value, err, sizeof(err)) == -1) {
-				fprintf(stderr, "mailctl: %s line %d: service "
-				    "%s: -o %s: %s\n", path, mcf.svc[i].line,
-				    mcf.svc[i].name, mcf.svc[i].opts[k].name,
-				    err);
-				rc = 1;
-			}
-		}
-		if (mcf.svc[i].nopts > 0 &&
-		    strcmp(mcf.svc[i].command, "smtpd") == 0)
-			rc |= mailctl_check_nets(c, mcf.svc[i].name);
-		cfg_free(c);
-	}
+	cfcheck_config(ck, mc->cfg, &mcf, path);
 	mcf_free(&mcf);
-	return rc;
 }
 
 /* mailctl_check_tables - the users file and aliases load without warnings */
-static int
-mailctl_check_tables(struct mailctl *mc)
+static void
+mailctl_check_tables(struct mailctl *mc, struct cfcheck *ck)
 {
 	char	 err[1024], **v;
 	struct users *u;
 	struct aliases *a;
 	const char *p;
 	size_t	 n, i, k;
-	int	 rc = 0;
 
 	if ((u = users_load(cfg_str(mc->cfg, "users_file"), err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "mailctl: users_file: %s\n", err);
-		rc = 1;
-	} else {
-		for (i = 0; i < u->nwarn; i++, rc = 1)
-			fprintf(stderr, "mailctl: %s\n", u->warn[i]);
+	    sizeof(err))) == NULL)
+		cfcheck_add(ck, 1, "users_file: %s", err);
+	else {
+		/* a skipped line is a user who gets no mail */
+		for (i = 0; i < u->nwarn; i++)
+			cfcheck_add(ck, 1, "%s", u->warn[i]);
 		users_free(u);
 	}
 	v = cfg_list(mc->cfg, "alias_maps", &n);
@@ -394,48 +343,55 @@ mailctl_check_tables(struct mailctl *mc)
 		p = strchr(v[i], ':');
 		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
 		if ((a = aliases_load(p, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "mailctl: alias_maps: %s\n", err);
-			rc = 1;
+			cfcheck_add(ck, 1, "alias_maps: %s", err);
 			continue;
 		}
-		for (k = 0; k < a->nwarn; k++, rc = 1)
-			fprintf(stderr, "mailctl: %s\n", a->warn[k]);
+		for (k = 0; k < a->nwarn; k++)
+			cfcheck_add(ck, 1, "%s", a->warn[k]);
 		aliases_free(a);
 	}
 	cfg_list_free(v, n);
-	return rc;
 }
 
-/* mailctl_check - configuration check: main.cf, master.cf, users, aliases */
+/*
+ * mailctl_check - configuration check: main.cf, master.cf, users,
+ * aliases.  Every finding on stderr as "mailctl: error: ..." or
+ * "mailctl: warning: ..."; the last line "DIR: configuration ok" or
+ * "DIR: N errors, M warnings"; exit 1 only with an error.
+ */
 static int
 mailctl_check(struct mailctl *mc, int argc, char **argv)
 {
-	char	 warn[8192];
+	struct cfcheck ck;
+	const char *p, *nl;
 	uid_t	 uid;
 	gid_t	 gid;
 	int	 rc;
 
-	rc = mailctl_check_mcf(mc);
-	rc |= mailctl_check_nets(mc->cfg, NULL);
-	if (cfg_check(mc->cfg, warn, sizeof(warn)) != 0) {
-		fputs(warn, stderr);
-		rc = 1;
-	}
-	rc |= mailctl_check_tables(mc);
+	cfcheck_init(&ck);
+	mailctl_check_mcf(mc, &ck);
+	mailctl_check_tables(mc, &ck);
 	if (privdrop_lookup(cfg_str(mc->cfg, "mail_owner"), &uid, &gid) ==
-	    -1) {
-		fprintf(stderr, "mailctl: mail_owner \"%s\" does not exist; "
-		    "create it with: useradd --system --user-group "
-		    "--no-create-home --shell /usr/sbin/nologin %s\n",
+	    -1)
+		cfcheck_add(&ck, 1, "mail_owner \"%s\" does not exist; create "
+		    "it with: useradd --system --user-group --no-create-home "
+		    "--shell /usr/sbin/nologin %s",
 		    cfg_str(mc->cfg, "mail_owner"),
 		    cfg_str(mc->cfg, "mail_owner"));
-		rc = 1;
-	} else if (uid == 0) {
-		fprintf(stderr, "mailctl: mail_owner must not be root\n");
-		rc = 1;
-	}
-	if (rc == 0)
+	else if (uid == 0)
+		cfcheck_add(&ck, 1, "mail_owner must not be root");
+	for (p = buf_cstr(&ck.out); (nl = strchr(p, '\n')) != NULL;
+	    p = nl + 1)
+		fprintf(stderr, "mailctl: %.*s\n", (int)(nl - p), p);
+	fflush(stderr);
+	if (ck.nerr == 0 && ck.nwarn == 0)
 		printf("%s: configuration ok\n", mc->config_dir);
+	else
+		printf("%s: %d error%s, %d warning%s\n", mc->config_dir,
+		    ck.nerr, ck.nerr == 1 ? "" : "s", ck.nwarn,
+		    ck.nwarn == 1 ? "" : "s");
+	rc = ck.nerr > 0;
+	cfcheck_free(&ck);
 	return rc;
 }
 

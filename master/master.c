@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "buf.h"
+#include "cfcheck.h"
 #include "log.h"
 #include "privdrop.h"
 #include "util.h"
@@ -193,6 +194,41 @@ master_pidfile(struct master *m)
 	m->pid_fd = fd;
 }
 
+/*
+ * master_check - the checks of "mailctl check" (lib/cfcheck.c): every
+ * error is logged, and -1 with all of them (as far as err holds them)
+ * when there is one: master does not start or reload with it
+ */
+int
+master_check(struct cfg *cfg, const struct mcf *mcf, const char *path,
+    char *err, size_t errlen)
+{
+	struct cfcheck ck;
+	struct buf msg;
+	const char *p, *nl;
+
+	cfcheck_init(&ck);
+	cfcheck_config(&ck, cfg, mcf, path);
+	if (ck.nerr == 0) {
+		cfcheck_free(&ck);
+		return 0;
+	}
+	buf_init(&msg, errlen > 0 ? errlen - 1 : 0);
+	(void)buf_printf(&msg, "%d configuration error%s (mailctl check "
+	    "lists them)", ck.nerr, ck.nerr == 1 ? "" : "s");
+	for (p = buf_cstr(&ck.out); (nl = strchr(p, '\n')) != NULL;
+	    p = nl + 1) {
+		if (strncmp(p, "error: ", 7) != 0)
+			continue;
+		log_err("%.*s", (int)(nl - p - 7), p + 7);
+		(void)buf_printf(&msg, "\n%.*s", (int)(nl - p), p);
+	}
+	util_strlcpy(err, buf_cstr(&msg), errlen);
+	buf_free(&msg);
+	cfcheck_free(&ck);
+	return -1;
+}
+
 /* master_load - main.cf and master.cf */
 static void
 master_load(struct master *m)
@@ -207,6 +243,8 @@ master_load(struct master *m)
 		master_fail(err);
 	mcf_add_defaults(&m->mcf, (int)cfg_int(m->cfg,
 	    "default_process_limit"));
+	if (master_check(m->cfg, &m->mcf, path, err, sizeof(err)) == -1)
+		master_fail(err);
 	/* copies: the configuration is replaced on reload */
 	util_strlcpy(m->queue_dir, cfg_str(m->cfg, "queue_directory"),
 	    sizeof(m->queue_dir));

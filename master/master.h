@@ -87,6 +87,9 @@ void	 master_services_start(struct master *);
 void	 master_reap(struct master *);
 void	 master_stop_all(struct master *, int);
 int	 master_reload(struct master *, char *, size_t);
+/* master.c: refuse a configuration with errors (cfcheck) */
+int	 master_check(struct cfg *, const struct mcf *, const char *, char *,
+	    size_t);
 void	 master_status(struct master *, struct buf *);
 int	 master_children(const struct master *);
 

@@ -630,6 +630,11 @@ master_reload(struct master *m, char *err, size_t errlen)
 		return -1;
 	}
 	mcf_add_defaults(&nmcf, (int)cfg_int(ncfg, "default_process_limit"));
+	if (master_check(ncfg, &nmcf, path, err, errlen) == -1) {
+		mcf_free(&nmcf);
+		cfg_free(ncfg);
+		return -1;
+	}
 	ocfg = m->cfg;
 	omcf = m->mcf;
 	m->cfg = ncfg;

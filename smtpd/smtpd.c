@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "buf.h"
 #include "log.h"
+#include "restr.h"
 #include "sasl.h"
 #include "skel.h"
 #include "util.h"
@@ -49,6 +50,44 @@ smtpd_reply(struct smtpd_sess *s, const char *fmt, ...)
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(out, "\r\n", 2);
+}
+
+/*
+ * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
+ * rate limits, lookups): reply, and log it as Postfix does, because log
+ * readers and fail2ban look for exactly this line:
+ *	QID: reject: STAGE from unknown[ADDR]: REPLY; from=<S> to=<R>
+ *	    proto=ESMTP helo=<H>
+ * QID is NOQUEUE before a queue file exists; from= needs a sender (the
+ * session's, or sender when not NULL), to= a recipient, helo= a HELO
+ */
+void
+smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
+    const char *rcpt, const char *fmt, ...)
+{
+	struct buf b;
+	char	 reply[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reply, sizeof(reply), fmt, ap);
+	va_end(ap);
+	if (sender == NULL)
+		sender = s->sender;
+	buf_init(&b, 4096);
+	(void)buf_printf(&b, "%s: reject: %s from unknown[%s]: %s;",
+	    s->qw_open ? s->qw.qid : "NOQUEUE", stage, s->client_addr,
+	    log_str(reply));
+	if (sender != NULL)
+		(void)buf_printf(&b, " from=<%s>", log_str(sender));
+	if (rcpt != NULL)
+		(void)buf_printf(&b, " to=<%s>", log_str(rcpt));
+	(void)buf_printf(&b, " proto=%s", s->esmtp ? "ESMTP" : "SMTP");
+	if (s->helo != NULL)
+		(void)buf_printf(&b, " helo=<%s>", log_str(s->helo));
+	log_info("%s", buf_cstr(&b));
+	buf_free(&b);
+	smtpd_reply(s, "%s", reply);
 }
 
 /* smtpd_free - end a session now */
@@ -140,6 +179,12 @@ smtpd_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (s->phase == SMTPD_PH_CLOSING) {
 		smtpd_free(s);
+		return;
+	}
+	if (s->phase == SMTPD_PH_WAIT) {
+		/* smtpd waits for auth, DNS or anvil, not the client: those
+		 * waits have their own (shorter) bounds */
+		smtpd_reset_timer(s);
 		return;
 	}
 	log_info("timeout after %s from unknown[%s]",
@@ -270,13 +315,31 @@ smtpd_process(struct smtpd_sess *s)
 	}
 }
 
-/* smtpd_resume - an asynchronous step finished: go on with the input */
+/*
+ * smtpd_resume - an asynchronous step finished: go on with the input; the
+ * client's time for its next line starts now, not when it sent the last
+ */
 void
 smtpd_resume(struct smtpd_sess *s)
 {
 	if (s->phase == SMTPD_PH_CLOSING)
 		return;
+	smtpd_reset_timer(s);
 	smtpd_process(s);
+}
+
+/*
+ * smtpd_wait_limit - how long a session may wait for an internal service
+ * (want ms at most): always below smtpd_timeout, so the client hears a
+ * 4xx from us before its own patience, measured by our timeout, ends
+ */
+uint64_t
+smtpd_wait_limit(const struct smtpd *sd, uint64_t want)
+{
+	uint64_t cap = sd->timeout > 2 ? (uint64_t)sd->timeout * 1000 - 1000 :
+	    1000;
+
+	return want < cap ? want : cap;
 }
 
 /* smtpd_read_cb - input arrived */
@@ -414,6 +477,9 @@ smtpd_settings(struct smtpd *sd)
 	sd->hostname = xstrdup(cfg_str(sd->cfg, "myhostname"));
 	sd->banner = xstrdup(cfg_str(sd->cfg, "smtpd_banner"));
 	sd->mydest = cfg_list(sd->cfg, "mydestination", &sd->nmydest);
+	sd->myorigin = xstrdup(cfg_str(sd->cfg, "myorigin"));
+	util_lowercase(sd->myorigin);
+	sd->append_myorigin = cfg_bool(sd->cfg, "append_at_myorigin");
 	for (size_t k = 0; k < sd->nmydest; k++)
 		util_lowercase(sd->mydest[k]);
 	if (net_parse_list(cfg_str(sd->cfg, "mynetworks"), &sd->mynet,
@@ -450,18 +516,15 @@ smtpd_settings(struct smtpd *sd)
 static void
 smtpd_pre_jail(struct skel *sk)
 {
-	static const char *lists[5] = {
-		"smtpd_client_restrictions", "smtpd_helo_restrictions",
-		"smtpd_sender_restrictions", "smtpd_relay_restrictions",
-		"smtpd_recipient_restrictions" };
 	struct smtpd *sd = &smtpd_state;
 	char	 err[1024];
 	int	 i;
 
 	sd->sk = sk;
 	sd->cfg = sk->cfg;
-	for (i = 0; i < 5; i++)
-		sd->restr[i] = cfg_list(sd->cfg, lists[i], &sd->nrestr[i]);
+	for (i = 0; i < RESTR_NLISTS; i++)
+		sd->restr[i] = cfg_list(sd->cfg, restr_lists[i],
+		    &sd->nrestr[i]);
 	/* the resolver reads /etc/resolv.conf: before the jail */
 	smtpd_dns_setup(sd);
 	if (smtpd_tls_setup(sd, err, sizeof(err)) == -1)

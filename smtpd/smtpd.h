@@ -154,6 +154,7 @@ struct smtpd_sess {
 #define SMTPD_DF_NUL		0x04
 #define SMTPD_DF_BARELF		0x08
 #define SMTPD_DF_WRITEERR	0x10
+#define SMTPD_DF_BARECR		0x20
 
 struct smtpd {
 	struct skel	*sk;
@@ -169,6 +170,8 @@ struct smtpd {
 	char		*banner;
 	char		**mydest;
 	size_t		 nmydest;
+	char		*myorigin;	/* lower case; completes "<alice>" */
+	int		 append_myorigin;	/* append_at_myorigin */
 	struct net	*mynet;
 	size_t		 nmynet;
 	uint64_t	 size_limit;
@@ -193,7 +196,8 @@ struct smtpd {
 	int		 sasl_enable;	/* smtpd_sasl_auth_enable */
 	int		 sasl_tls_only;	/* smtpd_tls_auth_only */
 	int		 sender_owners;	/* a list has reject_*sender_login_mismatch */
-	char		**restr[5];	/* client, helo, sender, relay, recipient */
+	char		**restr[5];	/* restr_lists[]: client, helo, sender,
+					   relay, recipient */
 	size_t		 nrestr[5];
 	/* qmgr notifications */
 	int		 qmgr_fd;
@@ -229,8 +233,12 @@ struct smtpd {
 /* smtpd.c */
 void	 smtpd_reply(struct smtpd_sess *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	 smtpd_reject(struct smtpd_sess *, const char *, const char *,
+	    const char *, const char *, ...)
+	    __attribute__((format(printf, 5, 6)));
 void	 smtpd_close(struct smtpd_sess *);
 void	 smtpd_resume(struct smtpd_sess *);
+uint64_t smtpd_wait_limit(const struct smtpd *, uint64_t);
 void	 smtpd_reset_timer(struct smtpd_sess *);
 void	 smtpd_session_cb(struct smtpd_sess *);
 
@@ -245,7 +253,7 @@ int	 smtpd_is_mydest(struct smtpd *, const char *);
 
 /* smtpd_check.c */
 enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
-	    char *, size_t);
+	    int, char *, size_t);
 enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
 int	 smtpd_check_uses(struct smtpd *, const char *);
 int	 smtpd_check_config(struct smtpd *, char *, size_t);
@@ -261,7 +269,7 @@ const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,
 	    const char *);
 int	 smtpd_dns_status(const struct smtpd_dnsent *);
 int	 smtpd_dns_rbl_match(const struct smtpd_dnsent *, const char *,
-	    const char **);
+	    const char **, const char **);
 /* smtpd_anvil.c */
 void	 smtpd_anvil_setup(struct smtpd *);
 int	 smtpd_anvil_connect(struct smtpd_sess *);

@@ -119,11 +119,8 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 			log_warn("Message delivery request rate limit "
 			    "exceeded: %u from unknown[%s] for service %s", a,
 			    s->client_addr, sd->sk->service);
-			log_info("reject: MAIL from unknown[%s]: 450 4.7.1 "
-			    "Error: too much mail from %s", s->client_addr,
-			    s->client_addr);
-			smtpd_reply(s, "450 4.7.1 Error: too much mail from %s",
-			    s->client_addr);
+			smtpd_reject(s, "MAIL", NULL, NULL, "450 4.7.1 Error: "
+			    "too much mail from %s", s->client_addr);
 		} else if (line != NULL) {
 			s->anvil_mail_ok = 1;
 			smtpd_command(s, line, strlen(line));

@@ -6,11 +6,12 @@
  * "no" the first three are evaluated at MAIL FROM instead, see
  * smtpd_check_mail).  In each list the first restriction that decides
  * (permit / reject / defer) ends that list; "permit" lets the next list run.
- * Each restriction is a row of smtpd_restr[]: its name, how many arguments
- * follow it in the list, and its handler.  A name that is not in the table
- * is a configuration error: it is logged at start and every transaction
- * that reaches it is answered "451 4.3.5 Server configuration error", so
- * mail is deferred, never let through.
+ * The names, and how many arguments follow each, are lib/restr.c's table;
+ * smtpd_restr_fn[] binds a handler to each.  master and mailctl check
+ * refuse a list with a name that is not in the table, and so does
+ * smtpd_check_config at start (a service cannot start with one); should
+ * one reach a transaction anyway, it is answered "451 4.3.5 Server
+ * configuration error", so mail is deferred, never let through.
  *
  * The DNS restrictions (reject_rbl_client, reject_unknown_sender_domain,
  * reject_unknown_recipient_domain) read answers that smtpd_dns.c fetched
@@ -22,6 +23,7 @@
 #include "addr.h"
 #include "dns.h"
 #include "log.h"
+#include "restr.h"
 #include "util.h"
 #include "smtpd.h"
 
@@ -35,24 +37,27 @@ enum smtpd_verdict {
 struct smtpd_ctx {
 	struct smtpd_sess *s;
 	const struct addr *rcpt;	/* NULL at MAIL time */
+	int		 bare;		/* rcpt was given without a domain
+					   (completed with @$myorigin) */
 	char		*msg;
 	size_t		 msglen;
 	int		 temp;		/* the reply is a 4xx */
 };
 
-struct smtpd_restr {
-	const char	*name;
-	int		 nargs;
-	enum smtpd_verdict (*fn)(struct smtpd_ctx *, const char *);
-};
-
-/* smtpd_rcpt_text - "<local@domain>" of the recipient */
+/* smtpd_rcpt_text - the recipient as the client gave it, for replies */
 static const char *
 smtpd_rcpt_text(struct smtpd_ctx *c, char *buf, size_t len)
 {
+	struct addr bare;
+
 	if (c->rcpt == NULL)
 		return "";
-	addr_format(c->rcpt, buf, len);
+	if (c->bare) {
+		bare = *c->rcpt;
+		bare.domain[0] = '\0';
+		addr_format(&bare, buf, len);
+	} else
+		addr_format(c->rcpt, buf, len);
 	return log_str(buf);
 }
 
@@ -194,8 +199,8 @@ smtpd_r_nonfqdn_rcpt(struct smtpd_ctx *c, const char *arg)
 {
 	char	 b[600];
 
-	if (c->rcpt == NULL || strchr(c->rcpt->domain, '.') != NULL ||
-	    c->rcpt->literal)
+	if (c->rcpt == NULL || (!c->bare && (strchr(c->rcpt->domain, '.') !=
+	    NULL || c->rcpt->literal)))
 		return SMTPD_V_DUNNO;
 	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Recipient address "
 	    "rejected: need fully-qualified address",
@@ -262,7 +267,7 @@ static enum smtpd_verdict
 smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
 {
 	const struct smtpd_dnsent *e;
-	const char *txt, *eq;
+	const char *txt, *eq, *hit;
 	char	 zone[DNS_NAME_MAX + 1];
 	int	 code = c->s->sd->rbl_code;
 	size_t	 n;
@@ -282,8 +287,10 @@ smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
 		return SMTPD_V_DUNNO;
 	if (smtpd_dns_status(e) == -1)
 		return SMTPD_V_WAIT;
-	if (!smtpd_dns_rbl_match(e, eq != NULL ? eq + 1 : "", &txt))
+	if (!smtpd_dns_rbl_match(e, eq != NULL ? eq + 1 : "", &txt, &hit))
 		return SMTPD_V_DUNNO;
+	log_info("unknown[%s]: blocked using %s; %s", c->s->client_addr,
+	    log_str(zone), hit);
 	snprintf(c->msg, c->msglen, "%d %s Service unavailable; Client host "
 	    "[%s] blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
 	    "5.7.1", c->s->client_addr, log_str(zone), *txt != '\0' ? "; " :
@@ -370,61 +377,54 @@ smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 	return SMTPD_V_DUNNO;
 }
 
-static const struct smtpd_restr smtpd_restr[] = {
-	{ "permit", 0, smtpd_r_permit },
-	{ "dunno", 0, smtpd_r_dunno },
-	{ "reject", 0, smtpd_r_reject },
-	{ "defer", 0, smtpd_r_defer },
-	{ "permit_mynetworks", 0, smtpd_r_mynetworks },
-	{ "permit_sasl_authenticated", 0, smtpd_r_sasl },
-	{ "reject_unauth_destination", 0, smtpd_r_unauth_dest },
-	{ "defer_unauth_destination", 0, smtpd_r_defer_unauth_dest },
-	{ "reject_non_fqdn_recipient", 0, smtpd_r_nonfqdn_rcpt },
-	{ "reject_non_fqdn_sender", 0, smtpd_r_nonfqdn_sender },
-	{ "reject_invalid_helo_hostname", 0, smtpd_r_invalid_helo },
-	{ "reject_non_fqdn_helo_hostname", 0, smtpd_r_nonfqdn_helo },
-	{ "reject_unlisted_recipient", 0, smtpd_r_dunno },
-	{ "reject_sender_login_mismatch", 0, smtpd_r_login_mismatch },
-	{ "reject_authenticated_sender_login_mismatch", 0,
-	    smtpd_r_auth_login_mismatch },
-	{ "reject_unauthenticated_sender_login_mismatch", 0,
-	    smtpd_r_unauth_login_mismatch },
-	{ "reject_rbl_client", 1, smtpd_r_rbl },
-	{ "reject_unknown_sender_domain", 0, smtpd_r_unknown_sender },
-	{ "reject_unknown_recipient_domain", 0, smtpd_r_unknown_rcpt },
+/* the handler of each restriction (lib/restr.c has the names) */
+static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
+    struct smtpd_ctx *, const char *) = {
+	[RESTR_PERMIT] = smtpd_r_permit,
+	[RESTR_DUNNO] = smtpd_r_dunno,
+	[RESTR_REJECT] = smtpd_r_reject,
+	[RESTR_DEFER] = smtpd_r_defer,
+	[RESTR_PERMIT_MYNETWORKS] = smtpd_r_mynetworks,
+	[RESTR_PERMIT_SASL_AUTHENTICATED] = smtpd_r_sasl,
+	[RESTR_REJECT_UNAUTH_DESTINATION] = smtpd_r_unauth_dest,
+	[RESTR_DEFER_UNAUTH_DESTINATION] = smtpd_r_defer_unauth_dest,
+	[RESTR_REJECT_NON_FQDN_RECIPIENT] = smtpd_r_nonfqdn_rcpt,
+	[RESTR_REJECT_NON_FQDN_SENDER] = smtpd_r_nonfqdn_sender,
+	[RESTR_REJECT_INVALID_HELO_HOSTNAME] = smtpd_r_invalid_helo,
+	[RESTR_REJECT_NON_FQDN_HELO_HOSTNAME] = smtpd_r_nonfqdn_helo,
+	[RESTR_REJECT_UNLISTED_RECIPIENT] = smtpd_r_dunno,
+	[RESTR_REJECT_SENDER_LOGIN_MISMATCH] = smtpd_r_login_mismatch,
+	[RESTR_REJECT_AUTH_SENDER_LOGIN_MISMATCH] =
+	    smtpd_r_auth_login_mismatch,
+	[RESTR_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH] =
+	    smtpd_r_unauth_login_mismatch,
+	[RESTR_REJECT_RBL_CLIENT] = smtpd_r_rbl,
+	[RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = smtpd_r_unknown_sender,
+	[RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = smtpd_r_unknown_rcpt,
 };
 
-/* smtpd_restr_find - table row of a restriction name */
-static const struct smtpd_restr *
-smtpd_restr_find(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < NELEM(smtpd_restr); i++)
-		if (strcmp(smtpd_restr[i].name, name) == 0)
-			return &smtpd_restr[i];
-	return NULL;
-}
-
-/* smtpd_check_config - warn about restrictions we cannot apply */
+/*
+ * smtpd_check_config - every list checked as master and mailctl check do
+ * (an unknown name is refused there; here it stops this service), and
+ * every restriction has its handler (else: our own bug)
+ */
 int
 smtpd_check_config(struct smtpd *sd, char *err, size_t errlen)
 {
-	static const char *names[5] = { "smtpd_client_restrictions",
-	    "smtpd_helo_restrictions", "smtpd_sender_restrictions",
-	    "smtpd_relay_restrictions", "smtpd_recipient_restrictions" };
-	const struct smtpd_restr *r;
-	size_t	 i, k;
+	char	 why[512];
+	size_t	 i;
 
-	for (i = 0; i < 5; i++)
-		for (k = 0; k < sd->nrestr[i]; k++) {
-			if ((r = smtpd_restr_find(sd->restr[i][k])) != NULL) {
-				k += (size_t)r->nargs;
-				continue;
-			}
-			log_warn("%s: unsupported restriction \"%s\": mail "
-			    "that reaches it is deferred with 451 4.3.5",
-			    names[i], log_str(sd->restr[i][k]));
+	for (i = 0; i < RESTR_N; i++)
+		if (smtpd_restr_fn[i] == NULL || restr_def_of(i) == NULL) {
+			snprintf(err, errlen, "restriction %zu has no handler "
+			    "or no name", i);
+			return -1;
+		}
+	for (i = 0; i < RESTR_NLISTS; i++)
+		if (restr_check_list(sd->restr[i], sd->nrestr[i], why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s: %s", restr_lists[i], why);
+			return -1;
 		}
 	return 0;
 }
@@ -435,7 +435,7 @@ smtpd_check_uses(struct smtpd *sd, const char *text)
 {
 	size_t	 i, k;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < RESTR_NLISTS; i++)
 		for (k = 0; k < sd->nrestr[i]; k++)
 			if (strstr(sd->restr[i][k], text) != NULL)
 				return 1;
@@ -447,18 +447,19 @@ static enum smtpd_verdict
 smtpd_check_list(struct smtpd_ctx *c, int idx)
 {
 	struct smtpd *sd = c->s->sd;
-	const struct smtpd_restr *r;
+	const struct restr_def *r;
 	enum smtpd_verdict v;
 	size_t	 k;
 
 	for (k = 0; k < sd->nrestr[idx]; k++) {
-		if ((r = smtpd_restr_find(sd->restr[idx][k])) == NULL) {
+		if ((r = restr_find(sd->restr[idx][k])) == NULL) {
+			/* smtpd_check_config refused this at start */
 			snprintf(c->msg, c->msglen, "451 4.3.5 Server "
 			    "configuration error");
 			c->temp = 1;
 			return SMTPD_V_REJECT;
 		}
-		v = r->fn(c, k + 1 < sd->nrestr[idx] ?
+		v = smtpd_restr_fn[r->id](c, k + 1 < sd->nrestr[idx] ?
 		    sd->restr[idx][k + 1] : NULL);
 		k += (size_t)r->nargs;
 		if (v != SMTPD_V_DUNNO)
@@ -469,10 +470,10 @@ smtpd_check_list(struct smtpd_ctx *c, int idx)
 
 /* smtpd_check_rcpt - every list for one recipient */
 enum smtpd_res
-smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, char *msg,
-    size_t msglen)
+smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
+    char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { s, rcpt, msg, msglen, 0 };
+	struct smtpd_ctx c = { s, rcpt, bare, msg, msglen, 0 };
 	int	 i;
 
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
@@ -491,7 +492,7 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, char *msg,
 enum smtpd_res
 smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { s, NULL, msg, msglen, 0 };
+	struct smtpd_ctx c = { s, NULL, 0, msg, msglen, 0 };
 	int	 i;
 
 	if (s->sd->delay_reject)

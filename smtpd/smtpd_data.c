@@ -3,9 +3,11 @@
  *
  * The content is read line by line.  Only <CR><LF>.<CR><LF> ends it
  * (DESIGN rule 5): a "." line ended by a bare LF, "\r.\r" and the other
- * smuggling variants are content.  A bare LF is either accepted as a line
- * end and stored as CRLF (smtpd_forbid_bare_newline = normalize, the
- * default) or makes the message fail with 550 (reject).  Dots are
+ * smuggling variants are content.  A bare LF, and a bare CR inside a line,
+ * is either taken as a line end and stored as CRLF
+ * (smtpd_forbid_bare_newline = normalize, the default) or makes the
+ * message fail with 550 (reject), so no bare CR or LF is ever stored or
+ * passed on to a next hop.  Dots are
  * unstuffed.  NUL bytes, lines over smtpd_line_length_limit and content
  * over message_size_limit make the message fail after the final dot; the
  * rest of the content is read and thrown away so the session stays in step.
@@ -169,6 +171,8 @@ smtpd_data_fail_text(int flags)
 		return "552 5.3.4 Message size exceeds fixed limit";
 	if (flags & SMTPD_DF_BARELF)
 		return "550 5.5.2 Error: bare <LF> received";
+	if (flags & SMTPD_DF_BARECR)
+		return "550 5.6.2 Error: bare <CR> received";
 	if (flags & SMTPD_DF_NUL)
 		return "550 5.6.0 Error: message content contains NUL "
 		    "characters";
@@ -185,13 +189,12 @@ smtpd_data_end(struct smtpd_sess *s)
 	s->phase = SMTPD_PH_CMD;
 	buf_free(&s->line);
 	if (s->data_flags != 0) {
-		log_info("reject: END-OF-MESSAGE from unknown[%s]: %s; "
-		    "from=<%s>", s->client_addr,
-		    smtpd_data_fail_text(s->data_flags), log_str(s->sender));
 		if (s->data_flags & SMTPD_DF_WRITEERR)
 			log_err("%s: queue file write error: %s", s->qw.qid,
 			    strerror(s->qw.err));
-		smtpd_reply(s, "%s", smtpd_data_fail_text(s->data_flags));
+		smtpd_reject(s, "END-OF-MESSAGE", NULL, s->nrcpt > 0 ?
+		    s->rcpt[0].addr : NULL, "%s",
+		    smtpd_data_fail_text(s->data_flags));
 		smtpd_data_abort(s);
 		smtpd_txn_reset(s);
 		return;
@@ -218,7 +221,34 @@ smtpd_data_end(struct smtpd_sess *s)
 		log_info("%s: client=unknown[%s]", qid, s->client_addr);
 	smtpd_qmgr_notify(s->sd, qid);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
+	/* Postfix: the error and junk limits count "without delivering
+	 * mail", so both start again after a message is taken */
+	s->errors = 0;
+	s->junk = 0;
 	smtpd_txn_reset(s);
+}
+
+/*
+ * smtpd_data_content - the text of a line: a CR inside it (not part of
+ * the CR LF that ended it) is a line end of its own, stored as CR LF
+ * (normalize), or makes the message fail (reject), so no bare CR is ever
+ * passed on ("\r.\r" would end the message at a next hop that takes CR
+ * alone as a line end: RFC 5321 2.3.8 allows CR only in CR LF)
+ */
+static void
+smtpd_data_content(struct smtpd_sess *s, const unsigned char *p, size_t len)
+{
+	const unsigned char *cr;
+
+	while ((cr = memchr(p, '\r', len)) != NULL) {
+		if (s->sd->bare_lf == SMTPD_BARELF_REJECT)
+			s->data_flags |= SMTPD_DF_BARECR;
+		smtpd_data_write(s, p, (size_t)(cr - p));
+		smtpd_data_write(s, "\r\n", 2);
+		len -= (size_t)(cr - p) + 1;
+		p = cr + 1;
+	}
+	smtpd_data_write(s, p, len);
 }
 
 /* smtpd_data_line - one complete content line (without its LF) */
@@ -244,7 +274,7 @@ smtpd_data_line(struct smtpd_sess *s, const unsigned char *p, size_t len)
 	}
 	if (memchr(p, '\0', len) != NULL)
 		s->data_flags |= SMTPD_DF_NUL;
-	smtpd_data_write(s, p, len);
+	smtpd_data_content(s, p, len);
 	smtpd_data_write(s, "\r\n", 2);
 	return 0;
 }

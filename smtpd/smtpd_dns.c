@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -137,19 +138,54 @@ smtpd_dns_status(const struct smtpd_dnsent *e)
 	return e->status;
 }
 
-/* smtpd_dns_rbl_match - is the client listed (filter "" = any record) */
+/*
+ * smtpd_dns_rbl_error - an answer in 127.255.255.0/24: Spamhaus and
+ * others answer so when they refuse the query (a public or shared
+ * resolver, over the free quota, a typo in the zone), not for a listing
+ */
+static int
+smtpd_dns_rbl_error(const char *addr)
+{
+	return strncmp(addr, "127.255.255.", 12) == 0;
+}
+
+/*
+ * smtpd_dns_rbl_match - is the client listed (filter "" = any record but
+ * the error answers, which are warned about at most once a minute); *hit
+ * is the address that matched
+ */
 int
 smtpd_dns_rbl_match(const struct smtpd_dnsent *e, const char *filter,
-    const char **txt)
+    const char **txt, const char **hit)
 {
+	static time_t warned;
+	time_t	 now;
 	size_t	 i;
 
 	*txt = e->txt;
+	*hit = "";
 	if (e->status != DNS_OK)
 		return 0;
-	for (i = 0; i < e->naddr; i++)
-		if (*filter == '\0' || dns_rbl_filter(filter, e->addrs[i]) == 1)
+	for (i = 0; i < e->naddr; i++) {
+		if (*filter == '\0' && smtpd_dns_rbl_error(e->addrs[i])) {
+			now = time(NULL);
+			if (now - warned >= 60) {
+				warned = now;
+				log_warn("%s answered %s for unknown[%s]: an "
+				    "error code of the DNSBL, not a listing "
+				    "(queries through a public or shared "
+				    "resolver, or over its limit?); the "
+				    "client is not rejected", e->name,
+				    e->addrs[i], e->s->client_addr);
+			}
+			continue;
+		}
+		if (*filter == '\0' ||
+		    dns_rbl_filter(filter, e->addrs[i]) == 1) {
+			*hit = e->addrs[i];
 			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -405,7 +441,9 @@ int
 smtpd_dns_wait(struct smtpd_sess *s, int kind, const char *line)
 {
 	struct smtpd *sd = s->sd;
-	struct timeval tv = { SMTPD_DNS_TIMEOUT, 0 };
+	uint64_t ms = smtpd_wait_limit(sd, SMTPD_DNS_TIMEOUT * 1000ULL);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) *
+	    1000 };
 
 	if (!smtpd_dns_pending(s))
 		return 0;

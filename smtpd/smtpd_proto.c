@@ -148,12 +148,11 @@ smtpd_command(struct smtpd_sess *s, char *line, size_t len)
 	for (i = 0; i < NELEM(smtpd_cmds); i++) {
 		if (strcmp(verb, smtpd_cmds[i].name) != 0)
 			continue;
-		if (smtpd_cmds[i].junk && ++s->junk > s->sd->junk_limit) {
-			smtpd_reply(s, "421 4.7.0 %s Error: too many junk "
-			    "commands", s->sd->hostname);
-			smtpd_close(s);
-			return;
-		}
+		/* Postfix: past the limit each junk command is an error,
+		 * which smtpd_soft/hard_error_limit act on; the count starts
+		 * again after every accepted message */
+		if (smtpd_cmds[i].junk && ++s->junk > s->sd->junk_limit)
+			s->errors++;
 		smtpd_cmds[i].fn(s, arg);
 		return;
 	}
@@ -298,9 +297,12 @@ smtpd_mail_dsn(struct smtpd_sess *s, const char *key, const char *val)
 	return 0;
 }
 
-/* smtpd_mail_params - SIZE, BODY, AUTH, RET, ENVID; 0 ok, -1 replied */
+/*
+ * smtpd_mail_params - SIZE, BODY, AUTH, RET, ENVID of the MAIL for sender;
+ * 0 ok, -1 replied
+ */
 static int
-smtpd_mail_params(struct smtpd_sess *s, char *p)
+smtpd_mail_params(struct smtpd_sess *s, char *p, const char *sender)
 {
 	char	*key, *val;
 	long long n;
@@ -311,8 +313,8 @@ smtpd_mail_params(struct smtpd_sess *s, char *p)
 		    util_parse_ll(val, 0, (1LL << 62), &n) == 0) {
 			if (s->sd->size_limit > 0 &&
 			    (uint64_t)n > s->sd->size_limit) {
-				smtpd_reply(s, "552 5.3.4 Message size "
-				    "exceeds fixed limit");
+				smtpd_reject(s, "MAIL", sender, NULL, "552 "
+				    "5.3.4 Message size exceeds fixed limit");
 				return -1;
 			}
 			s->declared_size = (uint64_t)n;
@@ -355,7 +357,8 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 		return;
 	}
 	if (s->sd->tls_required && s->tls != 2) {
-		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		smtpd_reject(s, "MAIL", NULL, NULL, "530 5.7.0 Must issue a "
+		    "STARTTLS command first");
 		s->errors++;
 		return;
 	}
@@ -376,12 +379,12 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	}
 	if (smtpd_anvil_mail(s, redo))
 		return;		/* runs again when anvil has counted it */
-	if (smtpd_mail_params(s, (char *)rest) == -1) {
+	addr_format(&a, text, sizeof(text));
+	if (smtpd_mail_params(s, (char *)rest, text) == -1) {
 		s->errors++;
 		smtpd_mail_forget(s);
 		return;
 	}
-	addr_format(&a, text, sizeof(text));
 	s->sender = xstrdup(text);
 	smtpd_owners_forget(s);
 	if (s->sd->sender_owners && *s->sender != '\0') {
@@ -411,10 +414,7 @@ smtpd_mail_finish(struct smtpd_sess *s)
 		r = SMTPD_TEMPFAIL;
 	}
 	if (r != SMTPD_OK) {
-		log_info("reject: MAIL from unknown[%s]: %s; from=<%s> "
-		    "helo=<%s>", s->client_addr, msg, log_str(s->sender),
-		    log_str(s->helo));
-		smtpd_reply(s, "%s", msg);
+		smtpd_reject(s, "MAIL", NULL, NULL, "%s", msg);
 		free(s->sender);
 		s->sender = NULL;
 		s->errors++;
@@ -490,6 +490,28 @@ smtpd_rcpt_add(struct smtpd_sess *s, const char *addr, const char *orcpt,
 	s->nrcpt++;
 }
 
+/*
+ * smtpd_rcpt_complete - a recipient without a domain: <postmaster> is
+ * postmaster of the first mydestination domain (RFC 5321 4.5.1); any
+ * other gets @$myorigin (Postfix's append_at_myorigin).  1: it had no
+ * domain, 0: it had one, -1: it has none and must not be completed
+ */
+static int
+smtpd_rcpt_complete(struct smtpd_sess *s, struct addr *a)
+{
+	if (a->domain[0] != '\0')
+		return 0;
+	if (!a->quoted && util_strcasecmp_ascii(a->local, "postmaster") == 0) {
+		util_strlcpy(a->domain, s->sd->nmydest > 0 ?
+		    s->sd->mydest[0] : s->sd->hostname, sizeof(a->domain));
+		return 0;
+	}
+	if (!s->sd->append_myorigin)
+		return -1;
+	util_strlcpy(a->domain, s->sd->myorigin, sizeof(a->domain));
+	return 1;
+}
+
 /* smtpd_rcpt - RCPT TO */
 static void
 smtpd_rcpt(struct smtpd_sess *s, char *arg)
@@ -500,6 +522,7 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	char	 redo[SMTPD_CMD_MAX + 8] = "";
 	unsigned notify;
 	enum smtpd_res r;
+	int	 bare;
 
 	/* the command as it came, to run again after DNS answers */
 	if (s->sd->nrbl > 0 || s->sd->unk_sender || s->sd->unk_rcpt)
@@ -515,10 +538,12 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		return;
 	}
 	if (s->nrcpt >= s->sd->rcpt_limit) {
-		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		smtpd_reject(s, "RCPT", NULL, NULL, "452 4.5.3 Error: too many "
+		    "recipients");
 		return;
 	}
-	if (addr_parse_path(p, ADDR_F_POSTMASTER_OK, &a, &rest, &why) == -1) {
+	if (addr_parse_path(p, ADDR_F_POSTMASTER_OK | ADDR_F_LOCAL_OK, &a,
+	    &rest, &why) == -1) {
 		smtpd_reply(s, "%s", why);
 		s->errors++;
 		return;
@@ -527,10 +552,15 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		s->errors++;
 		return;
 	}
-	if (a.domain[0] == '\0')	/* <postmaster> */
-		util_strlcpy(a.domain, s->sd->nmydest > 0 ? s->sd->mydest[0] :
-		    s->sd->hostname, sizeof(a.domain));
-	r = smtpd_check_rcpt(s, &a, msg, sizeof(msg));
+	if ((bare = smtpd_rcpt_complete(s, &a)) == -1) {
+		addr_format(&a, text, sizeof(text));
+		smtpd_reject(s, "RCPT", NULL, text, "504 5.5.2 <%s>: Recipient "
+		    "address rejected: need fully-qualified address",
+		    log_str(text));
+		s->errors++;
+		return;
+	}
+	r = smtpd_check_rcpt(s, &a, bare, msg, sizeof(msg));
 	if (r == SMTPD_WAIT) {
 		/* DNS answers first, then this command again */
 		if (redo[0] != '\0' && smtpd_dns_wait(s, SMTPD_DW_RCPT, redo))
@@ -541,10 +571,9 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	}
 	if (r != SMTPD_OK) {
 		addr_format(&a, text, sizeof(text));
-		log_info("reject: RCPT from unknown[%s]: %s; from=<%s> "
-		    "to=<%s> helo=<%s>", s->client_addr, msg,
-		    log_str(s->sender), log_str(text), log_str(s->helo));
-		smtpd_reply(s, "%s", msg);
+		if (bare)	/* logged as given, like the reply */
+			*strrchr(text, '@') = '\0';
+		smtpd_reject(s, "RCPT", NULL, text, "%s", msg);
 		s->errors++;
 		return;
 	}
@@ -558,8 +587,8 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		if (smtpd_auth_lookup(s, &a) == 0)
 			return;
 		addr_format(&a, text, sizeof(text));
-		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
-		    log_str(text));
+		smtpd_reject(s, "RCPT", NULL, text, "451 4.3.0 <%s>: Temporary "
+		    "lookup failure", log_str(text));
 		return;
 	}
 	addr_format(&a, text, sizeof(text));
@@ -595,16 +624,14 @@ smtpd_rcpt_lookup_done(struct smtpd_sess *s, int result)
 		break;
 	case IPC_LOOKUP_NOUSER:
 	case IPC_LOOKUP_NOTLOCAL:
-		log_info("reject: RCPT from unknown[%s]: 550 5.1.1 <%s>: "
-		    "Recipient address rejected: User unknown in local "
-		    "recipient table; from=<%s> to=<%s>", s->client_addr, t,
-		    log_str(s->sender), t);
-		smtpd_reply(s, "550 5.1.1 <%s>: Recipient address rejected: "
-		    "User unknown in local recipient table", t);
+		smtpd_reject(s, "RCPT", NULL, text, "550 5.1.1 <%s>: Recipient "
+		    "address rejected: User unknown in local recipient table",
+		    t);
 		s->errors++;
 		break;
 	default:
-		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", t);
+		smtpd_reject(s, "RCPT", NULL, text, "451 4.3.0 <%s>: Temporary "
+		    "lookup failure", t);
 		break;
 	}
 	free(s->pend_orcpt);

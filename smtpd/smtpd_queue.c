@@ -258,8 +258,8 @@ smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
 
 again:
 	for (s = sd->auth_wait; s != NULL; s = s->next_pending) {
-		limit = s->pend_kind == SMTPD_REQ_LOGIN ?
-		    SMTPD_LOGIN_TIMEOUT_MS : SMTPD_AUTH_TIMEOUT_MS;
+		limit = smtpd_wait_limit(sd, s->pend_kind == SMTPD_REQ_LOGIN ?
+		    SMTPD_LOGIN_TIMEOUT_MS : SMTPD_AUTH_TIMEOUT_MS);
 		if (now - s->pend_since <= limit)
 			continue;
 		log_warn("auth: no answer within %llu ms; answering 4xx",

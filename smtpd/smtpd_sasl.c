@@ -273,8 +273,8 @@ smtpd_sender_done(struct smtpd_sess *s, int status, char **owners,
 
 	smtpd_owners_forget(s);
 	if (status != IPC_LOOKUP_OK) {
-		smtpd_reply(s, "451 4.3.0 <%s>: Temporary lookup failure",
-		    log_str(s->sender));
+		smtpd_reject(s, "MAIL", NULL, NULL, "451 4.3.0 <%s>: Temporary "
+		    "lookup failure", log_str(s->sender));
 		free(s->sender);
 		s->sender = NULL;
 		return;

@@ -68,6 +68,7 @@ OTHER = "127.0.0.7"
 MATCH = "127.0.0.8"
 EVIL = "127.0.0.9"
 RANGED = "127.0.0.10"
+LISTED4 = "127.0.0.11"
 
 LISTED_TXT = "Listed by rbl.test - see http://rbl.test/q?127.0.0.5"
 
@@ -78,7 +79,11 @@ RBL_HOSTS = [("5.0.0.127.rbl.test", "127.0.0.2"),
              # rbl3.test=127.0.0.[2..11]: a public resolver's error
              # answer (127.255.255.254) is no listing, 127.0.0.10 is
              ("7.0.0.127.rbl3.test", "127.255.255.254"),
-             ("10.0.0.127.rbl3.test", "127.0.0.10")]
+             ("10.0.0.127.rbl3.test", "127.0.0.10"),
+             # rbl4.test without a filter: Spamhaus's error answers in
+             # 127.255.255.0/24 are no listing either; 127.0.0.4 is
+             ("7.0.0.127.rbl4.test", "127.255.255.254"),
+             ("11.0.0.127.rbl4.test", "127.0.0.4")]
 # dnsmasq interprets \r, \n and \t only in a configuration file
 RBL_CONF = ['txt-record=5.0.0.127.rbl.test,"%s"' % LISTED_TXT,
             'txt-record=9.0.0.127.rbl.test,"evil\\r\\n250 2.0.0 injected'
@@ -340,7 +345,34 @@ class RblTest(DnsCase):
     MAIN = {"mynetworks": "192.0.2.0/24",
             "smtpd_client_restrictions":
             "reject_rbl_client rbl.test, reject_rbl_client rbl2.test="
-            "127.0.0.4, reject_rbl_client rbl3.test=127.0.0.[2..11]"}
+            "127.0.0.4, reject_rbl_client rbl3.test=127.0.0.[2..11], "
+            "reject_rbl_client rbl4.test"}
+
+    def test_error_answer_is_no_listing(self):
+        """A DNSBL answer in 127.255.255.0/24 (Spamhaus: the query came
+        through a public resolver, or over the quota) is not a listing,
+        even without a filter: the client is accepted and a warning names
+        the list and the answer."""
+        off = self.inst.log_size()
+        with self.session(OTHER) as c:
+            self.send_mail(c, "x@sender.test", [ALICE], "rblerror1")
+        self.delivered("rblerror1")
+        self.assertIsNotNone(self.inst.wait_log(
+            r"warning: rbl4\.test answered 127\.255\.255\.254 for "
+            r"unknown\[127\.0\.0\.7\]: an error code of the DNSBL, not a "
+            r"listing", 5, off), self.tail())
+
+    def test_reject_logs_the_answer(self):
+        """Every RBL reject logs the address the list answered."""
+        want = rbl_reply(554, LISTED4, "rbl4.test")
+        off = self.inst.log_size()
+        with self.session(LISTED4) as c:
+            self.expect(c, "MAIL FROM:<x@sender.test>", "250 2.1.0 Ok")
+            self.expect(c, "RCPT TO:<%s>" % ALICE, want)
+        self.assertIsNotNone(self.inst.wait_log(
+            r"unknown\[127\.0\.0\.11\]: blocked using rbl4\.test; "
+            r"127\.0\.0\.4\n", 5, off), self.tail())
+        self.wait_reject_log(want, client=LISTED4)
 
     def test_listed_client_rejected_at_rcpt_with_txt(self):
         want = rbl_reply(554, LISTED, "rbl.test", LISTED_TXT)
@@ -354,7 +386,8 @@ class RblTest(DnsCase):
             self.expect(c, "MAIL FROM:<>", "250 2.1.0 Ok")
             self.expect(c, "RCPT TO:<%s>" % ALICE, want)
         self.wait_reject_log(want, rest=re.escape(
-            "from=<x@sender.test> to=<%s> helo=<client5.example.org>"
+            "from=<x@sender.test> to=<%s> proto=ESMTP "
+            "helo=<client5.example.org>"
             % ALICE))
 
     def test_unlisted_client_accepted(self):
@@ -467,7 +500,7 @@ class RblNoDelayTest(DnsCase):
             self.expect(c, "RCPT TO:<%s>" % ALICE,
                         "503 5.5.1 Error: need MAIL command")
         self.wait_reject_log(want, stage="MAIL", rest=re.escape(
-            "from=<x@sender.test> helo=<client5.example.org>"))
+            "from=<x@sender.test> proto=ESMTP helo=<client5.example.org>"))
 
     def test_unlisted_client_and_sender_domain_at_mail(self):
         with self.session(CLEAN) as c:
@@ -570,6 +603,7 @@ class UnknownDomainTest(DomainCase):
             self.expect(c, "RCPT TO:<x@nx.test>", rcpt_notfound("x@nx.test"))
         self.wait_reject_log(rcpt_notfound("x@nx.test"), client=CLEAN,
                              rest=re.escape("from=<> to=<x@nx.test> "
+                                            "proto=ESMTP "
                                             "helo=<client6.example.org>"))
 
     def test_recipient_without_records_450(self):
@@ -605,6 +639,7 @@ class UnknownDomainTest(DomainCase):
                         sender_notfound("x@nx.test"))
         self.wait_reject_log(sender_notfound("x@nx.test"), client=CLEAN,
                              rest=re.escape("from=<x@nx.test> to=<%s> "
+                                            "proto=ESMTP "
                                             "helo=<client6.example.org>"
                                             % ALICE))
 

@@ -559,8 +559,11 @@ class QueueRunningTest(QueueCase):
         self.assertGreater(len(show), 130000)
         self.assertEqual(len(re.findall(r"(?m)^  <big\d+@remote\.test> "
                                         r"pending: ", show)), 700)
-        self.assertEqual(len(re.findall(r"(?m)^  \S+ \S+  <big\d+@remote\."
-                                        r"test> deferred: ", show)), 700)
+        # every recipient's deferral is in the history (a retry round
+        # before the hold may have added a second one for some)
+        self.assertEqual(set(re.findall(r"(?m)^  \S+ \S+  <(big\d+)@remote"
+                                        r"\.test> deferred: ", show)),
+                         {r.split("@")[0] for r in rcpts})
         self.assertRegex(show, r"(?m)^headers:\n  Received: ")
         self.ok("delete", qid)
 

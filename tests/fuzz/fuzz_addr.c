@@ -2,14 +2,16 @@
  * fuzz_addr.c - libFuzzer target for lib/addr: addr_parse_path() and
  * addr_parse_mailbox() on attacker text (the MAIL FROM / RCPT TO argument).
  *
- * Input: byte 0 selects the flags (low 4 bits: every combination of
- * ADDR_F_NULL_OK, POSTMASTER_OK, LENIENT, SENDER); the rest is the text,
+ * Input: byte 0 selects the flags (low 5 bits: every combination of
+ * ADDR_F_NULL_OK, POSTMASTER_OK, LENIENT, SENDER, LOCAL_OK); the rest is
+ * the text,
  * given to the parser as an exact-size NUL-terminated copy.
  *
  * Properties checked (abort when broken):
  *  - a result stays within the documented limits, the domain is lowercase
  *    and valid, the null path only with NULL_OK, a bare postmaster only
- *    with POSTMASTER_OK; a failure has an SMTP reply text;
+ *    with POSTMASTER_OK, any other local part without domain only with
+ *    LOCAL_OK; a failure has an SMTP reply text;
  *  - round trip: addr_format() fits ADDR_BUFSZ, and parsing "<formatted>"
  *    (or the formatted mailbox) gives the same local part, domain, null
  *    and literal flags, and formats to the same text again;
@@ -53,9 +55,12 @@ fuzz_addr_sane(const struct addr *a, int flags)
 	}
 	FZ_CHECK(a->local[0] != '\0');
 	if (a->domain[0] == '\0') {
-		FZ_CHECK(flags & ADDR_F_POSTMASTER_OK);
-		FZ_CHECK(strcasecmp(a->local, "postmaster") == 0);
-		FZ_CHECK(!a->quoted && !a->literal);
+		FZ_CHECK(!a->literal);
+		if (!(flags & ADDR_F_LOCAL_OK)) {
+			FZ_CHECK(flags & ADDR_F_POSTMASTER_OK);
+			FZ_CHECK(strcasecmp(a->local, "postmaster") == 0);
+			FZ_CHECK(!a->quoted);
+		}
 	} else if (a->literal) {
 		FZ_CHECK(a->domain[0] == '[');
 		FZ_CHECK(a->domain[strlen(a->domain) - 1] == ']');
@@ -119,7 +124,7 @@ fuzz_addr_roundtrip_path(const struct addr *a, int flags)
 	if (a->null)
 		f2 |= ADDR_F_NULL_OK;
 	if (a->domain[0] == '\0')
-		f2 |= ADDR_F_POSTMASTER_OK;
+		f2 |= flags & (ADDR_F_POSTMASTER_OK | ADDR_F_LOCAL_OK);
 	if (addr_parse_path(path, f2, &b, &rest, &why) != 0) {
 		fprintf(stderr, "round trip: \"%s\" does not parse: %s\n",
 		    path, why != NULL ? why : "(no reason)");
@@ -172,7 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	flags = data[0] & (ADDR_F_NULL_OK | ADDR_F_POSTMASTER_OK |
-	    ADDR_F_LENIENT | ADDR_F_SENDER);
+	    ADDR_F_LENIENT | ADDR_F_SENDER | ADDR_F_LOCAL_OK);
 	len = size - 1;
 	text = fz_cstr(data + 1, len);
 	len = strlen(text);

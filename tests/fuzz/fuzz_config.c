@@ -137,11 +137,11 @@ static void
 fuzz_cfg_check(const struct cfg *c, size_t len)
 {
 	char	*dst;
-	int	 n;
+	int	 n, nerr = -1;
 
 	dst = fz_memdup("", len);
-	n = cfg_check(c, dst, len);
-	FZ_CHECK(n >= 0);
+	n = cfg_check(c, dst, len, &nerr);
+	FZ_CHECK(n >= 0 && nerr >= 0 && nerr <= n);
 	if (len > 0)
 		FZ_CHECK(memchr(dst, '\0', len) != NULL);
 	free(dst);

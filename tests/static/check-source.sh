@@ -25,8 +25,8 @@ $bad"
 
 # 2. layering
 util="buf util log privdrop passwd sasl ktab"
-mail="qid qfile addr config cfg mcf ipc db users aliases"
-server="skel"
+mail="qid qfile addr config cfg mcf ipc db users aliases restr"
+server="skel cfcheck"
 for m in $util; do
 	for f in lib/$m.c lib/$m.h; do
 		[ -f "$f" ] || continue

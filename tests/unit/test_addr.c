@@ -19,6 +19,7 @@
 #define PM	ADDR_F_POSTMASTER_OK
 #define LEN	ADDR_F_LENIENT
 #define SND	ADDR_F_SENDER
+#define LOC	ADDR_F_LOCAL_OK
 
 struct bad_case {
 	const char	*in;
@@ -46,6 +47,12 @@ static const struct bad_case bad_cases[] = {
 	{ "<a>", 0, RCPT_SYNTAX },
 	{ "<postmaster>", 0, RCPT_SYNTAX },
 	{ "<\"postmaster\">", PM, RCPT_SYNTAX },
+	{ "<a>", PM, RCPT_SYNTAX },
+	{ "<>", LOC, RCPT_SYNTAX },
+	{ "<a@>", LOC, RCPT_SYNTAX },
+	{ "<.a>", LOC, RCPT_SYNTAX },
+	{ "<a b>", LOC, RCPT_SYNTAX },
+	{ "<@r.example:a>", LOC, RCPT_SYNTAX },
 	{ "<a@>", 0, RCPT_SYNTAX },
 	{ "<@b.example>", 0, RCPT_SYNTAX },
 	/* local part */
@@ -170,6 +177,12 @@ static const struct good_case good_cases[] = {
 	{ "<a@b.example> SIZE=1", LEN, "a", "b.example", "a@b.example",
 	    " SIZE=1", 0, 0, 0, 0, 0 },
 	{ "postmaster", LEN | PM, "postmaster", "", "postmaster", "",
+	    0, 0, 0, 0, 0 },
+	{ "<alice>", LOC, "alice", "", "alice", "", 0, 0, 0, 0, 0 },
+	{ "<Alice.B> NOTIFY=NEVER", LOC, "Alice.B", "", "Alice.B",
+	    " NOTIFY=NEVER", 0, 0, 0, 0, 0 },
+	{ "<\"a b\">", LOC, "a b", "", "\"a b\"", "", 0, 1, 0, 0, 0 },
+	{ "<postmaster>", LOC, "postmaster", "", "postmaster", "",
 	    0, 0, 0, 0, 0 },
 };
 

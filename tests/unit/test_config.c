@@ -402,7 +402,7 @@ t_unknown(void)
 	struct cfg *c;
 	char	 err[1024], warn[4096];
 	size_t	 n;
-	int	 nw;
+	int	 nw, ne;
 
 	c = t_parse(text, err, sizeof(err));
 	T_OK(c != NULL, "unknown names parse: %s", err);
@@ -421,27 +421,58 @@ t_unknown(void)
 	T_OK(strcmp(cfg_str(c, "config_directory"), "/elsewhere") != 0,
 	    "config_directory in main.cf ignored");
 
-	nw = cfg_check(c, warn, sizeof(warn));
-	T_OK(strstr(warn, "main.cf:3: not_a_parameter: unknown parameter") !=
-	    NULL, "unused unknown name reported");
-	T_OK(strstr(warn, "mua_helo_restrictions: unknown") != NULL,
-	    "unreferenced mua_helo_restrictions reported");
+	nw = cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "warning: main.cf:3: not_a_parameter: unknown "
+	    "parameter") != NULL, "unused unknown name reported");
+	T_OK(strstr(warn, "warning: main.cf:2: mua_helo_restrictions: "
+	    "unknown") != NULL, "unreferenced mua_helo_restrictions reported");
 	T_OK(strstr(warn, "mua_client_restrictions") == NULL,
 	    "referenced user-defined name not reported");
-	T_OK(strstr(warn, "smtpd_banner refers to undefined parameter "
-	    "$undefined_one") != NULL, "undefined $ref reported");
-	T_OK(strstr(warn, "main.cf:7: mail_name overrides the setting at "
-	    "main.cf:6") != NULL, "duplicate reported");
-	T_OK(strstr(warn, "main.cf:8: config_directory is ignored") != NULL,
-	    "config_directory note");
-	T_EQ_INT(nw, 5, "five warnings");
+	T_OK(strstr(warn, "warning: main.cf:5: smtpd_banner: undefined "
+	    "parameter $undefined_one\n") != NULL, "undefined $ref reported");
+	T_OK(strstr(warn, "warning: main.cf:7: mail_name overrides the "
+	    "setting at main.cf:6") != NULL, "duplicate reported");
+	T_OK(strstr(warn, "warning: main.cf:8: config_directory is ignored") !=
+	    NULL, "config_directory note");
+	T_EQ_INT(nw, 5, "five findings");
+	T_EQ_INT(ne, 0, "all of them warnings");
 
 	cfg_mark_used(c, "permit, ${mua_helo_restrictions}");
-	nw = cfg_check(c, warn, sizeof(warn));
+	nw = cfg_check(c, warn, sizeof(warn), NULL);
 	T_EQ_INT(nw, 4, "cfg_mark_used silences one");
 	T_OK(strstr(warn, "mua_helo_restrictions") == NULL, "marked as used");
-	nw = cfg_check(c, warn, 16);
+	nw = cfg_check(c, warn, 16, NULL);
 	T_OK(strlen(warn) < 16, "cfg_check truncates to the buffer");
+	cfg_free(c);
+
+	/* an undefined name in a restriction list is an error */
+	c = t_parse("smtpd_sender_restrictions = $mua_sender_restrictions\n"
+	    "indirect = $nowhere, permit\n"
+	    "smtpd_helo_restrictions = $indirect\n"
+	    "smtpd_relay_restrictions = ${maybe?$maybe} "
+	    "permit_mynetworks, reject\n", err, sizeof(err));
+	T_OK(c != NULL, "restriction sample parses");
+	if (c == NULL)
+		return;
+	nw = cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "error: main.cf:1: smtpd_sender_restrictions: "
+	    "undefined parameter $mua_sender_restrictions (in a restriction "
+	    "list") != NULL, "direct undefined ref in a list: error");
+	T_OK(strstr(warn, "warning: main.cf:2: indirect: undefined parameter "
+	    "$nowhere\n") != NULL, "the indirect one named where it is");
+	T_OK(strstr(warn, "error: main.cf:3: smtpd_helo_restrictions: refers "
+	    "through other parameters to an undefined one") != NULL,
+	    "indirect undefined ref in a list: error");
+	T_OK(strstr(warn, "smtpd_relay_restrictions") == NULL,
+	    "${name?...} of an undefined name is no mistake");
+	T_EQ_INT(ne, 2, "two errors");
+	T_EQ_INT(nw, 3, "three findings");
+	T_OK(cfg_set(c, "smtpd_sender_restrictions", "$also_missing", err,
+	    sizeof(err)) == 0, "-o with an undefined name applies");
+	cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "error: smtpd_sender_restrictions: undefined "
+	    "parameter $also_missing") != NULL, "-o value: named without "
+	    "a file");
 	cfg_free(c);
 
 	c = t_parse("mailbox_size_limit = 1000\nminimal_backoff_time = 5000s\n"
@@ -449,17 +480,31 @@ t_unknown(void)
 	T_OK(c != NULL, "cross sample parses");
 	if (c == NULL)
 		return;
-	cfg_check(c, warn, sizeof(warn));
-	T_OK(strstr(warn, "mailbox_size_limit (1000) is smaller") != NULL,
-	    "mailbox < message warned");
-	T_OK(strstr(warn, "minimal_backoff_time is larger") != NULL,
+	cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "error: mailbox_size_limit (1000) is smaller") !=
+	    NULL, "mailbox < message: error");
+	T_OK(strstr(warn, "warning: minimal_backoff_time is larger") != NULL,
 	    "backoff warned");
-	T_OK(strstr(warn, "smtpd_tls_cert_file is empty") != NULL,
-	    "TLS without cert warned");
+	T_OK(strstr(warn, "error: TLS is enabled") != NULL &&
+	    strstr(warn, "smtpd_tls_cert_file or smtpd_tls_key_file is "
+	    "empty") != NULL, "TLS without cert: error");
+	T_EQ_INT(ne, 2, "two errors");
+	T_OK(cfg_set(c, "message_size_limit", "0", err, sizeof(err)) == 0,
+	    "no message limit");
+	cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "warning: mailbox_size_limit (1000) is set but "
+	    "message_size_limit is 0") != NULL, "no message limit: warning");
+	T_OK(cfg_set(c, "mailbox_size_limit", "0", err, sizeof(err)) == 0 &&
+	    cfg_set(c, "message_size_limit", "2000", err, sizeof(err)) == 0,
+	    "no mailbox limit");
+	cfg_check(c, warn, sizeof(warn), &ne);
+	T_OK(strstr(warn, "mailbox_size_limit") == NULL,
+	    "no mailbox limit: nothing said");
 	cfg_free(c);
 
 	c = cfg_new();
-	T_EQ_INT(cfg_check(c, warn, sizeof(warn)), 0, "defaults: no warnings");
+	T_EQ_INT(cfg_check(c, warn, sizeof(warn), &ne), 0,
+	    "defaults: no warnings");
 	T_EQ_STR(warn, "", "defaults: empty check");
 	cfg_unknown(c, &n);
 	T_EQ_INT(n, 0, "defaults: no unknown names");

@@ -1,0 +1,216 @@
+/*
+ * cfcheck.c - configuration checks shared by mailctl check and master
+ * (see cfcheck.h).
+ *
+ * Interface: cfcheck_init, cfcheck_add, cfcheck_config, cfcheck_free.
+ * The checks of one effective configuration (main.cf, or main.cf plus a
+ * service's -o settings) are the same for both; a service only reports
+ * what main.cf does not already report, so a mistake in main.cf is shown
+ * once however many services inherit it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfcheck.h"
+#include "cfg.h"
+#include "mcf.h"
+#include "net.h"
+#include "restr.h"
+#include "util.h"
+
+#define CFCHECK_MAX	(1024 * 1024)	/* bytes of findings kept */
+
+/* cfcheck_init - no findings */
+void
+cfcheck_init(struct cfcheck *ck)
+{
+	buf_init(&ck->out, CFCHECK_MAX);
+	ck->nerr = ck->nwarn = 0;
+}
+
+/* cfcheck_free - release the findings */
+void
+cfcheck_free(struct cfcheck *ck)
+{
+	buf_free(&ck->out);
+}
+
+/* cfcheck_add - see cfcheck.h */
+void
+cfcheck_add(struct cfcheck *ck, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	(void)buf_puts(&ck->out, err ? "error: " : "warning: ");
+	va_start(ap, fmt);
+	(void)buf_vprintf(&ck->out, fmt, ap);
+	va_end(ap);
+	(void)buf_putc(&ck->out, '\n');
+	if (err)
+		ck->nerr++;
+	else
+		ck->nwarn++;
+}
+
+/* cfcheck_lists - restriction lists: every name known, with arguments */
+static void
+cfcheck_lists(struct cfcheck *ck, const struct cfg *c)
+{
+	char	 why[512], where[1024], **v;
+	size_t	 i, n;
+
+	for (i = 0; i < RESTR_NLISTS; i++) {
+		v = cfg_list(c, restr_lists[i], &n);
+		if (restr_check_list(v, n, why, sizeof(why)) == -1) {
+			cfg_origin(c, restr_lists[i], where, sizeof(where));
+			cfcheck_add(ck, 1, "%s: %s", where, why);
+		}
+		cfg_list_free(v, n);
+	}
+}
+
+/* cfcheck_nets - the network lists smtpd parses at start */
+static void
+cfcheck_nets(struct cfcheck *ck, const struct cfg *c)
+{
+	static const char *lists[] = { "mynetworks",
+	    "smtpd_client_event_limit_exceptions" };
+	char	 why[512], where[1024];
+	struct net *v;
+	size_t	 i, n;
+
+	for (i = 0; i < NELEM(lists); i++) {
+		if (net_parse_list(cfg_str(c, lists[i]), &v, &n, why,
+		    sizeof(why)) == 0) {
+			free(v);
+			continue;
+		}
+		cfg_origin(c, lists[i], where, sizeof(where));
+		cfcheck_add(ck, 1, "%s: %s (smtpd would not start)", where,
+		    why);
+	}
+}
+
+/* cfcheck_tls - the certificate and key exist and can be read */
+static void
+cfcheck_tls(struct cfcheck *ck, const struct cfg *c)
+{
+	static const char *files[] = { "smtpd_tls_cert_file",
+	    "smtpd_tls_key_file" };
+	const char *path;
+	char	 where[1024];
+	size_t	 i;
+
+	if (!cfg_tls_wanted(c))
+		return;
+	for (i = 0; i < NELEM(files); i++) {
+		path = cfg_str(c, files[i]);
+		if (*path == '\0' || access(path, R_OK) == 0)
+			continue;	/* empty: cfg_check says so */
+		cfg_origin(c, files[i], where, sizeof(where));
+		cfcheck_add(ck, 1, "%s: %s: %s (TLS would not work)", where,
+		    path, strerror(errno));
+	}
+}
+
+/* cfcheck_smtpd - what smtpd reads at start, from one configuration */
+static void
+cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
+{
+	char	*text;
+	int	 n, nerr;
+
+	text = xmalloc(CFCHECK_MAX);
+	n = cfg_check(c, text, CFCHECK_MAX, &nerr);
+	(void)buf_puts(&ck->out, text);
+	ck->nerr += nerr;
+	ck->nwarn += n - nerr;
+	free(text);
+	cfcheck_lists(ck, c);
+	cfcheck_nets(ck, c);
+	cfcheck_tls(ck, c);
+}
+
+/* cfcheck_text - the text of a finding line (after its label) */
+static const char *
+cfcheck_text(const char *line)
+{
+	return line + (strncmp(line, "error: ", 7) == 0 ? 7 : 9);
+}
+
+/* cfcheck_has_line - is a finding with this text (len bytes) in base */
+static int
+cfcheck_has_line(const char *base, const char *text, size_t len)
+{
+	const char *p, *nl, *t;
+
+	for (p = base; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		t = cfcheck_text(p);
+		if ((size_t)(nl - t) == len && memcmp(t, text, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * cfcheck_service - the findings of one service's configuration (sk)
+ * that main.cf's (base) lack, with the service named
+ */
+static void
+cfcheck_service(struct cfcheck *ck, const char *base, struct cfcheck *sk,
+    const char *mcfpath, const struct mcf_service *svc)
+{
+	const char *p, *nl, *text;
+	int	 err;
+
+	for (p = buf_cstr(&sk->out); (nl = strchr(p, '\n')) != NULL;
+	    p = nl + 1) {
+		err = strncmp(p, "error: ", 7) == 0;
+		text = cfcheck_text(p);
+		if (cfcheck_has_line(base, text, (size_t)(nl - text)))
+			continue;
+		cfcheck_add(ck, err, "%s:%d: service %s: %.*s", mcfpath,
+		    svc->line, svc->name, (int)(nl - text), text);
+	}
+}
+
+/* cfcheck_config - see cfcheck.h */
+void
+cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
+    const struct mcf *mcf, const char *mcfpath)
+{
+	struct cfcheck sk;
+	struct cfg *c;
+	char	 err[1024], *base;
+	const struct mcf_service *svc;
+	size_t	 i, k;
+
+	for (i = 0; i < mcf->nsvc; i++)
+		for (k = 0; k < mcf->svc[i].nopts; k++)
+			cfg_mark_used(main_cfg, mcf->svc[i].opts[k].value);
+	cfcheck_smtpd(ck, main_cfg);
+	base = xstrdup(buf_cstr(&ck->out));
+	for (i = 0; i < mcf->nsvc; i++) {
+		svc = &mcf->svc[i];
+		if (svc->nopts == 0)
+			continue;
+		c = cfg_dup(main_cfg);
+		cfcheck_init(&sk);
+		for (k = 0; k < svc->nopts; k++)
+			if (cfg_set(c, svc->opts[k].name, svc->opts[k].value,
+			    err, sizeof(err)) == -1)
+				cfcheck_add(&sk, 1, "-o %s: %s",
+				    svc->opts[k].name, err);
+		/* only smtpd reads the lists, the networks and the TLS files */
+		if (strcmp(svc->command, "smtpd") == 0)
+			cfcheck_smtpd(&sk, c);
+		cfcheck_service(ck, base, &sk, mcfpath, svc);
+		cfcheck_free(&sk);
+		cfg_free(c);
+	}
+	free(base);
+}

@@ -1,0 +1,94 @@
+/*
+ * restr.c - the names of the SMTP access restrictions and the check of a
+ * restriction list (see restr.h).
+ *
+ * Interface: restr_find, restr_def_of, restr_check_list, restr_lists[].
+ * Errors: restr_check_list returns -1 with a message naming the word.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "restr.h"
+#include "util.h"
+
+const char *const restr_lists[RESTR_NLISTS] = {
+	"smtpd_client_restrictions", "smtpd_helo_restrictions",
+	"smtpd_sender_restrictions", "smtpd_relay_restrictions",
+	"smtpd_recipient_restrictions"
+};
+
+static const struct restr_def restr_defs[] = {
+	{ "permit", RESTR_PERMIT, 0 },
+	{ "dunno", RESTR_DUNNO, 0 },
+	{ "reject", RESTR_REJECT, 0 },
+	{ "defer", RESTR_DEFER, 0 },
+	{ "permit_mynetworks", RESTR_PERMIT_MYNETWORKS, 0 },
+	{ "permit_sasl_authenticated", RESTR_PERMIT_SASL_AUTHENTICATED, 0 },
+	{ "reject_unauth_destination", RESTR_REJECT_UNAUTH_DESTINATION, 0 },
+	{ "defer_unauth_destination", RESTR_DEFER_UNAUTH_DESTINATION, 0 },
+	{ "reject_non_fqdn_recipient", RESTR_REJECT_NON_FQDN_RECIPIENT, 0 },
+	{ "reject_non_fqdn_sender", RESTR_REJECT_NON_FQDN_SENDER, 0 },
+	{ "reject_invalid_helo_hostname", RESTR_REJECT_INVALID_HELO_HOSTNAME,
+	    0 },
+	{ "reject_non_fqdn_helo_hostname",
+	    RESTR_REJECT_NON_FQDN_HELO_HOSTNAME, 0 },
+	{ "reject_unlisted_recipient", RESTR_REJECT_UNLISTED_RECIPIENT, 0 },
+	{ "reject_sender_login_mismatch", RESTR_REJECT_SENDER_LOGIN_MISMATCH,
+	    0 },
+	{ "reject_authenticated_sender_login_mismatch",
+	    RESTR_REJECT_AUTH_SENDER_LOGIN_MISMATCH, 0 },
+	{ "reject_unauthenticated_sender_login_mismatch",
+	    RESTR_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH, 0 },
+	{ "reject_rbl_client", RESTR_REJECT_RBL_CLIENT, 1 },
+	{ "reject_unknown_sender_domain", RESTR_REJECT_UNKNOWN_SENDER_DOMAIN,
+	    0 },
+	{ "reject_unknown_recipient_domain",
+	    RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN, 0 },
+};
+
+/* restr_find - see restr.h */
+const struct restr_def *
+restr_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(restr_defs); i++)
+		if (strcmp(restr_defs[i].name, name) == 0)
+			return &restr_defs[i];
+	return NULL;
+}
+
+/* restr_def_of - see restr.h */
+const struct restr_def *
+restr_def_of(enum restr_id id)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(restr_defs); i++)
+		if (restr_defs[i].id == id)
+			return &restr_defs[i];
+	return NULL;
+}
+
+/* restr_check_list - see restr.h */
+int
+restr_check_list(char **v, size_t n, char *err, size_t errlen)
+{
+	const struct restr_def *r;
+	size_t	 k;
+
+	for (k = 0; k < n; k++) {
+		if ((r = restr_find(v[k])) == NULL) {
+			snprintf(err, errlen, "unknown restriction \"%.200s\" "
+			    "(see smtpd(8) for the ones youju knows)", v[k]);
+			return -1;
+		}
+		if (k + (size_t)r->nargs >= n) {
+			snprintf(err, errlen, "%s needs %d argument%s after "
+			    "it", r->name, r->nargs, r->nargs == 1 ? "" : "s");
+			return -1;
+		}
+		k += (size_t)r->nargs;
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * restr.h - the SMTP access restrictions youju knows (Postfix's
+ * smtpd_*_restrictions names), and the check of a restriction list.
+ *
+ * The table here is the one list of names: smtpd binds a handler to each
+ * id (smtpd_check.c), and mailctl check and master refuse a list with a
+ * name or an argument that is not here, so a mistake is found at the
+ * console, never by a client getting 451.
+ */
+#ifndef YOUJU_RESTR_H
+#define YOUJU_RESTR_H
+
+#include <stddef.h>
+
+enum restr_id {
+	RESTR_PERMIT,
+	RESTR_DUNNO,
+	RESTR_REJECT,
+	RESTR_DEFER,
+	RESTR_PERMIT_MYNETWORKS,
+	RESTR_PERMIT_SASL_AUTHENTICATED,
+	RESTR_REJECT_UNAUTH_DESTINATION,
+	RESTR_DEFER_UNAUTH_DESTINATION,
+	RESTR_REJECT_NON_FQDN_RECIPIENT,
+	RESTR_REJECT_NON_FQDN_SENDER,
+	RESTR_REJECT_INVALID_HELO_HOSTNAME,
+	RESTR_REJECT_NON_FQDN_HELO_HOSTNAME,
+	RESTR_REJECT_UNLISTED_RECIPIENT,
+	RESTR_REJECT_SENDER_LOGIN_MISMATCH,
+	RESTR_REJECT_AUTH_SENDER_LOGIN_MISMATCH,
+	RESTR_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH,
+	RESTR_REJECT_RBL_CLIENT,
+	RESTR_REJECT_UNKNOWN_SENDER_DOMAIN,
+	RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN,
+	RESTR_N
+};
+
+struct restr_def {
+	const char	*name;
+	enum restr_id	 id;
+	int		 nargs;		/* words that follow it in the list */
+};
+
+/* the parameters that hold restriction lists, in evaluation order */
+#define RESTR_NLISTS	5
+extern const char *const restr_lists[RESTR_NLISTS];
+
+/* restr_find - the row of a restriction name (exact, lower case) or NULL */
+const struct restr_def *restr_find(const char *);
+/* restr_def_of - the row of an id */
+const struct restr_def *restr_def_of(enum restr_id);
+/*
+ * restr_check_list - a restriction list's words (cfg_split_list): every
+ * name known and followed by its arguments.  0, or -1 with why (the word
+ * and what is wrong) in err
+ */
+int	 restr_check_list(char **, size_t, char *, size_t);
+
+#endif
