@@ -8,10 +8,11 @@
  *
  * Lookups (IPC_AUTH_RCPT: u32 id | str local | str domain):
  *	domain not in mydestination		-> IPC_LOOKUP_NOTLOCAL
- *	local@domain in the users file, or an alias (full address or bare
- *	local part; with recipient_delimiter also without the extension)
- *						-> IPC_LOOKUP_OK
- *	otherwise				-> IPC_LOOKUP_NOUSER
+ *	an alias (full address or bare local part; with recipient_delimiter
+ *	also without the extension) whose every local result is a user, or
+ *	else local@domain in the users file	-> IPC_LOOKUP_OK
+ *	otherwise (an alias with a local result that is no user: logged)
+ *						-> IPC_LOOKUP_NOUSER
  * Answer: IPC_AUTH_RCPT_REPLY u32 id | u32 result.
  *
  * Logins (IPC_AUTH_LOGIN) are checked in worker threads (auth_login.c);
@@ -59,40 +60,80 @@ auth_is_mydest(const char *domain)
 	return 0;
 }
 
-/* auth_exists - users file or alias for local@domain */
-static int
-auth_exists(const char *lp, const char *domain)
+/* auth_mydest_cb - aliases_expand's "is this domain ours" */
+int
+auth_mydest_cb(void *arg, const char *domain)
 {
-	size_t	 i;
+	return domain == NULL || *domain == '\0' || auth_is_mydest(domain);
+}
 
-	if (users_find(auth.users, lp, domain) != NULL)
-		return 1;
-	for (i = 0; i < auth.naliases; i++)
-		if (aliases_lookup(auth.aliases[i], lp, domain) != NULL)
-			return 1;
-	return 0;
+/* auth_user - the users-file entry of local@domain (or of its base) */
+const struct users_ent *
+auth_user(const char *lp, const char *domain)
+{
+	const struct users_ent *u;
+	char	 base[ADDR_LOCAL_MAX + 1];
+
+	if ((u = users_find(auth.users, lp, domain)) != NULL)
+		return u;
+	if (addr_base_local(lp, auth.delimiter, base, sizeof(base)) == -1)
+		return NULL;
+	return users_find(auth.users, base, domain);
+}
+
+/*
+ * auth_alias_ok - local@domain is an alias (1: every address it expands
+ * to can be delivered; -1: one cannot, logged), or not one (0).  A local
+ * target that is no user would be accepted and then bounced: backscatter
+ * (DESIGN rule 10), so the alias itself is refused at RCPT.
+ */
+static int
+auth_alias_ok(const char *lp, const char *domain)
+{
+	struct addr a;
+	const char *why;
+	char	**out;
+	size_t	 nout, i;
+	int	 rc;
+
+	if ((rc = aliases_resolve(&auth.aq, lp, domain, &out, &nout)) == 0)
+		return 0;
+	if (rc == -1) {
+		log_warn("alias %s@%s: %s; mail to it is refused", log_str(lp),
+		    log_str(domain), errno == ELOOP ? "expansion loop or too "
+		    "deep" : "expands to too many recipients");
+		return -1;
+	}
+	for (i = 0; i < nout && rc == 1; i++) {
+		if (addr_parse_mailbox(out[i], &a, &why) == -1 ||
+		    !auth_is_mydest(a.domain) ||
+		    auth_user(a.local, a.domain) != NULL)
+			continue;
+		log_warn("alias %s@%s: %s is not in the users file; mail to "
+		    "the alias is refused", log_str(lp), log_str(domain),
+		    log_str(out[i]));
+		rc = -1;
+	}
+	aliases_list_free(out, nout);
+	return rc;
 }
 
 /* auth_lookup - the answer for one address */
 static uint32_t
 auth_lookup(const char *lp, const char *domain)
 {
-	char	 base[ADDR_LOCAL_MAX + 1], *ext;
-
 	if (!auth_is_mydest(domain))
 		return IPC_LOOKUP_NOTLOCAL;
-	if (auth_exists(lp, domain))
+	switch (auth_alias_ok(lp, domain)) {
+	case 1:
 		return IPC_LOOKUP_OK;
-	if (*auth.delimiter != '\0') {
-		util_strlcpy(base, lp, sizeof(base));
-		if ((ext = strpbrk(base, auth.delimiter)) != NULL &&
-		    ext != base) {
-			*ext = '\0';
-			if (auth_exists(base, domain))
-				return IPC_LOOKUP_OK;
-		}
+	case -1:
+		return IPC_LOOKUP_NOUSER;
+	default:
+		break;
 	}
-	return IPC_LOOKUP_NOUSER;
+	return auth_user(lp, domain) != NULL ? IPC_LOOKUP_OK :
+	    IPC_LOOKUP_NOUSER;
 }
 
 /* auth_rcpt - decode and answer one lookup; -1 = malformed */
@@ -229,7 +270,6 @@ static void
 auth_pre_jail(struct skel *sk)
 {
 	char	**v, err[512];
-	const char *p;
 	size_t	 n, i;
 
 	if ((auth.users = users_load(cfg_str(sk->cfg, "users_file"), err,
@@ -238,20 +278,23 @@ auth_pre_jail(struct skel *sk)
 	for (i = 0; i < auth.users->nwarn; i++)
 		log_warn("%s", auth.users->warn[i]);
 	v = cfg_list(sk->cfg, "alias_maps", &n);
-	auth.aliases = xcalloc(n + 1, sizeof(*auth.aliases));
-	for (i = 0; i < n; i++) {
-		p = strchr(v[i], ':');
-		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
-		if ((auth.aliases[auth.naliases] = aliases_load(p, err,
-		    sizeof(err))) == NULL)
-			log_fatal("alias_maps: %s", err);
-		for (size_t k = 0; k < auth.aliases[auth.naliases]->nwarn; k++)
-			log_warn("%s", auth.aliases[auth.naliases]->warn[k]);
-		auth.naliases++;
-	}
+	if ((auth.aliases = aliases_load_maps(v, n, &auth.naliases, err,
+	    sizeof(err))) == NULL)
+		log_fatal("alias_maps: %s", err);
 	cfg_list_free(v, n);
+	for (i = 0; i < auth.naliases; i++)
+		for (size_t k = 0; k < auth.aliases[i]->nwarn; k++)
+			log_warn("%s", auth.aliases[i]->warn[k]);
 	auth.mydest = cfg_list(sk->cfg, "mydestination", &auth.nmydest);
 	auth.delimiter = cfg_str(sk->cfg, "recipient_delimiter");
+	auth.myorigin = xstrdup(cfg_str(sk->cfg, "myorigin"));
+	util_lowercase(auth.myorigin);
+	auth.aq.tabs = auth.aliases;
+	auth.aq.ntabs = auth.naliases;
+	auth.aq.delims = auth.delimiter;
+	auth.aq.origin = cfg_bool(sk->cfg, "append_at_myorigin") ?
+	    auth.myorigin : NULL;
+	auth.aq.is_local = auth_mydest_cb;
 	auth.peer_uid = sk->owner_uid;
 	if (auth_sender_init(cfg_str(sk->cfg, "smtpd_sender_login_maps"), err,
 	    sizeof(err)) == -1)

@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aliases.h"
+
 struct event_base;
 struct event;
 struct users;
-struct aliases;
+struct users_ent;
 struct auth_map;
 
 struct auth {
@@ -22,6 +24,8 @@ struct auth {
 	char		**mydest;
 	size_t		 nmydest;
 	const char	*delimiter;
+	char		*myorigin;	/* lower case */
+	struct aliases_query aq;	/* alias_maps and how to resolve */
 	uid_t		 peer_uid;
 	struct event_base *base;
 	int		 pam;		/* smtpd_sasl_auth_backend = pam */
@@ -42,6 +46,8 @@ extern struct auth auth;
 /* auth.c */
 struct auth_conn *auth_conn_find(uint64_t);
 int	 auth_is_mydest(const char *);
+int	 auth_mydest_cb(void *, const char *);
+const struct users_ent *auth_user(const char *, const char *);
 
 /* auth_login.c: IPC_AUTH_LOGIN, verified in worker threads */
 void	 auth_login_init(void);

@@ -167,50 +167,28 @@ auth_map_owners(const char *sender, struct auth_owners *o)
 	}
 }
 
-/* auth_mydest_cb - aliases_expand's "is this domain ours" */
-static int
-auth_mydest_cb(void *arg, const char *domain)
-{
-	return domain == NULL || *domain == '\0' || auth_is_mydest(domain);
-}
-
 /* auth_default_owners - owners from the users file and aliases */
 static void
 auth_default_owners(const char *sender, struct auth_owners *o)
 {
-	struct addr a;
+	struct addr a, t;
 	const struct users_ent *u;
 	const char *why;
-	char	**out = NULL, full[ADDR_BUFSZ + 8];
-	size_t	 nout = 0, i, k;
+	char	**out = NULL;
+	size_t	 nout = 0, i;
 
 	if (addr_parse_mailbox(sender, &a, &why) == -1 ||
 	    !auth_is_mydest(a.domain))
 		return;
 	if ((u = users_find(auth.users, a.local, a.domain)) != NULL)
 		auth_owner_add(o, u->name);
-	for (k = 0; k < auth.naliases; k++) {
-		if (aliases_lookup(auth.aliases[k], a.local, a.domain) == NULL)
-			continue;
-		if (aliases_expand(auth.aliases[k], sender, auth_mydest_cb,
-		    NULL, &out, &nout) == -1)
-			return;
-		for (i = 0; i < nout; i++) {
-			struct addr t;
-
-			if (strchr(out[i], '@') == NULL)
-				snprintf(full, sizeof(full), "%s@%s", out[i],
-				    a.domain);
-			else
-				util_strlcpy(full, out[i], sizeof(full));
-			if (addr_parse_mailbox(full, &t, &why) == 0 &&
-			    (u = users_find(auth.users, t.local,
-			    t.domain)) != NULL)
-				auth_owner_add(o, u->name);
-		}
-		aliases_list_free(out, nout);
-		break;
-	}
+	if (aliases_resolve(&auth.aq, a.local, a.domain, &out, &nout) != 1)
+		return;
+	for (i = 0; i < nout; i++)
+		if (addr_parse_mailbox(out[i], &t, &why) == 0 &&
+		    (u = users_find(auth.users, t.local, t.domain)) != NULL)
+			auth_owner_add(o, u->name);
+	aliases_list_free(out, nout);
 }
 
 /* auth_sender - answer one IPC_AUTH_SENDER; -1 = malformed */

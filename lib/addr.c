@@ -472,6 +472,40 @@ addr_put(char *buf, size_t size, size_t *n, int c)
 	(*n)++;
 }
 
+/* addr_same - see addr.h */
+int
+addr_same(const char *a, const char *b, int fold_local)
+{
+	const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
+	size_t	 la, lb;
+
+	la = at_a != NULL ? (size_t)(at_a - a) : strlen(a);
+	lb = at_b != NULL ? (size_t)(at_b - b) : strlen(b);
+	if (la != lb || (at_a == NULL) != (at_b == NULL))
+		return 0;
+	if (at_a != NULL && util_strcasecmp_ascii(at_a + 1, at_b + 1) != 0)
+		return 0;
+	if (!fold_local)
+		return memcmp(a, b, la) == 0;
+	return util_strncasecmp_ascii(a, b, la) == 0;
+}
+
+/* addr_base_local - see addr.h */
+int
+addr_base_local(const char *lp, const char *delims, char *out, size_t len)
+{
+	size_t	 n;
+
+	if (delims == NULL || *delims == '\0')
+		return -1;
+	n = strcspn(lp, delims);
+	if (n == 0 || lp[n] == '\0' || n >= len)
+		return -1;
+	memcpy(out, lp, n);
+	out[n] = '\0';
+	return 0;
+}
+
 /* addr_dotstring - 1 when s can be written unquoted (any length) */
 static int
 addr_dotstring(const char *s)

@@ -99,5 +99,18 @@ int	 addr_valid_domain(const char *);
 int	 addr_valid_local(const char *);
 /* addr_has_routing - local part contains % ! or @ (never routing for us) */
 int	 addr_has_routing(const struct addr *);
+/*
+ * addr_same - two addresses as addr_format writes them ("local@domain")
+ * name the same mailbox: the domains equal ignoring ASCII case, the local
+ * parts exactly, or ignoring ASCII case when fold_local (a domain of ours,
+ * whose users file matches names so).  The duplicate filter's test.
+ */
+int	 addr_same(const char *, const char *, int);
+/*
+ * addr_base_local - the local part lp without its recipient_delimiter
+ * extension ("alice+news" -> "alice"; delims: the delimiter characters):
+ * 0 with the base in out, -1 when there is no extension to strip
+ */
+int	 addr_base_local(const char *, const char *, char *, size_t);
 
 #endif

@@ -515,6 +515,76 @@ aliases_expand(const struct aliases *al, const char *addr,
 	return 0;
 }
 
+/* aliases_load_maps - see aliases.h */
+struct aliases **
+aliases_load_maps(char **v, size_t nv, size_t *n, char *err, size_t errlen)
+{
+	struct aliases **tabs;
+	const char *p;
+	size_t	 i;
+
+	tabs = xcalloc(nv + 1, sizeof(*tabs));
+	for (i = 0; i < nv; i++) {
+		p = strchr(v[i], ':');
+		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
+		if ((tabs[i] = aliases_load(p, err, errlen)) == NULL) {
+			while (i-- > 0)
+				aliases_free(tabs[i]);
+			free(tabs);
+			return NULL;
+		}
+	}
+	*n = nv;
+	return tabs;
+}
+
+/* aliases_resolve - see aliases.h */
+int
+aliases_resolve(const struct aliases_query *q, const char *lp,
+    const char *domain, char ***out, size_t *nout)
+{
+	const struct aliases *t = NULL;
+	char	 base[ADDR_LOCAL_MAX + 1], addr[ADDR_BUFSZ + 1], *full;
+	const char *name = lp, *origin;
+	size_t	 i, k, n;
+
+	*out = NULL;
+	*nout = 0;
+	for (k = 0; k < q->ntabs && t == NULL; k++)
+		if (aliases_lookup(q->tabs[k], lp, domain) != NULL)
+			t = q->tabs[k];
+	if (t == NULL && addr_base_local(lp, q->delims, base,
+	    sizeof(base)) == 0) {
+		/* user+ext@domain: the alias of user */
+		for (k = 0; k < q->ntabs && t == NULL; k++)
+			if (aliases_lookup(q->tabs[k], base, domain) != NULL)
+				t = q->tabs[k];
+		name = base;
+	}
+	if (t == NULL || util_fmt(addr, sizeof(addr), "%s@%s", name,
+	    domain) == -1)
+		return 0;
+	if (aliases_expand(t, addr, q->is_local, q->arg, out, nout) == -1)
+		return -1;
+	if (*nout == 1 && util_strcasecmp_ascii((*out)[0], addr) == 0) {
+		aliases_list_free(*out, *nout);	/* "a: a" */
+		*out = NULL;
+		*nout = 0;
+		return 0;
+	}
+	origin = q->origin != NULL ? q->origin : domain;
+	for (i = 0; i < *nout; i++) {
+		if (strchr((*out)[i], '@') != NULL)
+			continue;
+		n = strlen((*out)[i]) + strlen(origin) + 2;
+		full = xmalloc(n);
+		(void)snprintf(full, n, "%s@%s", (*out)[i], origin);
+		free((*out)[i]);
+		(*out)[i] = full;
+	}
+	return 1;
+}
+
 /* aliases_list_free - free an expansion result */
 void
 aliases_list_free(char **list, size_t n)

@@ -33,7 +33,7 @@
  *   dropped), as is a duplicate name (the first one wins).
  * - Lookup: the second step ("local") only matches names without '@'.
  * - Expansion: a target without '@' is a local name and comes out bare
- *   (the caller appends its domain); it is looked up as a bare name only.
+ *   (aliases_resolve appends @origin); it is looked up as a bare name only.
  *   An address whose domain is not local (is_local NULL = no domain is
  *   local) comes out unchanged.  An alias already on the current
  *   expansion path comes out as the address that reached it (loops
@@ -72,6 +72,13 @@ struct aliases {
 };
 
 struct aliases *aliases_load(const char *, char *, size_t);	/* missing file = empty */
+/*
+ * aliases_load_maps - the files of alias_maps (cfg_list words; a "type:"
+ * prefix before an absolute path is dropped), as an array of *n tables;
+ * NULL with the reason in err when one cannot be read
+ */
+struct aliases **aliases_load_maps(char **, size_t, size_t *, char *,
+	    size_t);
 struct aliases *aliases_parse_buf(const char *, size_t, const char *);
 /* aliases_lookup - tries "local@domain" then "local"; NULL when none */
 const struct aliases_ent *aliases_lookup(const struct aliases *, const char *,
@@ -84,6 +91,27 @@ const struct aliases_ent *aliases_lookup(const struct aliases *, const char *,
  */
 int	 aliases_expand(const struct aliases *, const char *,
 	    int (*)(void *, const char *), void *, char ***, size_t *);
+/* what aliases_resolve is asked about, and with which settings */
+struct aliases_query {
+	struct aliases	**tabs;		/* alias_maps, in order */
+	size_t		 ntabs;
+	const char	*delims;	/* recipient_delimiter, may be "" */
+	const char	*origin;	/* completes a bare local name; NULL:
+					   the domain asked about */
+	int		(*is_local)(void *, const char *);
+	void		*arg;
+};
+/*
+ * aliases_resolve - the alias of local@domain in the first table that has
+ * it, or (with a delimiter) of the local part without its extension, as
+ * final addresses: 1 with them in *out (each local@domain; a bare local
+ * name completed with @origin, Postfix's append_at_myorigin, or with the
+ * domain asked about when origin is NULL), 0 when no
+ * table has an alias for it or it is "a: a" (deliver to itself), -1 on a
+ * limit of aliases_expand (errno ELOOP or E2BIG)
+ */
+int	 aliases_resolve(const struct aliases_query *, const char *,
+	    const char *, char ***, size_t *);
 void	 aliases_free(struct aliases *);
 void	 aliases_list_free(char **, size_t);
 

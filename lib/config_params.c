@@ -96,6 +96,8 @@ const struct cfg_param cfg_params[] = {
 	CP_STR("dns_server_address", "", Y,
 	    "DNS server (host or host:port) to forward to instead of "
 	    "resolv.conf"),
+	CP_INT("duplicate_filter_limit", "1000", 0, 100000, 0,
+	    "recipients of a message compared for duplicates; 0 = none"),
 	CP_INT("hash_queue_depth", "2", 1, 4, 0,
 	    "levels of hashed subdirectories in the queue"),
 	CP_LIST("hash_queue_names", "deferred, defer", A,

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "cfg.h"
+#include "addr.h"
 #include "aliases.h"
 #include "buf.h"
 #include "ipc.h"
@@ -56,6 +57,8 @@ struct local_req {
 	uint32_t	 nres;
 	struct ipc_out	 exp;		/* expansions: u32 parent, str addr */
 	uint32_t	 nexp;
+	char		**done;		/* Maildirs delivered to, this request */
+	size_t		 ndone;
 };
 
 /* local_is_mydest - is a domain ours */
@@ -99,59 +102,26 @@ local_split(const char *addr, char *lp, size_t lplen, char *dom,
 	return 0;
 }
 
-/* local_base - the local part without its recipient_delimiter extension */
-static int
-local_base(const char *lp, char *base, size_t len)
-{
-	const char *d = local.delimiter;
-	char	*ext;
-
-	if (d == NULL || *d == '\0' || util_strlcpy(base, lp, len) >= len ||
-	    (ext = strpbrk(base, d)) == NULL || ext == base)
-		return -1;
-	*ext = '\0';
-	return 0;
-}
-
 /* local_alias - expand an alias; 1 = expanded (results added), 0 = none */
 static int
 local_alias(struct local_req *r, uint32_t idx, const char *addr,
     const char *lp, const char *dom)
 {
-	const struct aliases_ent *e = NULL;
 	char	**out = NULL;
-	size_t	 nout = 0, i, k;
-	char	 full[1100], base[LOCAL_ADDR_MAX], baddr[1100];
+	size_t	 nout = 0, i;
+	int	 rc;
 
-	for (k = 0; k < local.naliases && e == NULL; k++)
-		e = aliases_lookup(local.aliases[k], lp, dom);
-	if (e == NULL && local_base(lp, base, sizeof(base)) == 0 &&
-	    util_fmt(baddr, sizeof(baddr), "%s@%s", base, dom) == 0) {
-		/* user+ext@domain: the alias of user */
-		for (k = 0; k < local.naliases && e == NULL; k++)
-			e = aliases_lookup(local.aliases[k], base, dom);
-		addr = baddr;
-	}
-	if (e == NULL)
+	if ((rc = aliases_resolve(&local.aq, lp, dom, &out, &nout)) == 0)
 		return 0;
-	if (aliases_expand(local.aliases[k - 1], addr, local_is_mydest, NULL,
-	    &out, &nout) == -1) {
+	if (rc == -1) {
 		local_result(r, idx, IPC_DLV_PERMFAIL, errno == ELOOP ?
 		    "5.4.6 alias expansion loop or too deep" :
 		    "5.3.0 alias expands to too many recipients");
 		return 1;
 	}
-	if (nout == 1 && util_strcasecmp_ascii(out[0], addr) == 0) {
-		aliases_list_free(out, nout);
-		return 0;	/* "a: a" - deliver to a itself */
-	}
 	for (i = 0; i < nout; i++) {
-		if (strchr(out[i], '@') == NULL)
-			snprintf(full, sizeof(full), "%s@%s", out[i], dom);
-		else
-			util_strlcpy(full, out[i], sizeof(full));
 		ipc_put_u32(&r->exp, idx);
-		ipc_put_str(&r->exp, full);
+		ipc_put_str(&r->exp, out[i]);
 		r->nexp++;
 	}
 	aliases_list_free(out, nout);
@@ -159,6 +129,18 @@ local_alias(struct local_req *r, uint32_t idx, const char *addr,
 	    nout);
 	local_result(r, idx, IPC_DLV_EXPANDED, "alias expanded");
 	return 1;
+}
+
+/* local_done - was this Maildir delivered to in this request */
+static int
+local_done(const struct local_req *r, const char *md)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->ndone; i++)
+		if (strcmp(r->done[i], md) == 0)
+			return 1;
+	return 0;
 }
 
 /* local_user - find the users-file entry (full, then without extension) */
@@ -170,9 +152,76 @@ local_user(const char *lp, const char *dom)
 
 	if ((u = users_find(local.users, lp, dom)) != NULL)
 		return u;
-	if (local_base(lp, base, sizeof(base)) == -1)
+	if (addr_base_local(lp, local.delimiter, base, sizeof(base)) == -1)
 		return NULL;
 	return users_find(local.users, base, dom);
+}
+
+/*
+ * local_mailbox - the users-file entry of local@domain and its Maildir:
+ * ids, home and Maildir path filled in; 0, or -1 with a result text (no
+ * such user: 5.1.1, else a 4xx)
+ */
+static int
+local_mailbox(const char *lp, const char *dom, struct local_target *t,
+    char *home, char *md, const char **why)
+{
+	const struct users_ent *u;
+
+	if ((u = local_user(lp, dom)) == NULL) {
+		*why = "5.1.1 unknown user in the users file";
+		return -1;
+	}
+	t->uid = u->uid >= 0 ? (uid_t)u->uid : local.owner_uid;
+	t->gid = u->gid >= 0 ? (gid_t)u->gid : local.owner_gid;
+	if (t->uid == 0) {
+		*why = "4.3.0 will not deliver as root (users file)";
+		return -1;
+	}
+	if (u->home[0] != '\0')
+		util_strlcpy(home, u->home, PATH_MAX);
+	else
+		snprintf(home, PATH_MAX, "%s/%s/%s", local.mailbox_base,
+		    u->domain[0] != '\0' ? u->domain : dom, u->local);
+	if (util_fmt(md, PATH_MAX, "%s/%s", home, local.home_mailbox) == -1) {
+		*why = "4.3.0 mailbox path too long";
+		return -1;
+	}
+	t->maildir = md;
+	t->home = home;
+	return 0;
+}
+
+/* local_done_add - this Maildir has the message now */
+static void
+local_done_add(struct local_req *r, const char *md)
+{
+	r->done = xreallocarray(r->done, r->ndone + 1, sizeof(*r->done));
+	r->done[r->ndone++] = xstrdup(md);
+}
+
+/*
+ * local_done_init - the Maildirs that earlier requests for this message
+ * delivered to (its local recipients with a "delivered" D record), so an
+ * alias result or a second name of a mailbox delivered to before is not
+ * written again: one copy per mailbox per message
+ */
+static void
+local_done_init(struct local_req *r)
+{
+	char	 lp[LOCAL_ADDR_MAX], dom[LOCAL_ADDR_MAX], home[PATH_MAX];
+	char	 md[PATH_MAX];
+	const char *why;
+	struct local_target t;
+	size_t	 i;
+
+	for (i = 0; i < r->q.nrcpt; i++)
+		if (r->q.rcpt[i].status == QFILE_ST_DELIVERED &&
+		    local_split(r->q.rcpt[i].addr, lp, sizeof(lp), dom,
+		    sizeof(dom)) == 0 && local_is_mydest(NULL, dom) &&
+		    local_mailbox(lp, dom, &t, home, md, &why) == 0 &&
+		    !local_done(r, md))
+			local_done_add(r, md);
 }
 
 /* local_one - deliver to one recipient and record its result */
@@ -180,9 +229,9 @@ static void
 local_one(struct local_req *r, uint32_t idx, uint32_t flags,
     const char *addr)
 {
-	char	 lp[LOCAL_ADDR_MAX], dom[LOCAL_ADDR_MAX], home[PATH_MAX], md[PATH_MAX];
-	char	 why[PATH_MAX + 128];
-	const struct users_ent *u;
+	char	 lp[LOCAL_ADDR_MAX], dom[LOCAL_ADDR_MAX], home[PATH_MAX];
+	char	 md[PATH_MAX], why[PATH_MAX + 128];
+	const char *text;
 	struct local_target t;
 	int	 st;
 
@@ -194,29 +243,14 @@ local_one(struct local_req *r, uint32_t idx, uint32_t flags,
 	}
 	if (!(flags & IPC_RF_NOALIAS) && local_alias(r, idx, addr, lp, dom))
 		return;
-	if ((u = local_user(lp, dom)) == NULL) {
-		local_result(r, idx, IPC_DLV_PERMFAIL,
-		    "5.1.1 unknown user in the users file");
-		return;
-	}
-	t.uid = u->uid >= 0 ? (uid_t)u->uid : local.owner_uid;
-	t.gid = u->gid >= 0 ? (gid_t)u->gid : local.owner_gid;
-	if (t.uid == 0) {
-		log_err("%s: refusing to deliver to %s as root: give the user "
-		    "a uid in the users file", r->qid, log_str(addr));
-		local_result(r, idx, IPC_DLV_TEMPFAIL,
-		    "4.3.0 will not deliver as root (users file)");
-		return;
-	}
-	if (u->home[0] != '\0')
-		util_strlcpy(home, u->home, sizeof(home));
-	else
-		snprintf(home, sizeof(home), "%s/%s/%s", local.mailbox_base,
-		    u->domain[0] != '\0' ? u->domain : dom, u->local);
-	if (util_fmt(md, sizeof(md), "%s/%s", home, local.home_mailbox) ==
-	    -1) {
-		local_result(r, idx, IPC_DLV_TEMPFAIL,
-		    "4.3.0 mailbox path too long");
+	memset(&t, 0, sizeof(t));
+	if (local_mailbox(lp, dom, &t, home, md, &text) == -1) {
+		if (t.uid == 0 && text[0] == '4')
+			log_err("%s: refusing to deliver to %s as root: give "
+			    "the user a uid in the users file", r->qid,
+			    log_str(addr));
+		local_result(r, idx, text[0] == '5' ? IPC_DLV_PERMFAIL :
+		    IPC_DLV_TEMPFAIL, text);
 		return;
 	}
 	if (local_has_delivered_to(r->qfd, &r->q, addr)) {
@@ -225,11 +259,17 @@ local_one(struct local_req *r, uint32_t idx, uint32_t flags,
 		    "present)");
 		return;
 	}
+	if (local_done(r, md)) {
+		/* one copy per mailbox: alice and alice+ext, two aliases */
+		local_result(r, idx, IPC_DLV_OK, "2.0.0 delivered to maildir "
+		    "(once for several recipients of this mailbox)");
+		return;
+	}
 	t.rcpt = addr;
 	t.sender = r->sender;
-	t.maildir = md;
-	t.home = home;
 	st = local_maildir_deliver(r->qfd, &r->q, &t, why, sizeof(why));
+	if (st == LOCAL_OK)
+		local_done_add(r, md);
 	local_result(r, idx, st == LOCAL_OK ? IPC_DLV_OK : IPC_DLV_TEMPFAIL,
 	    why);
 }
@@ -256,6 +296,7 @@ local_request(struct local_req *r, const struct ipc_msg *m)
 		return -1;
 	}
 	r->have_q = 1;
+	local_done_init(r);
 	for (i = 0; i < n; i++) {
 		idx = ipc_get_u32(&in);
 		flags = ipc_get_u32(&in);
@@ -310,6 +351,9 @@ local_serve(int fd)
 	free(r.sender);
 	ipc_out_free(&r.res);
 	ipc_out_free(&r.exp);
+	for (size_t i = 0; i < r.ndone; i++)
+		free(r.done[i]);
+	free(r.done);
 	ipc_msg_free(&m);
 }
 
@@ -326,33 +370,12 @@ local_accept(evutil_socket_t lfd, short what, void *arg)
 	close(fd);
 }
 
-/* local_load_aliases - alias_maps files ("hash:/path" taken as /path) */
-static void
-local_load_aliases(struct skel *sk)
-{
-	char	**v, err[512];
-	const char *p;
-	size_t	 n, i;
-
-	v = cfg_list(sk->cfg, "alias_maps", &n);
-	local.aliases = xcalloc(n + 1, sizeof(*local.aliases));
-	for (i = 0; i < n; i++) {
-		p = strchr(v[i], ':');
-		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
-		if ((local.aliases[local.naliases] = aliases_load(p, err,
-		    sizeof(err))) == NULL)
-			log_fatal("alias_maps: %s", err);
-		local.naliases++;
-	}
-	cfg_list_free(v, n);
-}
-
 /* local_pre_jail - tables and settings (local stays root, no chroot) */
 static void
 local_pre_jail(struct skel *sk)
 {
-	char	 err[512];
-	size_t	 i;
+	char	 err[512], **v;
+	size_t	 i, n;
 
 	local.cfg = sk->cfg;
 	if ((local.users = users_load(cfg_str(sk->cfg, "users_file"), err,
@@ -360,12 +383,24 @@ local_pre_jail(struct skel *sk)
 		log_fatal("users_file: %s", err);
 	for (i = 0; i < local.users->nwarn; i++)
 		log_warn("%s", local.users->warn[i]);
-	local_load_aliases(sk);
+	v = cfg_list(sk->cfg, "alias_maps", &n);
+	if ((local.aliases = aliases_load_maps(v, n, &local.naliases, err,
+	    sizeof(err))) == NULL)
+		log_fatal("alias_maps: %s", err);
+	cfg_list_free(v, n);
 	local.mydest = cfg_list(sk->cfg, "mydestination", &local.nmydest);
 	local.home_mailbox = cfg_str(sk->cfg, "home_mailbox");
 	local.mailbox_base = cfg_str(sk->cfg, "mailbox_base");
 	local.size_limit = (uint64_t)cfg_int(sk->cfg, "mailbox_size_limit");
 	local.delimiter = cfg_str(sk->cfg, "recipient_delimiter");
+	local.myorigin = xstrdup(cfg_str(sk->cfg, "myorigin"));
+	util_lowercase(local.myorigin);
+	local.aq.tabs = local.aliases;
+	local.aq.ntabs = local.naliases;
+	local.aq.delims = local.delimiter;
+	local.aq.origin = cfg_bool(sk->cfg, "append_at_myorigin") ?
+	    local.myorigin : NULL;
+	local.aq.is_local = local_is_mydest;
 	if (privdrop_lookup(cfg_str(sk->cfg, "mailbox_owner"),
 	    &local.owner_uid, &local.owner_gid) == -1)
 		log_fatal("mailbox_owner %s: no such user",

@@ -7,10 +7,10 @@
 #include <sys/types.h>
 #include <stdint.h>
 
+#include "aliases.h"
 #include "qfile.h"
 
 struct users;
-struct aliases;
 struct cfg;
 
 struct local {
@@ -27,6 +27,8 @@ struct local {
 	uint64_t	 size_limit;	/* mailbox_size_limit, 0 = none */
 	char		 hostname[256];	/* for Maildir file names */
 	const char	*delimiter;	/* recipient_delimiter */
+	struct aliases_query aq;	/* alias_maps and how to resolve */
+	char		*myorigin;	/* lower case */
 	uid_t		 peer_uid;	/* mail_owner: who may ask */
 	unsigned	 count;		/* deliveries by this process */
 };

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "addr.h"
 #include "aliases.h"
 #include "buf.h"
 #include "cfcheck.h"
@@ -353,6 +354,121 @@ mailctl_check_tables(struct mailctl *mc, struct cfcheck *ck)
 	cfg_list_free(v, n);
 }
 
+struct mailctl_dests {
+	char	**v;
+	size_t	 n;
+};
+
+/* mailctl_is_mydest - aliases_resolve's "is this domain ours" */
+static int
+mailctl_is_mydest(void *arg, const char *domain)
+{
+	const struct mailctl_dests *d = arg;
+	size_t	 i;
+
+	if (domain == NULL || *domain == '\0')
+		return 1;
+	for (i = 0; i < d->n; i++)
+		if (util_strcasecmp_ascii(d->v[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * mailctl_check_bare - a target without a domain goes to @$myorigin; when
+ * that is no local domain, "postmaster: alice" sends the postmaster's
+ * mail away (a common slip: mydestination without $myorigin)
+ */
+static void
+mailctl_check_bare(struct cfcheck *ck, const struct aliases_query *q,
+    struct mailctl_dests *d, const char *map, const struct aliases_ent *e)
+{
+	const char *path, *t;
+	size_t	 i;
+
+	if (q->origin == NULL || mailctl_is_mydest(d, q->origin))
+		return;
+	for (i = 0; i < e->ntargets; i++)
+		if (strchr(e->targets[i], '@') == NULL) {
+			path = strchr(map, ':');
+			path = path != NULL && path[1] == '/' ? path + 1 : map;
+			t = e->targets[i] + (e->targets[i][0] == '\\');
+			cfcheck_add(ck, 0, "%s:%d: alias %s: %s becomes %s@%s "
+			    "(myorigin), which is not a domain of "
+			    "mydestination", path, e->line, e->name, t, t,
+			    q->origin);
+			return;
+		}
+}
+
+/*
+ * mailctl_check_alias_targets - an alias that reaches a local address
+ * that is no user: auth refuses mail to the alias at RCPT (it could not
+ * be delivered), so say so here
+ */
+static void
+mailctl_check_alias_targets(struct mailctl *mc, struct cfcheck *ck)
+{
+	struct mailctl_dests d;
+	struct aliases_query q;
+	struct users *u;
+	struct addr a, t;
+	const struct aliases_ent *e;
+	const char *why, *dom, *path;
+	char	 err[1024], **v, **out, base[ADDR_LOCAL_MAX + 1];
+	size_t	 n, i, k, j, nout;
+
+	memset(&q, 0, sizeof(q));
+	if ((u = users_load(cfg_str(mc->cfg, "users_file"), err,
+	    sizeof(err))) == NULL)
+		return;		/* mailctl_check_tables said why */
+	v = cfg_list(mc->cfg, "alias_maps", &n);
+	q.tabs = aliases_load_maps(v, n, &q.ntabs, err, sizeof(err));
+	d.v = cfg_list(mc->cfg, "mydestination", &d.n);
+	q.delims = cfg_str(mc->cfg, "recipient_delimiter");
+	q.origin = cfg_bool(mc->cfg, "append_at_myorigin") ?
+	    cfg_str(mc->cfg, "myorigin") : NULL;
+	q.is_local = mailctl_is_mydest;
+	q.arg = &d;
+	for (k = 0; q.tabs != NULL && d.n > 0 && k < q.ntabs; k++)
+		for (i = 0; i < q.tabs[k]->n; i++) {
+			e = &q.tabs[k]->ent[i];
+			mailctl_check_bare(ck, &q, &d, v[k], e);
+			if (addr_parse_mailbox(e->name, &a, &why) == 0)
+				dom = a.domain;
+			else {
+				util_strlcpy(a.local, e->name, sizeof(a.local));
+				dom = d.v[0];
+			}
+			if (aliases_resolve(&q, a.local, dom, &out, &nout) != 1)
+				continue;
+			for (j = 0; j < nout; j++) {
+				if (addr_parse_mailbox(out[j], &t, &why) == -1 ||
+				    !mailctl_is_mydest(&d, t.domain) ||
+				    users_find(u, t.local, t.domain) != NULL ||
+				    (addr_base_local(t.local, q.delims, base,
+				    sizeof(base)) == 0 &&
+				    users_find(u, base, t.domain) != NULL))
+					continue;
+				path = strchr(v[k], ':');
+				path = path != NULL && path[1] == '/' ?
+				    path + 1 : v[k];
+				cfcheck_add(ck, 0, "%s:%d: alias %s: %s is not "
+				    "in the users file, so mail to the alias is "
+				    "refused at RCPT", path, e->line, e->name,
+				    out[j]);
+				break;
+			}
+			aliases_list_free(out, nout);
+		}
+	for (k = 0; q.tabs != NULL && k < q.ntabs; k++)
+		aliases_free(q.tabs[k]);
+	free(q.tabs);
+	cfg_list_free(v, n);
+	cfg_list_free(d.v, d.n);
+	users_free(u);
+}
+
 /*
  * mailctl_check - configuration check: main.cf, master.cf, users,
  * aliases.  Every finding on stderr as "mailctl: error: ..." or
@@ -371,6 +487,7 @@ mailctl_check(struct mailctl *mc, int argc, char **argv)
 	cfcheck_init(&ck);
 	mailctl_check_mcf(mc, &ck);
 	mailctl_check_tables(mc, &ck);
+	mailctl_check_alias_targets(mc, &ck);
 	if (privdrop_lookup(cfg_str(mc->cfg, "mail_owner"), &uid, &gid) ==
 	    -1)
 		cfcheck_add(&ck, 1, "mail_owner \"%s\" does not exist; create "

@@ -83,6 +83,7 @@ struct qmgr {
 	int		 hash_depth;
 	char		**mydest;
 	size_t		 nmydest;
+	size_t		 dup_limit;	/* duplicate_filter_limit */
 	int64_t		 min_backoff;
 	int64_t		 max_backoff;
 	int64_t		 run_delay;

@@ -45,6 +45,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "ipc.h"
 #include "log.h"
 #include "qfile.h"
@@ -390,6 +391,34 @@ qmgr_add_rcpt(struct qmgr_msg *m, int wfd, uint32_t parent, char *addr)
 	return 0;
 }
 
+/*
+ * qmgr_exp_dup - is an alias result a recipient the message already has
+ * (given, or added by an earlier expansion; not an alias itself) with
+ * the same DSN options (Postfix's duplicate filter, bounded by
+ * duplicate_filter_limit): then nothing is added.  With other options it
+ * is added (its report is its own), and local writes the mailbox once.
+ */
+static int
+qmgr_exp_dup(const struct qmgr_msg *m, uint32_t parent, const char *addr)
+{
+	const struct qfile_rcpt *p = &m->q.rcpt[parent], *e;
+	int	 fold = qmgr_is_local(addr);
+	size_t	 k;
+
+	for (k = 0; k < m->q.nrcpt && k < qmgr.dup_limit; k++) {
+		e = &m->q.rcpt[k];
+		if (e->status == QFILE_ST_EXPANDED ||
+		    !addr_same(e->addr, addr, fold) || e->notify != p->notify ||
+		    strcmp(e->orcpt != NULL ? e->orcpt : "",
+		    p->orcpt != NULL ? p->orcpt : "") != 0)
+			continue;
+		log_debug("%s: <%s> reached again through <%s>: not added "
+		    "twice", m->qid, log_str(addr), log_str(p->addr));
+		return 1;
+	}
+	return 0;
+}
+
 /* qmgr_sent_idx - was idx part of this request */
 static int
 qmgr_sent_idx(const struct qmgr_dlv *d, uint32_t idx)
@@ -550,6 +579,8 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 			if (a->res[k].idx == p && a->res[k].st ==
 			    IPC_DLV_EXPANDED)
 				break;
+		if (k < a->nres && qmgr_exp_dup(m, p, a->exp[i].addr))
+			continue;
 		if (k == a->nres || qmgr_add_rcpt(m, wfd, p,
 		    a->exp[i].addr) == -1) {
 			log_err("%s: cannot add alias result for recipient "

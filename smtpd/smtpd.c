@@ -480,6 +480,7 @@ smtpd_settings(struct smtpd *sd)
 	sd->myorigin = xstrdup(cfg_str(sd->cfg, "myorigin"));
 	util_lowercase(sd->myorigin);
 	sd->append_myorigin = cfg_bool(sd->cfg, "append_at_myorigin");
+	sd->dup_limit = (size_t)cfg_int(sd->cfg, "duplicate_filter_limit");
 	for (size_t k = 0; k < sd->nmydest; k++)
 		util_lowercase(sd->mydest[k]);
 	if (net_parse_list(cfg_str(sd->cfg, "mynetworks"), &sd->mynet,

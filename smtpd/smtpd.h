@@ -171,6 +171,7 @@ struct smtpd {
 	char		**mydest;
 	size_t		 nmydest;
 	char		*myorigin;	/* lower case; completes "<alice>" */
+	size_t		 dup_limit;	/* duplicate_filter_limit */
 	int		 append_myorigin;	/* append_at_myorigin */
 	struct net	*mynet;
 	size_t		 nmynet;

@@ -474,11 +474,38 @@ smtpd_rcpt_params(struct smtpd_sess *s, char *p, const char **orcpt,
 	return 0;
 }
 
+/*
+ * smtpd_rcpt_dup - is addr already a recipient of this transaction with
+ * the same DSN options (Postfix's duplicate filter, bounded by
+ * duplicate_filter_limit); a second copy for the same mailbox is not
+ * queued, a different NOTIFY or ORCPT keeps its own report
+ */
+static int
+smtpd_rcpt_dup(struct smtpd_sess *s, const char *addr, const char *orcpt,
+    unsigned notify)
+{
+	const char *at = strrchr(addr, '@');
+	int	 fold = at != NULL && smtpd_is_mydest(s->sd, at + 1);
+	size_t	 i;
+
+	for (i = 0; i < s->nrcpt && i < s->sd->dup_limit; i++)
+		if (s->rcpt[i].notify == notify &&
+		    strcmp(s->rcpt[i].orcpt != NULL ? s->rcpt[i].orcpt : "",
+		    orcpt != NULL ? orcpt : "") == 0 &&
+		    addr_same(s->rcpt[i].addr, addr, fold))
+			return 1;
+	return 0;
+}
+
 /* smtpd_rcpt_add - remember an accepted recipient and its DSN options */
 static void
 smtpd_rcpt_add(struct smtpd_sess *s, const char *addr, const char *orcpt,
     unsigned notify)
 {
+	if (smtpd_rcpt_dup(s, addr, orcpt, notify)) {
+		log_debug("duplicate recipient <%s> dropped", log_str(addr));
+		return;
+	}
 	if (s->nrcpt == s->rcpt_cap) {
 		s->rcpt_cap = s->rcpt_cap ? s->rcpt_cap * 2 : 4;
 		s->rcpt = xreallocarray(s->rcpt, s->rcpt_cap,

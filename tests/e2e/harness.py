@@ -106,6 +106,9 @@ class Instance:
             "myhostname": "mx.example.com",
             "mydomain": "example.com",
             "mydestination": "example.com, localhost",
+            # as in the shipped main.cf: alias targets without a domain
+            # ("postmaster: alice") are completed with @$myorigin
+            "myorigin": "example.com",
             "mynetworks": "127.0.0.0/8",
             "inet_interfaces": "127.0.0.1",
             "maillog_file": self.maillog,

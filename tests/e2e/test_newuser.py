@@ -260,6 +260,18 @@ class CheckOutputTest(CheckCase):
         self.assertIn("mailbox_size_limit (1000000) is smaller",
                       self.start_fails(inst))
 
+    def test_bare_alias_target_outside_mydestination(self):
+        """myorigin that is no local domain: "postmaster: alice" would
+        send the postmaster's mail to alice@$myorigin; check says so."""
+        inst = self.new(aliases="postmaster: alice\n")
+        inst.set_main(myorigin="mx.example.com")
+        rc, lines, last = self.check(inst)
+        self.assertEqual(rc, 0, lines)
+        self.assertIn("mailctl: warning: %s/aliases:1: alias postmaster: "
+                      "alice becomes alice@mx.example.com (myorigin), which "
+                      "is not a domain of mydestination" % inst.dir,
+                      "\n".join(lines))
+
     def test_undefined_name_outside_lists_is_a_warning(self):
         inst = self.new()
         inst.set_main(smtpd_banner="$myhostname $nothing_here")

@@ -1,6 +1,7 @@
 /*
  * fuzz_aliases.c - libFuzzer target for lib/aliases: aliases_parse_buf()
- * on an aliases file, aliases_lookup(), aliases_expand() and the frees.
+ * on an aliases file, aliases_lookup(), aliases_expand(),
+ * aliases_resolve() and the frees.
  *
  * Input: the file (an exact-size copy: the parser takes a length).  The
  * names looked up and expanded are every alias name and the first field
@@ -18,7 +19,9 @@
  *  - aliases_expand() gives at most ALIASES_MAX_RESULTS results,
  *    unique ignoring ASCII case, or -1 with ELOOP/E2BIG and nothing; an
  *    address that is no alias, or not in a local domain, comes out as
- *    itself.
+ *    itself;
+ *  - aliases_resolve() of each line's first field: 1 with only
+ *    local@domain results, or 0/-1 with nothing.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -156,6 +159,34 @@ fuzz_al_expand(const struct aliases *al, const char *addr)
 	aliases_list_free(out, nout);
 }
 
+/*
+ * fuzz_al_resolve - aliases_resolve of a local part in example.com: every
+ * result is local@domain (a bare name completed with @origin.test)
+ */
+static void
+fuzz_al_resolve(struct aliases *al, const char *lp)
+{
+	struct aliases *tabs[1] = { al };
+	struct aliases_query q = { tabs, 1, "+-", "origin.test",
+	    fuzz_al_is_local, NULL };
+	char	**out;
+	size_t	 nout, i;
+	int	 r;
+
+	if (strchr(lp, '@') != NULL || strlen(lp) > ADDR_LOCAL_MAX)
+		return;
+	r = aliases_resolve(&q, lp, "example.com", &out, &nout);
+	FZ_CHECK(r >= -1 && r <= 1);
+	if (r != 1) {
+		FZ_CHECK(out == NULL && nout == 0);
+		return;
+	}
+	FZ_CHECK(nout >= 1 && nout <= ALIASES_MAX_RESULTS);
+	for (i = 0; i < nout; i++)
+		FZ_CHECK(strchr(out[i], '@') != NULL);
+	aliases_list_free(out, nout);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -189,6 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)aliases_lookup(al, name, NULL);
 			(void)aliases_lookup(al, name, "example.com");
 			fuzz_al_expand(al, name);
+			fuzz_al_resolve(al, name);
 			nexp++;
 		}
 		free(name);

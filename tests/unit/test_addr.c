@@ -381,6 +381,52 @@ test_mailbox(void)
 	T_EQ_STR(big, "\"\"@x.example", "empty local quoted");
 }
 
+/* test_same - the duplicate filter's comparison, and extensions */
+static void
+test_same(void)
+{
+	static const struct {
+		const char	*a, *b;
+		int		 fold, same;
+	} tab[] = {
+		{ "alice@example.com", "alice@example.com", 0, 1 },
+		{ "alice@example.com", "alice@EXAMPLE.com", 0, 1 },
+		{ "alice@example.com", "Alice@example.com", 0, 0 },
+		{ "alice@example.com", "Alice@example.com", 1, 1 },
+		{ "alice@example.com", "alice@example.org", 1, 0 },
+		{ "alice@example.com", "alic@example.com", 1, 0 },
+		{ "alice@example.com", "alice", 1, 0 },
+		{ "alice", "ALICE", 1, 1 },
+		{ "\"a@b\"@example.com", "\"a@b\"@example.com", 0, 1 },
+		{ "\"a@b\"@example.com", "\"a@c\"@example.com", 1, 0 },
+		{ "a@b@example.com", "a@c@example.com", 1, 0 },
+		{ "", "", 0, 1 },
+		{ "@example.com", "@example.com", 0, 1 },
+	};
+	char	 base[16];
+	size_t	 i;
+
+	for (i = 0; i < NELEM(tab); i++)
+		T_EQ_INT(addr_same(tab[i].a, tab[i].b, tab[i].fold),
+		    tab[i].same, tab[i].a);
+	T_EQ_INT(addr_base_local("alice+news", "+", base, sizeof(base)), 0,
+	    "extension stripped");
+	T_EQ_STR(base, "alice", "base");
+	T_EQ_INT(addr_base_local("alice-x+y", "+-", base, sizeof(base)), 0,
+	    "the first delimiter of several");
+	T_EQ_STR(base, "alice", "base of several");
+	T_EQ_INT(addr_base_local("alice", "+", base, sizeof(base)), -1,
+	    "no extension");
+	T_EQ_INT(addr_base_local("+news", "+", base, sizeof(base)), -1,
+	    "nothing before the delimiter");
+	T_EQ_INT(addr_base_local("alice+x", "", base, sizeof(base)), -1,
+	    "no delimiter set");
+	T_EQ_INT(addr_base_local("alice+x", NULL, base, sizeof(base)), -1,
+	    "NULL delimiter");
+	T_EQ_INT(addr_base_local("a-very-long-name+x", "+", base, 8), -1,
+	    "base longer than the buffer refused");
+}
+
 int
 main(void)
 {
@@ -388,5 +434,6 @@ main(void)
 	test_good();
 	test_limits();
 	test_mailbox();
+	test_same();
 	return t_done();
 }

@@ -430,6 +430,113 @@ test_load(void)
 	rmdir(dir);
 }
 
+/* test_resolve - tables in order, extensions, @origin, "a: a", limits */
+static void
+test_resolve(void)
+{
+	static const char t1[] =
+	    "info: alice\n"
+	    "sales@example.com: bob, Carol@Example.NET, dave@remote.test\n"
+	    "self: self\n"
+	    "me@example.com: me@example.com\n"
+	    "loop1: loop2\nloop2: loop1\n";
+	static const char t2[] = "info: zed\nother: \\alice\n";
+	struct aliases *tabs[2];
+	struct aliases_query q;
+	char	**out;
+	size_t	 n;
+	int	 calls = 0;
+
+	tabs[0] = aliases_parse_buf(t1, sizeof(t1) - 1, "t1");
+	tabs[1] = aliases_parse_buf(t2, sizeof(t2) - 1, "t2");
+	memset(&q, 0, sizeof(q));
+	q.tabs = tabs;
+	q.ntabs = 2;
+	q.delims = "+";
+	q.origin = "origin.example";
+	q.is_local = test_is_local;
+	q.arg = &calls;
+	T_EQ_INT(aliases_resolve(&q, "info", "example.net", &out, &n), 1,
+	    "info: an alias");
+	T_EQ_STR(test_join(out, n), "alice@origin.example",
+	    "bare target completed with @origin; the first table wins");
+	aliases_list_free(out, n);
+	T_EQ_INT(aliases_resolve(&q, "info+x", "example.com", &out, &n), 1,
+	    "info+x: the alias of info");
+	T_EQ_STR(test_join(out, n), "alice@origin.example", "same result");
+	aliases_list_free(out, n);
+	T_EQ_INT(aliases_resolve(&q, "sales", "example.com", &out, &n), 1,
+	    "full-address alias");
+	T_EQ_STR(test_join(out, n), "bob@origin.example Carol@example.net "
+	    "dave@remote.test", "three results (local part as written)");
+	aliases_list_free(out, n);
+	T_EQ_INT(aliases_resolve(&q, "sales", "example.net", &out, &n), 0,
+	    "sales@example.net is no alias");
+	T_OK(out == NULL && n == 0, "nothing returned");
+	T_EQ_INT(aliases_resolve(&q, "other", "example.com", &out, &n), 1,
+	    "second table");
+	T_EQ_STR(test_join(out, n), "alice@origin.example", "\\alice");
+	aliases_list_free(out, n);
+	T_EQ_INT(aliases_resolve(&q, "me", "example.com", &out, &n), 0,
+	    "\"me@example.com: me@example.com\" delivers to itself");
+	T_OK(out == NULL && n == 0, "nothing returned for a: a");
+	T_EQ_INT(aliases_resolve(&q, "self", "example.com", &out, &n), 1,
+	    "\"self: self\": the bare name");
+	T_EQ_STR(test_join(out, n), "self@origin.example",
+	    "completed like any bare target");
+	aliases_list_free(out, n);
+	T_EQ_INT(aliases_resolve(&q, "nobody", "example.com", &out, &n), 0,
+	    "no alias");
+	q.origin = NULL;
+	T_EQ_INT(aliases_resolve(&q, "info", "example.net", &out, &n), 1,
+	    "no origin");
+	T_EQ_STR(test_join(out, n), "alice@example.net",
+	    "bare target completed with the domain asked about");
+	aliases_list_free(out, n);
+	q.delims = "";
+	T_EQ_INT(aliases_resolve(&q, "info+x", "example.com", &out, &n), 0,
+	    "no delimiter: info+x is no alias");
+	aliases_free(tabs[0]);
+	aliases_free(tabs[1]);
+}
+
+/* test_load_maps - a list of files, type prefixes, a failure */
+static void
+test_load_maps(void)
+{
+	char	 dir[] = "/tmp/test_aliases.XXXXXX", p1[128], p2[160], err[256];
+	char	*v[2];
+	struct aliases **tabs;
+	size_t	 n = 99;
+	FILE	*fp;
+
+	T_OK(mkdtemp(dir) != NULL, "temp dir");
+	snprintf(p1, sizeof(p1), "%s/a1", dir);
+	snprintf(p2, sizeof(p2), "hash:%s/a2", dir);
+	if ((fp = fopen(p1, "w")) != NULL) {
+		fputs("x: y\n", fp);
+		fclose(fp);
+	}
+	v[0] = p1;
+	v[1] = p2;
+	tabs = aliases_load_maps(v, 2, &n, err, sizeof(err));
+	T_OK(tabs != NULL && n == 2, "two tables (the second missing: empty)");
+	T_OK(tabs != NULL && tabs[0]->n == 1 && tabs[1]->n == 0,
+	    "contents");
+	if (tabs != NULL) {
+		aliases_free(tabs[0]);
+		aliases_free(tabs[1]);
+		free(tabs);
+	}
+	v[1] = dir;
+	n = 99;
+	T_OK(aliases_load_maps(v, 2, &n, err, sizeof(err)) == NULL &&
+	    strstr(err, "not a regular file") != NULL && n == 99,
+	    "a directory fails the whole list: %s", err);
+	unlink(p1);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -441,5 +548,7 @@ main(void)
 	test_expand_limits();
 	test_expand_visits();
 	test_load();
+	test_resolve();
+	test_load_maps();
 	return t_done();
 }
