@@ -20,7 +20,7 @@ mkdir -p "$build" || exit 1
 build=$(cd "$build" && pwd)
 secs=${FUZZ_SECONDS:-10}
 CC=${CC:-clang}
-targets=${FUZZ_TARGETS:-"addr config mcf qfile ipc users aliases smtpreply dsn dns"}
+targets=${FUZZ_TARGETS:-"addr config mcf qfile ipc users aliases smtpreply dsn dns dkim"}
 
 case $secs in
 ''|*[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a number" >&2; exit 1 ;;
@@ -28,8 +28,9 @@ esac
 
 cflags="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 -Wall -Wextra -Wno-unused-parameter $(pkg-config --cflags libsodium) \
-$(pkg-config --cflags libunbound)"
-libs="$(pkg-config --libs libsodium) $(pkg-config --libs libunbound)"
+$(pkg-config --cflags libunbound) $(pkg-config --cflags libcrypto)"
+libs="$(pkg-config --libs libsodium) $(pkg-config --libs libunbound) \
+$(pkg-config --libs libcrypto)"
 san=address,undefined
 
 # fuzz_cc - the compiler with the flags every object needs

@@ -25,7 +25,7 @@ $bad"
 
 # 2. layering
 util="buf util log privdrop passwd sasl ktab"
-mail="qid qfile addr config cfg mcf ipc db users aliases restr"
+mail="qid qfile addr config cfg mcf ipc db users aliases restr dkim"
 server="skel cfcheck"
 for m in $util; do
 	for f in lib/$m.c lib/$m.h; do
