@@ -42,7 +42,8 @@
 #define QFILE_W_HDR	1	/* T, S written; A or R next */
 #define QFILE_W_RCPT	2	/* at least one R; more R or body */
 #define QFILE_W_BODY	3	/* body started */
-#define QFILE_W_DONE	4	/* committed or given up */
+#define QFILE_W_PREP	4	/* P records after the body: E next */
+#define QFILE_W_DONE	5	/* committed or given up */
 
 /* R payload bounds */
 #define QFILE_R_MIN	(2 + 1 + 2 + 0 + 1)
@@ -429,6 +430,28 @@ qfile_mkhash(const char *dir)
 	}
 }
 
+/*
+ * qfile_put_prepend - header lines that go in front of the content when
+ * it is read (a DKIM-Signature made at the end of DATA: the body records
+ * are written by then); after the body, before the commit
+ */
+int
+qfile_put_prepend(struct qfile_writer *w, const void *p, size_t len)
+{
+	if (qfile_wcheck(w, QFILE_W_RCPT, QFILE_W_PREP) == -1)
+		return -1;
+	if (len == 0 || len > QFILE_P_MAX || w->prepend + len > QFILE_P_TOTAL)
+		return qfile_fail(w, EMSGSIZE);
+	if (w->chunklen > 0 && qfile_emit(w, 'B', w->chunk, w->chunklen) == -1)
+		return -1;
+	w->chunklen = 0;
+	if (qfile_emit(w, 'P', p, len) == -1)
+		return -1;
+	w->prepend += len;
+	w->state = QFILE_W_PREP;
+	return 0;
+}
+
 /* qfile_finish - E, flush, fsync: the file is complete in incoming/ */
 static int
 qfile_finish(struct qfile_writer *w)
@@ -457,7 +480,7 @@ qfile_commit(struct qfile_writer *w)
 	char	 dir[sizeof(w->path)];
 	int	 r;
 
-	if (qfile_wcheck(w, QFILE_W_RCPT, QFILE_W_BODY) == -1 ||
+	if (qfile_wcheck(w, QFILE_W_RCPT, QFILE_W_PREP) == -1 ||
 	    qfile_finish(w) == -1)
 		goto fail;
 	util_strlcpy(dir, w->path, sizeof(dir));
@@ -560,6 +583,7 @@ struct qfile_rd {
 #define QFILE_S_R	6
 #define QFILE_S_B	7
 #define QFILE_S_E	8
+#define QFILE_S_P	9
 #define QFILE_M(s)	(1u << (s))
 
 /* qfile_pread_full - pread n bytes, fewer only at EOF; -1 on error */
@@ -763,6 +787,21 @@ qfile_rd_b(struct qfile_rd *rd, const unsigned char *p, size_t len)
 	return NULL;
 }
 
+/* qfile_rd_p - header lines to put in front of the content */
+static const char *
+qfile_rd_p(struct qfile_rd *rd, const unsigned char *p, size_t len)
+{
+	struct qfile_msg *m = rd->m;
+
+	if (m->prepend_len + len > QFILE_P_TOTAL)
+		return "prepended headers too long";
+	m->prepend = xrealloc(m->prepend, m->prepend_len + len + 1);
+	memcpy(m->prepend + m->prepend_len, p, len);
+	m->prepend_len += len;
+	m->prepend[m->prepend_len] = '\0';
+	return NULL;
+}
+
 /* qfile_rd_e - end record */
 static const char *
 qfile_rd_e(struct qfile_rd *rd, const unsigned char *p, size_t len)
@@ -881,7 +920,10 @@ static const struct qfile_rec {
 	    QFILE_M(QFILE_S_A) | QFILE_M(QFILE_S_R), QFILE_S_R, qfile_rd_r },
 	{ 'B', 1, QFILE_CHUNK, QFILE_M(QFILE_S_R) | QFILE_M(QFILE_S_B),
 	    QFILE_S_B, qfile_rd_b },
-	{ 'E', 0, 0, QFILE_M(QFILE_S_R) | QFILE_M(QFILE_S_B), QFILE_S_E,
+	{ 'P', 1, QFILE_P_MAX, QFILE_M(QFILE_S_R) | QFILE_M(QFILE_S_B) |
+	    QFILE_M(QFILE_S_P), QFILE_S_P, qfile_rd_p },
+	{ 'E', 0, 0, QFILE_M(QFILE_S_R) | QFILE_M(QFILE_S_B) |
+	    QFILE_M(QFILE_S_P), QFILE_S_E,
 	    qfile_rd_e },
 	{ 'D', 7, QFILE_D_MAX, QFILE_M(QFILE_S_E), QFILE_S_E, qfile_rd_d },
 	{ 'X', QFILE_R_MIN + 4, QFILE_R_MAX + 4, QFILE_M(QFILE_S_E), QFILE_S_E,
@@ -942,7 +984,8 @@ qfile_read_rec(struct qfile_rd *rd, off_t *off)
 			return 1;	/* torn append: ignored, retried */
 		return qfile_corrupt(rd, *off, type, "truncated record");
 	}
-	if ((type == 'B' || type == 'E') && rd->state == QFILE_S_R)
+	if ((type == 'B' || type == 'E' || type == 'P') &&
+	    rd->state == QFILE_S_R)
 		rd->m->body_off = *off;
 	if ((why = rec->fn(rd, p, len)) != NULL)
 		return qfile_corrupt(rd, *off, type, why);
@@ -1012,6 +1055,7 @@ qfile_msg_free(struct qfile_msg *m)
 	free(m->attr);
 	free(m->rcpt);
 	free(m->sender);
+	free(m->prepend);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1028,9 +1072,10 @@ qfile_attr_get(const struct qfile_msg *m, const char *name)
 }
 
 /*
- * qfile_body_each - stream the B records, one pread per chunk.  0 when all
- * went through cb; -1 otherwise: errno from the read, EBADMSG when the
- * records do not match what qfile_read saw, or as cb left it when it stopped.
+ * qfile_body_each - the P records' header lines first (read by
+ * qfile_read), then the B records, one pread per chunk.  0 when all went
+ * through cb; -1 otherwise: errno from the read, EBADMSG when the records
+ * do not match what qfile_read saw, or as cb left it when it stopped.
  */
 int
 qfile_body_each(int fd, const struct qfile_msg *m,
@@ -1043,6 +1088,8 @@ qfile_body_each(int fd, const struct qfile_msg *m,
 	ssize_t	 r;
 	int	 ret = QFILE_CORRUPT, saved;
 
+	if (m->prepend_len > 0 && cb(arg, m->prepend, m->prepend_len) == -1)
+		return -1;
 	buf = xmalloc(QFILE_CHUNK);
 	for (;;) {
 		if ((r = qfile_pread_full(fd, hdr, sizeof(hdr), off)) == -1) {
@@ -1052,14 +1099,18 @@ qfile_body_each(int fd, const struct qfile_msg *m,
 		if (r != QFILE_HDR)
 			break;
 		len = (uint32_t)util_get_be(hdr + 1, 4);
-		if ((hdr[0] == 'E' && len != 0) ||
-		    (hdr[0] != 'E' && hdr[0] != 'B') || len > QFILE_CHUNK)
+		if ((hdr[0] == 'E' && len != 0) || (hdr[0] != 'E' &&
+		    hdr[0] != 'B' && hdr[0] != 'P') || len > QFILE_CHUNK)
 			break;
 		if (hdr[0] == 'E') {
 			ret = total == m->body_size ? 0 : QFILE_CORRUPT;
 			break;
 		}
 		off += QFILE_HDR;
+		if (hdr[0] == 'P') {	/* already given to cb */
+			off += len;
+			continue;
+		}
 		if ((r = qfile_pread_full(fd, buf, len, off)) == -1) {
 			ret = QFILE_EIO;
 			break;

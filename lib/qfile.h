@@ -18,6 +18,11 @@
  *	B bytes			0..n body chunks of at most QFILE_CHUNK bytes;
  *				the message content exactly as it will be
  *				delivered (CRLF line ends, dots unstuffed)
+ *	P bytes			0..n header lines (each ending in CR LF) that
+ *				go in front of the content when it is read:
+ *				made at the end of DATA (DKIM-Signature),
+ *				after the body was written; at most
+ *				QFILE_P_MAX each, QFILE_P_TOTAL in all
  *	E ""			end: the file is complete.  Nothing before E
  *				ever changes after the commit.
  *	after E, appended by qmgr only:
@@ -69,6 +74,8 @@
 #define QFILE_MAX_ATTR		1000	/* A records */
 #define QFILE_ATTR_NAME_MAX	64	/* [a-z0-9_]{1,64} */
 #define QFILE_HBUF		16384	/* writer: envelope records staged */
+#define QFILE_P_MAX		16384	/* a P record */
+#define QFILE_P_TOTAL		65536	/* all P records of a file */
 
 #define QFILE_NOTIFY_NEVER	0x01
 #define QFILE_NOTIFY_SUCCESS	0x02
@@ -102,6 +109,7 @@ struct qfile_writer {
 	int		 state;			/* which record may come next */
 	uint32_t	 nrcpt;
 	uint32_t	 nattr;
+	size_t		 prepend;		/* P bytes written */
 };
 
 struct qfile_attr {
@@ -131,7 +139,9 @@ struct qfile_msg {
 	struct qfile_rcpt *rcpt;
 	size_t		 nrcpt;
 	off_t		 body_off;		/* offset of the first B record (or E) */
-	uint64_t	 body_size;
+	uint64_t	 body_size;		/* B bytes */
+	char		*prepend;		/* P records' bytes, NUL-terminated */
+	size_t		 prepend_len;
 	off_t		 end_off;		/* offset just after E */
 	off_t		 file_size;
 	off_t		 valid_size;		/* after the last whole record;
@@ -156,6 +166,7 @@ int	 qfile_put_header(struct qfile_writer *, int64_t, int32_t, const char *);
 int	 qfile_put_attr(struct qfile_writer *, const char *, const void *, size_t);
 int	 qfile_put_rcpt(struct qfile_writer *, const char *, const char *, unsigned);
 int	 qfile_write_body(struct qfile_writer *, const void *, size_t);
+int	 qfile_put_prepend(struct qfile_writer *, const void *, size_t);
 int	 qfile_commit(struct qfile_writer *);
 void	 qfile_abort(struct qfile_writer *);
 
@@ -170,7 +181,15 @@ void	 qfile_abort(struct qfile_writer *);
 int	 qfile_read(int, struct qfile_msg *, char *, size_t);
 void	 qfile_msg_free(struct qfile_msg *);
 const char *qfile_attr_get(const struct qfile_msg *, const char *);
-/* qfile_body_each - call cb for each body chunk in order; cb returns -1 to stop */
+/* qfile_body_each - call cb with the P bytes, then each body chunk in
+ * order; cb returns -1 to stop.  The content's size is
+ * prepend_len + body_size. */
+/* qfile_size - the content's bytes as delivered: P records and body */
+static inline uint64_t
+qfile_size(const struct qfile_msg *m)
+{
+	return m->body_size + m->prepend_len;
+}
 int	 qfile_body_each(int, const struct qfile_msg *,
 	    int (*)(void *, const void *, size_t), void *);
 

@@ -112,7 +112,7 @@ qview_list(struct buf *b, const struct qview *v, int json)
 		    "\"message_size\":%llu,\"attempts\":%u,"
 		    "\"next_attempt\":%lld,\"sender\":", v->state,
 		    (long long)q->arrival_sec,
-		    (unsigned long long)q->body_size, v->attempts,
+		    (unsigned long long)qfile_size(q), v->attempts,
 		    (long long)v->next_try);
 		qview_json_str(b, q->sender);
 		buf_puts(b, ",\"recipients\":[");
@@ -138,7 +138,7 @@ qview_list(struct buf *b, const struct qview *v, int json)
 		return;
 	}
 	buf_printf(b, "%-16s %10llu  %-19s  %-8s  %-19s  <%s>\n", q->qid,
-	    (unsigned long long)q->body_size,
+	    (unsigned long long)qfile_size(q),
 	    qview_time(q->arrival_sec, t1, sizeof(t1)), v->state,
 	    qview_time(v->next_try, t2, sizeof(t2)), qview_text(q->sender));
 	for (i = 0; i < q->nrcpt; i++) {
@@ -266,7 +266,7 @@ qview_show(struct buf *b, int fd, const struct qview *v)
 		    sizeof(t)));
 	buf_printf(b, "\narrival:   %s UTC\nsize:      %llu bytes\n"
 	    "sender:    <%s>\n", qview_time(q->arrival_sec, t, sizeof(t)),
-	    (unsigned long long)q->body_size, qview_text(q->sender));
+	    (unsigned long long)qfile_size(q), qview_text(q->sender));
 	for (i = 0; i < q->nattr; i++)
 		buf_printf(b, "attribute: %s=%s\n", q->attr[i].name,
 		    qview_text(q->attr[i].value));

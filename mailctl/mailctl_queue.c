@@ -229,7 +229,7 @@ mq_list_one(struct mq *q, const char *path, const char *qid, int held)
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	q->n++;
-	q->bytes += m.body_size;
+	q->bytes += qfile_size(&m);
 	qfile_msg_free(&m);
 }
 

@@ -173,7 +173,7 @@ qmgr_take(const char *qid, int announce)
 		qmgr_index_put(qid, &m->rec);
 		log_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
 		    qid, log_str(m->q.sender),
-		    (unsigned long long)m->q.body_size, m->q.nrcpt);
+		    (unsigned long long)qfile_size(&m->q), m->q.nrcpt);
 	}
 	h = qmgr_hash(qid);
 	m->hnext = qmgr.hash[h];

@@ -153,7 +153,7 @@ qmgr_ctl_list(struct buf *out, int json)
 	for (i = 0; i < n; i++) {
 		qmgr_ctl_view(v[i], &view);
 		qview_list(out, &view, json);
-		bytes += v[i]->q.body_size;
+		bytes += qfile_size(&v[i]->q);
 	}
 	free(v);
 	if ((d = opendir(QFILE_HOLD_DIR)) != NULL) {
@@ -164,7 +164,7 @@ qmgr_ctl_list(struct buf *out, int json)
 			view.q = &q;
 			view.state = "hold";
 			qview_list(out, &view, json);
-			bytes += q.body_size;
+			bytes += qfile_size(&q);
 			qfile_msg_free(&q);
 			n++;
 		}

@@ -485,15 +485,16 @@ smtp_mail_line(struct smtp_job *j, struct smtp_conn *c, char *line,
 		return -1;
 	}
 	if (sz != NULL && (limit = strtoull(sz, NULL, 10)) > 0 &&
-	    j->q.body_size > limit) {
+	    qfile_size(&j->q) > limit) {
 		snprintf(why, whylen, "5.3.4 message size %llu exceeds the "
-		    "limit %llu of %s[%s]", (unsigned long long)j->q.body_size,
-		    limit, c->host, c->addr);
+		    "limit %llu of %s[%s]",
+		    (unsigned long long)qfile_size(&j->q), limit, c->host,
+		    c->addr);
 		return -1;
 	}
 	if (sz != NULL)
 		snprintf(args, sizeof(args), " SIZE=%llu",
-		    (unsigned long long)j->q.body_size);
+		    (unsigned long long)qfile_size(&j->q));
 	if (eight)
 		util_strlcat(args, " BODY=8BITMIME", sizeof(args));
 	if (smtpreply_has(&c->ehlo, "DSN") != NULL)

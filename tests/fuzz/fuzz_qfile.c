@@ -27,7 +27,8 @@
  *	64 KiB window and the body spans several chunks.
  *
  *  1, 3: writer round trip.  The rest chooses the arrival time, sender,
- *	attributes, recipients and body (fuzz.h cursor), which go through
+ *	attributes, recipients, body and up to two P records (fuzz.h
+ *	cursor), which go through
  *	qfile_create .. qfile_commit in a scratch queue_directory (under
  *	/dev/shm, or FUZZ_TMPDIR).  When every part is within the limits of
  *	qfile.h, each call must succeed and the committed file must read
@@ -192,6 +193,8 @@ fuzz_q_msg_sane(const struct qfile_msg *m, size_t size)
 		if (m->rcpt[i].text != NULL)
 			FZ_CHECK(strlen(m->rcpt[i].text) <= QFILE_TEXT_MAX);
 	}
+	FZ_CHECK(m->prepend_len <= QFILE_P_TOTAL);
+	FZ_CHECK((m->prepend_len == 0) == (m->prepend == NULL));
 	FZ_CHECK(m->body_off > 0 && m->body_off < m->end_off);
 	FZ_CHECK((uint64_t)(m->end_off - m->body_off) >= m->body_size +
 	    QFILE_HDR);
@@ -344,9 +347,11 @@ fuzz_q_reader(const uint8_t *data, size_t size)
 
 	memset(&b, 0, sizeof(b));
 	FZ_CHECK(qfile_body_each(fd, &m, fuzz_q_body_cb, &b) == 0);
-	FZ_CHECK(b.len == m.body_size);
+	FZ_CHECK(b.len == qfile_size(&m));
+	FZ_CHECK(m.prepend_len == 0 || memcmp(b.p, m.prepend,
+	    m.prepend_len) == 0);
 	free(b.p);
-	if (m.body_size > 0) {
+	if (qfile_size(&m) > 0) {
 		memset(&b, 0, sizeof(b));
 		b.stop = 1;
 		FZ_CHECK(qfile_body_each(fd, &m, fuzz_q_body_cb, &b) == -1);
@@ -419,6 +424,8 @@ struct fuzz_q_env {
 	unsigned	 rnotify[FUZZ_Q_MAXRCPT];
 	size_t		 nrcpt;
 	unsigned	 piece[4];	/* body write sizes, cycled */
+	char		*prep[2];	/* P records, after the body */
+	size_t		 nprep;
 	unsigned char	*body;
 	size_t		 bodylen;
 	int		 valid;		/* within qfile.h's limits */
@@ -479,6 +486,12 @@ fuzz_q_env_parse(struct fz *f, struct fuzz_q_env *e)
 	}
 	for (i = 0; i < 4; i++)
 		e->piece[i] = fz_u16(f) + 1;
+	e->nprep = fz_u8(f) % 3;
+	for (i = 0; i < e->nprep; i++) {
+		e->prep[i] = fz_str(f, 1);
+		if (e->prep[i][0] == '\0' || strlen(e->prep[i]) > QFILE_P_MAX)
+			e->valid = 0;
+	}
 	/* the rest repeated 1 to 2048 times, at most FUZZ_Q_BODYMAX bytes:
 	   bodies of several QFILE_CHUNKs from small inputs */
 	rep = (size_t)1 << (fz_u8(f) % 12);
@@ -508,6 +521,8 @@ fuzz_q_env_free(struct fuzz_q_env *e)
 		free(e->raddr[i]);
 		free(e->rorcpt[i]);
 	}
+	for (i = 0; i < e->nprep; i++)
+		free(e->prep[i]);
 	free(e->body);
 }
 
@@ -553,6 +568,9 @@ fuzz_q_write(struct fuzz_q_env *e, struct qfile_writer *w, const char *qid)
 				n = e->bodylen - off;
 			FUZZ_Q_CALL(qfile_write_body(w, e->body + off, n));
 		}
+	for (i = 0; i < e->nprep; i++)
+		FUZZ_Q_CALL(qfile_put_prepend(w, e->prep[i],
+		    strlen(e->prep[i])));
 	if (e->abort_early) {
 		qfile_abort(w);
 		return -1;
@@ -569,7 +587,7 @@ fuzz_q_compare(const struct fuzz_q_env *e, const char *qid, const char *path)
 	struct qfile_msg m;
 	struct fuzz_q_body b;
 	char	 err[256];
-	size_t	 i;
+	size_t	 i, off;
 	int	 fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -601,8 +619,15 @@ fuzz_q_compare(const struct fuzz_q_env *e, const char *qid, const char *path)
 	FZ_CHECK(m.valid_size == m.file_size && m.end_off == m.file_size);
 	memset(&b, 0, sizeof(b));
 	FZ_CHECK(qfile_body_each(fd, &m, fuzz_q_body_cb, &b) == 0);
-	FZ_CHECK(b.len == e->bodylen);
-	FZ_CHECK(b.len == 0 || memcmp(b.p, e->body, b.len) == 0);
+	FZ_CHECK(b.len == e->bodylen + m.prepend_len);
+	for (i = 0, off = 0; i < e->nprep; i++) {
+		FZ_CHECK(memcmp(b.p + off, e->prep[i], strlen(e->prep[i])) ==
+		    0);
+		off += strlen(e->prep[i]);
+	}
+	FZ_CHECK(off == m.prepend_len);
+	FZ_CHECK(e->bodylen == 0 || memcmp(b.p + off, e->body, e->bodylen) ==
+	    0);
 	free(b.p);
 	qfile_msg_free(&m);
 	close(fd);

@@ -694,6 +694,104 @@ tq_trail_changed(void)
 	unlink(path);
 }
 
+/* tq_collect_cb - gather the content into a buf */
+static int
+tq_collect_cb(void *arg, const void *p, size_t len)
+{
+	return buf_append(arg, p, len);
+}
+
+/*
+ * tq_prepend - P records: written after the body, read in front of it;
+ * nothing but E may follow; limits; a reader refuses them out of place
+ */
+static void
+tq_prepend(void)
+{
+	struct qfile_writer w;
+	struct qfile_msg m;
+	struct buf c;
+	char	 path[64], err[256], *big;
+	unsigned char rec[64];
+	int	 fd, n;
+
+	T_EQ_INT(qfile_create(&w, "0000000000000P01", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "s@example.org");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	qfile_write_body(&w, "Subject: x\r\n\r\nbody\r\n", 20);
+	T_EQ_INT(qfile_put_prepend(&w, "DKIM-Signature: a\r\n", 19), 0,
+	    "first P");
+	T_EQ_INT(qfile_put_prepend(&w, "DKIM-Signature: b\r\n", 19), 0,
+	    "second P");
+	T_OK(qfile_write_body(&w, "more", 4) == -1 && errno == EINVAL,
+	    "no body after P");
+	qfile_abort(&w);
+
+	T_EQ_INT(qfile_create(&w, "0000000000000P02", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "s@example.org");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	qfile_write_body(&w, "Subject: x\r\n\r\nbody\r\n", 20);
+	qfile_put_prepend(&w, "DKIM-Signature: a\r\n", 19);
+	qfile_put_prepend(&w, "DKIM-Signature: b\r\n", 19);
+	T_EQ_INT(qfile_commit(&w), 0, "commit with P records");
+	qfile_path("0000000000000P02", 2, path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "reads");
+	T_EQ_INT(m.prepend_len, 38, "P bytes");
+	T_EQ_INT(m.body_size, 20, "B bytes");
+	T_EQ_INT(qfile_size(&m), 58, "content size");
+	buf_init(&c, 1024);
+	T_EQ_INT(qfile_body_each(fd, &m, tq_collect_cb, &c), 0, "streams");
+	T_EQ_STR(buf_cstr(&c), "DKIM-Signature: a\r\nDKIM-Signature: b\r\n"
+	    "Subject: x\r\n\r\nbody\r\n", "P lines first, then the body");
+	buf_free(&c);
+	qfile_msg_free(&m);
+	close(fd);
+	unlink(path);
+
+	/* empty body: P straight after the recipients */
+	T_EQ_INT(qfile_create(&w, "0000000000000P03", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	T_EQ_INT(qfile_put_prepend(&w, "X: y\r\n", 6), 0, "P, no body");
+	T_EQ_INT(qfile_commit(&w), 0, "commit");
+	qfile_path("0000000000000P03", 2, path, sizeof(path));
+	fd = open(path, O_RDWR | O_APPEND);
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_OK, "reads");
+	buf_init(&c, 1024);
+	T_EQ_INT(qfile_body_each(fd, &m, tq_collect_cb, &c), 0, "streams");
+	T_EQ_STR(buf_cstr(&c), "X: y\r\n", "only the P line");
+	buf_free(&c);
+	qfile_msg_free(&m);
+	/* a P after E is out of order: corrupt */
+	n = qfile_encode_record(rec, sizeof(rec), 'P', "X: y\r\n", 6);
+	T_EQ_INT(write(fd, rec, (size_t)n), n, "P after E");
+	T_EQ_INT(qfile_read(fd, &m, err, sizeof(err)), QFILE_CORRUPT,
+	    "P after E is corrupt");
+	close(fd);
+	unlink(path);
+
+	/* limits: one record, all of them */
+	big = xcalloc(1, QFILE_P_MAX + 2);
+	memset(big, 'h', QFILE_P_MAX + 1);
+	T_EQ_INT(qfile_create(&w, "0000000000000P04", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	T_OK(qfile_put_prepend(&w, big, QFILE_P_MAX + 1) == -1 &&
+	    errno == EMSGSIZE, "P over QFILE_P_MAX refused");
+	qfile_abort(&w);
+	T_EQ_INT(qfile_create(&w, "0000000000000P05", 2), 0, "create");
+	qfile_put_header(&w, 1700000000, 0, "");
+	qfile_put_rcpt(&w, "a@example.org", "", 0);
+	for (n = 0; n < QFILE_P_TOTAL / QFILE_P_MAX; n++)
+		qfile_put_prepend(&w, big, QFILE_P_MAX);
+	T_OK(qfile_put_prepend(&w, "X: y\r\n", 6) == -1 &&
+	    errno == EMSGSIZE, "P over QFILE_P_TOTAL refused");
+	qfile_abort(&w);
+	T_EQ_INT(tq_count_files("incoming"), 0, "nothing left in incoming/");
+	free(big);
+}
+
 /* tq_writer_fail - a write error is sticky and leaves no file behind */
 static void
 tq_writer_fail(void)
@@ -960,6 +1058,7 @@ main(void)
 	tq_appends();
 	tq_history();
 	tq_trail_changed();
+	tq_prepend();
 	tq_stream();
 	tq_limits();
 #ifdef YOUJU_FAILPOINTS
