@@ -1,7 +1,11 @@
 /*
  * qmgr_ctl.c - "mailctl queue" while the server runs.
  *
- * qmgr listens on private/control (mode 0600, root may connect: mailctl).
+ * qmgr accepts on private/control (mode 0600, root may connect: mailctl),
+ * a socket master makes and passes as qmgr's second listening descriptor:
+ * it outlives qmgr, so a mailctl that connects while qmgr restarts (a
+ * reload) waits in its backlog, up to its 10-second HELLO limit, for the
+ * new qmgr to answer.
  * One request per connection: IPC_CTL_REQUEST with the arguments after
  * "queue"; the answer is one or more IPC_CTL_REPLY frames - status
  * IPC_CTL_MORE with a piece of the text, then the exit status with the
@@ -60,7 +64,10 @@ struct qmgr_ctl {
 	int		 replying;
 };
 
-/* qmgr_ctl_drop - close a control connection */
+/*
+ * qmgr_ctl_drop - close a control connection; a stopping qmgr waits for
+ * the ones it accepted (qmgr_done), so an answer is never cut off
+ */
 static void
 qmgr_ctl_drop(struct qmgr_ctl *c)
 {
@@ -68,6 +75,9 @@ qmgr_ctl_drop(struct qmgr_ctl *c)
 	close(c->fd);
 	buf_free(&c->out);
 	free(c);
+	qmgr.ctl_open--;
+	if (qmgr_done())
+		event_base_loopbreak(qmgr.base);
 }
 
 /* qmgr_ctl_state - the state an admin sees */
@@ -618,6 +628,7 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 	while ((fd = ipc_accept(lfd, 0, "control connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		qmgr.ctl_open++;
 		buf_init(&c->out, QMGR_CTL_OUTMAX);
 		c->ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST,
 		    qmgr_ctl_event, c);
@@ -625,21 +636,15 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-/* qmgr_ctl_init - listen on private/control */
+/* qmgr_ctl_init - accept on private/control (fd from master) */
 void
-qmgr_ctl_init(void)
+qmgr_ctl_init(int fd)
 {
 	struct event *ev;
-	int	 fd;
 
-	if ((fd = ipc_listen(QMGR_CTL_SOCKET, 0600, 16)) == -1) {
-		log_err("cannot listen on %s: %s (mailctl queue works only "
-		    "while qmgr is stopped)", QMGR_CTL_SOCKET,
-		    strerror(errno));
-		return;
-	}
 	util_set_nonblock(fd, 1);
 	ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST, qmgr_ctl_accept,
 	    NULL);
-	event_add(ev, NULL);
+	if (ev == NULL || event_add(ev, NULL) == -1)
+		log_fatal("cannot watch %s", QMGR_CTL_SOCKET);
 }

@@ -756,6 +756,29 @@ class QueueStoppedTest(QueueCase):
         for t in ("qsalla", "qsallr", "qsallh"):
             self.assertEqual(self.delivered(t), [], t)
 
+    def test_reload_then_flush_at_once(self):
+        """mailctl reload immediately followed by mailctl queue flush,
+        ten times (issue 8, item 6): every flush is answered - the control
+        socket is master's, so while a reload replaces qmgr the request
+        waits for the new one - and every flush takes effect."""
+        qid = self.submit_to("rf@remote.test", "qrf")
+        for i in range(10):
+            r = self.inst.mailctl("reload", check=False)
+            self.assertEqual((r.returncode, r.stderr), (0, ""), (i, r))
+            r = mq(self.inst, "flush")
+            self.assertEqual((r.returncode, r.stdout, r.stderr),
+                             (0, "flushed 1 deferred message\n", ""),
+                             (i, r, self.tail(2000)))
+            # tried again at once (and deferred: the gate is closed)
+            self.wait_deferrals(qid, i + 2, 20)
+            self.wait_state(qid, "deferred")
+        self.gate.opened.add("rf@remote.test")
+        r = self.inst.mailctl("reload", check=False)
+        self.assertEqual(r.returncode, 0, r)
+        self.ok("flush", out=r"^flushed 1 deferred message\n$")
+        self.wait_peer(self.gate, "qrf", timeout=10)
+        self.wait_gone(qid, 10)
+
     def test_requeue_resets_attempts(self):
         qid = self.submit_to("rq@remote.test", "qrq")
         self.ok("flush", qid)
