@@ -10,7 +10,9 @@
  *
  * An unknown user costs one dummy verification with the scheme most users
  * of the file have, so that "no such user" and "wrong password" take the
- * same time and get the same answer.
+ * same time and get the same answer.  A user whose password field can
+ * never verify (clear text, unknown scheme, broken hash) fails like a
+ * wrong password; the first such failure per user logs why.
  *
  * Brute force: failures are counted per client address and per login name.
  * From the AUTH_FREE_FAILS+1-th failure on, answers to that client or for
@@ -58,6 +60,7 @@ struct auth_job {
 	size_t		 passlen;
 	char		*stored;	/* NULL: unknown user (dummy check) */
 	int		 result;	/* IPC_LOGIN_* */
+	int		 unusable;	/* the stored value can never verify */
 	struct auth_job	*next;
 };
 
@@ -74,6 +77,8 @@ static struct auth_job *auth_todo, *auth_done;
 static int auth_njobs;
 static int auth_pipe[2] = { -1, -1 };
 static struct auth_thr auth_thr[AUTH_THR_SLOTS];
+static unsigned char *auth_told;	/* per users-file entry: logged why
+					   it cannot log in */
 
 /* auth_pam_conv - hand the password to PAM, nothing else */
 static int
@@ -146,6 +151,7 @@ auth_check(struct auth_job *j)
 	r = pw_verify(j->stored, j->pass, j->passlen);
 	if (r == -1)	/* an unusable stored value costs what a check costs */
 		pw_dummy(auth.dummy_scheme, j->pass, j->passlen);
+	j->unusable = r == -1;
 	j->result = r == 1 ? IPC_LOGIN_OK : IPC_LOGIN_FAIL;
 }
 
@@ -258,6 +264,35 @@ auth_thr_note(const struct auth_job *j)
 		    log_str(j->client), user->fails, log_str(j->user));
 }
 
+/*
+ * auth_told_why - the first failed login of a user whose password field
+ * can never verify: say why, once per user and process (the admin sees
+ * the cause next to smtpd's "authentication failed" lines, and a client
+ * that keeps trying does not flood the log)
+ */
+static void
+auth_told_why(const struct auth_job *j)
+{
+	const struct users_ent *e;
+	const char *why;
+	char	 buf[256];
+	size_t	 i;
+
+	if (!j->unusable || j->result != IPC_LOGIN_FAIL ||
+	    (e = users_find(auth.users, j->canon, NULL)) == NULL)
+		return;
+	if (auth_told == NULL)
+		auth_told = xcalloc(auth.users->n, 1);
+	i = (size_t)(e - auth.users->ent);
+	if (auth_told[i])
+		return;
+	auth_told[i] = 1;
+	if ((why = users_login_problem(e, buf, sizeof(buf))) == NULL)
+		why = "the stored hash is refused by libcrypt or libsodium";
+	log_warn("user %s cannot log in: %s (users file line %d)",
+	    log_str(e->name), why, e->line);
+}
+
 /* auth_reply - send a job's answer to its connection, free the job */
 static void
 auth_reply(evutil_socket_t fd, short ev, void *arg)
@@ -300,6 +335,7 @@ auth_finished(evutil_socket_t fd, short ev, void *arg)
 		auth_njobs--;
 		d = auth_thr_delay(j->client, j->user);
 		auth_thr_note(j);
+		auth_told_why(j);
 		if (j->result == IPC_LOGIN_OK)
 			log_info("login ok: user %s from client %s",
 			    log_str(j->canon), log_str(j->client));

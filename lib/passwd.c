@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "passwd.h"
 #include "util.h"
@@ -298,6 +299,165 @@ pw_argon_hash(const struct pw_scheme *s, const char *pw, size_t len,
 	}
 	util_strlcpy(out, str, PW_OUT_MAX);
 	return 0;
+}
+
+/* clear-text schemes Dovecot knows: named as such by pw_problem */
+static const char *pw_clear[] = { "PLAIN", "CLEAR", "CLEARTEXT",
+    "PLAIN-TRUNC" };
+
+/*
+ * pw_crypt_len - the length crypt(3) gives for a hash of a known method
+ * ("$6$[rounds=N$]salt$" plus the checksum, or a fixed total), 0 when the
+ * method is not in this list
+ */
+static size_t
+pw_crypt_len(const char *hash)
+{
+	static const struct {
+		const char	*prefix;
+		size_t		 sum;	/* checksum after the last '$' */
+		size_t		 total;	/* or the whole length */
+	} m[] = {
+		{ "$6$", 86, 0 }, { "$5$", 43, 0 }, { "$1$", 22, 0 },
+		{ "$y$", 43, 0 }, { "$gy$", 43, 0 }, { "$7$", 43, 0 },
+		{ "$2y$", 0, 60 }, { "$2b$", 0, 60 }, { "$2a$", 0, 60 },
+	};
+	const char *last = strrchr(hash, '$');
+	size_t	 i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (strncmp(hash, m[i].prefix, strlen(m[i].prefix)) != 0)
+			continue;
+		if (m[i].total > 0)
+			return m[i].total;
+		return (size_t)(last - hash) + 1 + m[i].sum;
+	}
+	return 0;
+}
+
+/* pw_crypt_problem - the crypt hash of scheme s, or why it is unusable */
+static const char *
+pw_crypt_problem(const struct pw_scheme *s, const char *hash, char *buf,
+    size_t size)
+{
+	size_t	 want, len = strlen(hash);
+	int	 cs;
+
+	if (s->accept[0] == NULL && hash[0] != '$') {
+		if ((len == 13 && strspn(hash, "./0123456789ABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == 13) ||
+		    (hash[0] == '_' && len == 20))
+			snprintf(buf, size, "DES crypt hash (too weak, "
+			    "refused)");
+		else
+			snprintf(buf, size, "clear-text password? (neither "
+			    "{SCHEME} nor a $id$ crypt hash)");
+		return buf;
+	}
+	if (s->accept[0] == NULL && strncmp(hash, "$3$", 3) == 0) {
+		snprintf(buf, size, "NT-Hash (too weak, refused)");
+		return buf;
+	}
+	if (!pw_prefix_ok(s, hash)) {
+		if (s->accept[0] == NULL)
+			snprintf(buf, size, "malformed crypt hash");
+		else
+			snprintf(buf, size, "not a %s hash (it does not start "
+			    "with %s)", s->name, s->accept[0]);
+		return buf;
+	}
+	cs = crypt_checksalt(hash);
+	if (cs != CRYPT_SALT_OK && cs != CRYPT_SALT_METHOD_LEGACY &&
+	    cs != CRYPT_SALT_TOO_CHEAP) {
+		snprintf(buf, size, "malformed %s hash, or a method libcrypt "
+		    "does not have", s->name);
+		return buf;
+	}
+	if ((want = pw_crypt_len(hash)) != 0 && want != len) {
+		snprintf(buf, size, "%s %s hash", len < want ? "truncated" :
+		    "over-long", s->name);
+		return buf;
+	}
+	return NULL;
+}
+
+/* pw_argon_problem - an ARGON2ID hash libsodium can decode, or why not */
+static const char *
+pw_argon_problem(const struct pw_scheme *s, const char *hash, char *buf,
+    size_t size)
+{
+	char	 str[crypto_pwhash_argon2id_STRBYTES];
+	const char *last;
+	size_t	 hl = strlen(hash);
+
+	if (!pw_prefix_ok(s, hash) || hl >= sizeof(str) ||
+	    (last = strrchr(hash, '$')) == NULL ||
+	    strlen(last + 1) != PW_ARGON_HASHLEN || pw_init() == -1) {
+		snprintf(buf, size, "malformed ARGON2ID hash");
+		return buf;
+	}
+	memset(str, 0, sizeof(str));
+	memcpy(str, hash, hl);
+	if (crypto_pwhash_argon2id_str_needs_rehash(str,
+	    crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) == -1) {
+		snprintf(buf, size, "malformed ARGON2ID hash");
+		return buf;
+	}
+	return NULL;
+}
+
+/* pw_problem - see passwd.h: (stored value, buffer, its size) */
+const char *
+pw_problem(const char *stored, char *buf, size_t size)
+{
+	const struct pw_scheme *s;
+	const char *end, *hash = stored;
+	size_t	 len, i;
+
+	if (stored == NULL || (len = strnlen(stored, PW_HASH_MAX + 1)) == 0) {
+		snprintf(buf, size, "no password");
+		return buf;
+	}
+	if (len > PW_HASH_MAX) {
+		snprintf(buf, size, "password field longer than %d bytes",
+		    PW_HASH_MAX);
+		return buf;
+	}
+	for (i = 0; i < len; i++)
+		if ((unsigned char)stored[i] <= ' ' ||
+		    (unsigned char)stored[i] >= 0x7f) {
+			snprintf(buf, size, "white space or a byte outside "
+			    "printable ASCII in the password field");
+			return buf;
+		}
+	s = &pw_schemes[PW_CRYPT];
+	if (stored[0] == '{') {
+		if ((end = strchr(stored, '}')) == NULL || end == stored + 1) {
+			snprintf(buf, size, "malformed {SCHEME} prefix");
+			return buf;
+		}
+		len = (size_t)(end - stored - 1);
+		for (i = 0; i < NELEM(pw_clear); i++)
+			if (strlen(pw_clear[i]) == len &&
+			    strncasecmp(stored + 1, pw_clear[i], len) == 0) {
+				snprintf(buf, size, "clear-text password "
+				    "({%.*s})", (int)len, stored + 1);
+				return buf;
+			}
+		if ((s = pw_find(stored + 1, len)) == NULL) {
+			snprintf(buf, size, "unknown password scheme {%.*s}",
+			    (int)(len > 31 ? 31 : len), stored + 1);
+			return buf;
+		}
+		if ((hash = end + 1)[0] == '\0') {
+			snprintf(buf, size, "{%s} without a hash", s->name);
+			return buf;
+		}
+	}
+	if (s->verify == pw_argon_verify)
+		return pw_argon_problem(s, hash, buf, size);
+	return pw_crypt_problem(s, hash, buf, size);
 }
 
 /* pw_verify - see passwd.h: (stored value, password, its length) */

@@ -38,5 +38,15 @@ char	*pw_hash(const char *, const char *, size_t, char *, size_t);
 int	 pw_scheme_ok(const char *);
 /* pw_dummy - burn the time of one verification of that scheme */
 void	 pw_dummy(const char *, const char *, size_t);
+/*
+ * pw_problem - why a stored value can never verify (written into the
+ * buffer, which is returned: "no password", "clear-text password",
+ * "unknown password scheme {MD5}", "truncated SHA512-CRYPT hash", ...),
+ * or NULL when it looks usable.  Cheap: no hashing, only the checks
+ * pw_verify makes before it hashes, the format of the hash, and for crypt
+ * hashes libxcrypt's crypt_checksalt() and the length of the known
+ * methods' output.  pw_verify stays the last word (-1).
+ */
+const char *pw_problem(const char *, char *, size_t);
 
 #endif

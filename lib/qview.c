@@ -165,6 +165,34 @@ qview_list_footer(struct buf *b, size_t n, uint64_t bytes)
 		    (unsigned long long)((bytes + 1023) / 1024));
 }
 
+/* qview_deleted - see qview.h */
+void
+qview_deleted(struct buf *b, const char *queue, size_t n, size_t later)
+{
+	const char *what = "";
+
+	if (queue != NULL && strcmp(queue, "hold") == 0)
+		what = "held ";
+	else if (queue != NULL && strcmp(queue, "deferred") == 0)
+		what = "deferred ";
+	else if (queue != NULL && strcmp(queue, "active") == 0)
+		what = "active ";
+	buf_printf(b, "deleted %zu %smessage%s", n, what, n == 1 ? "" : "s");
+	if (later > 0)
+		buf_printf(b, "; %zu more when %s delivery attempt%s in "
+		    "progress end%s", later, later == 1 ? "its" : "their",
+		    later == 1 ? "" : "s", later == 1 ? "s" : "");
+	buf_puts(b, "\n");
+}
+
+/* qview_queue_name - see qview.h */
+int
+qview_queue_name(const char *s)
+{
+	return s != NULL && (strcmp(s, "active") == 0 ||
+	    strcmp(s, "deferred") == 0 || strcmp(s, "hold") == 0);
+}
+
 struct qview_hist {
 	struct buf		*b;
 	const struct qfile_msg	*q;

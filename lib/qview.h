@@ -33,6 +33,14 @@ void	 qview_list(struct buf *, const struct qview *, int);
 /* qview_list_footer - "-- N messages, N KB in the queue" (text only) */
 void	 qview_list_footer(struct buf *, size_t, uint64_t);
 /*
+ * qview_deleted - the answer to "delete ALL [queue]": "deleted N
+ * [deferred|held|active] messages", and how many more go when their
+ * delivery attempt ends (queue is NULL for all of them)
+ */
+void	 qview_deleted(struct buf *, const char *, size_t, size_t);
+/* qview_queue_name - "active", "deferred" or "hold" (1), or not (0) */
+int	 qview_queue_name(const char *);
+/*
  * qview_show - envelope, recipients with status, the history records, and
  * the message's header lines (bounded); fd is the queue file.  0, or -1
  * when the file could not be read (what was read is kept in out).

@@ -14,6 +14,16 @@
  * Reply codes are 2xx..5xx.  LF ends a line (a CR before it is dropped);
  * any other byte outside printable ASCII (CR, NUL, TAB, 8-bit) is kept as
  * '?' in the text, which is therefore safe to log and to put in a bounce.
+ *
+ * Garbled multi-line replies (a bare LF splits a line, a bare CR follows
+ * the code): the first line must be a reply line, and it fixes the code;
+ * a later line with any other valid code makes the reply malformed (it
+ * could be the next reply); a later line that is not a reply line at all
+ * is text, counted in garbled; the reply ends at the first well-formed
+ * last line ("CODE" or "CODE text").  So a reply whose code cannot be
+ * determined is malformed, and one whose every well-formed line agrees
+ * has that code; what it is worth is the caller's decision.  Nothing of
+ * a garbled line leaves the parser unsanitised.
  * EHLO keywords (RFC 5321 4.1.1.1: ALPHA/DIGIT then ALPHA/DIGIT/"-") are
  * taken from lines 2..n, upper-cased, with their parameters.
  *
@@ -31,10 +41,17 @@ smtpreply_digit(int c, int lo)
 	return c >= lo && c <= '9';
 }
 
+/* what a line (or the start of one) is, for smtpreply_prefix */
+#define SMTPREPLY_BAD	(-1)	/* malformed: the whole reply is refused */
+#define SMTPREPLY_OK	0	/* a reply line (as far as it goes) */
+#define SMTPREPLY_JUNK	1	/* not a reply line: garbled */
+
 /*
- * smtpreply_prefix - check the first n bytes of a line (complete says
- * whether the line ends there): the code, the separator, the same code
- * as the reply's first line (code 0: none yet).  Returns -1 when bad.
+ * smtpreply_prefix - look at the first n bytes of a line (complete says
+ * whether the line ends there) of a reply whose code is code (0: this is
+ * the first line).  SMTPREPLY_OK: three digits, a code 200..599, the same
+ * as the reply's, then ' ', '-' or the line end; SMTPREPLY_BAD: a valid
+ * code other than the reply's; SMTPREPLY_JUNK: anything else.
  */
 static int
 smtpreply_prefix(const char *p, size_t n, int complete, int code)
@@ -43,19 +60,19 @@ smtpreply_prefix(const char *p, size_t n, int complete, int code)
 	int	 c = 0;
 
 	if (complete && n < 3)
-		return -1;
+		return SMTPREPLY_JUNK;
 	for (i = 0; i < n && i < 3; i++) {
 		if (!smtpreply_digit((unsigned char)p[i], i == 0 ? '2' : '0') ||
 		    (i == 0 && p[i] > '5'))
-			return -1;
+			return SMTPREPLY_JUNK;
 		c = c * 10 + (p[i] - '0');
 	}
 	if (i == 3 && code != 0 && c != code)
-		return -1;
+		return SMTPREPLY_BAD;	/* another reply's code, never text */
 	if (n > 3 && p[3] != ' ' && p[3] != '-' &&
 	    (complete || p[3] != '\r' || n > 4))
-		return -1;	/* "250\r" may still become "250\r\n" */
-	return 0;
+		return SMTPREPLY_JUNK;	/* "250\r" may still become "250\r\n" */
+	return SMTPREPLY_OK;
 }
 
 /* smtpreply_put - append sanitised bytes to the text, bounded */
@@ -137,11 +154,16 @@ smtpreply_ext(struct smtpreply *r, const char *p, size_t n)
 /*
  * smtpreply_line - one complete line p[0..n) (no line end): fold it into
  * the reply.  Returns 1 for the last line, 0 for more to come, -1 bad.
+ * A later line that is not a reply line is kept (sanitised) as text and
+ * counted in r->garbled; only a well-formed line ends the reply.
  */
 static int
 smtpreply_line(struct smtpreply *r, const char *p, size_t n, size_t *tl)
 {
-	if (smtpreply_prefix(p, n, 1, r->code) == -1)
+	int	 kind;
+
+	if ((kind = smtpreply_prefix(p, n, 1, r->code)) == SMTPREPLY_BAD ||
+	    (kind == SMTPREPLY_JUNK && r->nlines == 0))
 		return -1;
 	if (++r->nlines > SMTPREPLY_LINES_MAX)
 		return -1;
@@ -150,6 +172,11 @@ smtpreply_line(struct smtpreply *r, const char *p, size_t n, size_t *tl)
 	else if (*tl < SMTPREPLY_TEXT_MAX) {
 		r->text[(*tl)++] = '\n';
 		r->text[*tl] = '\0';
+	}
+	if (kind == SMTPREPLY_JUNK) {
+		r->garbled++;
+		smtpreply_put(r, tl, p, n);
+		return 0;
 	}
 	if (n > 4) {
 		smtpreply_put(r, tl, p + 4, n - 4);
@@ -178,8 +205,10 @@ smtpreply_parse(const char *buf, size_t len, struct smtpreply *r)
 			if (look == SMTPREPLY_LINE_MAX + 2 ||
 			    r->nlines >= SMTPREPLY_LINES_MAX)
 				return -1;
-			return smtpreply_prefix(buf + pos, look, 0,
-			    r->code) == -1 ? -1 : 0;
+			/* refuse early what can never become a reply */
+			last = smtpreply_prefix(buf + pos, look, 0, r->code);
+			return last == SMTPREPLY_BAD || (last ==
+			    SMTPREPLY_JUNK && r->nlines == 0) ? -1 : 0;
 		}
 		n = (size_t)(nl - (buf + pos));
 		if (n > 0 && buf[pos + n - 1] == '\r')

@@ -8,12 +8,18 @@
  * matching the code's first digit), and its text (the lines' texts joined
  * with "\n", control characters replaced by '?', at most SMTPREPLY_TEXT_MAX
  * bytes kept).  It returns the number of bytes the reply used, 0 when more
- * bytes are needed, or -1 for a malformed reply: a line without a valid
- * three-digit code, a code that changes between lines of one reply, a
- * separator other than ' ' or '-', a line over SMTPREPLY_LINE_MAX, more
- * than SMTPREPLY_LINES_MAX lines, a bare LF or CR inside a line is
- * tolerated (treated as line end / data).  Every byte outside printable
- * ASCII (CR, NUL, TAB, 8-bit) becomes '?' in text and extarg.
+ * bytes are needed, or -1 for a malformed reply: a first line without a
+ * valid three-digit code followed by ' ', '-' or the line end, a later
+ * line that starts with another valid code, a line over
+ * SMTPREPLY_LINE_MAX, more than SMTPREPLY_LINES_MAX lines.  A bare LF
+ * ends a line; a bare CR is data.  A later line of a multi-line reply that
+ * does not start with a code (the rest of a line a bare LF split, a bare
+ * CR after the code, plain garbage) is "garbled": it goes into the text
+ * like any other and is counted in garbled, and the reply goes on until a
+ * well-formed last line with the reply's code.  Callers must not trust a
+ * garbled reply's code beyond what a mistake can cost (smtp(8) takes only
+ * a garbled 5xx, as permanent).  Every byte outside printable ASCII (CR,
+ * NUL, TAB, 8-bit) becomes '?' in text and extarg.
  *
  * EHLO keywords are always collected: ext[0..next) holds the first word of
  * lines 2..n when it is a valid keyword (ALPHA/DIGIT, then also "-", at
@@ -37,6 +43,7 @@ struct smtpreply {
 	char		 dsn[16];	/* "5.1.1" or "" */
 	char		 text[SMTPREPLY_TEXT_MAX + 1];
 	int		 nlines;
+	int		 garbled;	/* lines 2..n-1 without a code */
 	char		 ext[SMTPREPLY_EXT_MAX][32];	/* EHLO keywords,
 					   upper-cased (first word of lines
 					   2..n) */

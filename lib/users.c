@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "ktab.h"
 #include "log.h"
+#include "passwd.h"
 #include "users.h"
 #include "util.h"
 
@@ -359,6 +360,13 @@ users_scheme(const char *pass, char *out, size_t size)
 		if (tmp[n] >= 'a' && tmp[n] <= 'z')
 			tmp[n] -= 'a' - 'A';
 	return util_strlcpy(out, tmp, size);
+}
+
+/* users_login_problem - see users.h */
+const char *
+users_login_problem(const struct users_ent *e, char *buf, size_t size)
+{
+	return pw_problem(e != NULL ? e->pass : NULL, buf, size);
 }
 
 /* users_password_hash - the password without its "{SCHEME}" prefix */

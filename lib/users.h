@@ -81,5 +81,13 @@ void	 users_free(struct users *);
 size_t	 users_scheme(const char *, char *, size_t);
 /* users_password_hash - the field after a well-formed "{SCHEME}" prefix */
 const char *users_password_hash(const char *);
+/*
+ * users_login_problem - why the entry can never log in, in the buffer
+ * ("no password", "clear-text password? ...", "unknown password scheme
+ * {X}", "truncated SHA512-CRYPT hash", ... - see pw_problem in passwd.h),
+ * or NULL when its password field looks usable.  No hashing: cheap enough
+ * for every line of a big file.  Mail for such a user is still delivered.
+ */
+const char *users_login_problem(const struct users_ent *, char *, size_t);
 
 #endif

@@ -270,8 +270,8 @@ local_one(struct local_req *r, uint32_t idx, uint32_t flags,
 	st = local_maildir_deliver(r->qfd, &r->q, &t, why, sizeof(why));
 	if (st == LOCAL_OK)
 		local_done_add(r, md);
-	local_result(r, idx, st == LOCAL_OK ? IPC_DLV_OK : IPC_DLV_TEMPFAIL,
-	    why);
+	local_result(r, idx, st == LOCAL_OK ? IPC_DLV_OK : st == LOCAL_PERM ?
+	    IPC_DLV_PERMFAIL : IPC_DLV_TEMPFAIL, why);
 }
 
 /* local_request - decode a DELIVER and run it; -1 = malformed */

@@ -8,7 +8,9 @@
  * missing, write tmp/UNIQUE with Return-Path and Delivered-To followed by
  * the message with LF line ends, fsync it, rename it into new/, fsync new/.
  * Only then is the delivery reported as done.  Any failure removes the tmp
- * file and reports a temporary failure (the message stays queued).
+ * file and reports a temporary failure (the message stays queued), except
+ * a file that would grow beyond mailbox_size_limit: that is permanent
+ * (5.2.2), as in Postfix's local(8), since trying again cannot help.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -133,15 +135,26 @@ local_write_file(int fd, int qfd, const struct qfile_msg *q,
 	return r;
 }
 
-/* local_maildir_fail - the reason for a failed write, as "X.Y.Z text" */
+/*
+ * local_maildir_fail - the reason for a failed write, as "X.Y.Z text":
+ * LOCAL_PERM for a message over mailbox_size_limit, else LOCAL_TEMP
+ */
 static int
 local_maildir_fail(const struct local_target *t, int err, char *why,
     size_t whylen)
 {
-	if (err == EFBIG)
-		snprintf(why, whylen, "4.2.2 message is larger than "
-		    "mailbox_size_limit");
-	else if (err == ENOSPC || err == EDQUOT)
+	if (err == EFBIG && local.size_limit > 0) {
+		snprintf(why, whylen, "5.2.2 maildir delivery failed: message "
+		    "is larger than mailbox_size_limit (%llu bytes)",
+		    (unsigned long long)local.size_limit);
+		return LOCAL_PERM;
+	}
+	if (err == EFBIG) {		/* the file system's own limit */
+		snprintf(why, whylen, "5.2.2 cannot write maildir %s: %s",
+		    t->maildir, strerror(err));
+		return LOCAL_PERM;
+	}
+	if (err == ENOSPC || err == EDQUOT)
 		snprintf(why, whylen, "4.3.1 cannot write maildir %s: %s",
 		    t->maildir, strerror(err));
 	else if (err == ELOOP)
@@ -197,7 +210,7 @@ out:
 	return r;
 }
 
-/* local_maildir_deliver - deliver one copy; LOCAL_OK/TEMP with why */
+/* local_maildir_deliver - deliver one copy; LOCAL_OK/TEMP/PERM with why */
 int
 local_maildir_deliver(int qfd, const struct qfile_msg *q,
     const struct local_target *t, char *why, size_t whylen)

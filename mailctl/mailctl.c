@@ -320,6 +320,23 @@ mailctl_check_mcf(struct mailctl *mc, struct cfcheck *ck)
 	mcf_free(&mcf);
 }
 
+/*
+ * mailctl_check_logins - a warning per user that can never log in (mail
+ * for it is still delivered, so it is not an error)
+ */
+static void
+mailctl_check_logins(struct cfcheck *ck, const char *path,
+    const struct users *u)
+{
+	char	 why[256];
+	size_t	 i;
+
+	for (i = 0; i < u->n; i++)
+		if (users_login_problem(&u->ent[i], why, sizeof(why)) != NULL)
+			cfcheck_add(ck, 0, "%s:%d: %s: cannot log in: %s", path,
+			    u->ent[i].line, log_str(u->ent[i].name), why);
+}
+
 /* mailctl_check_tables - the users file and aliases load without warnings */
 static void
 mailctl_check_tables(struct mailctl *mc, struct cfcheck *ck)
@@ -337,6 +354,7 @@ mailctl_check_tables(struct mailctl *mc, struct cfcheck *ck)
 		/* a skipped line is a user who gets no mail */
 		for (i = 0; i < u->nwarn; i++)
 			cfcheck_add(ck, 1, "%s", u->warn[i]);
+		mailctl_check_logins(ck, cfg_str(mc->cfg, "users_file"), u);
 		users_free(u);
 	}
 	v = cfg_list(mc->cfg, "alias_maps", &n);

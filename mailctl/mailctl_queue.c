@@ -7,7 +7,8 @@
  *	mailctl queue flush [ID | DOMAIN]
  *	mailctl queue hold ID
  *	mailctl queue release ID
- *	mailctl queue delete ID | --all-deferred
+ *	mailctl queue delete ID | ALL [active | deferred | hold] |
+ *	    --all-deferred
  *	mailctl queue requeue ID
  *	mailctl queue reindex
  *
@@ -55,6 +56,7 @@ struct mq {
 	struct db	*db;		/* the index, when it could be opened */
 	int		 json;
 	const char	*domain;	/* flush DOMAIN */
+	const char	*queue;		/* delete ALL QUEUE, NULL: all */
 	size_t		 n;
 	uint64_t	 bytes;
 	int		 rc;
@@ -68,7 +70,8 @@ mq_usage(void)
 	    "       mailctl queue show ID\n"
 	    "       mailctl queue flush [ID | DOMAIN]\n"
 	    "       mailctl queue hold ID | release ID | requeue ID\n"
-	    "       mailctl queue delete ID | --all-deferred\n"
+	    "       mailctl queue delete ID | ALL [active | deferred | hold]"
+	    " | --all-deferred\n"
 	    "       mailctl queue reindex\n");
 	return 2;
 }
@@ -91,7 +94,22 @@ mq_args(int argc, char **argv, char **req, int *nreq)
 	}
 	if (strcmp(cmd, "delete") == 0 && argc == 3 &&
 	    strcmp(argv[2], "--all-deferred") == 0) {
-		req[(*nreq)++] = "delete-deferred";
+		req[(*nreq)++] = "delete-all";
+		req[(*nreq)++] = "deferred";
+		return 0;
+	}
+	/* postsuper -d ALL [queue] */
+	if (strcmp(cmd, "delete") == 0 && (argc == 3 || argc == 4) &&
+	    strcmp(argv[2], "ALL") == 0) {
+		if (argc == 4 && !qview_queue_name(argv[3])) {
+			fprintf(stderr, "mailctl: queue delete ALL: no queue "
+			    "\"%s\" (active, deferred or hold)\n",
+			    log_str(argv[3]));
+			return -1;
+		}
+		req[(*nreq)++] = "delete-all";
+		if (argc == 4)
+			req[(*nreq)++] = argv[3];
 		return 0;
 	}
 	if ((strcmp(cmd, "flush") == 0 && argc <= 3) ||
@@ -414,15 +432,17 @@ mq_delete(struct mq *q, const char *qid)
 	return 0;
 }
 
-/* mq_delete_deferred_one - a file whose index entry says deferred */
+/* mq_delete_one - remove a file of a "delete ALL" (in q->queue) */
 static void
-mq_delete_deferred_one(struct mq *q, const char *path, const char *qid,
-    int held)
+mq_delete_one(struct mq *q, const char *path, const char *qid, int held)
 {
 	struct qindex_rec r;
+	const char *st;
 	char	 dir[256];
 
-	if (held || mq_rec(q, qid, &r) == -1 || r.state != QINDEX_DEFERRED)
+	st = held ? "hold" : mq_rec(q, qid, &r) == 0 &&
+	    r.state == QINDEX_DEFERRED ? "deferred" : "active";
+	if (q->queue != NULL && strcmp(q->queue, st) != 0)
 		return;
 	if (unlink(path) == -1) {
 		fprintf(stderr, "mailctl: %s: cannot remove %s: %s\n", qid,
@@ -433,8 +453,27 @@ mq_delete_deferred_one(struct mq *q, const char *path, const char *qid,
 	util_strlcpy(dir, path, sizeof(dir));
 	*strrchr(dir, '/') = '\0';
 	(void)util_fsync_dir(dir);
-	mq_del(q, qid);
+	if (!held)
+		mq_del(q, qid);
 	q->n++;
+}
+
+/* mq_delete_all - delete ALL [queue] while stopped */
+static int
+mq_delete_all(struct mq *q, const char *queue)
+{
+	struct buf out;
+
+	q->queue = queue;
+	if (queue == NULL || strcmp(queue, "hold") != 0)
+		mq_walk(q, "queue", 0, mq_delete_one);
+	if (queue == NULL || strcmp(queue, "hold") == 0)
+		mq_walk(q, QFILE_HOLD_DIR, 0, mq_delete_one);
+	buf_init(&out, 4096);
+	qview_deleted(&out, queue, q->n, 0);
+	fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	return q->rc;
 }
 
 /* mq_requeue - attempts from zero, tried at start (held: released) */
@@ -600,12 +639,9 @@ mq_offline(const struct cfg *cfg, int nreq, char **req)
 		rc = mq_release(&q, req[1]);
 	else if (strcmp(req[0], "delete") == 0)
 		rc = mq_delete(&q, req[1]);
-	else if (strcmp(req[0], "delete-deferred") == 0) {
-		mq_walk(&q, "queue", 0, mq_delete_deferred_one);
-		printf("deleted %zu deferred message%s\n", q.n, q.n == 1 ? "" :
-		    "s");
-		rc = q.rc;
-	} else if (strcmp(req[0], "requeue") == 0)
+	else if (strcmp(req[0], "delete-all") == 0)
+		rc = mq_delete_all(&q, nreq > 1 ? req[1] : NULL);
+	else if (strcmp(req[0], "requeue") == 0)
 		rc = mq_requeue(&q, req[1]);
 	else {
 		if (q.db != NULL)

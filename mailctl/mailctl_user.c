@@ -836,13 +836,16 @@ mailctl_user_del(struct mailctl_user_ctx *ctx)
 	return mailctl_user_reload(ctx);
 }
 
-/* mailctl_user_list - every user and its scheme, never the hash */
+/*
+ * mailctl_user_list - every user and its scheme, never the hash; a user
+ * whose password field can never verify is marked with the reason
+ */
 static int
 mailctl_user_list(struct mailctl_user_ctx *ctx)
 {
 	struct users *u;
-	char	 err[1024], sch[USERS_SCHEME_MAX + 1];
-	const char *note;
+	char	 err[1024], sch[USERS_SCHEME_MAX + 1], why[256];
+	const char *bad;
 	size_t	 i;
 
 	if ((u = users_load(ctx->path, err, sizeof(err))) == NULL) {
@@ -851,14 +854,10 @@ mailctl_user_list(struct mailctl_user_ctx *ctx)
 	}
 	for (i = 0; i < u->n; i++) {
 		users_scheme(u->ent[i].pass, sch, sizeof(sch));
-		note = "";
-		if (u->ent[i].pass[0] == '\0')
-			note = "(no password: cannot log in)";
-		else if (sch[0] == '\0')
-			note = "(malformed scheme: cannot log in)";
-		else if (!pw_scheme_ok(sch) && strcmp(sch, "CRYPT") != 0)
-			note = " (not supported: cannot log in)";
-		printf("%s %s%s\n", u->ent[i].name, sch, note);
+		bad = users_login_problem(&u->ent[i], why, sizeof(why));
+		printf("%s %s%s%s%s\n", u->ent[i].name, sch[0] != '\0' ? sch :
+		    "-", bad != NULL ? " (cannot log in: " : "",
+		    bad != NULL ? bad : "", bad != NULL ? ")" : "");
 	}
 	if (u->nwarn > 0)
 		fprintf(stderr, "mailctl: warning: %zu malformed line%s in %s "

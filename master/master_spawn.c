@@ -43,6 +43,21 @@ struct master_port {
 	int		 port;
 };
 
+/*
+ * Sockets a program gets after its service socket, below private/.  They
+ * belong to master like every service socket, so they outlive the
+ * process: a client that connects while the process restarts (a reload,
+ * a crash) waits in the backlog for the next one instead of failing.
+ */
+struct master_extra {
+	const char	*command;
+	const char	*path;		/* relative to queue_directory */
+};
+
+static const struct master_extra master_extras[] = {
+	{ "qmgr", IPC_QMGR_CONTROL },	/* mailctl queue */
+};
+
 static const struct master_port master_ports[] = {
 	{ "smtp", 25 },
 	{ "submission", 587 },
@@ -171,17 +186,21 @@ master_open_inet(struct master *m, struct master_svc *s, char *err,
 	return 0;
 }
 
-/* master_open_unix - the private socket of an internal service */
+/* master_listen_unix - a socket at queue_directory/rel for mail_owner */
 static int
-master_open_unix(struct master *m, struct master_svc *s, char *err,
-    size_t errlen)
+master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
+    char *err, size_t errlen)
 {
 	char	 path[4096];
 	int	 fd;
 
-	if (util_fmt(path, sizeof(path), "%s/private/%s", m->queue_dir,
-	    s->def->name) == -1) {
+	if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir, rel) == -1) {
 		snprintf(err, errlen, "service %s: socket path too long",
+		    s->def->name);
+		return -1;
+	}
+	if (s->nfds >= MASTER_MAX_FDS) {
+		snprintf(err, errlen, "service %s: too many sockets",
 		    s->def->name);
 		return -1;
 	}
@@ -196,6 +215,35 @@ master_open_unix(struct master *m, struct master_svc *s, char *err,
 		return -1;
 	}
 	s->fds[s->nfds++] = fd;
+	return 0;
+}
+
+/*
+ * master_open_unix - the private socket of an internal service, then the
+ * program's extra sockets (master_extras)
+ */
+static int
+master_open_unix(struct master *m, struct master_svc *s, char *err,
+    size_t errlen)
+{
+	char	 rel[4096];
+	size_t	 i;
+
+	if (util_fmt(rel, sizeof(rel), "private/%s", s->def->name) == -1) {
+		snprintf(err, errlen, "service %s: socket path too long",
+		    s->def->name);
+		return -1;
+	}
+	if (master_listen_unix(m, s, rel, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < NELEM(master_extras); i++)
+		if (strcmp(master_extras[i].command, s->def->command) == 0 &&
+		    master_listen_unix(m, s, master_extras[i].path, err,
+		    errlen) == -1) {
+			while (s->nfds > 0)
+				close(s->fds[--s->nfds]);
+			return -1;
+		}
 	return 0;
 }
 

@@ -63,6 +63,17 @@ qmgr_find(const char *qid)
 	return NULL;
 }
 
+/*
+ * qmgr_done - stopping, and nothing left to finish: no delivery out and
+ * no mailctl connection it accepted but has not answered yet
+ */
+int
+qmgr_done(void)
+{
+	return qmgr.stopping && qmgr.local_busy == 0 && qmgr.smtp_busy == 0 &&
+	    qmgr.ctl_open == 0;
+}
+
 /* qmgr_is_local - is a recipient's domain one of mydestination */
 int
 qmgr_is_local(const char *addr)
@@ -393,7 +404,7 @@ qmgr_tick_cb(evutil_socket_t fd, short what, void *arg)
 	time_t	 now = time(NULL);
 
 	if (qmgr.stopping) {
-		if (qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
+		if (qmgr_done())
 			event_base_loopbreak(qmgr.base);
 		return;
 	}
@@ -472,11 +483,12 @@ qmgr_post_jail(struct skel *sk)
 		qmgr.run_delay = 1;
 	if (qmgr.local_limit < 1)
 		qmgr.local_limit = 1;
-	if (sk->nlisten != 1)
-		log_fatal("expected one listening socket from master");
+	if (sk->nlisten != 2)
+		log_fatal("expected two listening sockets from master "
+		    "(private/%s and %s)", sk->service, QMGR_CTL_SOCKET);
 	if (qmgr_index_open(QINDEX_PATH) == -1)
 		log_fatal("cannot open the queue index");
-	qmgr_ctl_init();
+	qmgr_ctl_init(sk->listen_fd[1]);
 	qmgr_index_reconcile();
 	qmgr_scan(1);
 	qmgr.listen_fd = sk->listen_fd[0];
@@ -494,7 +506,7 @@ static void
 qmgr_stop(struct skel *sk)
 {
 	qmgr.stopping = 1;
-	if (qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
+	if (qmgr_done())
 		skel_break(sk);
 }
 

@@ -88,6 +88,7 @@ struct qmgr {
 	int64_t		 max_backoff;
 	int64_t		 run_delay;
 	int		 stopping;
+	int		 ctl_open;	/* mailctl connections not yet done */
 	int		 scan_wanted;
 	struct event	*tick;
 	struct event	*listen_ev;
@@ -98,6 +99,7 @@ extern struct qmgr qmgr;
 
 /* qmgr.c */
 struct qmgr_msg *qmgr_find(const char *);
+int	 qmgr_done(void);
 void	 qmgr_take(const char *, int);
 void	 qmgr_remove(struct qmgr_msg *);
 int	 qmgr_hold(struct qmgr_msg *);
@@ -116,7 +118,7 @@ void	 qmgr_index_close(void);
 int	 qmgr_index_reset(void);
 
 /* qmgr_ctl.c */
-void	 qmgr_ctl_init(void);
+void	 qmgr_ctl_init(int);
 
 /* qmgr_bounce.c */
 int	 qmgr_unsent(const struct qmgr_msg *);

@@ -1,7 +1,11 @@
 /*
  * qmgr_ctl.c - "mailctl queue" while the server runs.
  *
- * qmgr listens on private/control (mode 0600, root may connect: mailctl).
+ * qmgr accepts on private/control (mode 0600, root may connect: mailctl),
+ * a socket master makes and passes as qmgr's second listening descriptor:
+ * it outlives qmgr, so a mailctl that connects while qmgr restarts (a
+ * reload) waits in its backlog, up to its 10-second HELLO limit, for the
+ * new qmgr to answer.
  * One request per connection: IPC_CTL_REQUEST with the arguments after
  * "queue"; the answer is one or more IPC_CTL_REPLY frames - status
  * IPC_CTL_MORE with a piece of the text, then the exit status with the
@@ -14,7 +18,10 @@
  *	hold ID		moved to hold/ (after the delivery in flight)
  *	release ID	back from hold/, tried now
  *	delete ID	removed (after the delivery in flight); also from hold/
- *	delete-deferred	every deferred message not in delivery
+ *	delete-all [Q]	every message (postsuper -d ALL), or those in
+ *			queue Q: active, deferred or hold; a message in
+ *			delivery goes when the attempt ends
+ *	delete-deferred	the same as delete-all deferred
  *	requeue ID	attempts reset and tried now (held: released)
  *	reindex		the index rewritten from the messages in memory
  *
@@ -57,7 +64,10 @@ struct qmgr_ctl {
 	int		 replying;
 };
 
-/* qmgr_ctl_drop - close a control connection */
+/*
+ * qmgr_ctl_drop - close a control connection; a stopping qmgr waits for
+ * the ones it accepted (qmgr_done), so an answer is never cut off
+ */
 static void
 qmgr_ctl_drop(struct qmgr_ctl *c)
 {
@@ -65,6 +75,9 @@ qmgr_ctl_drop(struct qmgr_ctl *c)
 	close(c->fd);
 	buf_free(&c->out);
 	free(c);
+	qmgr.ctl_open--;
+	if (qmgr_done())
+		event_base_loopbreak(qmgr.base);
 }
 
 /* qmgr_ctl_state - the state an admin sees */
@@ -371,23 +384,64 @@ qmgr_ctl_delete(struct buf *out, const char *qid)
 	return 1;
 }
 
-/* qmgr_ctl_delete_deferred - every deferred message not in delivery */
-static int
-qmgr_ctl_delete_deferred(struct buf *out)
+/* qmgr_ctl_delete_held - every message in hold/; the number removed */
+static size_t
+qmgr_ctl_delete_held(void)
 {
-	struct qmgr_msg *m, *next;
+	struct dirent *de;
+	DIR	*d;
+	char	 path[64];
 	size_t	 n = 0;
 
+	if ((d = opendir(QFILE_HOLD_DIR)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (qid_valid(de->d_name) && util_fmt(path, sizeof(path),
+		    "%s/%s", QFILE_HOLD_DIR, de->d_name) == 0 &&
+		    unlink(path) == 0) {
+			log_info("%s: removed from hold by the administrator",
+			    de->d_name);
+			n++;
+		}
+	closedir(d);
+	if (n > 0)
+		(void)util_fsync_dir(QFILE_HOLD_DIR);
+	return n;
+}
+
+/*
+ * qmgr_ctl_delete_all - "delete ALL [queue]" (postsuper -d ALL [queue]):
+ * queue NULL is every message, else "active", "deferred" or "hold" as
+ * "list" shows them.  A message in delivery goes when the attempt ends.
+ */
+static int
+qmgr_ctl_delete_all(struct buf *out, const char *queue)
+{
+	struct qmgr_msg *m, *next;
+	size_t	 n = 0, later = 0;
+	const char *st;
+
+	if (queue != NULL && !qview_queue_name(queue)) {
+		buf_printf(out, "%s: no such queue (active, deferred or "
+		    "hold)\n", log_str(queue));
+		return 2;
+	}
 	for (m = qmgr.all; m != NULL; m = next) {
 		next = m->all_next;
-		if (m->rec.state == QINDEX_DEFERRED && !m->inflight &&
-		    !m->queued) {
+		st = qmgr_ctl_state(m);
+		if (queue != NULL && strcmp(queue, st) != 0)
+			continue;
+		if (m->inflight) {
+			m->delete_wanted = 1;
+			later++;
+		} else {
 			qmgr_delete(m);
 			n++;
 		}
 	}
-	buf_printf(out, "deleted %zu deferred message%s\n", n, n == 1 ? "" :
-	    "s");
+	if (queue == NULL || strcmp(queue, "hold") == 0)
+		n += qmgr_ctl_delete_held();
+	qview_deleted(out, queue, n, later);
 	return 0;
 }
 
@@ -454,8 +508,10 @@ qmgr_ctl_run(struct buf *out, int argc, char **argv)
 		return qmgr_ctl_release(out, a1, 0);
 	if (strcmp(argv[0], "delete") == 0 && argc == 2)
 		return qmgr_ctl_delete(out, a1);
+	if (strcmp(argv[0], "delete-all") == 0 && argc <= 2)
+		return qmgr_ctl_delete_all(out, a1);
 	if (strcmp(argv[0], "delete-deferred") == 0 && argc == 1)
-		return qmgr_ctl_delete_deferred(out);
+		return qmgr_ctl_delete_all(out, "deferred");
 	if (strcmp(argv[0], "requeue") == 0 && argc == 2)
 		return qmgr_ctl_requeue(out, a1);
 	if (strcmp(argv[0], "reindex") == 0 && argc == 1)
@@ -572,6 +628,7 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 	while ((fd = ipc_accept(lfd, 0, "control connection")) != -1) {
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		qmgr.ctl_open++;
 		buf_init(&c->out, QMGR_CTL_OUTMAX);
 		c->ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST,
 		    qmgr_ctl_event, c);
@@ -579,21 +636,15 @@ qmgr_ctl_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-/* qmgr_ctl_init - listen on private/control */
+/* qmgr_ctl_init - accept on private/control (fd from master) */
 void
-qmgr_ctl_init(void)
+qmgr_ctl_init(int fd)
 {
 	struct event *ev;
-	int	 fd;
 
-	if ((fd = ipc_listen(QMGR_CTL_SOCKET, 0600, 16)) == -1) {
-		log_err("cannot listen on %s: %s (mailctl queue works only "
-		    "while qmgr is stopped)", QMGR_CTL_SOCKET,
-		    strerror(errno));
-		return;
-	}
 	util_set_nonblock(fd, 1);
 	ev = event_new(qmgr.base, fd, EV_READ | EV_PERSIST, qmgr_ctl_accept,
 	    NULL);
-	event_add(ev, NULL);
+	if (ev == NULL || event_add(ev, NULL) == -1)
+		log_fatal("cannot watch %s", QMGR_CTL_SOCKET);
 }

@@ -269,7 +269,7 @@ qmgr_dlv_free(struct qmgr_dlv *d)
 		qmgr.local_busy--;
 	free(d->idx);
 	free(d);
-	if (qmgr.stopping && qmgr.local_busy == 0 && qmgr.smtp_busy == 0)
+	if (qmgr_done())
 		event_base_loopbreak(qmgr.base);
 }
 

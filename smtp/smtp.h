@@ -16,6 +16,7 @@
 
 #include "dns.h"
 #include "qfile.h"
+#include "qid.h"
 #include "smtpreply.h"
 
 struct cfg;
@@ -38,6 +39,9 @@ struct smtp_conn {
 	int		 tls;
 	char		 nexthop[DNS_NAME_MAX + 16];
 	char		 err[512];		/* why the last I/O failed */
+	char		 qid[QID_BUFSZ];	/* the job using it, for logs */
+	int		 garbled;		/* a garbled reply was taken:
+						   the session is not reused */
 };
 
 struct smtp_rcpt {

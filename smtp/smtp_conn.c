@@ -232,6 +232,29 @@ smtp_conn_fill(struct smtp_conn *c, uint64_t deadline)
 	}
 }
 
+/*
+ * smtp_conn_garbled - a reply with garbled lines (smtpreply.h): a 5xx
+ * counts, since every well-formed line of it says 5xx and trying again
+ * for days helps nobody (the session is not reused after it); any other
+ * code is a malformed reply, as before: a garbled 2xx is never taken for
+ * an acceptance.  0 taken, -1 malformed.
+ */
+static int
+smtp_conn_garbled(struct smtp_conn *c, const struct smtpreply *r)
+{
+	if (r->code / 100 != 5) {
+		snprintf(c->err, sizeof(c->err), "malformed reply from "
+		    "server");
+		return -1;
+	}
+	c->garbled = 1;
+	log_warn("%s%s%s[%s]:%d: %d malformed line%s in a %d reply; taken "
+	    "as a permanent refusal", c->qid, c->qid[0] != '\0' ? ": " : "",
+	    c->host, c->addr, c->port, r->garbled, r->garbled == 1 ? "" :
+	    "s", r->code);
+	return 0;
+}
+
 /* smtp_conn_reply - the next complete reply within timeout seconds */
 int
 smtp_conn_reply(struct smtp_conn *c, struct smtpreply *r, int timeout)
@@ -249,7 +272,7 @@ smtp_conn_reply(struct smtp_conn *c, struct smtpreply *r, int timeout)
 		if (used > 0) {
 			memmove(c->rbuf, c->rbuf + used, c->rlen - (size_t)used);
 			c->rlen -= (size_t)used;
-			return 0;
+			return r->garbled > 0 ? smtp_conn_garbled(c, r) : 0;
 		}
 		if (smtp_conn_fill(c, deadline) == -1)
 			return -1;

@@ -682,6 +682,7 @@ smtp_session(struct smtp_job *j, struct smtp_conn *c, int notls,
 	int	 verify = need && strcmp(smtp.level, "encrypt") != 0;
 	int	 e;
 
+	util_strlcpy(c->qid, j->qid, sizeof(c->qid));
 	if (smtp_conn_reply(c, &r, smtp.t_helo) == -1) {
 		smtp_conn_text(c, "while receiving the initial greeting", why,
 		    whylen);
@@ -760,6 +761,7 @@ smtp_cached(struct smtp_job *j)
 		return 0;
 	}
 	smtp.cache = NULL;
+	util_strlcpy(c->qid, j->qid, sizeof(c->qid));
 	if (smtp_conn_printf(c, smtp.t_helo, "RSET") == -1 ||
 	    smtp_conn_reply(c, &r, smtp.t_helo) == -1 || r.code != 250) {
 		smtp_conn_close(c);
@@ -777,7 +779,9 @@ smtp_cached(struct smtp_job *j)
 static void
 smtp_keep(struct smtp_conn *c)
 {
-	if (c->fd == -1) {
+	c->qid[0] = '\0';
+	if (c->fd == -1 || c->garbled) {
+		smtp_quit(c);
 		free(c);
 		return;
 	}

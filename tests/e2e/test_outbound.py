@@ -16,7 +16,8 @@ module; the double bounce to postmaster (once, no loop); null MX (5.1.10),
 NXDOMAIN (5.1.2) and a DNS server that does not answer (4.4.3, never a
 bounce); hostile replies (200-line and 1000-line greetings, a 10 KB line,
 garbage, a close right after ".", replies dribbled in 1-3 byte pieces, a
-close right after the 250, a broken TLS handshake); PIPELINING with
+close right after the 250, a broken TLS handshake; a garbled multi-line
+554 to the final dot bounces, a garbled 250 defers); PIPELINING with
 per-recipient refusals; one message to local, accepted, 4xx and 5xx
 recipients; the report to a remote sender (MAIL FROM:<> on the wire);
 STARTTLS with smtp_tls_security_level may / verify / encrypt; no
@@ -335,6 +336,12 @@ class RawPeer:
                   (on the next connection) normal
       pipemixed   PIPELINING offered; RCPT for a local part starting
                   with "nobody" is answered 550 5.1.1, the others 250
+      garbled554  the final dot is answered with a multi-line 554 with a
+                  bare CR, a bare LF (the rest of that line has no code)
+                  and an ESC sequence in it (broken or hostile, a
+                  permanent refusal either way)
+      garbled250  the final dot is answered with a multi-line 250 split
+                  by a bare LF (never to be taken for an acceptance)
     messages: the contents received and answered 250; envelopes: (MAIL
     argument, accepted RCPT arguments) of each of them."""
 
@@ -460,6 +467,21 @@ class RawPeer:
                     s.shutdown(socket.SHUT_RDWR)
                     s.close()
                     return
+                if self.mode == "garbled554":
+                    with self.lock:
+                        self.refused = getattr(self, "refused", 0) + 1
+                    mail, rcpts = None, []
+                    send(b"554-5.7.1 Rejected\rfor policy reasons\r\n"
+                         b"554-see\nhttp://bad.example/\x1b[31mred\r\n"
+                         b"554 5.7.1 Message refused\r\n")
+                    continue
+                if self.mode == "garbled250":
+                    with self.lock:
+                        self.refused = getattr(self, "refused", 0) + 1
+                    mail, rcpts = None, []
+                    send(b"250-2.0.0 Ok\nqueued as 1234\r\n"
+                         b"250 2.0.0 Ok\r\n")
+                    continue
                 with self.lock:
                     self.messages.append(data)
                     self.envelopes.append((mail, rcpts))
@@ -743,7 +765,8 @@ class OutboundMXTest(OutboundCase):
 
     ALIASES = "postmaster: alice\n"
     RAW = ["manylines", "hugegreet", "longline", "garbage", "dropdot",
-           "binary", "split", "close250", "pipemixed", "badtls"]
+           "binary", "split", "close250", "pipemixed", "badtls",
+           "garbled554", "garbled250"]
     MX = [("d1.test", "mx1.d1.test", 10), ("d1.test", "mx2.d1.test", 20),
           ("t451.test", "mx.t451.test", 10),
           ("rej.test", "mx.rej.test", 10),
@@ -967,6 +990,52 @@ class OutboundMXTest(OutboundCase):
         self.assertIn("lost connection", why["dropdot"])
         self.assertRegex(why["garbage"], "malformed|MAIL")
         self.assertNotIn("x" * 600, self.inst.log())
+        self.assert_no_crash()
+
+    def test_garbled_554_after_dot_bounces(self):
+        """A multi-line 554 to the final dot with a bare CR and a bare LF
+        in it (issue 8, item 10): every well-formed line says 554, so it
+        is a permanent refusal - a bounce at once with the text
+        sanitised, not a deferral retried for maximal_queue_lifetime."""
+        i = self.RAW.index("garbled554") + 1
+        peer = self.raw["garbled554"]
+        qid = self.submit("victim@h%d.test" % i, "garbled554")
+        self.wait_log_line(qid, "status=bounced")
+        self.assertEqual(self.log_lines(qid, "status=deferred"), [],
+                         self.tail())
+        self.assertEqual(getattr(peer, "refused", 0), 1)
+        line = self.log_lines(qid, "status=bounced")[0]
+        self.assertIn("dsn=5.7.1", line)
+        self.assertIn("said: 554 5.7.1 Rejected?for policy reasons see "
+                      "http://bad.example/?[31mred 5.7.1 Message refused "
+                      "(in reply to end of DATA command)", line)
+        self.assertRegex(self.inst.log(), r"warning: %s: mx\.h%d\.test"
+                         r"\[127\.0\.0\.%d\]:\d+: 1 malformed line in a 554 "
+                         r"reply; taken as a permanent refusal" %
+                         (qid, i, 100 + i))
+        msg, raw = self.bounce_for("garbled554")
+        self.check_report(msg, raw, "victim@h%d.test" % i, "5.7.1",
+                          diag="554 5.7.1 Rejected?for policy reasons")
+        self.assertNotIn(b"\x1b", raw)
+        self.assertNotIn(b"\rfor", raw)
+        self.wait_gone(qid)
+        self.assertEqual(peer.messages, [])
+        self.assert_no_crash()
+
+    def test_garbled_250_after_dot_is_no_acceptance(self):
+        """The same garbling around a 250: never taken as delivered - the
+        reply is malformed and the message deferred, tried again."""
+        i = self.RAW.index("garbled250") + 1
+        peer = self.raw["garbled250"]
+        qid = self.submit("victim@h%d.test" % i, "garbled250")
+        self.wait_log_line(qid, "status=deferred")
+        self.assertTrue(wait_for(lambda: getattr(peer, "refused", 0) >= 2,
+                                 15), self.tail())
+        self.assertEqual(self.log_lines(qid, "status=(sent|bounced)"), [])
+        self.assertIn("malformed reply from server",
+                      self.log_lines(qid, "status=deferred")[0])
+        self.assertTrue(self.in_queue(qid))
+        self.assertEqual(self.reports_about("garbled250"), [])
         self.assert_no_crash()
 
     def test_peer_closes_after_250(self):

@@ -186,7 +186,8 @@ class QueueBasicsTest(harness.InstanceTestCase):
              ["release"], ["delete"], ["delete", "--all"],
              ["delete", "--all-deferred", "x"], ["requeue"],
              ["flush", "a", "b"], ["flush", "--now"], ["reindex", "x"],
-             ["show", "x" * 300]]
+             ["show", "x" * 300], ["delete", "ALL", "incoming"],
+             ["delete", "ALL", "deferred", "x"], ["delete", "ALL", "All"]]
 
     @classmethod
     def setUpClass(cls):
@@ -243,9 +244,25 @@ class QueueBasicsTest(harness.InstanceTestCase):
         r = mq(self.inst, "delete", "--all-deferred")
         self.assertEqual((r.returncode, r.stdout), (0,
                          "deleted 0 deferred messages\n"), r)
+        self.check_delete_all_empty()
         r = mq(self.inst, "reindex")
         self.assertEqual(r.returncode, 0, r)
         self.assertRegex(r.stdout, r"^reindexed 0 messages")
+
+    def check_delete_all_empty(self):
+        """postsuper -d ALL [queue] spelling on an empty queue."""
+        for args, out in ((["ALL"], "deleted 0 messages\n"),
+                          (["ALL", "deferred"],
+                           "deleted 0 deferred messages\n"),
+                          (["ALL", "active"], "deleted 0 active messages\n"),
+                          (["ALL", "hold"], "deleted 0 held messages\n")):
+            r = mq(self.inst, "delete", *args)
+            self.assertEqual((r.returncode, r.stdout, r.stderr),
+                             (0, out, ""), args)
+        r = mq(self.inst, "delete", "ALL", "incoming")
+        self.assertEqual((r.returncode, r.stdout), (2, ""), r)
+        self.assertRegex(r.stderr, r"^mailctl: queue delete ALL: no queue "
+                         r"\"incoming\" \(active, deferred or hold\)\n")
 
     def test_usage_errors(self):
         self.check_usage()
@@ -270,6 +287,7 @@ class QueueBasicsTest(harness.InstanceTestCase):
             r = mq(self.inst, "delete", "--all-deferred")
             self.assertEqual((r.returncode, r.stdout), (0,
                              "deleted 0 deferred messages\n"), r)
+            self.check_delete_all_empty()
             r = mq(self.inst, "reindex")
             self.assertEqual(r.returncode, 0, r)
             self.assertRegex(r.stdout, r"(?m)^reindexed 0 messages "
@@ -531,6 +549,62 @@ class QueueRunningTest(QueueCase):
         self.assertNotIn(qb, ids)
         self.ok("delete", qh)
 
+    def test_delete_all_postsuper_spelling(self):
+        """delete ALL [queue], as postsuper -d ALL [queue] (issue 8,
+        item 7): ALL hold, ALL deferred while retries go on, then ALL
+        with a message in flight (removed when its attempt ends); none
+        of them is ever sent."""
+        qa = self.submit_to("alla@remote.test", "qalla")
+        qb = self.submit_to("allb@remote.test", "qallb")
+        qh = self.submit_to("allh@remote.test", "qallh")
+        self.ok("hold", qh)
+        self.assertTrue(wait_for(lambda: self.held(qh), 10))
+        held = [q for q, o in self.listing().items()
+                if o["queue_name"] == "hold"]
+        self.assertIn(qh, held)
+        self.ok("delete", "ALL", "hold", out=r"^deleted %d held messages?\n$"
+                % len(held))
+        self.assertFalse(self.held(qh))
+        self.wait_log_line(qh, "removed from hold by the administrator")
+        self.assertNotIn(qh, self.listing())
+        # a deferred message whose retry is in flight is skipped: ask again
+        for _ in range(10):
+            self.ok("delete", "ALL", "deferred",
+                    out=r"^deleted \d+ deferred messages?\n$")
+            if not (self.in_queue(qa) or self.in_queue(qb)):
+                break
+            time.sleep(0.3)
+        self.assertFalse(self.in_queue(qa) or self.in_queue(qb),
+                         self.listing())
+        for q in (qa, qb):
+            self.wait_log_line(q, "deleted by the administrator")
+        # ALL: one message in flight (the peer holds its DATA reply back),
+        # one deferred, one held
+        self.gate.slow.add("allslow@remote.test")
+        qc = self.submit_to("allc@remote.test", "qallc")
+        qh2 = self.submit_to("allh2@remote.test", "qallh2")
+        self.ok("hold", qh2)
+        self.assertTrue(wait_for(lambda: self.held(qh2), 10))
+        qs = self.submit("allslow@remote.test", "qallslow")
+        self.assertTrue(wait_for(lambda: "allslow@remote.test" in
+                                 self.gate.in_data, 10), self.tail())
+        out = self.ok("delete", "ALL", out=r"^deleted \d+ messages?; [12] "
+                      r"more when (its|their) delivery attempts? in "
+                      r"progress ends?\n$")
+        self.assertGreaterEqual(int(out.split()[1]), 1, out)
+        self.assertFalse(self.held(qh2))
+        self.wait_gone(qs, 10)
+        self.wait_gone(qc, 10)
+        self.wait_log_line(qs, "deleted by the administrator")
+        self.assertEqual(self.listing(), {})
+        self.gate.slow.discard("allslow@remote.test")
+        self.gate.opened.update(["alla@remote.test", "allb@remote.test",
+                                 "allh@remote.test", "allc@remote.test",
+                                 "allh2@remote.test", "allslow@remote.test"])
+        time.sleep(2.5)
+        for t in ("qalla", "qallb", "qallh", "qallc", "qallh2", "qallslow"):
+            self.assertEqual(self.delivered(t), [], t)
+
     def test_big_answers_in_several_frames(self):
         """700 recipients with their delay reasons: the JSON line, the
         text list and the report are each larger than one IPC frame
@@ -641,6 +715,69 @@ class QueueStoppedTest(QueueCase):
         o = self.wait_state(qn, "deferred")
         self.assertEqual(o["attempts"], 2)
         self.ok("delete", qn)
+
+    def test_delete_all_stopped(self):
+        """delete ALL [queue] with the server stopped (issue 8, item 7):
+        ALL active, ALL deferred and ALL each take what list shows in
+        that queue, held messages only with ALL or ALL hold; after the
+        restart none of them is sent."""
+        qa = self.submit_to("sall-a@remote.test", "qsalla")
+        qr = self.submit_to("sall-r@remote.test", "qsallr")
+        qh = self.submit_to("sall-h@remote.test", "qsallh")
+        self.ok("hold", qh)
+        self.assertTrue(wait_for(lambda: self.held(qh), 10))
+        self.inst.stop()
+        try:
+            self.ok("requeue", qr)      # active: tried first at start
+            got = self.listing()
+            self.assertEqual({q: got[q]["queue_name"] for q in (qa, qr, qh)},
+                             {qa: "deferred", qr: "active", qh: "hold"})
+            n = {st: len([o for o in got.values() if o["queue_name"] == st])
+                 for st in ("active", "deferred", "hold")}
+            self.ok("delete", "ALL", "active", out=r"^deleted %d active "
+                    r"messages?\n$" % n["active"])
+            self.assertFalse(self.in_queue(qr))
+            self.assertTrue(self.in_queue(qa))
+            self.ok("delete", "ALL", "deferred", out=r"^deleted %d deferred "
+                    r"messages?\n$" % n["deferred"])
+            self.assertFalse(self.in_queue(qa))
+            self.assertTrue(self.held(qh))
+            self.ok("delete", "ALL", out=r"^deleted %d messages?\n$" %
+                    n["hold"])
+            self.assertFalse(self.held(qh))
+            self.assertEqual(self.listing(), {})
+            self.gate.opened.update(["sall-a@remote.test",
+                                     "sall-r@remote.test",
+                                     "sall-h@remote.test"])
+        finally:
+            self.restart()
+        time.sleep(1.5)
+        self.assertEqual(self.listing(), {})
+        for t in ("qsalla", "qsallr", "qsallh"):
+            self.assertEqual(self.delivered(t), [], t)
+
+    def test_reload_then_flush_at_once(self):
+        """mailctl reload immediately followed by mailctl queue flush,
+        ten times (issue 8, item 6): every flush is answered - the control
+        socket is master's, so while a reload replaces qmgr the request
+        waits for the new one - and every flush takes effect."""
+        qid = self.submit_to("rf@remote.test", "qrf")
+        for i in range(10):
+            r = self.inst.mailctl("reload", check=False)
+            self.assertEqual((r.returncode, r.stderr), (0, ""), (i, r))
+            r = mq(self.inst, "flush")
+            self.assertEqual((r.returncode, r.stdout, r.stderr),
+                             (0, "flushed 1 deferred message\n", ""),
+                             (i, r, self.tail(2000)))
+            # tried again at once (and deferred: the gate is closed)
+            self.wait_deferrals(qid, i + 2, 20)
+            self.wait_state(qid, "deferred")
+        self.gate.opened.add("rf@remote.test")
+        r = self.inst.mailctl("reload", check=False)
+        self.assertEqual(r.returncode, 0, r)
+        self.ok("flush", out=r"^flushed 1 deferred message\n$")
+        self.wait_peer(self.gate, "qrf", timeout=10)
+        self.wait_gone(qid, 10)
 
     def test_requeue_resets_attempts(self):
         qid = self.submit_to("rq@remote.test", "qrq")

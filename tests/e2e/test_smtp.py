@@ -447,6 +447,71 @@ class LimitsTest(InstanceCase):
                          {"alice": 1, "bob": 1, "carol": 1, "dave": 0})
 
 
+class MailboxLimitTest(InstanceCase):
+    """mailbox_size_limit is the largest file local writes per delivery
+    (issue 8, item 14): a message that smtpd took in at exactly
+    message_size_limit bytes becomes a larger file once local adds
+    Return-Path and Delivered-To; that delivery fails permanently (5.2.2,
+    as in Postfix's local) and the sender gets a bounce at once, instead
+    of a deferral for maximal_queue_lifetime."""
+
+    LIMIT = 20000
+    MAIN = {"message_size_limit": str(LIMIT),
+            "mailbox_size_limit": str(LIMIT)}
+    USERS = ["alice", "bob"]
+
+    def send(self, c, subject, body):
+        self.open_txn(c, "bob@example.com", ["alice@example.com"])
+        c.send(b"Subject: " + subject + b"\r\n\r\n" + body + b".\r\n")
+        return c.reply()
+
+    def test_over_limit_bounces_at_once(self):
+        probe = b"probe-%d" % time.time_ns()
+        big = b"large-%d" % time.time_ns()
+        self.assertEqual(len(big), len(probe))
+        with self.conn() as c:
+            c.ehlo()
+            r = self.send(c, probe, b"small\r\n")
+            self.assertEqual(r.code, 250, r)
+            path = find_message(self.inst, "alice@example.com", probe)
+            self.assertIsNotNone(path, self.inst.log()[-2000:])
+            data = read_file(path)
+            # what smtpd stored: the file without local's two lines, CRLF
+            stored = data.split(b"\n", 2)[2]
+            stored_len = len(stored) + stored.count(b"\n")
+            # the same with a body that fills message_size_limit exactly
+            # (the Received: line has the same length: fixed-width date,
+            # same queue id length, same client and recipient)
+            fill = self.LIMIT - (stored_len - len(b"small\r\n")) - 2
+            body = b"x" * fill + b"\r\n"
+            # one byte more and smtpd refuses it: this is the largest
+            r = self.send(c, big, b"x" + body)
+            self.assertTrue(r.last.startswith("552 5.3.4"), r)
+            r = self.send(c, big, body)
+            self.assertEqual(r.code, 250, r)
+            qid = qid_of(r.last)
+            self.assertEqual(c.cmd("QUIT").code, 221)
+        line = wait_log(self.inst, r"%s: to=<alice@example\.com>.*"
+                        r"status=bounced" % qid)
+        self.assertIsNotNone(line, self.inst.log()[-3000:])
+        self.assertRegex(self.inst.log(), r"%s: to=<alice@example\.com>, "
+                         r"relay=local, .*dsn=5\.2\.2, status=bounced "
+                         r"\(maildir delivery failed: message is larger "
+                         r"than mailbox_size_limit \(%d bytes\)\)" %
+                         (qid, self.LIMIT))
+        self.assertNotRegex(self.inst.log(), r"%s: .*status=deferred" % qid)
+        # the bounce reaches the sender; nothing is left in the queue
+        report = find_message(self.inst, "bob@example.com", qid.encode())
+        self.assertIsNotNone(report, self.inst.log()[-3000:])
+        self.assertIn(b"Status: 5.2.2", read_file(report))
+        self.assertTrue(self.inst.wait_queue_empty())
+        self.assertIsNone(find_message(self.inst, "alice@example.com", big,
+                                       timeout=0))
+        # and no partial file is left in alice's Maildir/tmp
+        tmp = os.path.join(self.inst.maildir("alice@example.com"), "tmp")
+        self.assertEqual(os.listdir(tmp), [])
+
+
 # --- 6., 8., 9. protocol -----------------------------------------------------
 
 COMMAND_CASES = [

@@ -27,10 +27,12 @@ packages dovecot-imapd and libnet-ssleay-perl.
 import base64
 import email
 import email.policy
+import glob
 import hashlib
 import imaplib
 import itertools
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -1187,7 +1189,8 @@ passdb {{
 userdb {{
   driver = passwd-file
   args = username_format=%u {users}
-  default_fields = mail=maildir:~/Maildir
+  default_fields = uid={vuser} gid={vuser} home={vbase}/%d/%n \
+    mail=maildir:~/Maildir
 }}
 service imap-login {{
   inet_listener imap {{
@@ -1228,9 +1231,14 @@ class DovecotTest(SubmissionCase):
         cls.dconf = os.path.join(d, "dovecot.conf")
         cls.dlog = os.path.join(d, "log")
         with open(cls.dconf, "w") as f:
+            # virtual users (no uid, gid, home in their line): the same
+            # account and directory as youju's mailbox_owner and
+            # mailbox_base, as youju-users(5) says
             f.write(DOVECOT_CONF.format(
                 d=d, port=cls.dport,
-                users=os.path.join(cls.inst.dir, "users")))
+                users=os.path.join(cls.inst.dir, "users"),
+                vuser=harness.MAIL_OWNER,
+                vbase=os.path.join(cls.inst.dir, "vmail")))
         cls.dovecot = subprocess.Popen(["dovecot", "-F", "-c", cls.dconf],
                                        stdin=subprocess.DEVNULL,
                                        stdout=subprocess.PIPE,
@@ -1384,6 +1392,149 @@ class DovecotTest(SubmissionCase):
         # earlier users still work in both)
         self.assertTrue(auth_ok(carol, "pw2"))
         self.imap(ALICE, PW)
+
+
+    def auth_ok(self, user, pw):
+        c = self.tls_conn(source=self.ip())
+        r = c.cmd("AUTH PLAIN " + plain_ir(user, pw))
+        c.close()
+        return r.code == 235
+
+    def add_lines(self, text):
+        """Append to the users file and reload; the line numbers of the
+        new lines by name."""
+        users = os.path.join(self.inst.dir, "users")
+        with open(users, "a") as f:
+            f.write(text)
+        old_auth = self.inst.pids("auth")
+        self.inst.mailctl("reload")
+        self.assertIsNotNone(self.inst.wait_new_pid("auth", old_auth, 10))
+        with open(users) as f:
+            return {l.split(":", 1)[0]: n for n, l in enumerate(f, 1)}
+
+    def virtual_maildir(self, user):
+        local, domain = user.split("@")
+        return os.path.join(self.inst.dir, "vmail", domain, local,
+                            "Maildir")
+
+    def test_virtual_user_lines_in_dovecot(self):
+        """Issue 8, item 5: "mailctl user add" without --uid, --gid and
+        --home writes every field, the ids and the home empty; Dovecot
+        reads that line as passdb and as userdb (uid, gid and home from
+        its default_fields: mailbox_owner's account, mailbox_base/%d/%n)
+        and finds the Maildir local delivered into.  A line that ends
+        after the password works for youju and Dovecot's passdb but not
+        for its userdb; "name:hash::" (empty uid and gid fields present)
+        is the shortest line both read."""
+        frank = "frank@example.com"
+        r = self.inst.mailctl("user", "add", frank, "--password-stdin",
+                              input="pw5\n")
+        with open(os.path.join(self.inst.dir, "users")) as f:
+            line = [l for l in f if l.startswith(frank + ":")]
+        self.assertEqual(len(line), 1, r.stdout)
+        self.assertRegex(line[0], r"^frank@example\.com:\{ARGON2ID\}"
+                         r"\$argon2id\$[^:]+::::::\n$")
+        self.assertTrue(wait_for(lambda: self.auth_ok(frank, "pw5"), 10,
+                                 0.2), self.inst.log()[-3000:])
+        token = "virt-%x" % int(time.time() * 1000)
+        self.submit(frank, "pw5", frank, token, "to a virtual user\r\n")
+        path = wait_for(lambda: [p for sub in ("new", "cur") for p in
+                                 glob.glob(os.path.join(
+                                     self.virtual_maildir(frank), sub, "*"))
+                                 if token.encode() in read_file(p)], 15)
+        self.assertTrue(path, self.inst.log()[-3000:])
+        st = os.stat(path[0])
+        self.assertEqual(st.st_uid, pwd.getpwnam(harness.MAIL_OWNER).pw_uid)
+        m = self.imap(frank, "pw5")
+        typ, data = m.select("INBOX")
+        self.assertEqual(typ, "OK", data)
+        typ, data = m.search(None, "SUBJECT", token)
+        self.assertEqual(len(data[0].split()), 1, (data,
+                                                   self.dovecot_log()))
+        self.imap_refused(frank, "pw6")
+        # the shortest lines: youju takes both, Dovecot's userdb only the
+        # one with the uid and gid fields
+        self.add_lines("heidi@example.com:%s::\ngrace@example.com:%s\n" %
+                       (harness.PASSWORD_HASH, harness.PASSWORD_HASH))
+        for u in ("heidi@example.com", "grace@example.com"):
+            self.assertTrue(wait_for(lambda: self.auth_ok(u, PW), 10, 0.2),
+                            u)
+        self.imap("heidi@example.com", PW)      # Dovecot re-read the file
+        self.imap_refused("grace@example.com", PW)
+        self.assertTrue(wait_for(lambda: "User grace@example.com is missing "
+                                 "userdb info" in self.dovecot_log(), 5),
+                        self.dovecot_log())
+
+    def test_users_that_cannot_log_in(self):
+        """Issue 8, item 5: a clear-text password (the seed article's
+        "user:password"), {PLAIN}, an unknown scheme and a truncated hash
+        load (mail is delivered) but can never log in: "mailctl user
+        list" marks them with the reason, "mailctl check" warns with
+        file:line, and auth logs the reason once per user at its first
+        failed login."""
+        cut = harness.PASSWORD_HASH[:-10]
+        bad = {"article@example.com": ("password", "CRYPT",
+                                       "clear-text password? (neither "
+                                       "{SCHEME} nor a $id$ crypt hash)"),
+               "plainuser@example.com": ("{PLAIN}secret::::::", "PLAIN",
+                                         "clear-text password ({PLAIN})"),
+               "md5user@example.com": ("{MD5-CRYPT}$1$saltsalt$9xy1btjgzLY"
+                                       "fb7hivXtC//::::::", "MD5-CRYPT",
+                                       "unknown password scheme "
+                                       "{MD5-CRYPT}"),
+               "cutuser@example.com": (cut + "::::::", "SHA512-CRYPT",
+                                       "truncated SHA512-CRYPT hash"),
+               "nopass@example.com": ("::::::", "-", "no password")}
+        lines = self.add_lines("".join("%s:%s\n" % (u, v[0])
+                                       for u, v in bad.items()))
+        r = self.inst.mailctl("user", "list")
+        self.assertEqual(r.stderr, "")
+        got = r.stdout.splitlines()
+        self.assertIn("alice@example.com SHA512-CRYPT", got)
+        for u, (_, scheme, why) in bad.items():
+            self.assertIn("%s %s (cannot log in: %s)" % (u, scheme, why),
+                          got)
+        self.assertEqual(len([l for l in got if "cannot log in" in l]),
+                         len(bad), r.stdout)
+        users = os.path.join(self.inst.dir, "users")
+        r = self.inst.mailctl("check", check=False)
+        self.assertEqual(r.returncode, 0, r)
+        for u, (_, _, why) in bad.items():
+            self.assertIn("mailctl: warning: %s:%d: %s: cannot log in: %s\n"
+                          % (users, lines[u], u, why), r.stderr)
+        self.assertEqual(r.stderr.count("cannot log in"), len(bad),
+                         r.stderr)
+        # auth: the reason once per user, the usual failure line each time
+        off = self.inst.log_size()
+        for _ in range(2):
+            for u, pw in (("article@example.com", "password"),
+                          ("plainuser@example.com", "secret"),
+                          ("cutuser@example.com", PW)):
+                c = self.tls_conn(source=self.ip())
+                r = c.cmd("AUTH PLAIN " + plain_ir(u, pw))
+                self.assertEqual(r.code, 535, (u, r))
+                c.close()
+        self.wait_log(r"cutuser@example\.com cannot log in", since=off)
+        self.assertTrue(wait_for(lambda: self.inst.log_since(off).count(
+            "authentication failed") >= 6, 10), self.inst.log_since(off))
+        log = self.inst.log_since(off)
+        for u in ("article@example.com", "plainuser@example.com",
+                  "cutuser@example.com"):
+            want = "auth[%s]: warning: user %s cannot log in: %s (users " \
+                   "file line %d)" % ("{pid}", u, bad[u][2], lines[u])
+            hits = [l for l in log.splitlines()
+                    if "user %s cannot log in" % u in l]
+            self.assertEqual(len(hits), 1, (u, log))
+            self.assertRegex(hits[0], re.escape(want).replace(
+                re.escape("{pid}"), r"\d+"))
+        self.assertNotIn("md5user", log)
+        # and mail for them is still delivered
+        token = "nologin-%x" % int(time.time() * 1000)
+        self.submit(ALICE, PW, "article@example.com", token, "hi\r\n")
+        self.assertTrue(wait_for(lambda: [
+            p for p in glob.glob(os.path.join(self.virtual_maildir(
+                "article@example.com"), "new", "*"))
+            if token.encode() in read_file(p)], 15), self.inst.log()[-2000:])
 
 
 class PamTest(SubmissionCase):

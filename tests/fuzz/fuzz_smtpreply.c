@@ -12,7 +12,8 @@
  *    NUL-terminated within SMTPREPLY_TEXT_MAX bytes and free of control
  *    characters except the '\n' between lines (one per extra line at
  *    most), an enhanced code that is "" or class.subject.detail with the
- *    code's class;
+ *    code's class; garbled lines only between the first and the last
+ *    (0 <= garbled <= nlines - 2);
  *  - EHLO keywords: at most SMTPREPLY_EXT_MAX, upper-case [A-Z0-9-]
  *    starting with a letter or digit, NUL-terminated; parameters
  *    printable; smtpreply_has() finds each;
@@ -61,6 +62,8 @@ fuzz_smtpreply_check(const struct smtpreply *r)
 
 	FZ_CHECK(r->code >= 200 && r->code <= 599);
 	FZ_CHECK(r->nlines >= 1 && r->nlines <= SMTPREPLY_LINES_MAX);
+	FZ_CHECK(r->garbled >= 0 &&
+	    (r->garbled == 0 || r->garbled <= r->nlines - 2));
 	FZ_CHECK(memchr(r->text, '\0', sizeof(r->text)) != NULL);
 	for (s = r->text; *s != '\0'; s++) {
 		FZ_CHECK(*s == '\n' || (*s >= 32 && *s <= 126));
@@ -105,6 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_smtpreply_check(r);
 		ret2 = smtpreply_parse(in, (size_t)ret, r2);
 		FZ_CHECK(ret2 == ret && r2->code == r->code &&
+		    r2->garbled == r->garbled &&
 		    strcmp(r2->text, r->text) == 0);
 		FZ_CHECK(smtpreply_parse(in, (size_t)ret - 1, r2) == 0);
 	} else if (ret == -1) {

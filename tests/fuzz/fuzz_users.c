@@ -15,7 +15,10 @@
  *    entry's name matches what was asked for;
  *  - users_scheme() is "" or an uppercase [A-Z0-9._-] name of at most
  *    USERS_SCHEME_MAX bytes, fits an exact-size buffer, truncates like
- *    strlcpy, and users_password_hash() points into the password.
+ *    strlcpy, and users_password_hash() points into the password;
+ *  - users_login_problem() (lib/passwd's pw_problem) is NULL or a
+ *    printable reason in the buffer, cut short in a small one; an empty
+ *    password always has one; it never hashes, so it stays cheap.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +27,7 @@
 
 #include "addr.h"
 #include "fuzz.h"
+#include "passwd.h"
 #include "users.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -72,6 +76,27 @@ fuzz_users_scheme(const char *pass)
 		FZ_CHECK(h == pass);
 }
 
+/* fuzz_users_login - the reason an entry cannot log in, if any */
+static void
+fuzz_users_login(const struct users_ent *e)
+{
+	char	 buf[256], small[5];
+	const char *why, *s;
+
+	why = users_login_problem(e, buf, sizeof(buf));
+	FZ_CHECK(why == NULL || why == buf);
+	if (e->pass[0] == '\0')
+		FZ_CHECK(why != NULL);
+	if (why == NULL)
+		return;
+	FZ_CHECK(memchr(buf, '\0', sizeof(buf)) != NULL && buf[0] != '\0');
+	for (s = buf; *s != '\0'; s++)
+		FZ_CHECK(*s >= 32 && *s <= 126);
+	FZ_CHECK(users_login_problem(e, small, sizeof(small)) == small &&
+	    strlen(small) == sizeof(small) - 1 &&
+	    strncmp(small, buf, sizeof(small) - 1) == 0);
+}
+
 /* fuzz_users_ent - one entry as users.h promises it */
 static void
 fuzz_users_ent(const struct users *u, const struct users_ent *e)
@@ -117,6 +142,7 @@ fuzz_users_ent(const struct users *u, const struct users_ent *e)
 		free(ud);
 	}
 	fuzz_users_scheme(e->pass);
+	fuzz_users_login(e);
 }
 
 /* fuzz_users_probe - users_find() on a name cut from the input */

@@ -30,7 +30,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 -Wall -Wextra -Wno-unused-parameter $(pkg-config --cflags libsodium) \
 $(pkg-config --cflags libunbound) $(pkg-config --cflags libcrypto)"
 libs="$(pkg-config --libs libsodium) $(pkg-config --libs libunbound) \
-$(pkg-config --libs libcrypto)"
+$(pkg-config --libs libcrypto) -lcrypt"
 san=address,undefined
 
 # fuzz_cc - the compiler with the flags every object needs

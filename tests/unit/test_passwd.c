@@ -486,10 +486,88 @@ test_threads(void)
 	    "make dummies at once (%d failures)", started, n);
 }
 
+/* why pw_problem refuses some values (a part of its text) */
+static const struct {
+	const char	*stored;
+	const char	*why;
+} test_whys[] = {
+	{ "", "no password" },
+	{ "password", "clear-text password?" },
+	{ "{PLAIN}secret", "clear-text password ({PLAIN})" },
+	{ "{cleartext}secret", "clear-text password ({cleartext})" },
+	{ "{MD5-CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC//",
+	    "unknown password scheme {MD5-CRYPT}" },
+	{ "{SSHA}x", "unknown password scheme {SSHA}" },
+	{ "{SHA512-CRYPT", "malformed {SCHEME} prefix" },
+	{ "{SHA512-CRYPT}", "{SHA512-CRYPT} without a hash" },
+	{ "{SHA512-CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1"
+	    "E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hV",
+	    "truncated SHA512-CRYPT hash" },
+	{ "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5"
+	    "knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1xy", "over-long CRYPT hash" },
+	{ "{SHA256-CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1"
+	    "E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1",
+	    "not a SHA256-CRYPT hash (it does not start with $5$)" },
+	{ "abJnggxhB/yWI", "DES crypt hash" },
+	{ "$3$$878d8014606cda29677a44efa1353fc7", "NT-Hash" },
+	{ "{ARGON2ID}$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQ"
+	    "MR/uIPnA4rEsF5h7TKyQwu9U1bMCHG", "malformed ARGON2ID hash" },
+	{ "{SHA512-CRYPT} x", "white space" },
+};
+
+/*
+ * test_problem - pw_problem finds what pw_verify refuses, without a false
+ * alarm for any usable value; the one miss is a bcrypt cost out of range
+ * (only crypt itself knows), which pw_verify still refuses
+ */
+static void
+test_problem(void)
+{
+	char	 buf[256], small[8], err[256], *h;
+	const char *r;
+	size_t	 i, missed = 0;
+
+	for (i = 0; i < NELEM(test_vecs); i++)
+		T_OK(pw_problem(test_vecs[i].stored, buf, sizeof(buf)) == NULL,
+		    "usable: %.50s...", test_vecs[i].stored);
+	for (i = 0; i < NELEM(test_hashes); i++) {
+		h = pw_hash(test_hashes[i].scheme, "secret", 6, err,
+		    sizeof(err));
+		T_OK(h != NULL && pw_problem(h, buf, sizeof(buf)) == NULL,
+		    "a fresh %s hash is usable", test_hashes[i].scheme);
+		free(h);
+	}
+	for (i = 0; i < NELEM(test_bad); i++)
+		if (pw_problem(test_bad[i], buf, sizeof(buf)) == NULL) {
+			missed++;
+			T_OK(strstr(test_bad[i], "$2b$99$") != NULL,
+			    "only the bcrypt cost 99 is missed: %.50s",
+			    test_bad[i]);
+		}
+	T_EQ_INT(missed, 1, "unusable values pw_problem does not see");
+	T_OK(pw_problem(NULL, buf, sizeof(buf)) == buf &&
+	    strcmp(buf, "no password") == 0, "NULL: no password");
+	for (i = 0; i < NELEM(test_whys); i++) {
+		r = pw_problem(test_whys[i].stored, buf, sizeof(buf));
+		T_OK(r != NULL && strstr(r, test_whys[i].why) != NULL,
+		    "%.40s: \"%s\" has \"%s\"", test_whys[i].stored,
+		    r != NULL ? r : "(usable)", test_whys[i].why);
+	}
+	/* a scheme name from the file is cut short, a small buffer too */
+	r = pw_problem("{ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789}x", buf,
+	    sizeof(buf));
+	T_OK(r != NULL && strstr(r, "{ABCDEFGHIJKLMNOPQRSTUVWXYZ01234}") !=
+	    NULL, "scheme name cut at 31: %s", r != NULL ? r : "");
+	r = pw_problem("{PLAIN}x", small, sizeof(small));
+	T_OK(r == small && strlen(small) == sizeof(small) - 1,
+	    "small buffer: \"%s\"", small);
+}
+
 int
 main(void)
 {
 	test_malformed();
+	test_problem();
 	test_vectors();
 	test_hash_refused();
 	test_hash_roundtrip();

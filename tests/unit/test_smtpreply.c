@@ -1,7 +1,7 @@
 /*
  * test_smtpreply.c - table-driven tests for lib/smtpreply.c (malformed
  * replies first, then partial input, then good replies, EHLO keywords
- * and enhanced status codes).
+ * and enhanced status codes; then garbled multi-line replies).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,14 @@ static const struct reply_case cases[] = {
 	{ "050 ok\r\n", 0, -1, 0, NULL, NULL },
 	{ "250-one\r\n251 two\r\n", 0, -1, 0, NULL, NULL },
 	{ "250-one\r\n550 two\r\n", 0, -1, 0, NULL, NULL },
-	{ "250-one\r\nxyz\r\n", 0, -1, 0, NULL, NULL },
-	{ "250-one\r\n\r\n", 0, -1, 0, NULL, NULL },
+	/* garbage first: no code to go by */
+	{ "xyz\r\n554 5.7.1 no\r\n", 0, -1, 0, NULL, NULL },
+	{ "554\rx\r\n554 no\r\n", 0, -1, 0, NULL, NULL },
+	/* another code after garbled lines: maybe the next reply */
+	{ "554-a\r\nxyz\r\n250 b\r\n", 0, -1, 0, NULL, NULL },
+	{ "554-a\r\n250ok\r\n554 b\r\n", 0, -1, 0, NULL, NULL },
+	{ "554-a\nb\n250 ok\r\n", 0, -1, 0, NULL, NULL },
+	{ "554-a\r\nxyz\r\n555", 0, -1, 0, NULL, NULL },
 	{ "\0" "50 ok\r\n", 8, -1, 0, NULL, NULL },
 	{ "2\0" "0 ok\r\n", 8, -1, 0, NULL, NULL },
 	/* partial input: more bytes needed, or refused early */
@@ -56,12 +62,16 @@ static const struct reply_case cases[] = {
 	{ "250-one\r\n", 0, 0, 0, NULL, NULL },
 	{ "250-one\r\n25", 0, 0, 0, NULL, NULL },
 	{ "250-one\r\n250", 0, 0, 0, NULL, NULL },
+	{ "250-one\r\nxyz\r\n", 0, 0, 0, NULL, NULL },
+	{ "250-one\r\n\r\n", 0, 0, 0, NULL, NULL },
+	{ "250-one\r\nq", 0, 0, 0, NULL, NULL },
+	{ "554-a\r\nxyz\r\n554", 0, 0, 0, NULL, NULL },
+	{ "554-a\nb\r\n554-c\r\n", 0, 0, 0, NULL, NULL },
 	{ "x", 0, -1, 0, NULL, NULL },
 	{ "2x", 0, -1, 0, NULL, NULL },
 	{ "250x", 0, -1, 0, NULL, NULL },
 	{ "250\rx", 0, -1, 0, NULL, NULL },
 	{ "250-one\r\n251", 0, -1, 0, NULL, NULL },
-	{ "250-one\r\nq", 0, -1, 0, NULL, NULL },
 	/* good */
 	{ "250 ok\r\n", 0, ALL, 250, "", "ok" },
 	{ "250\r\n", 0, ALL, 250, "", "" },
@@ -91,6 +101,68 @@ static const struct reply_case cases[] = {
 	{ "550 5.1 no\r\n", 0, ALL, 550, "", NULL },
 	{ "354 3.0.0 no class 3\r\n", 0, ALL, 354, "", NULL },
 };
+
+/*
+ * garbled multi-line replies (a bare LF splitting a line, a bare CR after
+ * the code, text without a code): the well-formed lines decide the code
+ */
+struct garbled_case {
+	const char	*in;
+	long		 ret;		/* bytes used (-2: all) */
+	int		 code;
+	const char	*dsn;
+	const char	*text;
+	int		 garbled;	/* lines without a code */
+};
+
+static const struct garbled_case garbled_cases[] = {
+	{ "554-5.7.1 Rejected\rfor policy\r\n554-see\nhttp://x\r\n"
+	    "554 5.7.1 refused\r\n", ALL, 554, "5.7.1",
+	    "5.7.1 Rejected?for policy\nsee\nhttp://x\n5.7.1 refused", 1 },
+	{ "250-one\r\nxyz\r\n250 two\r\n", ALL, 250, "", "one\nxyz\ntwo",
+	    1 },
+	{ "554-a\r\n\r\n554 b\r\n", ALL, 554, "", "a\n\nb", 1 },
+	{ "554-a\r\n554\rx\r\n554 b\r\n", ALL, 554, "", "a\n554?x\nb",
+	    1 },
+	{ "554-a\r\n5541\r\n554 b\r\n", ALL, 554, "", "a\n5541\nb", 1 },
+	{ "554-a\n\x1b[31m\n\x1b[2J\n554 b\n", ALL, 554, "",
+	    "a\n?[31m\n?[2J\nb", 2 },
+	{ "554-a\r\n 554 b\r\n554 c\r\n", ALL, 554, "", "a\n 554 b\nc",
+	    1 },
+	{ "554-a\r\nxyz\r\n554\r\n250 next\r\n", 17, 554, "",
+	    "a\nxyz\n", 1 },
+	/* well-formed ones have none */
+	{ "554-a\r\n554 b\r\n", ALL, 554, "", "a\nb", 0 },
+};
+
+/* test_garbled - every garbled case, and its prefixes need more */
+static void
+test_garbled(void)
+{
+	struct smtpreply *r = malloc(sizeof(*r));
+	const struct garbled_case *c;
+	size_t	 i, k, len, more;
+	long	 want;
+	char	*copy;
+
+	for (i = 0; i < NELEM(garbled_cases); i++) {
+		c = &garbled_cases[i];
+		len = strlen(c->in);
+		want = c->ret == ALL ? (long)len : c->ret;
+		copy = malloc(len);
+		memcpy(copy, c->in, len);
+		T_EQ_INT(smtpreply_parse(copy, len, r), want, c->in);
+		T_EQ_INT(r->code, c->code, "code");
+		T_EQ_STR(r->dsn, c->dsn, "enhanced code");
+		T_EQ_STR(r->text, c->text, "text");
+		T_EQ_INT(r->garbled, c->garbled, "garbled lines");
+		for (k = 0, more = 0; k < (size_t)want; k++)
+			more += smtpreply_parse(copy, k, r) == 0;
+		T_EQ_INT(more, want, "every prefix needs more");
+		free(copy);
+	}
+	free(r);
+}
 
 /* test_table - every case */
 static void
@@ -162,6 +234,21 @@ test_limits(void)
 	T_EQ_INT(smtpreply_parse(b, n + 14, r), -1, "LINES_MAX + 1 lines");
 	T_EQ_INT(smtpreply_parse(b, n + 8, r), -1,
 	    "LINES_MAX + 1 lines, refused early");
+	/* garbled lines count: no endless reply of garbage */
+	memcpy(b, "554-x\r\n", 7);
+	for (n = 7, i = 0; i < SMTPREPLY_LINES_MAX - 2; i++) {
+		memcpy(b + n, "junk\r\n", 6);
+		n += 6;
+	}
+	memcpy(b + n, "554 x\r\n", 7);
+	T_EQ_INT(smtpreply_parse(b, n + 7, r), (long)(n + 7),
+	    "LINES_MAX lines, garbled ones included");
+	T_EQ_INT(r->garbled, SMTPREPLY_LINES_MAX - 2, "garbled count");
+	memcpy(b + n, "junk\r\n554 x\r\n", 13);
+	T_EQ_INT(smtpreply_parse(b, n + 13, r), -1,
+	    "LINES_MAX + 1 lines, the extra one garbled");
+	T_EQ_INT(smtpreply_parse(b, n + 8, r), -1,
+	    "LINES_MAX lines, the last one garbage: refused early");
 	free(b);
 	free(r);
 }
@@ -219,6 +306,14 @@ test_ehlo(void)
 	T_OK(smtpreply_has(r, "K0") != NULL, "K0 kept");
 	T_OK(smtpreply_has(r, "K15") != NULL, "K15 kept");
 	T_OK(smtpreply_has(r, "K16") == NULL, "K16 dropped");
+	/* a garbled line is never a keyword */
+	n = (size_t)snprintf(b, 64 * 32, "250-host\r\nSTARTTLS\r\n"
+	    "250-PIPELINING\r\n250 SIZE 10\r\n");
+	T_EQ_INT(smtpreply_parse(b, n, r), (long)n, "garbled EHLO reply");
+	T_EQ_INT(r->garbled, 1, "one garbled line");
+	T_OK(smtpreply_has(r, "STARTTLS") == NULL, "no keyword from garbage");
+	T_OK(smtpreply_has(r, "PIPELINING") != NULL, "PIPELINING kept");
+	T_EQ_STR(smtpreply_has(r, "SIZE"), "10", "SIZE kept");
 	free(b);
 	free(r);
 }
@@ -248,5 +343,6 @@ main(void)
 	test_limits();
 	test_ehlo();
 	test_stream();
+	test_garbled();
 	return t_done();
 }

@@ -317,6 +317,58 @@ test_scheme(void)
 	T_EQ_STR(s, "SHA", "truncated text");
 }
 
+/*
+ * test_login_problem - entries that load (mail is delivered to them) but
+ * can never log in, each with its reason; usable ones have none
+ */
+static void
+test_login_problem(void)
+{
+	static const char file[] =
+	    "ok:{SHA512-CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6"
+	    "GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n"
+	    "article:password\n"
+	    "empty:\n"
+	    "empty2::1001:1001::/home/e::\n"
+	    "plain:{PLAIN}secret::::::\n"
+	    "md5:{MD5-CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC//\n"
+	    "cut:{SHA256-CRYPT}$5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX\n";
+	static const struct {
+		const char	*name;
+		const char	*why;		/* NULL: usable */
+	} want[] = {
+		{ "ok", NULL },
+		{ "article", "clear-text password?" },
+		{ "empty", "no password" },
+		{ "empty2", "no password" },
+		{ "plain", "clear-text password ({PLAIN})" },
+		{ "md5", "unknown password scheme {MD5-CRYPT}" },
+		{ "cut", "truncated SHA256-CRYPT hash" },
+	};
+	struct users *u = test_parse(file);
+	const struct users_ent *e;
+	const char *why;
+	char	 buf[256];
+	size_t	 i;
+
+	T_EQ_INT(u->n, NELEM(want), "every line loads");
+	T_EQ_INT(u->nwarn, 0, "no warnings: the lines are well-formed");
+	for (i = 0; i < NELEM(want); i++) {
+		e = users_find(u, want[i].name, NULL);
+		T_OK(e != NULL, "%s found", want[i].name);
+		why = users_login_problem(e, buf, sizeof(buf));
+		if (want[i].why == NULL)
+			T_OK(why == NULL, "%s can log in", want[i].name);
+		else
+			T_OK(why != NULL && strstr(why, want[i].why) != NULL,
+			    "%s: \"%s\"", want[i].name, why != NULL ? why :
+			    "(none)");
+	}
+	T_OK(users_login_problem(NULL, buf, sizeof(buf)) != NULL,
+	    "no entry: no login");
+	users_free(u);
+}
+
 /* test_load - reading files */
 static void
 test_load(void)
@@ -364,6 +416,7 @@ main(void)
 	test_find();
 	test_many();
 	test_scheme();
+	test_login_problem();
 	test_load();
 	return t_done();
 }
