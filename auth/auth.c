@@ -16,7 +16,9 @@
  * Answer: IPC_AUTH_RCPT_REPLY u32 id | u32 result.
  *
  * Logins (IPC_AUTH_LOGIN) are checked in worker threads (auth_login.c);
- * sender ownership for reject_sender_login_mismatch is auth_sender.c.
+ * sender ownership for reject_sender_login_mismatch is auth_sender.c; the
+ * DKIM keys and their signatures (IPC_DKIM_KEYS, IPC_DKIM_SIGN, from
+ * smtpd and qmgr) are auth_dkim.c.
  * smtpd never sees a password hash.  With smtpd_sasl_auth_backend = pam
  * the broker stays root without chroot (PAM modules read /etc/shadow);
  * otherwise it drops to mail_owner in queue_directory/empty.
@@ -192,6 +194,30 @@ auth_drop(struct auth_conn *c)
 	free(c);
 }
 
+/* the requests the broker answers (ipc_defs[] says who may send which) */
+static const struct auth_handler {
+	uint32_t	 type;
+	int		(*fn)(struct auth_conn *, const struct ipc_msg *);
+} auth_handlers[] = {
+	{ IPC_AUTH_RCPT, auth_rcpt },
+	{ IPC_AUTH_LOGIN, auth_login },
+	{ IPC_AUTH_SENDER, auth_sender },
+	{ IPC_DKIM_KEYS, auth_dkim_keys_req },
+	{ IPC_DKIM_SIGN, auth_dkim_sign_req },
+};
+
+/* auth_dispatch - one request to its handler; -1 = drop the peer */
+static int
+auth_dispatch(struct auth_conn *c, const struct ipc_msg *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(auth_handlers); i++)
+		if (auth_handlers[i].type == m->type)
+			return auth_handlers[i].fn(c, m);
+	return -1;
+}
+
 /* auth_read - frames from a peer */
 static void
 auth_read(evutil_socket_t fd, short what, void *arg)
@@ -201,20 +227,13 @@ auth_read(evutil_socket_t fd, short what, void *arg)
 	int	 r;
 
 	for (;;) {
-		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD, IPC_R_AUTH,
-		    &m)) <= 0) {
+		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD | IPC_R_QMGR,
+		    IPC_R_AUTH, &m)) <= 0) {
 			if (r == -1)
 				auth_drop(c);
 			return;
 		}
-		if (m.type == IPC_AUTH_RCPT)
-			r = auth_rcpt(c, &m);
-		else if (m.type == IPC_AUTH_LOGIN)
-			r = auth_login(c, &m);
-		else if (m.type == IPC_AUTH_SENDER)
-			r = auth_sender(c, &m);
-		else
-			r = -1;
+		r = auth_dispatch(c, &m);
 		ipc_msg_free(&m);
 		if (r == -1) {
 			log_warn("dropping peer after a bad request");
@@ -300,6 +319,7 @@ auth_pre_jail(struct skel *sk)
 	    sizeof(err)) == -1)
 		log_fatal("smtpd_sender_login_maps: %s", err);
 	auth_dummy_scheme();
+	auth_dkim_load(cfg_str(sk->cfg, "config_directory"), geteuid());
 	auth.pam = strcmp(cfg_str(sk->cfg, "smtpd_sasl_auth_backend"),
 	    "pam") == 0;
 	auth.pam_service = cfg_str(sk->cfg, "smtpd_sasl_pam_service");

@@ -53,6 +53,11 @@ const struct users_ent *auth_user(const char *, const char *);
 void	 auth_login_init(void);
 int	 auth_login(struct auth_conn *, const struct ipc_msg *);
 
+/* auth_dkim.c: the DKIM keys, IPC_DKIM_KEYS and IPC_DKIM_SIGN */
+void	 auth_dkim_load(const char *, uid_t);
+int	 auth_dkim_keys_req(struct auth_conn *, const struct ipc_msg *);
+int	 auth_dkim_sign_req(struct auth_conn *, const struct ipc_msg *);
+
 /* auth_sender.c: IPC_AUTH_SENDER, who may use a sender address */
 int	 auth_sender_init(const char *, char *, size_t);
 int	 auth_sender(struct auth_conn *, const struct ipc_msg *);

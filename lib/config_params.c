@@ -93,6 +93,8 @@ const struct cfg_param cfg_params[] = {
 	    "send a delay notice after this time; 0 = never"),
 	CP_BOOL("disable_vrfy_command", "no", 0,
 	    "reject VRFY with 502"),
+	CP_BOOL("dkim_signing", "yes", Y,
+	    "DKIM-sign outbound mail with the keys in $config_directory/dkim"),
 	CP_STR("dns_server_address", "", Y,
 	    "DNS server (host or host:port) to forward to instead of "
 	    "resolv.conf"),

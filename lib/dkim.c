@@ -27,6 +27,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "dkim.h"
 #include "log.h"
@@ -304,6 +305,105 @@ dkim_hdrs_nth_from_bottom(const struct dkim_hdrs *h, const char *name,
 	return NULL;
 }
 
+/*
+ * dkim_from_scan - the From value with comments removed and unfolded into
+ * out; the offsets of the last angle-addr's contents; -1 when there is a
+ * second mailbox (a comma or ';' outside quotes, angle brackets and
+ * comments), a group (':'), or unbalanced quoting
+ */
+static int
+dkim_from_scan(const char *v, struct buf *out, size_t *lt, size_t *gt)
+{
+	int	 depth = 0, quote = 0, angle = 0, nangle = 0;
+
+	*lt = *gt = 0;
+	for (; *v != '\0'; v++) {
+		if (*v == '\r' || *v == '\n')
+			continue;
+		if (*v == '\\' && (quote || depth > 0) && v[1] != '\0') {
+			if (depth == 0 && (buf_putc(out, v[0]) == -1 ||
+			    buf_putc(out, v[1]) == -1))
+				return -1;
+			v++;
+			continue;
+		}
+		if (quote) {
+			quote = *v != '"';
+		} else if (depth > 0) {
+			depth += *v == '(' ? 1 : *v == ')' ? -1 : 0;
+			continue;
+		} else if (*v == '(') {
+			depth = 1;
+			continue;
+		} else if (*v == '"') {
+			quote = 1;
+		} else if (*v == '<') {
+			if (angle || nangle++ > 0)
+				return -1;
+			angle = 1;
+			*lt = out->len + 1;
+		} else if (*v == '>') {
+			if (!angle)
+				return -1;
+			angle = 0;
+			*gt = out->len;
+		} else if (!angle && (*v == ',' || *v == ';' || *v == ':'))
+			return -1;
+		if (buf_putc(out, *v) == -1)
+			return -1;
+	}
+	return quote || depth != 0 || angle ? -1 : 0;
+}
+
+/* dkim_from_domain - see dkim.h */
+int
+dkim_from_domain(const char *field, char *out, size_t len,
+    const char **why)
+{
+	struct buf v;
+	const char *s, *at, *e;
+	size_t	 lt, gt, n;
+	int	 r = -1;
+
+	buf_init(&v, DKIM_HDR_MAX);
+	*why = "malformed From (several mailboxes, a group, or quoting)";
+	if ((s = strchr(field, ':')) == NULL ||
+	    dkim_from_scan(s + 1, &v, &lt, &gt) == -1)
+		goto out;
+	*why = "From without an address";
+	if (v.len == 0)
+		goto out;
+	s = (const char *)v.data;
+	e = s + v.len;
+	if (gt > lt) {
+		e = s + gt;
+		s += lt;
+	}
+	while (s < e && dkim_fws((unsigned char)*s))
+		s++;
+	while (e > s && dkim_fws((unsigned char)e[-1]))
+		e--;
+	*why = "From without an address";
+	/* the domain: after the last '@' (a quoted local part may have one) */
+	for (at = e; at > s && at[-1] != '@' && at[-1] != '"'; at--)
+		;
+	if (at == s || at[-1] != '@' || (n = (size_t)(e - at)) == 0)
+		goto out;
+	*why = "From domain is not a domain name";
+	if (n >= len)
+		goto out;
+	memcpy(out, at, n);
+	out[n] = '\0';
+	if (!addr_valid_domain(out))
+		goto out;
+	util_lowercase(out);
+	*why = NULL;
+	r = 0;
+out:
+	buf_free(&v);
+	return r;
+}
+
 /* ---- canonicalization ----------------------------------------------- */
 
 /*
@@ -448,6 +548,86 @@ dkim_body_free(struct dkim_body *b)
 	b->md = NULL;
 }
 
+/* ---- a whole message -------------------------------------------------- */
+
+/* dkim_msg_init - empty state: headers kept, body hashed relaxed */
+void
+dkim_msg_init(struct dkim_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	dkim_hdrs_init(&m->h);
+	dkim_body_init(&m->b, 1, -1);
+}
+
+/* dkim_msg_line - see dkim.h */
+void
+dkim_msg_line(struct dkim_msg *m, const char *p, size_t len)
+{
+	if (m->in_body)
+		dkim_body_line(&m->b, p, len);
+	else if (dkim_hdrs_line(&m->h, p, len) != 0)
+		m->in_body = 1;	/* the empty line, or not signable (over) */
+}
+
+/* dkim_msg_text - see dkim.h; a last line without its end counts too */
+void
+dkim_msg_text(struct dkim_msg *m, const char *p, size_t len)
+{
+	const char *nl;
+	size_t	 n;
+
+	while (len > 0) {
+		nl = memchr(p, '\n', len);
+		n = nl != NULL ? (size_t)(nl - p) : len;
+		dkim_msg_line(m, p, n > 0 && p[n - 1] == '\r' ? n - 1 : n);
+		n += nl != NULL;
+		p += n;
+		len -= n;
+	}
+}
+
+/* dkim_msg_free - the state, after or instead of dkim_body_final */
+void
+dkim_msg_free(struct dkim_msg *m)
+{
+	dkim_hdrs_free(&m->h);
+	dkim_body_free(&m->b);
+}
+
+/* dkim_choose - see dkim.h */
+int
+dkim_choose(const struct dkim_hdrs *h, const struct dkim_keyref *keys,
+    size_t nkeys, char *out, size_t len, const char **why)
+{
+	const char *d;
+	char	 fdom[256];
+	size_t	 i;
+
+	*why = NULL;
+	if (nkeys == 0)
+		return 0;
+	if (h->over) {
+		*why = "the header block is too large";
+		return -1;
+	}
+	if (dkim_hdrs_count(h, "from") != 1) {
+		*why = dkim_hdrs_count(h, "from") == 0 ? "no From header" :
+		    "more than one From header";
+		return -1;
+	}
+	if (dkim_from_domain(dkim_hdrs_nth_from_bottom(h, "from", 0), fdom,
+	    sizeof(fdom), why) == -1)
+		return -1;
+	for (d = fdom; d != NULL; d = strchr(d, '.') != NULL ?
+	    strchr(d, '.') + 1 : NULL)
+		for (i = 0; i < nkeys; i++)
+			if (util_strcasecmp_ascii(keys[i].domain, d) == 0) {
+				util_strlcpy(out, keys[i].domain, len);
+				return 1;
+			}
+	return 0;
+}
+
 /* ---- signing ---------------------------------------------------------- */
 
 /* dkim_alg_name - a= of an algorithm */
@@ -455,6 +635,14 @@ static const char *
 dkim_alg_name(int alg)
 {
 	return alg == DKIM_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
+}
+
+/* dkim_log_added - see dkim.h */
+void
+dkim_log_added(const char *qid, const struct dkim_keyref *k)
+{
+	log_info("%s: DKIM-Signature added: d=%s, s=%s, a=%s", qid,
+	    k->domain, k->selector, dkim_alg_name(k->alg));
 }
 
 /* dkim_fold_put - append word, folding the line before it when too long */
@@ -633,22 +821,33 @@ void *
 dkim_key_load(const char *path, int *alg, int *bits, char *err,
     size_t errlen)
 {
-	EVP_PKEY *k = NULL;
+	char	 why[256];
+	void	*k;
 	FILE	*fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	k = PEM_read_PrivateKey(fp, NULL, NULL, (void *)"");
+	k = dkim_key_read(fp, alg, bits, why, sizeof(why));
 	fclose(fp);
-	if (k == NULL) {
-		snprintf(err, errlen, "%s: not a PEM private key", path);
+	if (k == NULL)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return k;
+}
+
+/* dkim_key_read - see dkim.h */
+void *
+dkim_key_read(FILE *fp, int *alg, int *bits, char *err, size_t errlen)
+{
+	EVP_PKEY *k;
+
+	if ((k = PEM_read_PrivateKey(fp, NULL, NULL, (void *)"")) == NULL) {
+		snprintf(err, errlen, "not a PEM private key");
 		return NULL;
 	}
 	if ((*alg = dkim_key_alg(k, bits)) == 0) {
-		snprintf(err, errlen, "%s: neither an RSA nor an Ed25519 key",
-		    path);
+		snprintf(err, errlen, "neither an RSA nor an Ed25519 key");
 		EVP_PKEY_free(k);
 		return NULL;
 	}
@@ -861,7 +1060,7 @@ dkim_verify_raw(void *key, int alg, const unsigned char d[DKIM_DIGEST],
 
 /* ---- verification ------------------------------------------------------- */
 
-struct dkim_msg {
+struct dkim_vmsg {
 	struct dkim_hdrs h;
 	const char	*body;
 	size_t		 blen;
@@ -869,7 +1068,7 @@ struct dkim_msg {
 
 /* dkim_msg_split - header fields and body of a CR LF message */
 static int
-dkim_msg_split(const char *m, size_t len, struct dkim_msg *out)
+dkim_msg_split(const char *m, size_t len, struct dkim_vmsg *out)
 {
 	const char *p = m, *end = m + len, *nl;
 	size_t	 l;
@@ -1034,7 +1233,7 @@ struct dkim_vstate {
 
 /* dkim_verify_sig - the checks of one parsed signature */
 static int
-dkim_verify_sig(struct dkim_vstate *v, const struct dkim_msg *m,
+dkim_verify_sig(struct dkim_vstate *v, const struct dkim_vmsg *m,
     const char *field, int (*lookup)(void *, const char *, const char *,
     struct buf *), void *arg, char *err, size_t errlen)
 {
@@ -1122,13 +1321,15 @@ dkim_verify(const char *msg, size_t len, size_t nth,
     int (*lookup)(void *, const char *, const char *, struct buf *),
     void *arg, char *err, size_t errlen)
 {
-	struct dkim_msg m;
+	struct dkim_vmsg m;
 	struct dkim_vstate v;
 	const char *field, *val;
 	size_t	 i, k = 0;
 	int	 r = DKIM_V_PERMERROR;
 
 	memset(&v, 0, sizeof(v));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
 	buf_init(&v.key, DKIM_TAGS_MAX);
 	buf_init(&v.sig, DKIM_SIG_MAX);
 	buf_init(&v.bh, 64);

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -80,6 +81,13 @@ size_t	 dkim_hdrs_count(const struct dkim_hdrs *, const char *);
 const char *dkim_hdrs_nth_from_bottom(const struct dkim_hdrs *,
 	    const char *, size_t);
 
+/*
+ * dkim_from_domain - the domain of a From field that holds exactly one
+ * mailbox (display name, comments and quoting allowed), lower case, into
+ * out: 0, or -1 with why (none, several, a group, no domain, bad syntax)
+ */
+int	 dkim_from_domain(const char *, char *, size_t, const char **);
+
 /* ---- canonicalization (RFC 6376 3.4) ---- */
 /* dkim_canon_header - one field into out, ending in CR LF */
 int	 dkim_canon_header(const char *, size_t, int, struct buf *);
@@ -99,6 +107,38 @@ void	 dkim_body_line(struct dkim_body *, const char *, size_t);
 /* dkim_body_final - the body hash; frees the state */
 void	 dkim_body_final(struct dkim_body *, unsigned char[DKIM_DIGEST]);
 void	 dkim_body_free(struct dkim_body *);
+
+/* ---- a whole message, line by line (smtpd while DATA streams, qmgr) ---- */
+struct dkim_msg {
+	struct dkim_hdrs h;
+	struct dkim_body b;	/* relaxed, the whole body */
+	int		 in_body;
+};
+
+void	 dkim_msg_init(struct dkim_msg *);
+/* dkim_msg_line - one line of the message, without its CR LF */
+void	 dkim_msg_line(struct dkim_msg *, const char *, size_t);
+/* dkim_msg_text - a whole message in memory, CR LF or LF line ends */
+void	 dkim_msg_text(struct dkim_msg *, const char *, size_t);
+void	 dkim_msg_free(struct dkim_msg *);
+
+/* a key the broker holds: public facts only (it is in the DNS) */
+struct dkim_keyref {
+	char		 domain[256];
+	char		 selector[64];
+	int		 alg;		/* DKIM_* */
+};
+
+/*
+ * dkim_choose - which domain signs a message with these headers: the From
+ * domain or its closest parent that has keys.  1 with the domain in out;
+ * 0 when no key fits (unsigned, nothing to say); -1 when the message
+ * cannot be signed, with why (no From, several, malformed, too large).
+ */
+int	 dkim_choose(const struct dkim_hdrs *, const struct dkim_keyref *,
+	    size_t, char *, size_t, const char **);
+/* dkim_log_added - "QID: DKIM-Signature added: d=, s=, a=" */
+void	 dkim_log_added(const char *, const struct dkim_keyref *);
 
 /* ---- signing ---- */
 struct dkim_signer {
@@ -131,6 +171,8 @@ void	 dkim_signer_free(struct dkim_signer *);
 /* ---- keys (EVP_PKEY behind void *) ---- */
 /* dkim_key_load - a PEM private key (PKCS#8 or traditional RSA); alg */
 void	*dkim_key_load(const char *, int *, int *, char *, size_t);
+/* dkim_key_read - the same from an open file; err without a path */
+void	*dkim_key_read(FILE *, int *, int *, char *, size_t);
 /* dkim_key_from_seed - an Ed25519 private key from its 32-byte seed */
 void	*dkim_key_from_seed(const unsigned char *);
 /* dkim_key_generate - a new RSA key of bits, or Ed25519 (bits 0) */

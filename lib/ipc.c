@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dkim.h"
 #include "ipc.h"
 #include "log.h"
 #include "qid.h"
@@ -85,6 +86,14 @@
  * IPC_AUTH_SENDER_REPLY u32 request id | u32 IPC_LOOKUP_OK or _TEMPFAIL |
  *			u32 n | n x str login that owns the address (at most
  *			64 owners).
+ * IPC_DKIM_KEYS	u32 request id: which DKIM keys the broker holds.
+ * IPC_DKIM_KEYS_REPLY	u32 request id | u32 n (at most IPC_DKIM_KEYS_MAX) |
+ *			n x (str domain | str selector | u32 DKIM_* alg).
+ * IPC_DKIM_SIGN	u32 request id | str domain | str selector | u32 alg |
+ *			bytes SHA-256 digest (32).  smtpd and qmgr never see
+ *			a key: they send what a signature covers, hashed.
+ * IPC_DKIM_SIGN_REPLY	u32 request id | u32 IPC_DKIM_* | bytes signature
+ *			(empty unless OK; at most 1024).
  *
  * Lengths are checked again field by field by the getters; the table gives
  * the cheap outer bound before any handler runs.
@@ -127,6 +136,15 @@ const struct ipc_def ipc_defs[] = {
 	{ IPC_ANVIL_MESSAGE, "ANVIL_MESSAGE", IPC_R_SMTPD,
 	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(64), IPC_FD_NONE },
 	{ IPC_ANVIL_REPLY, "ANVIL_REPLY", IPC_R_ANVIL, 12, 12, IPC_FD_NONE },
+	{ IPC_DKIM_KEYS, "DKIM_KEYS", IPC_R_SMTPD | IPC_R_QMGR, 4, 4,
+	    IPC_FD_NONE },
+	{ IPC_DKIM_KEYS_REPLY, "DKIM_KEYS_REPLY", IPC_R_AUTH, 8,
+	    IPC_MAX_PAYLOAD, IPC_FD_NONE },
+	{ IPC_DKIM_SIGN, "DKIM_SIGN", IPC_R_SMTPD | IPC_R_QMGR,
+	    4 + IPC_STR(1) + IPC_STR(1) + 4 + IPC_STR(32),
+	    4 + IPC_STR(255) + IPC_STR(63) + 4 + IPC_STR(32), IPC_FD_NONE },
+	{ IPC_DKIM_SIGN_REPLY, "DKIM_SIGN_REPLY", IPC_R_AUTH, 8 + IPC_STR(0),
+	    8 + IPC_STR(1024), IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 
@@ -316,6 +334,58 @@ ipc_get_str(struct ipc_in *in, size_t max)
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+/* ipc_get_dkim_keys - see ipc.h */
+struct dkim_keyref *
+ipc_get_dkim_keys(struct ipc_in *in, size_t *np)
+{
+	struct dkim_keyref *keys;
+	char	*d, *sel;
+	uint32_t n, i;
+	int	 bad;
+
+	*np = 0;
+	n = ipc_get_u32(in);
+	if (in->err == 0 && n > IPC_DKIM_KEYS_MAX)
+		in->err = EPROTO;
+	if (in->err)
+		return NULL;
+	keys = xcalloc(n + 1, sizeof(*keys));
+	for (i = 0; i < n; i++) {
+		d = ipc_get_str(in, sizeof(keys[i].domain) - 1);
+		sel = ipc_get_str(in, sizeof(keys[i].selector) - 1);
+		keys[i].alg = (int)ipc_get_u32(in);
+		bad = d == NULL || sel == NULL || in->err ||
+		    (keys[i].alg != DKIM_RSA_SHA256 &&
+		    keys[i].alg != DKIM_ED25519_SHA256);
+		if (!bad) {
+			util_strlcpy(keys[i].domain, d, sizeof(keys[i].domain));
+			util_strlcpy(keys[i].selector, sel,
+			    sizeof(keys[i].selector));
+		}
+		free(d);
+		free(sel);
+		if (bad) {
+			if (in->err == 0)
+				in->err = EPROTO;
+			free(keys);
+			return NULL;
+		}
+	}
+	*np = n;
+	return keys;
+}
+
+/* ipc_put_dkim_sign - see ipc.h */
+void
+ipc_put_dkim_sign(struct ipc_out *o, const struct dkim_keyref *k,
+    const unsigned char *digest)
+{
+	ipc_put_str(o, k->domain);
+	ipc_put_str(o, k->selector);
+	ipc_put_u32(o, (uint32_t)k->alg);
+	ipc_put_bytes(o, digest, DKIM_DIGEST);
 }
 
 /* ipc_get_end - 0 when all bytes were consumed without error, else -1 */
@@ -622,17 +692,13 @@ ipc_wait_readable(int sock, uint64_t deadline)
 	}
 }
 
-/* ipc_hello_client - send HELLO, wait up to 10 s for the peer's HELLO */
+/* ipc_hello_wait - see ipc.h */
 int
-ipc_hello_client(int sock, unsigned my_role, unsigned expect_role)
+ipc_hello_wait(int sock, unsigned expect_role, uint64_t deadline)
 {
 	struct ipc_msg m;
-	uint64_t deadline;
 	int	 r, role;
 
-	if (ipc_hello_reply(sock, my_role) == -1)
-		return -1;
-	deadline = util_mono_ms() + IPC_HELLO_TIMEOUT_MS;
 	for (;;) {
 		if (ipc_wait_readable(sock, deadline) == -1)
 			return -1;
@@ -649,6 +715,45 @@ ipc_hello_client(int sock, unsigned my_role, unsigned expect_role)
 	role = ipc_hello_check(&m, expect_role);
 	ipc_msg_free(&m);
 	return role == -1 ? -1 : 0;
+}
+
+/* ipc_hello_client - send HELLO, wait up to 10 s for the peer's HELLO */
+int
+ipc_hello_client(int sock, unsigned my_role, unsigned expect_role)
+{
+	if (ipc_hello_reply(sock, my_role) == -1)
+		return -1;
+	return ipc_hello_wait(sock, expect_role, util_mono_ms() +
+	    IPC_HELLO_TIMEOUT_MS);
+}
+
+/* ipc_call - see ipc.h */
+int
+ipc_call(int sock, uint32_t type, const struct ipc_out *o, uint32_t reply,
+    unsigned peer_role, uint64_t deadline, struct ipc_msg *m)
+{
+	int	 r;
+
+	if (ipc_send_out(sock, type, o, -1) == -1)
+		return -1;
+	for (;;) {
+		if (ipc_wait_readable(sock, deadline) == -1)
+			return -1;
+		r = ipc_recv(sock, peer_role, m);
+		if (r == 1 && m->type == reply)
+			return 0;
+		if (r == 1) {
+			ipc_msg_free(m);
+			errno = EPROTO;
+			return -1;
+		}
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+	}
 }
 
 /* ipc_peer_cred - the peer's uid, gid and pid (any pointer may be NULL) */

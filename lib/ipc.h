@@ -78,6 +78,13 @@ enum ipc_type {
 	IPC_ANVIL_MESSAGE,	/* smtpd->anvil: u32 id, str service,
 				 * str client */
 	IPC_ANVIL_REPLY,	/* anvil->smtpd: u32 id, u32 a, u32 b */
+	IPC_DKIM_KEYS,		/* smtpd/qmgr->auth: u32 id */
+	IPC_DKIM_KEYS_REPLY,	/* auth->smtpd/qmgr: u32 id, u32 n,
+				 * n x (str domain, str selector, u32 alg) */
+	IPC_DKIM_SIGN,		/* smtpd/qmgr->auth: u32 id, str domain,
+				 * str selector, u32 alg, bytes digest */
+	IPC_DKIM_SIGN_REPLY,	/* auth->smtpd/qmgr: u32 id, u32 status,
+				 * bytes signature */
 	IPC_TYPE_MAX
 };
 
@@ -85,6 +92,10 @@ enum ipc_type {
 #define IPC_LOOKUP_NOUSER	1	/* local domain, no such address */
 #define IPC_LOOKUP_NOTLOCAL	2	/* not one of our domains */
 #define IPC_LOOKUP_TEMPFAIL	3	/* cannot tell now */
+
+#define IPC_DKIM_OK		0	/* signed */
+#define IPC_DKIM_FAIL		1	/* no such key, or it cannot sign */
+#define IPC_DKIM_KEYS_MAX	256	/* keys in a DKIM_KEYS_REPLY */
 
 #define IPC_LOGIN_OK		0	/* credentials verified */
 #define IPC_LOGIN_FAIL		1	/* wrong user or password */
@@ -161,6 +172,18 @@ char	*ipc_get_str(struct ipc_in *, size_t);
 int	 ipc_get_end(struct ipc_in *);
 
 /*
+ * DKIM payload pieces shared by smtpd and qmgr (the broker's clients):
+ * ipc_get_dkim_keys decodes DKIM_KEYS_REPLY after its id (a calloc'ed
+ * table, *n entries; NULL when malformed, an error of in like every
+ * getter's), ipc_put_dkim_sign encodes
+ * DKIM_SIGN after its id.
+ */
+struct dkim_keyref;
+struct dkim_keyref *ipc_get_dkim_keys(struct ipc_in *, size_t *);
+void	 ipc_put_dkim_sign(struct ipc_out *, const struct dkim_keyref *,
+	    const unsigned char *);
+
+/*
  * I/O.  ipc_send: one sendmsg; -1 with errno (EAGAIN on a full non-blocking
  * socket: nothing was sent; EINVAL for a frame that breaks the table - an
  * unknown type, a length out of range, a missing or unexpected fd).
@@ -179,6 +202,8 @@ void	 ipc_msg_free(struct ipc_msg *);
 
 /* handshake, blocking: client sends HELLO and waits for the answer */
 int	 ipc_hello_client(int, unsigned, unsigned);	/* my role, expected peer role */
+/* ipc_hello_wait - the peer's HELLO (expected role) by the deadline (ms) */
+int	 ipc_hello_wait(int, unsigned, uint64_t);
 /* server side: validate a received HELLO frame; returns the peer role or -1 */
 int	 ipc_hello_check(const struct ipc_msg *, unsigned);	/* allowed roles mask */
 int	 ipc_hello_reply(int, unsigned);			/* my role */
@@ -203,6 +228,14 @@ int	 ipc_accept(int, uid_t, const char *);
 int	 ipc_listen(const char *, mode_t, int);
 /* ipc_connect - connect a SEQPACKET socket (blocking) */
 int	 ipc_connect(const char *);
+/*
+ * ipc_call - a blocking request on a connected socket: send type with o's
+ * payload, then wait until deadline (ms, monotonic) for a frame of reply
+ * type from peer_role into *m.  0, or -1 with errno (ETIMEDOUT, EPROTO for
+ * another frame, ECONNRESET when the peer closed).
+ */
+int	 ipc_call(int, uint32_t, const struct ipc_out *, uint32_t, unsigned,
+	    uint64_t, struct ipc_msg *);
 /*
  * ipc_open - non-blocking connect and send our HELLO without waiting for
  * the answer (the caller's event loop reads it); -1 when the peer is away

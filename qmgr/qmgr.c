@@ -473,6 +473,7 @@ qmgr_post_jail(struct skel *sk)
 
 	qmgr.base = sk->base;
 	qmgr.dup_limit = (size_t)cfg_int(sk->cfg, "duplicate_filter_limit");
+	qmgr.dkim_on = cfg_bool(sk->cfg, "dkim_signing");
 	qmgr.mydest = cfg_list(sk->cfg, "mydestination", &qmgr.nmydest);
 	for (i = 0; i < qmgr.nmydest; i++)
 		util_lowercase(qmgr.mydest[i]);

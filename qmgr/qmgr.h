@@ -84,6 +84,7 @@ struct qmgr {
 	char		**mydest;
 	size_t		 nmydest;
 	size_t		 dup_limit;	/* duplicate_filter_limit */
+	int		 dkim_on;	/* dkim_signing */
 	int64_t		 min_backoff;
 	int64_t		 max_backoff;
 	int64_t		 run_delay;
@@ -126,6 +127,11 @@ int	 qmgr_bounce(struct qmgr_msg *, int);
 int	 qmgr_expire(struct qmgr_msg *, time_t);
 void	 qmgr_warn(struct qmgr_msg *, time_t);
 void	 qmgr_success(struct qmgr_msg *, const unsigned char *, int);
+
+/* qmgr_dkim.c: sign a report (P records into w); -1 only on a write error */
+struct buf;
+int	 qmgr_dkim_sign(const char *, const struct buf *,
+	    struct qfile_writer *);
 
 /* qmgr_sched.c */
 void	 qmgr_ready(struct qmgr_msg *);

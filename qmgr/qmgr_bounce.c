@@ -129,6 +129,7 @@ qmgr_bounce_write(struct qmgr_msg *m, const char *rcpt, int dbl,
 	    (dbl && qfile_put_attr(&w, "double_bounce", "1", 1) == -1) ||
 	    qfile_put_rcpt(&w, rcpt, "", 0) == -1 ||
 	    qfile_write_body(&w, text->data, text->len) == -1 ||
+	    qmgr_dkim_sign(nqid, text, &w) == -1 ||
 	    qfile_commit(&w) == -1) {
 		qfile_abort(&w);
 		return -1;

@@ -481,6 +481,7 @@ smtpd_settings(struct smtpd *sd)
 	util_lowercase(sd->myorigin);
 	sd->append_myorigin = cfg_bool(sd->cfg, "append_at_myorigin");
 	sd->dup_limit = (size_t)cfg_int(sd->cfg, "duplicate_filter_limit");
+	sd->dkim_on = cfg_bool(sd->cfg, "dkim_signing");
 	for (size_t k = 0; k < sd->nmydest; k++)
 		util_lowercase(sd->mydest[k]);
 	if (net_parse_list(cfg_str(sd->cfg, "mynetworks"), &sd->mynet,

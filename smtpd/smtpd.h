@@ -98,6 +98,7 @@ struct smtpd_sess {
 	int		 pend_kind;	/* SMTPD_REQ_* */
 	uint64_t	 pend_since;	/* ms, monotonic */
 	/* DATA */
+	struct smtpd_dkim *dkim;	/* DKIM signing state, or NULL */
 	struct qfile_writer qw;
 	int		 qw_open;
 	struct buf	 line;
@@ -143,6 +144,22 @@ struct smtpd_sess {
 #define SMTPD_REQ_RCPT		1
 #define SMTPD_REQ_LOGIN		2
 #define SMTPD_REQ_SENDER	3
+#define SMTPD_REQ_DKIM_KEYS	4
+#define SMTPD_REQ_DKIM_SIGN	5
+
+/* an answer of the broker, decoded (smtpd_queue.c) */
+struct smtpd_answer {
+	int		 result;	/* IPC_LOOKUP_/LOGIN_/DKIM_* */
+	char		*canon;		/* LOGIN: the user's name */
+	char		**owners;	/* SENDER */
+	size_t		 nowners;
+	struct dkim_keyref *keys;	/* DKIM_KEYS */
+	size_t		 nkeys;
+	const unsigned char *sig;	/* DKIM_SIGN: view into the frame */
+	size_t		 siglen;
+};
+
+struct smtpd_dkim;
 
 #define SMTPD_SASL_NONE		0
 #define SMTPD_SASL_PLAIN	1	/* 334 sent, waiting for the response */
@@ -171,6 +188,11 @@ struct smtpd {
 	char		**mydest;
 	size_t		 nmydest;
 	char		*myorigin;	/* lower case; completes "<alice>" */
+	/* DKIM (smtpd_dkim.c): the broker's key table, asked for once */
+	int		 dkim_on;	/* dkim_signing */
+	int		 dkim_known;
+	struct dkim_keyref *dkim_keys;
+	size_t		 dkim_nkeys;
 	size_t		 dup_limit;	/* duplicate_filter_limit */
 	int		 append_myorigin;	/* append_at_myorigin */
 	struct net	*mynet;
@@ -296,12 +318,26 @@ void	 smtpd_owners_forget(struct smtpd_sess *);
 
 /* smtpd_data.c */
 int	 smtpd_data_begin(struct smtpd_sess *);
+void	 smtpd_data_commit(struct smtpd_sess *);
+void	 smtpd_data_fail(struct smtpd_sess *, const char *);
 int	 smtpd_data_input(struct smtpd_sess *, const unsigned char *, size_t,
 	    size_t *);
 void	 smtpd_data_abort(struct smtpd_sess *);
 
 /* smtpd_queue.c */
 void	 smtpd_qmgr_notify(struct smtpd *, const char *);
+
+/* smtpd_dkim.c: DKIM-signing of outbound mail at the end of DATA */
+#define SMTPD_DKIM_FAIL	"451 4.3.0 Error: cannot DKIM-sign the message " \
+			    "now, try again later"
+void	 smtpd_dkim_start(struct smtpd_sess *);
+void	 smtpd_dkim_line(struct smtpd_sess *, const unsigned char *, size_t);
+int	 smtpd_dkim_end(struct smtpd_sess *);
+void	 smtpd_dkim_forget(struct smtpd_sess *);
+void	 smtpd_dkim_keys_answer(struct smtpd_sess *,
+	    const struct smtpd_answer *);
+void	 smtpd_dkim_sign_answer(struct smtpd_sess *,
+	    const struct smtpd_answer *);
 struct ipc_out;
 int	 smtpd_auth_request(struct smtpd_sess *, int, uint32_t,
 	    const struct ipc_out *);

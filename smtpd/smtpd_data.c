@@ -147,6 +147,7 @@ smtpd_data_begin(struct smtpd_sess *s)
 	buf_reset(&s->line);
 	s->phase = SMTPD_PH_DATA;
 	smtpd_received(s);
+	smtpd_dkim_start(s);
 	return 0;
 }
 
@@ -154,6 +155,7 @@ smtpd_data_begin(struct smtpd_sess *s)
 void
 smtpd_data_abort(struct smtpd_sess *s)
 {
+	smtpd_dkim_forget(s);
 	if (s->qw_open) {
 		qfile_abort(&s->qw);
 		s->qw_open = 0;
@@ -179,26 +181,52 @@ smtpd_data_fail_text(int flags)
 	return "552 5.3.4 Error: message line too long";
 }
 
-/* smtpd_data_end - the final dot: commit, tell qmgr, answer */
+/* smtpd_data_fail - the message cannot be taken: reply, drop the file */
+void
+smtpd_data_fail(struct smtpd_sess *s, const char *reply)
+{
+	smtpd_reject(s, "END-OF-MESSAGE", NULL, s->nrcpt > 0 ?
+	    s->rcpt[0].addr : NULL, "%s", reply);
+	smtpd_data_abort(s);
+	smtpd_txn_reset(s);
+}
+
+/*
+ * smtpd_data_end - the final dot: the content checks, then DKIM signing
+ * (which may wait for the broker and calls smtpd_data_commit itself)
+ */
 static void
 smtpd_data_end(struct smtpd_sess *s)
 {
-	char	 qid[QID_BUFSZ];
-	int	 err;
-
 	s->phase = SMTPD_PH_CMD;
 	buf_free(&s->line);
 	if (s->data_flags != 0) {
 		if (s->data_flags & SMTPD_DF_WRITEERR)
 			log_err("%s: queue file write error: %s", s->qw.qid,
 			    strerror(s->qw.err));
-		smtpd_reject(s, "END-OF-MESSAGE", NULL, s->nrcpt > 0 ?
-		    s->rcpt[0].addr : NULL, "%s",
-		    smtpd_data_fail_text(s->data_flags));
-		smtpd_data_abort(s);
-		smtpd_txn_reset(s);
+		smtpd_data_fail(s, smtpd_data_fail_text(s->data_flags));
 		return;
 	}
+	switch (smtpd_dkim_end(s)) {
+	case 1:
+		return;		/* signing: the broker's answer goes on */
+	case -1:
+		smtpd_dkim_forget(s);
+		smtpd_data_fail(s, SMTPD_DKIM_FAIL);
+		return;
+	default:
+		smtpd_dkim_forget(s);
+		smtpd_data_commit(s);
+	}
+}
+
+/* smtpd_data_commit - commit, tell qmgr, answer */
+void
+smtpd_data_commit(struct smtpd_sess *s)
+{
+	char	 qid[QID_BUFSZ];
+	int	 err;
+
 	util_strlcpy(qid, s->qw.qid, sizeof(qid));
 	s->qw_open = 0;
 	if (qfile_commit(&s->qw) == -1) {
@@ -245,10 +273,12 @@ smtpd_data_content(struct smtpd_sess *s, const unsigned char *p, size_t len)
 			s->data_flags |= SMTPD_DF_BARECR;
 		smtpd_data_write(s, p, (size_t)(cr - p));
 		smtpd_data_write(s, "\r\n", 2);
+		smtpd_dkim_line(s, p, (size_t)(cr - p));
 		len -= (size_t)(cr - p) + 1;
 		p = cr + 1;
 	}
 	smtpd_data_write(s, p, len);
+	smtpd_dkim_line(s, p, len);
 }
 
 /* smtpd_data_line - one complete content line (without its LF) */

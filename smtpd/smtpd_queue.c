@@ -7,8 +7,11 @@
  * makes qmgr rescan the queue, so nothing waits for the periodic scan.
  *
  * auth: IPC_AUTH_RCPT asks whether a local address exists, IPC_AUTH_LOGIN
- * checks credentials, IPC_AUTH_SENDER asks who owns a sender address.  The
- * session pauses (SMTPD_PH_WAIT) until the answer.  A request without an
+ * checks credentials, IPC_AUTH_SENDER asks who owns a sender address,
+ * IPC_DKIM_KEYS and IPC_DKIM_SIGN get the key table and signatures
+ * (smtpd_dkim.c).  smtpd_auth_kinds[] gives each kind its answer type,
+ * decoder, handler and wait.  The session pauses (SMTPD_PH_WAIT) until
+ * the answer.  A request without an
  * answer within SMTPD_AUTH_TIMEOUT_MS (SMTPD_LOGIN_TIMEOUT_MS for logins,
  * which the broker may hold back to slow down password guessing) gets a
  * temporary failure; a broken connection fails every waiting request
@@ -27,6 +30,7 @@
 
 #include "addr.h"
 #include "cfg.h"
+#include "dkim.h"
 #include "ipc.h"
 #include "log.h"
 #include "util.h"
@@ -34,6 +38,19 @@
 
 #define SMTPD_AUTH_TIMEOUT_MS	10000	/* address lookups */
 #define SMTPD_LOGIN_TIMEOUT_MS	30000	/* logins: the broker may delay them */
+
+/* one kind of request to the broker */
+struct smtpd_auth_kind {
+	int		 kind;		/* SMTPD_REQ_* */
+	uint32_t	 reply;		/* the IPC type of its answer */
+	int		(*decode)(struct ipc_in *, struct smtpd_answer *);
+	void		(*done)(struct smtpd_sess *,
+			    const struct smtpd_answer *);
+	int		 tempfail;	/* result when the broker fails */
+	uint64_t	 wait_ms;
+};
+
+static const struct smtpd_auth_kind *smtpd_auth_kind_of(int);
 
 /* smtpd_qmgr_close - forget the qmgr connection */
 static void
@@ -109,32 +126,37 @@ smtpd_auth_unlink(struct smtpd *sd, struct smtpd_sess *s)
 
 /* smtpd_auth_dispatch - hand an answer to the waiting session's handler */
 static void
-smtpd_auth_dispatch(struct smtpd_sess *s, int result, const char *canon,
-    char **owners, size_t nowners)
+smtpd_auth_dispatch(struct smtpd_sess *s, const struct smtpd_answer *a)
 {
-	int	 kind = s->pend_kind;
+	const struct smtpd_auth_kind *k = smtpd_auth_kind_of(s->pend_kind);
 
 	smtpd_auth_unlink(s->sd, s);
 	s->pend_kind = 0;
 	s->phase = SMTPD_PH_CMD;
-	if (kind == SMTPD_REQ_LOGIN)
-		smtpd_sasl_done(s, result, canon);
-	else if (kind == SMTPD_REQ_SENDER)
-		smtpd_sender_done(s, result, owners, nowners);
-	else
-		smtpd_rcpt_lookup_done(s, result);
-	smtpd_resume(s);
+	if (k != NULL)
+		k->done(s, a);
+	if (s->phase != SMTPD_PH_WAIT)	/* else: another request went out */
+		smtpd_resume(s);
+}
+
+/* smtpd_auth_fail - the temporary failure answer of a session's request */
+static void
+smtpd_auth_fail(struct smtpd_sess *s)
+{
+	const struct smtpd_auth_kind *k = smtpd_auth_kind_of(s->pend_kind);
+	struct smtpd_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.result = k != NULL ? k->tempfail : IPC_LOOKUP_TEMPFAIL;
+	smtpd_auth_dispatch(s, &a);
 }
 
 /* smtpd_auth_fail_all - the broker is gone: every waiter gets 4xx */
 static void
 smtpd_auth_fail_all(struct smtpd *sd)
 {
-	struct smtpd_sess *s;
-
-	while ((s = sd->auth_wait) != NULL)
-		smtpd_auth_dispatch(s, s->pend_kind == SMTPD_REQ_LOGIN ?
-		    IPC_LOGIN_TEMPFAIL : IPC_LOOKUP_TEMPFAIL, "", NULL, 0);
+	while (sd->auth_wait != NULL)
+		smtpd_auth_fail(sd->auth_wait);
 }
 
 /* smtpd_auth_close - forget the broker connection */
@@ -162,53 +184,142 @@ smtpd_auth_waiter(struct smtpd *sd, uint32_t id, int kind)
 	return NULL;
 }
 
-/* smtpd_auth_owners - the owner list of a SENDER answer; -1 = malformed */
-static int
-smtpd_auth_owners(struct ipc_in *in, char ***owners, size_t *n)
+/* smtpd_rcpt_lookup_answer - AUTH_RCPT answered: smtpd_proto.c */
+static void
+smtpd_rcpt_lookup_answer(struct smtpd_sess *s, const struct smtpd_answer *a)
 {
-	uint32_t k, cnt = ipc_get_u32(in);
+	smtpd_rcpt_lookup_done(s, a->result);
+}
 
-	*owners = NULL;
-	*n = 0;
+/* smtpd_sasl_answer - AUTH_LOGIN answered: smtpd_sasl.c */
+static void
+smtpd_sasl_answer(struct smtpd_sess *s, const struct smtpd_answer *a)
+{
+	smtpd_sasl_done(s, a->result, a->canon != NULL ? a->canon : "");
+}
+
+/* smtpd_sender_answer - AUTH_SENDER answered: smtpd_sasl.c */
+static void
+smtpd_sender_answer(struct smtpd_sess *s, const struct smtpd_answer *a)
+{
+	smtpd_sender_done(s, a->result, a->owners, a->nowners);
+}
+
+/* smtpd_dec_lookup - AUTH_RCPT_REPLY: u32 IPC_LOOKUP_* */
+static int
+smtpd_dec_lookup(struct ipc_in *in, struct smtpd_answer *a)
+{
+	a->result = (int)ipc_get_u32(in);
+	return a->result > IPC_LOOKUP_TEMPFAIL ? -1 : 0;
+}
+
+/* smtpd_dec_login - AUTH_LOGIN_REPLY: u32 IPC_LOGIN_*, str login */
+static int
+smtpd_dec_login(struct ipc_in *in, struct smtpd_answer *a)
+{
+	a->result = (int)ipc_get_u32(in);
+	a->canon = ipc_get_str(in, 1024);
+	return a->canon == NULL || a->result > IPC_LOGIN_TEMPFAIL ? -1 : 0;
+}
+
+/* smtpd_dec_owners - AUTH_SENDER_REPLY: the owner list */
+static int
+smtpd_dec_owners(struct ipc_in *in, struct smtpd_answer *a)
+{
+	uint32_t k, cnt;
+
+	a->result = (int)ipc_get_u32(in);
+	cnt = ipc_get_u32(in);
 	if (in->err || cnt > 64)
 		return -1;
-	*owners = xcalloc(cnt + 1, sizeof(char *));
-	for (k = 0; k < cnt; k++, (*n)++)
-		if (((*owners)[k] = ipc_get_str(in, 1024)) == NULL)
+	a->owners = xcalloc(cnt + 1, sizeof(char *));
+	for (k = 0; k < cnt; k++, a->nowners++)
+		if ((a->owners[k] = ipc_get_str(in, 1024)) == NULL)
 			return -1;
 	return 0;
+}
+
+/* smtpd_dec_keys - DKIM_KEYS_REPLY: the broker's key table */
+static int
+smtpd_dec_keys(struct ipc_in *in, struct smtpd_answer *a)
+{
+	a->result = IPC_DKIM_OK;
+	a->keys = ipc_get_dkim_keys(in, &a->nkeys);
+	return a->keys == NULL ? -1 : 0;
+}
+
+/* smtpd_dec_sig - DKIM_SIGN_REPLY: u32 IPC_DKIM_*, bytes signature */
+static int
+smtpd_dec_sig(struct ipc_in *in, struct smtpd_answer *a)
+{
+	a->result = (int)ipc_get_u32(in);
+	a->sig = ipc_get_bytes(in, DKIM_SIG_MAX, &a->siglen);
+	return a->sig == NULL || a->result > IPC_DKIM_FAIL ||
+	    (a->result == IPC_DKIM_OK && a->siglen == 0) ? -1 : 0;
+}
+
+/* the requests to the broker: answer type, decoder, handler, 4xx result */
+static const struct smtpd_auth_kind smtpd_auth_kinds[] = {
+	{ SMTPD_REQ_RCPT, IPC_AUTH_RCPT_REPLY, smtpd_dec_lookup,
+	    smtpd_rcpt_lookup_answer, IPC_LOOKUP_TEMPFAIL,
+	    SMTPD_AUTH_TIMEOUT_MS },
+	{ SMTPD_REQ_LOGIN, IPC_AUTH_LOGIN_REPLY, smtpd_dec_login,
+	    smtpd_sasl_answer, IPC_LOGIN_TEMPFAIL, SMTPD_LOGIN_TIMEOUT_MS },
+	{ SMTPD_REQ_SENDER, IPC_AUTH_SENDER_REPLY, smtpd_dec_owners,
+	    smtpd_sender_answer, IPC_LOOKUP_TEMPFAIL, SMTPD_AUTH_TIMEOUT_MS },
+	{ SMTPD_REQ_DKIM_KEYS, IPC_DKIM_KEYS_REPLY, smtpd_dec_keys,
+	    smtpd_dkim_keys_answer, IPC_DKIM_FAIL, SMTPD_AUTH_TIMEOUT_MS },
+	{ SMTPD_REQ_DKIM_SIGN, IPC_DKIM_SIGN_REPLY, smtpd_dec_sig,
+	    smtpd_dkim_sign_answer, IPC_DKIM_FAIL, SMTPD_AUTH_TIMEOUT_MS },
+};
+
+/* smtpd_auth_kind_of - the table row of a request kind */
+static const struct smtpd_auth_kind *
+smtpd_auth_kind_of(int kind)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(smtpd_auth_kinds); i++)
+		if (smtpd_auth_kinds[i].kind == kind)
+			return &smtpd_auth_kinds[i];
+	return NULL;
+}
+
+/* smtpd_answer_free - release what a decoder made */
+static void
+smtpd_answer_free(struct smtpd_answer *a)
+{
+	free(a->canon);
+	if (a->owners != NULL)
+		cfg_list_free(a->owners, a->nowners);
+	free(a->keys);
 }
 
 /* smtpd_auth_reply - decode one answer of any kind; -1 = malformed */
 static int
 smtpd_auth_reply(struct smtpd *sd, const struct ipc_msg *m)
 {
+	const struct smtpd_auth_kind *k = NULL;
+	struct smtpd_answer a;
 	struct ipc_in in;
 	struct smtpd_sess *s;
-	char	*canon = NULL, **owners = NULL;
-	size_t	 n = 0;
-	uint32_t id, result;
-	int	 kind, bad;
+	uint32_t id;
+	size_t	 i;
+	int	 bad;
 
-	kind = m->type == IPC_AUTH_LOGIN_REPLY ? SMTPD_REQ_LOGIN :
-	    m->type == IPC_AUTH_SENDER_REPLY ? SMTPD_REQ_SENDER :
-	    SMTPD_REQ_RCPT;
+	for (i = 0; i < NELEM(smtpd_auth_kinds) && k == NULL; i++)
+		if (smtpd_auth_kinds[i].reply == m->type)
+			k = &smtpd_auth_kinds[i];
+	if (k == NULL)
+		return -1;
+	memset(&a, 0, sizeof(a));
 	ipc_in_init(&in, m);
 	id = ipc_get_u32(&in);
-	result = ipc_get_u32(&in);
-	if (kind == SMTPD_REQ_LOGIN)
-		bad = (canon = ipc_get_str(&in, 1024)) == NULL ||
-		    result > IPC_LOGIN_TEMPFAIL;
-	else if (kind == SMTPD_REQ_SENDER)
-		bad = smtpd_auth_owners(&in, &owners, &n) == -1;
-	else
-		bad = result > IPC_LOOKUP_TEMPFAIL;
+	bad = k->decode(&in, &a) == -1;
 	bad |= ipc_get_end(&in) == -1;
-	if (!bad && (s = smtpd_auth_waiter(sd, id, kind)) != NULL)
-		smtpd_auth_dispatch(s, (int)result, canon, owners, n);
-	free(canon);
-	if (owners != NULL)
-		cfg_list_free(owners, n);
+	if (!bad && (s = smtpd_auth_waiter(sd, id, k->kind)) != NULL)
+		smtpd_auth_dispatch(s, &a);
+	smtpd_answer_free(&a);
 	if (bad)
 		log_warn("auth: malformed answer (type %u)", m->type);
 	return bad ? -1 : 0;
@@ -232,12 +343,8 @@ smtpd_auth_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (m.type == IPC_HELLO)
 			r = ipc_hello_check(&m, IPC_R_AUTH) == -1 ? -1 : 0;
-		else if (m.type == IPC_AUTH_RCPT_REPLY ||
-		    m.type == IPC_AUTH_LOGIN_REPLY ||
-		    m.type == IPC_AUTH_SENDER_REPLY)
-			r = smtpd_auth_reply(sd, &m);
 		else
-			r = -1;
+			r = smtpd_auth_reply(sd, &m);
 		ipc_msg_free(&m);
 		if (r == -1) {
 			smtpd_auth_close(sd);
@@ -253,19 +360,20 @@ static void
 smtpd_auth_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtpd *sd = arg;
+	const struct smtpd_auth_kind *k;
 	struct smtpd_sess *s;
 	uint64_t now = util_mono_ms(), limit;
 
 again:
 	for (s = sd->auth_wait; s != NULL; s = s->next_pending) {
-		limit = smtpd_wait_limit(sd, s->pend_kind == SMTPD_REQ_LOGIN ?
-		    SMTPD_LOGIN_TIMEOUT_MS : SMTPD_AUTH_TIMEOUT_MS);
+		k = smtpd_auth_kind_of(s->pend_kind);
+		limit = smtpd_wait_limit(sd, k != NULL ? k->wait_ms :
+		    SMTPD_AUTH_TIMEOUT_MS);
 		if (now - s->pend_since <= limit)
 			continue;
 		log_warn("auth: no answer within %llu ms; answering 4xx",
 		    (unsigned long long)limit);
-		smtpd_auth_dispatch(s, s->pend_kind == SMTPD_REQ_LOGIN ?
-		    IPC_LOGIN_TEMPFAIL : IPC_LOOKUP_TEMPFAIL, "", NULL, 0);
+		smtpd_auth_fail(s);
 		goto again;	/* the list changed */
 	}
 	smtpd_anvil_tick(sd);

@@ -562,7 +562,7 @@ class OutboundCase(harness.InstanceTestCase):
         cls.certdir = tempfile.mkdtemp(prefix="youju-e2e-crt-")
         try:
             if cls.USE_DNSMASQ:
-                cls.dns = Dnsmasq(cls.MX, cls.HOSTS)
+                cls.dns = Dnsmasq(cls.MX, cls.HOSTS, cls.dns_extra())
             cls.make_peers()
             main = {"smtp_tcp_port": str(cls.port),
                     "relayhost": "",
@@ -586,6 +586,11 @@ class OutboundCase(harness.InstanceTestCase):
     @classmethod
     def main_extra(cls):
         return dict(cls.MAIN)
+
+    @classmethod
+    def dns_extra(cls):
+        """More dnsmasq arguments (records), made before the instance."""
+        return ()
 
     @classmethod
     def make_peers(cls):

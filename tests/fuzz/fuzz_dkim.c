@@ -2,7 +2,8 @@
  * fuzz_dkim.c - libFuzzer target for lib/dkim: the tag-list parser, the
  * key record parser, the verifier of a whole message, and the signer.
  *
- * Input: byte 0 selects the mode (its low two bits); the rest is:
+ * Input: byte 0 selects the mode (its low three bits; 5-7 are 4); the
+ * rest is:
  *  0: a tag list.  Parsed: names valid and unique, at most DKIM_NTAGS_MAX,
  *	every one found again by dkim_tags_get, nothing left on failure.
  *  1: a key record.  Parsed: a key comes with its algorithm.
@@ -10,17 +11,23 @@
  *	fields, checked with a lookup that answers with the Ed25519 and the
  *	RSA key record of RFC 8463 ("brisbane", "test") for any domain: the
  *	result is one of DKIM_V_*, with a reason unless it passes.
- *  3: a header block and a body: when the header block parses and has
- *	a From, it is signed with a fixed Ed25519 key (RFC 8463's), the
- *	field is put in front of the message, and the verifier must say
- *	pass: whatever the headers, the signer and the verifier agree.
+ *  3: a message (LF line ends) read as smtpd and qmgr read one
+ *	(dkim_msg_text); when dkim_choose picks example.com's key for its
+ *	From (the domain or a parent), it is signed with a fixed Ed25519
+ *	key (RFC 8463's), the field is put in front of the message, and the
+ *	verifier must say pass: whatever the headers, the signer and the
+ *	verifier agree.  When it is refused there is a reason.
+ *  4: the value of a From field: dkim_from_domain gives a valid domain
+ *	name in lower case, or a reason.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "dkim.h"
+#include "util.h"
 #include "fuzz.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -103,46 +110,35 @@ fz_verify(const char *s, size_t len)
 static void
 fz_sign(const char *s, size_t len)
 {
-	struct dkim_hdrs h;
-	struct dkim_body b;
+	static const struct dkim_keyref keys[] = {
+		{ "example.com", "brisbane", DKIM_ED25519_SHA256 },
+	};
+	struct dkim_msg m;
 	struct dkim_signer sg;
 	struct buf msg;
 	unsigned char bh[DKIM_DIGEST], d[DKIM_DIGEST], sig[DKIM_SIG_MAX];
-	const char *p = s, *end = s + len, *nl, *body = end;
-	char	 err[128];
-	size_t	 l, n = sizeof(sig);
+	const char *p, *end = s + len, *why;
+	char	 err[128], dom[256];
+	size_t	 n = sizeof(sig);
 	void	*key;
-	int	 r = 0, ok;
+	int	 c, ok;
 
-	dkim_hdrs_init(&h);
-	while (p < end && r == 0) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		l = (size_t)(nl - p);
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		r = dkim_hdrs_line(&h, p, l);
-		p = nl + (nl < end);
-		body = p;
+	if (memchr(s, '\r', len) != NULL)
+		return;		/* only messages the verifier can split alike */
+	dkim_msg_init(&m);
+	dkim_msg_text(&m, s, len);
+	dkim_body_final(&m.b, bh);
+	c = dkim_choose(&m.h, keys, NELEM(keys), dom, sizeof(dom), &why);
+	FZ_CHECK((c == -1) == (why != NULL));
+	if (c != 1 || !m.in_body) {
+		dkim_msg_free(&m);
+		return;		/* unsigned; or no end of the header block */
 	}
-	if (r != 1 || dkim_hdrs_count(&h, "from") != 1 ||
-	    memchr(s, '\r', len) != NULL) {
-		dkim_hdrs_free(&h);
-		return;		/* only blocks the verifier can split alike */
-	}
-	dkim_body_init(&b, 1, -1);
-	for (p = body; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		dkim_body_line(&b, p, (size_t)(nl - p));
-		if (nl == end)
-			break;
-	}
-	dkim_body_final(&b, bh);
+	FZ_CHECK(strcmp(dom, "example.com") == 0);
 	key = dkim_key_from_seed(fz_seed);
 	FZ_CHECK(key != NULL);
-	if (dkim_sign_begin(&sg, DKIM_ED25519_SHA256, "example.com",
-	    "brisbane", 1, &h, bh) == 0) {
+	if (dkim_sign_begin(&sg, DKIM_ED25519_SHA256, dom, "brisbane", 1,
+	    &m.h, bh) == 0) {
 		dkim_sign_digest(&sg, d);
 		FZ_CHECK(dkim_sign_raw(key, DKIM_ED25519_SHA256, d, sig, &n) ==
 		    0);
@@ -165,7 +161,29 @@ fz_sign(const char *s, size_t len)
 	}
 	dkim_signer_free(&sg);
 	dkim_key_free(key);
-	dkim_hdrs_free(&h);
+	dkim_msg_free(&m);
+}
+
+/* fz_from - mode 4: a From field's domain */
+static void
+fz_from(const char *s, size_t len)
+{
+	char	*f, out[256];
+	const char *why = NULL;
+	size_t	 i;
+
+	f = malloc(len + 6);
+	FZ_CHECK(f != NULL);
+	memcpy(f, "From:", 5);
+	memcpy(f + 5, s, len);
+	f[len + 5] = '\0';
+	if (dkim_from_domain(f, out, sizeof(out), &why) == 0) {
+		FZ_CHECK(why == NULL && addr_valid_domain(out));
+		for (i = 0; out[i] != '\0'; i++)
+			FZ_CHECK(out[i] < 'A' || out[i] > 'Z');
+	} else
+		FZ_CHECK(why != NULL);
+	free(f);
 }
 
 int
@@ -176,7 +194,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	s = fz_memdup(data + 1, size - 1);
-	switch (data[0] & 3) {
+	switch (data[0] & 7) {
 	case 0:
 		fz_tags(s, size - 1);
 		break;
@@ -186,8 +204,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		fz_verify(s, size - 1);
 		break;
-	default:
+	case 3:
 		fz_sign(s, size - 1);
+		break;
+	default:
+		fz_from(s, size - 1);
 		break;
 	}
 	free(s);

@@ -8,7 +8,8 @@
  *			bits 0, 1, 2 or 9 (more than ipc_recv has room for)
  *	byte 1		n: how many getter operations follow (at most 64)
  *	n bytes		operations: low 3 bits the getter (u32, u64, str,
- *			bytes, end, hello_check), next 3 bits its max length
+ *			bytes, end, hello_check, the DKIM key table), next 3
+ *			bits its max length
  *	the rest	the packet, sent as it is (header and payload)
  *
  * Properties checked (abort when broken):
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "dkim.h"
 #include "ipc.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -183,14 +185,32 @@ fuzz_ipc_op(struct ipc_in *in, struct ipc_out *out, const unsigned char *base,
     const struct ipc_msg *m, unsigned op)
 {
 	const unsigned char *p;
-	size_t	 max = fuzz_ipc_max[(op >> 3) & 7], n, off = in->off;
+	size_t	 max = fuzz_ipc_max[(op >> 3) & 7], n, off = in->off, i;
+	struct dkim_keyref *keys;
 	int	 err = in->err, r;
 	uint64_t v;
 	char	*s;
 
 	switch (op & 7) {
-	case 0:
 	case 6:
+		keys = ipc_get_dkim_keys(in, &n);
+		FZ_CHECK((keys != NULL) == (in->err == 0));
+		if (keys == NULL) {
+			FZ_CHECK(n == 0);
+			break;
+		}
+		FZ_CHECK(n <= IPC_DKIM_KEYS_MAX);
+		(void)ipc_put_u32(out, (uint32_t)n);
+		for (i = 0; i < n; i++) {
+			FZ_CHECK(keys[i].alg == DKIM_RSA_SHA256 ||
+			    keys[i].alg == DKIM_ED25519_SHA256);
+			(void)ipc_put_str(out, keys[i].domain);
+			(void)ipc_put_str(out, keys[i].selector);
+			(void)ipc_put_u32(out, (uint32_t)keys[i].alg);
+		}
+		free(keys);
+		break;
+	case 0:
 		v = ipc_get_u32(in);
 		if (in->err == 0)
 			(void)ipc_put_u32(out, (uint32_t)v);

@@ -464,25 +464,19 @@ static void
 t_roundtrip(int alg, void *key, const char *sel, const char *rec)
 {
 	struct t_keys k = { { sel }, { rec }, 0 };
-	struct dkim_hdrs h;
+	struct dkim_msg dm;
 	struct dkim_signer s;
-	struct dkim_body b;
 	struct buf field;
 	unsigned char bh[DKIM_DIGEST], d[DKIM_DIGEST], sig[DKIM_SIG_MAX];
 	size_t	 n = sizeof(sig);
-	const char *p, *body;
+	const char *p;
 	char	*m, *m2, err[128];
 
-	dkim_hdrs_init(&h);
-	for (p = rfc_msg; *p != '\r'; p = strstr(p, "\r\n") + 2)
-		dkim_hdrs_line(&h, p, (size_t)(strstr(p, "\r\n") - p));
-	body = strstr(rfc_msg, "\r\n\r\n") + 4;
-	dkim_body_init(&b, 1, -1);
-	for (p = body; *p != '\0'; p = strstr(p, "\r\n") + 2)
-		dkim_body_line(&b, p, (size_t)(strstr(p, "\r\n") - p));
-	dkim_body_final(&b, bh);
+	dkim_msg_init(&dm);
+	dkim_msg_text(&dm, rfc_msg, strlen(rfc_msg));
+	dkim_body_final(&dm.b, bh);
 	T_EQ_INT(dkim_sign_begin(&s, alg, "football.example.com", sel,
-	    1700000000, &h, bh), 0, "sign_begin");
+	    1700000000, &dm.h, bh), 0, "sign_begin");
 	T_OK(strstr((const char *)s.hdr.data, "h=from:from:to:subject:date:"
 	    "message-id;") != NULL, "From signed once more than present: %s",
 	    buf_cstr(&s.hdr));
@@ -512,7 +506,141 @@ t_roundtrip(int alg, void *key, const char *sel, const char *rec)
 	free(m);
 	buf_free(&field);
 	dkim_signer_free(&s);
-	dkim_hdrs_free(&h);
+	dkim_msg_free(&dm);
+}
+
+/* t_from - the From domain: one mailbox, display names, comments, quotes */
+static void
+t_from(void)
+{
+	static const struct {
+		const char *field, *domain;	/* NULL: refused */
+	} c[] = {
+		{ "From: alice@Example.COM", "example.com" },
+		{ "From: Alice <alice@example.com>", "example.com" },
+		{ "From: \"Smith, Alice\" <alice@example.com>", "example.com" },
+		{ "From: \"a@b\" <alice@mail.example.com>", "mail.example.com" },
+		{ "From: alice@example.com (Alice <x@evil.example>)",
+		    "example.com" },
+		{ "From:\r\n\t<alice@example.com>", "example.com" },
+		{ "From: \"alice@x.example\"@example.com", "example.com" },
+		{ "From: a@example.com, b@example.com", NULL },
+		{ "From: group: a@example.com;", NULL },
+		{ "From: <alice@example.com", NULL },
+		{ "From: alice", NULL },
+		{ "From: alice@", NULL },
+		{ "From: alice@exa mple.com", NULL },
+		{ "From: alice@-bad.example", NULL },
+		{ "From: \"unterminated <alice@example.com>", NULL },
+		{ "From: (open comment alice@example.com", NULL },
+		{ "From: <>", NULL },
+		{ "From:", NULL },
+		{ "From no colon", NULL },
+	};
+	char	 out[256], tiny[4];
+	const char *why;
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < NELEM(c); i++) {
+		why = NULL;
+		r = dkim_from_domain(c[i].field, out, sizeof(out), &why);
+		if (c[i].domain != NULL) {
+			T_EQ_INT(r, 0, c[i].field);
+			if (r == 0)
+				T_EQ_STR(out, c[i].domain, c[i].field);
+		} else
+			T_OK(r == -1 && why != NULL, "refused with a reason: "
+			    "%s", c[i].field);
+	}
+	T_OK(dkim_from_domain("From: a@example.com", tiny, sizeof(tiny),
+	    &why) == -1, "domain longer than the buffer");
+}
+
+/* t_msg_choose - a message line by line, and which key domain signs */
+static void
+t_msg_choose(void)
+{
+	static const char crlf[] = "From: A <a@Lists.Example.com>\r\n"
+	    "Subject: x\r\n\r\nbody\r\n\r\n";
+	static const char lf[] = "From: A <a@Lists.Example.com>\n"
+	    "Subject: x\n\nbody\n\n";
+	static const char noend[] = "From: A <a@Lists.Example.com>\r\n"
+	    "Subject: x\r\n\r\nbody";
+	static const struct dkim_keyref keys[] = {
+		{ "example.org", "s", DKIM_RSA_SHA256 },
+		{ "example.com", "r", DKIM_RSA_SHA256 },
+		{ "example.com", "e", DKIM_ED25519_SHA256 },
+		{ "lists.example.com", "l", DKIM_RSA_SHA256 },
+	};
+	static const struct {
+		const char *msg;
+		int	 r;
+		const char *domain;
+	} c[] = {
+		{ "From: a@example.com\r\n\r\n", 1, "example.com" },
+		{ "From: a@EXAMPLE.com\r\n\r\n", 1, "example.com" },
+		{ "From: a@x.y.lists.example.com\r\n\r\n", 1,
+		    "lists.example.com" },
+		{ "From: a@sub.example.com\r\n\r\n", 1, "example.com" },
+		{ "From: a@notexample.com\r\n\r\n", 0, NULL },
+		{ "From: a@com\r\n\r\n", 0, NULL },
+		{ "From: a@other.test\r\n\r\n", 0, NULL },
+		{ "Subject: no from\r\n\r\n", -1, NULL },
+		{ "From: a@example.com\r\nFrom: b@example.com\r\n\r\n", -1,
+		    NULL },
+		{ "From: a@example.com, b@example.com\r\n\r\n", -1, NULL },
+		{ "not a header\r\n\r\n", -1, NULL },
+	};
+	struct dkim_msg m;
+	unsigned char h1[DKIM_DIGEST], h2[DKIM_DIGEST], h3[DKIM_DIGEST];
+	char	 dom[256];
+	const char *why;
+	size_t	 i;
+	int	 r;
+
+	/* CR LF, LF and a last line without its end: the same message */
+	dkim_msg_init(&m);
+	dkim_msg_text(&m, crlf, strlen(crlf));
+	T_EQ_INT((int)m.h.n, 2, "two header fields");
+	T_OK(m.in_body, "the empty line ends the header block");
+	dkim_body_final(&m.b, h1);
+	dkim_msg_free(&m);
+	dkim_msg_init(&m);
+	dkim_msg_text(&m, lf, strlen(lf));
+	T_EQ_INT((int)m.h.n, 2, "LF: two header fields");
+	dkim_body_final(&m.b, h2);
+	dkim_msg_free(&m);
+	dkim_msg_init(&m);
+	dkim_msg_text(&m, noend, strlen(noend));
+	dkim_body_final(&m.b, h3);
+	dkim_msg_free(&m);
+	T_OK(memcmp(h1, h2, sizeof(h1)) == 0, "LF body hash = CR LF's");
+	T_OK(memcmp(h1, h3, sizeof(h1)) == 0, "unterminated last line");
+
+	for (i = 0; i < NELEM(c); i++) {
+		dkim_msg_init(&m);
+		dkim_msg_text(&m, c[i].msg, strlen(c[i].msg));
+		why = NULL;
+		r = dkim_choose(&m.h, keys, NELEM(keys), dom, sizeof(dom),
+		    &why);
+		T_EQ_INT(r, c[i].r, c[i].msg);
+		if (r == 1 && c[i].r == 1)
+			T_EQ_STR(dom, c[i].domain, c[i].msg);
+		T_OK((r == -1) == (why != NULL), "a reason with -1 only: %s",
+		    c[i].msg);
+		T_EQ_INT(dkim_choose(&m.h, keys, 0, dom, sizeof(dom), &why),
+		    0, "no keys: nothing to say");
+		dkim_msg_free(&m);
+	}
+	/* a header block over the bounds is not signable */
+	dkim_msg_init(&m);
+	dkim_msg_line(&m, "From: a@example.com", 19);
+	for (i = 0; i <= DKIM_NHDR_MAX; i++)
+		dkim_msg_line(&m, "X-Filler: 1", 11);
+	T_EQ_INT(dkim_choose(&m.h, keys, NELEM(keys), dom, sizeof(dom), &why),
+	    -1, "too many fields");
+	dkim_msg_free(&m);
 }
 
 /* t_signers - round trips with fresh keys of both kinds */
@@ -552,5 +680,7 @@ main(void)
 	t_bad_sigs();
 	t_rfc8463();
 	t_signers();
+	t_from();
+	t_msg_choose();
 	return t_done();
 }

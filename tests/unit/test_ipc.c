@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dkim.h"
 #include "ipc.h"
 #include "t.h"
 #include "util.h"
@@ -798,6 +799,129 @@ ti_next(void)
 	close(sv[1]);
 }
 
+/* ti_dkim - the key table decoder, the sign encoder, ipc_call */
+static void
+ti_dkim(void)
+{
+	static const struct dkim_keyref k = { "example.com", "sel",
+	    DKIM_ED25519_SHA256 };
+	struct dkim_keyref *keys;
+	struct ipc_out o;
+	struct ipc_msg m;
+	struct ipc_in in;
+	const unsigned char *v;
+	unsigned char d[DKIM_DIGEST];
+	char	*str;
+	char	 longdom[300];
+	size_t	 n;
+	int	 sv[2];
+	static const struct {
+		const char *what;
+		uint32_t n, alg;
+		const char *dom, *sel;
+		int	 ok;
+	} c[] = {
+		{ "one key", 1, DKIM_RSA_SHA256, "example.com", "s1", 1 },
+		{ "no keys", 0, 0, NULL, NULL, 1 },
+		{ "unknown algorithm", 1, 3, "example.com", "s1", 0 },
+		{ "algorithm 0", 1, 0, "example.com", "s1", 0 },
+		{ "count over the limit", IPC_DKIM_KEYS_MAX + 1, 1, NULL,
+		    NULL, 0 },
+		{ "count beyond the payload", 2, DKIM_RSA_SHA256, "example.com",
+		    "s1", 0 },
+		{ "domain too long", 1, DKIM_RSA_SHA256, NULL, "s1", 0 },
+		{ "selector too long", 1, DKIM_RSA_SHA256, "example.com",
+		    "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"
+		    "ssssssssss", 0 },
+	};
+	size_t	 i;
+
+	memset(longdom, 'a', sizeof(longdom) - 1);
+	longdom[sizeof(longdom) - 1] = '\0';
+	for (i = 0; i < NELEM(c); i++) {
+		ipc_out_init(&o);
+		ipc_put_u32(&o, c[i].n);
+		if (c[i].sel != NULL) {
+			ipc_put_str(&o, c[i].dom != NULL ? c[i].dom : longdom);
+			ipc_put_str(&o, c[i].sel);
+			ipc_put_u32(&o, c[i].alg);
+		}
+		memset(&m, 0, sizeof(m));
+		m.payload = o.b.data;
+		m.len = (uint32_t)o.b.len;
+		m.fd = -1;
+		ipc_in_init(&in, &m);
+		keys = ipc_get_dkim_keys(&in, &n);
+		T_OK((keys != NULL) == c[i].ok, "%s", c[i].what);
+		if (keys != NULL && c[i].n == 1)
+			T_OK(n == 1 && strcmp(keys[0].domain, c[i].dom) == 0 &&
+			    strcmp(keys[0].selector, c[i].sel) == 0 &&
+			    keys[0].alg == (int)c[i].alg, "decoded: %s",
+			    c[i].what);
+		if (keys == NULL)
+			T_OK(n == 0, "no count on failure: %s", c[i].what);
+		free(keys);
+		ipc_out_free(&o);
+	}
+
+	/* ipc_call: the answer; another frame type; no answer; a close */
+	memset(d, 7, sizeof(d));
+	ti_pair(sv);
+	ipc_out_init(&o);
+	ipc_put_u32(&o, 9);
+	ipc_put_u32(&o, IPC_DKIM_OK);
+	ipc_put_bytes(&o, "sig", 3);
+	T_EQ_INT(ipc_send_out(sv[1], IPC_DKIM_SIGN_REPLY, &o, -1), 0,
+	    "answer queued first");
+	ipc_out_free(&o);
+	ipc_out_init(&o);
+	ipc_put_u32(&o, 9);
+	ipc_put_dkim_sign(&o, &k, d);
+	T_EQ_INT(ipc_call(sv[0], IPC_DKIM_SIGN, &o, IPC_DKIM_SIGN_REPLY,
+	    IPC_R_AUTH, util_mono_ms() + 2000, &m), 0, "ipc_call answered");
+	T_OK(m.type == IPC_DKIM_SIGN_REPLY, "the reply type");
+	ipc_msg_free(&m);
+	ipc_out_free(&o);
+	T_EQ_INT(ipc_recv(sv[1], IPC_R_QMGR, &m), 1, "the request arrived");
+	ipc_in_init(&in, &m);
+	T_EQ_INT((int)ipc_get_u32(&in), 9, "request id");
+	str = ipc_get_str(&in, 255);
+	T_OK(str != NULL && strcmp(str, "example.com") == 0, "domain");
+	free(str);
+	str = ipc_get_str(&in, 63);
+	T_OK(str != NULL && strcmp(str, "sel") == 0, "selector");
+	free(str);
+	T_EQ_INT((int)ipc_get_u32(&in), DKIM_ED25519_SHA256, "algorithm");
+	v = ipc_get_bytes(&in, DKIM_DIGEST, &n);
+	T_OK(v != NULL && n == DKIM_DIGEST && memcmp(v, d, n) == 0,
+	    "digest");
+	T_EQ_INT(ipc_get_end(&in), 0, "nothing more in the request");
+	ipc_msg_free(&m);
+	ipc_out_init(&o);
+	ipc_put_u32(&o, 9);
+	ipc_put_u32(&o, 0);
+	T_EQ_INT(ipc_send_out(sv[1], IPC_DKIM_KEYS_REPLY, &o, -1), 0,
+	    "wrong answer queued");
+	ipc_out_free(&o);
+	ipc_out_init(&o);
+	ipc_put_u32(&o, 10);
+	ipc_put_dkim_sign(&o, &k, d);
+	errno = 0;
+	T_EQ_INT(ipc_call(sv[0], IPC_DKIM_SIGN, &o, IPC_DKIM_SIGN_REPLY,
+	    IPC_R_AUTH, util_mono_ms() + 2000, &m), -1, "another type");
+	T_OK(errno == EPROTO, "another type: EPROTO");
+	errno = 0;
+	T_EQ_INT(ipc_call(sv[0], IPC_DKIM_SIGN, &o, IPC_DKIM_SIGN_REPLY,
+	    IPC_R_AUTH, util_mono_ms() + 100, &m), -1, "no answer");
+	T_OK(errno == ETIMEDOUT, "no answer: ETIMEDOUT");
+	close(sv[1]);
+	errno = 0;
+	T_EQ_INT(ipc_call(sv[0], IPC_DKIM_SIGN, &o, IPC_DKIM_SIGN_REPLY,
+	    IPC_R_AUTH, util_mono_ms() + 2000, &m), -1, "peer gone");
+	ipc_out_free(&o);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -813,6 +937,7 @@ main(void)
 	ti_roundtrips();
 	ti_sockets();
 	ti_next();
+	ti_dkim();
 	T_EQ_INT(ti_count_fds(), start, "no descriptors leaked overall");
 	return t_done();
 }
