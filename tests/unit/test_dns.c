@@ -713,6 +713,7 @@ main(void)
 	pid_t		 pid;
 	int		 port;
 
+	t_plan(201);
 	if (sodium_init() == -1)
 		return 1;
 	test_valid_name();

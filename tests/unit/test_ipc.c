@@ -803,6 +803,7 @@ main(void)
 {
 	int	 start;
 
+	t_plan(318);
 	signal(SIGPIPE, SIG_IGN);	/* the fd-closed checks expect EPIPE */
 	start = ti_count_fds();
 	ti_rejects();

@@ -185,6 +185,7 @@ test_case(void)
 int
 main(void)
 {
+	t_plan(92);
 	test_odd();
 	test_lookup();
 	test_many();

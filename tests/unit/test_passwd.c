@@ -587,6 +587,7 @@ test_problem(void)
 int
 main(void)
 {
+	t_plan(528);
 	test_malformed();
 	test_problem();
 	test_vectors();
