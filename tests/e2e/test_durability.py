@@ -2,8 +2,8 @@
 
 A crash test cannot see a missing fsync: kill -9 does not drop the page
 cache.  So these tests watch the system calls of every daemon while one
-message goes through (strace -f attached to master and its children) and
-check their order, per process:
+message goes through (the instance runs under strace -f) and check their
+order, per process:
 
   smtpd (DESIGN rule 2, qfile.h's commit table): the queue file's fsync,
   then its rename from incoming/ into queue/X/Y/, then the fsync of
@@ -19,9 +19,7 @@ here fails (tests/mutate does exactly that; doc/testing.md).
 """
 import os
 import re
-import signal
 import shutil
-import subprocess
 import time
 
 import harness
@@ -101,41 +99,21 @@ def parse_trace(text):
     return per_pid
 
 
-class Tracer:
-    """strace -f attached to master and every child of an instance,
-    writing to a file; stopped by pid with SIGINT (it detaches)."""
-
-    def __init__(self, inst):
-        self.path = os.path.join(inst.dir, "strace.out")
-        self.errpath = os.path.join(inst.dir, "strace.err")
-        pids = [inst.master_pid()] + [p["pid"] for p in inst.procs()]
-        args = ["strace", "-f", "-yy", "-s", "256", "-o", self.path,
-                "-e", "trace=" + SYSCALLS]
-        for p in pids:
-            args += ["-p", str(p)]
-        self.err = open(self.errpath, "w")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.err)
-        ok = wait_for(lambda: self.proc.poll() is not None or all(
-            "Process %d attached" % p in harness.read_text(self.errpath)
-            for p in pids), 10)
-        if not ok or self.proc.poll() is not None:
-            self.stop()
-            raise AssertionError("strace did not attach to %s: %s" %
-                                 (pids, harness.read_text(self.errpath)))
-
-    def stop(self):
-        """Detach and return the trace text."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.err.close()
-        return harness.read_text(self.path)
+def strace_running(path):
+    """pids of the strace writing to path (found by its command line)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"strace" and \
+                path.encode() in argv:
+            pids.append(int(d))
+    return pids
 
 
 def first(events, pred, start=0):
@@ -147,8 +125,10 @@ def first(events, pred, start=0):
 
 
 class DurabilityOrderTest(harness.InstanceTestCase):
-    """One instance; one message to alice traced from the client's DATA
-    to local's answer to qmgr (shared by the tests)."""
+    """One instance run under strace -f from its start (-D: strace is a
+    detached grandchild and master keeps its pid; no attaching, so no
+    CAP_SYS_PTRACE is needed); one message to alice, then the instance
+    is stopped and the trace read (shared by the tests)."""
 
     trace = None
 
@@ -158,6 +138,10 @@ class DurabilityOrderTest(harness.InstanceTestCase):
             raise RuntimeError("strace is not installed (scripts/deps.sh "
                                "test installs it)")
         cls.inst = Instance()
+        cls.trace_path = os.path.join(cls.inst.dir, "strace.out")
+        cls.inst.wrap = ["strace", "-D", "-f", "--seccomp-bpf", "-yy",
+                         "-s", "256", "-o", cls.trace_path,
+                         "-e", "trace=" + SYSCALLS]
         try:
             cls.inst.start()
             cls.inst.wait_settled()
@@ -166,33 +150,35 @@ class DurabilityOrderTest(harness.InstanceTestCase):
             raise
 
     def traced(self):
-        """(queue id, Maildir file name, events per pid, the pids of
-        each program) of the one traced message."""
+        """(queue id, Maildir file name, events per pid, program name per
+        pid) of the one traced message."""
         cls = type(self)
         if cls.trace is not None:
             return cls.trace
         inst = self.inst
         names = {p["pid"]: p["name"] for p in inst.procs()}
-        tracer = Tracer(inst)
-        try:
-            token = "durable-%x" % int(time.time() * 1000)
-            s = inst.smtp()
-            s.ehlo("client.example")
-            s.mail("sender@client.example")
-            s.rcpt(ALICE)
-            code, msg = s.data(make_message(token + "@t"))
-            s.quit()
-            self.assertEqual(code, 250, msg)
-            qid = harness.qid_of(msg)
-            path = find_message(inst, ALICE, token.encode(), 15)
-            self.assertIsNotNone(path, inst.log()[-3000:])
-            # local's answer has reached qmgr once qmgr logs the result
-            self.assertIsNotNone(inst.wait_log(
-                r"%s: to=<%s>.*status=sent" % (qid, re.escape(ALICE)), 10),
-                inst.log()[-3000:])
-        finally:
-            text = tracer.stop()
-        cls.trace = (qid, os.path.basename(path), parse_trace(text), names)
+        token = "durable-%x" % int(time.time() * 1000)
+        s = inst.smtp()
+        s.ehlo("client.example")
+        s.mail("sender@client.example")
+        s.rcpt(ALICE)
+        code, msg = s.data(make_message(token + "@t"))
+        s.quit()
+        self.assertEqual(code, 250, msg)
+        qid = harness.qid_of(msg)
+        path = find_message(inst, ALICE, token.encode(), 15)
+        self.assertIsNotNone(path, inst.log()[-3000:])
+        # local's answer has reached qmgr once qmgr logs the result
+        self.assertIsNotNone(inst.wait_log(
+            r"%s: to=<%s>.*status=sent" % (qid, re.escape(ALICE)), 10),
+            inst.log()[-3000:])
+        inst.stop()
+        # strace exits with the last process it traces, after its output
+        self.assertTrue(wait_for(
+            lambda: not strace_running(cls.trace_path), 15),
+            "strace still running after the instance stopped")
+        cls.trace = (qid, os.path.basename(path),
+                     parse_trace(harness.read_text(cls.trace_path)), names)
         return cls.trace
 
     def order_failure(self, what, events, marks):
@@ -212,7 +198,9 @@ class DurabilityOrderTest(harness.InstanceTestCase):
         pid = pids[0]
         self.assertEqual(names.get(pid), "smtpd")
         evs = per_pid[pid]
-        fail = lambda what: self.order_failure(what, evs, [qid])
+
+        def fail(what):
+            return self.order_failure(what, evs, [qid])
         incoming = "incoming/" + qid
 
         reply = first(evs, lambda e: e.name in WRITES and mark in e.args)
@@ -255,7 +243,9 @@ class DurabilityOrderTest(harness.InstanceTestCase):
         pid = pids[0]
         self.assertEqual(names.get(pid), "local")
         evs = per_pid[pid]
-        fail = lambda what: self.order_failure(what, evs, [qid, name])
+
+        def fail(what):
+            return self.order_failure(what, evs, [qid, name])
 
         ren = first(evs, renamed)
         sync = first(evs, lambda e: e.name in SYNCS and e.ret == 0 and
