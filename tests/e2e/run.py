@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """run.py - run the end-to-end tests; the last line is
 "e2e: N passed, N failed, N skipped", each failed test is named before it
-on an "e2e failed: NAME" line.  -k PATTERN selects tests by name."""
+on an "e2e failed: NAME" line.  -k PATTERN selects tests whose name
+contains PATTERN; given more than once, tests that match any of them."""
 import argparse
 import os
 import sys
@@ -48,7 +49,7 @@ def count(res):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-k", default="")
+    ap.add_argument("-k", action="append", default=[])
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("end-to-end tests must run as root")
@@ -56,7 +57,7 @@ def main():
         return 1
     loader = unittest.TestLoader()
     if args.k:
-        loader.testNamePatterns = ["*%s*" % args.k]
+        loader.testNamePatterns = ["*%s*" % k for k in args.k]
     suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     runner = unittest.TextTestRunner(verbosity=2, resultclass=Result,
                                      stream=sys.stdout)
