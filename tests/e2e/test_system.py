@@ -465,19 +465,23 @@ class TestRestart(SystemTest):
 
     def test_child_startup_error_reaches_maillog(self):
         """The admin reads maillog_file (stderr is /dev/null under
-        "mailctl start"): why a child exits must be written there.  The
-        second smtpd's -o value is one only smtpd checks (master starts
-        with it), so that smtpd exits at every start."""
-        port2 = free_port()
-        inst = self.new(master_extra="127.0.0.1:%d inet n - y - - smtpd "
-                        "-o mynetworks=bogus!!\n" % port2)
+        "mailctl start"): why a child exits must be written there.  A
+        second smtp service gets a password map that does not exist,
+        which only smtp itself finds out (master and mailctl check do
+        not open the file), so that smtp exits at every start.  Should
+        master ever refuse this up front, pick another error only the
+        child can see: this test needs a child that fails."""
+        missing = "/nonexistent/youju-e2e-passwords"
+        inst = self.new(master_extra="smtp2 unix - - y - 1 smtp "
+                        "-o smtp_sasl_password_maps=%s\n" % missing)
         inst.start()
-        m = inst.wait_log(r"smtpd\[(\d+)\]: fatal: mynetworks: bad network "
-                          r'"bogus!!"', 5)
+        m = inst.wait_log(r"smtp\[(\d+)\]: fatal: smtp_sasl_password_maps "
+                          r"%s: No such file or directory" %
+                          re.escape(missing), 5)
         self.assertIsNotNone(m, "the reason is not in the maillog:\n" +
                              inst.log())
         self.assertIsNotNone(
-            inst.wait_log(r"master\[\d+\]: warning: process \S+/smtpd pid "
+            inst.wait_log(r"master\[\d+\]: warning: process \S+/smtp pid "
                           r"%s exit status 1" % m.group(1), 5), inst.log())
 
 
