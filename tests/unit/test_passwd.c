@@ -587,7 +587,7 @@ test_problem(void)
 int
 main(void)
 {
-	t_plan(528);
+	t_plan(573);
 	test_malformed();
 	test_problem();
 	test_vectors();

@@ -410,7 +410,7 @@ test_load(void)
 int
 main(void)
 {
-	t_plan(174);
+	t_plan(191);
 	test_bad_lines();
 	test_limits();
 	test_good();
