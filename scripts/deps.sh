@@ -12,7 +12,7 @@ set -eu
 BUILD="autoconf automake make gcc pkg-config libssl-dev libsodium-dev
 libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
-dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd
+dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
 python3-dkim opendkim-tools"
 BENCH="postfix bc"
 

@@ -78,7 +78,9 @@ def mailctl_path():
 
 
 class Instance:
-    """A youju instance under test."""
+    """A youju instance under test.  `wrap` (a list, empty by default) is
+    put in front of master's command line, e.g. a tracer that then execs
+    master (its pid must become master's: strace -D does that)."""
 
     def __init__(self, main=None, master_extra="", users=None, aliases="",
                  port=None, env=None):
@@ -96,6 +98,7 @@ class Instance:
         ensure_user(MAIL_OWNER)
         self.proc = None
         self.env = env or {}
+        self.wrap = []
         self.bg_pid = None          # master started by "mailctl start"
         self.mailctl_errors = []    # sanitizer lines printed by mailctl
         self.errf = None
@@ -167,7 +170,7 @@ class Instance:
             self.errf.close()
         self.errf = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [os.path.join(self.bin, "master"), "-c", self.dir],
+            self.wrap + [os.path.join(self.bin, "master"), "-c", self.dir],
             stdin=subprocess.DEVNULL, stdout=self.errf, stderr=self.errf,
             env=env)
         deadline = time.time() + timeout

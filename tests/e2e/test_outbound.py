@@ -12,7 +12,7 @@ and queue_run_delay 1 s.
 
 Covered: MX by preference and fallback to the next MX; the implicit MX (A
 record); 4xx then 2xx; 5xx -> an RFC 3464 bounce parsed with the email
-module; the double bounce to postmaster (once, no loop); null MX (5.1.10),
+module, naming the Remote-MTA with an smtp Diagnostic-Code; the double bounce to postmaster (once, no loop); null MX (5.1.10),
 NXDOMAIN (5.1.2) and a DNS server that does not answer (4.4.3, never a
 bounce); hostile replies (200-line and 1000-line greetings, a 10 KB line,
 garbage, a close right after ".", replies dribbled in 1-3 byte pieces, a
@@ -26,12 +26,6 @@ PLAIN over TLS; queue lifetime expiry (4.4.7) and bounce_queue_lifetime
 (the expired report goes to the postmaster once); connection reuse;
 default_destination_concurrency_limit; kill -9 of the smtp processes while
 a peer delays its DATA reply.
-
-Known failure (a daemon bug, kept on purpose):
-test_5xx_bounce_names_remote_mta - reports about a remote SMTP reply say
-"Diagnostic-Code: X-Youju; host ... said: 550 ..." without Remote-MTA
-(qmgr_bounce.c never sets dsn_rcpt.remote_mta) instead of RFC 3464's
-"Remote-MTA: dns; host" and "Diagnostic-Code: smtp; 550 ...".
 
 Every class checks at teardown (harness.InstanceTestCase) that no daemon
 produced a sanitizer report or died on a signal the test did not send.

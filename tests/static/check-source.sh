@@ -3,16 +3,30 @@
 #  1. banned calls: strcpy strcat sprintf vsprintf gets strtok system popen
 #     (and any exec of a shell)
 #  2. layering: lib/ util modules include no mail or server module, mail
-#     modules include no server module
+#     modules include no server module; every lib/ module is in a layer
 #  3. Berkeley DB (<db.h>) only in lib/db.c
 #  4. cppcheck finds nothing (when installed)
+# The files are lib/ and the directory of every program Makefile.am builds
+# (NAME_NAME_SOURCES); a missing or empty directory, or no program found,
+# is a failure, never a silent pass.
 srcdir=${srcdir:-.}
 cd "$srcdir" || exit 1
 fail=0
 say() { echo "check-source: $*"; fail=1; }
 
-files=$(ls lib/*.[ch] master/*.[ch] smtpd/*.[ch] qmgr/*.[ch] local/*.[ch] \
-    auth/*.[ch] smtp/*.[ch] mailctl/*.[ch] 2>/dev/null)
+progs=$(sed -n 's/^\([a-z][a-z0-9]*\)_\1_SOURCES.*/\1/p' Makefile.am)
+[ -n "$progs" ] && [ "$(echo "$progs" | wc -l)" -ge 8 ] ||
+    say "fewer than 8 programs found in Makefile.am: $(echo $progs)"
+files=
+for d in lib $progs; do
+	f=$(ls "$d"/*.[ch] 2>/dev/null)
+	if [ -z "$f" ]; then
+		say "no C files in $d/"
+		continue
+	fi
+	files="$files $f"
+done
+[ -n "$files" ] || { say "no files to check"; exit 1; }
 
 # 1. banned functions (word followed by '('), outside comments roughly
 bad=$(grep -nE '(^|[^_a-zA-Z0-9])(strcpy|strcat|sprintf|vsprintf|gets|strtok|system|popen)[[:space:]]*\(' $files |
@@ -25,8 +39,20 @@ $bad"
 
 # 2. layering
 util="buf util log privdrop passwd sasl ktab"
-mail="qid qfile addr config cfg mcf ipc db users aliases restr dkim"
+mail="qid qfile qindex qview addr net config config_params cfg mcf ipc db
+users aliases restr dkim dns dns_async dns_priv smtpreply dsn"
 server="skel cfcheck"
+for m in $util $mail $server; do
+	[ -f "lib/$m.c" ] || [ -f "lib/$m.h" ] ||
+	    say "layer lists name $m, but there is no lib/$m.c or lib/$m.h"
+done
+for f in lib/*.[ch]; do
+	m=$(basename "$f"); m=${m%.?}
+	case " $(echo $util $mail $server) " in
+	*" $m "*) ;;
+	*) say "$f is in no layer (util, mail or server in $0)" ;;
+	esac
+done
 for m in $util; do
 	for f in lib/$m.c lib/$m.h; do
 		[ -f "$f" ] || continue
@@ -60,5 +86,6 @@ else
 	say "cppcheck not installed (apt-get install cppcheck)"
 fi
 
-[ $fail = 0 ] && echo "check-source: ok"
+[ $fail = 0 ] && echo "check-source: ok ($(echo $files | wc -w) files: lib/ and" \
+    "$(echo $progs | wc -w) program directories)"
 exit $fail

@@ -430,6 +430,7 @@ test_same(void)
 int
 main(void)
 {
+	t_plan(641);
 	test_bad();
 	test_good();
 	test_limits();

@@ -540,6 +540,7 @@ test_load_maps(void)
 int
 main(void)
 {
+	t_plan(169);
 	test_bad();
 	test_limits();
 	test_parse_good();

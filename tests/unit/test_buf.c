@@ -109,6 +109,7 @@ t_util(void)
 int
 main(void)
 {
+	t_plan(41);
 	t_limits();
 	t_ops();
 	t_util();

@@ -770,6 +770,7 @@ t_fatal(void)
 int
 main(void)
 {
+	t_plan(262);
 	t_bad_cases();
 	t_bad_lengths();
 	t_failed_parse_keeps();

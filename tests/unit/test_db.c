@@ -222,6 +222,7 @@ main(void)
 {
 	char	 dir[] = "/tmp/test_db.XXXXXX", path[256], junk[256];
 
+	t_plan(60);
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	snprintf(path, sizeof(path), "%s/t.db", dir);

@@ -672,6 +672,7 @@ t_signers(void)
 int
 main(void)
 {
+	t_plan(186);
 	log_open("test_dkim", LOG_TO_STDERR, NULL);
 	t_tags();
 	t_canon();

@@ -216,7 +216,7 @@ static void
 test_sort(void)
 {
 	static const int prefs[] = { 30, 10, 20, 10, 0, 65535, 20, 10 };
-	struct dns_target t[NELEM(prefs)];
+	struct dns_target t[NELEM(prefs)], keep[NELEM(prefs)];
 	int		 first[3] = { 0, 0, 0 }, sorted = 1;
 	size_t		 i, round;
 
@@ -240,9 +240,14 @@ test_sort(void)
 	    first[1], first[2]);
 	T_OK(strcmp(t[0].host, "h4") == 0 && strcmp(t[7].host, "h5") == 0,
 	    "lowest first, highest last");
+	/* out of order: a sort of 0 or 1 elements must leave all of it */
+	t[0].pref = 30;
+	t[1].pref = 10;
+	memcpy(keep, t, sizeof(keep));
 	dns_sort_mx(t, 0);
+	T_OK(memcmp(t, keep, sizeof(keep)) == 0, "0 elements: nothing moved");
 	dns_sort_mx(t, 1);
-	T_OK(1, "0 and 1 elements");
+	T_OK(memcmp(t, keep, sizeof(keep)) == 0, "1 element: nothing moved");
 }
 
 /* test_literals - domain literals and addresses: no lookup needed */
@@ -708,6 +713,7 @@ main(void)
 	pid_t		 pid;
 	int		 port;
 
+	t_plan(201);
 	if (sodium_init() == -1)
 		return 1;
 	test_valid_name();

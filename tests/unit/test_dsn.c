@@ -568,6 +568,7 @@ test_return_max(void)
 int
 main(void)
 {
+	t_plan(281);
 	if (sodium_init() == -1)
 		return 1;
 	make_hostile();

@@ -927,6 +927,7 @@ main(void)
 {
 	int	 start;
 
+	t_plan(353);
 	signal(SIGPIPE, SIG_IGN);	/* the fd-closed checks expect EPIPE */
 	start = ti_count_fds();
 	ti_rejects();

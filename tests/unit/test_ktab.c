@@ -29,8 +29,7 @@ test_odd(void)
 
 	T_EQ_INT(ktab_find(NULL, "a", NULL), -1, "NULL table");
 	T_EQ_INT(ktab_find(NULL, "a", "b"), -1, "NULL table with a domain");
-	ktab_free(NULL);
-	T_OK(1, "ktab_free(NULL) is a no-op");
+	ktab_free(NULL);	/* a no-op: nothing to check but not crashing */
 
 	t = ktab_new(0);
 	T_EQ_INT(ktab_find(t, "a", NULL), -1, "empty table");
@@ -186,6 +185,7 @@ test_case(void)
 int
 main(void)
 {
+	t_plan(92);
 	test_odd();
 	test_lookup();
 	test_many();

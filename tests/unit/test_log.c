@@ -70,6 +70,7 @@ t_file(void)
 int
 main(void)
 {
+	t_plan(16);
 	t_escape();
 	t_file();
 	return t_done();

@@ -368,6 +368,7 @@ t_files(void)
 int
 main(void)
 {
+	t_plan(121);
 	t_bad_cases();
 	t_bad_lengths();
 	t_columns();

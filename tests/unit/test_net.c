@@ -77,6 +77,7 @@ test_good(void)
 int
 main(void)
 {
+	t_plan(44);
 	test_bad();
 	test_good();
 	return t_done();

@@ -1045,6 +1045,7 @@ main(void)
 {
 	char	 dir[] = "/tmp/test_qfile.XXXXXX";
 
+	t_plan(324);
 	if (mkdtemp(dir) == NULL || chdir(dir) == -1 ||
 	    mkdir("incoming", 0700) == -1 || mkdir("c", 0700) == -1) {
 		perror("setup");

@@ -140,6 +140,7 @@ test_hash_dir(void)
 int
 main(void)
 {
+	t_plan(96);
 	if (sodium_init() == -1) {
 		printf("not ok 1 - sodium_init\n");
 		return 1;

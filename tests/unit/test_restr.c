@@ -208,6 +208,7 @@ t_cfcheck(void)
 int
 main(void)
 {
+	t_plan(47);
 	log_open("test_restr", LOG_TO_STDERR, NULL);
 	t_bad_lists();
 	t_good_lists();

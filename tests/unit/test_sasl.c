@@ -269,6 +269,7 @@ test_plain_limits(void)
 int
 main(void)
 {
+	t_plan(100);
 	test_b64_malformed();
 	test_b64_limits();
 	test_b64_vectors();

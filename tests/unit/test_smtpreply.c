@@ -339,6 +339,7 @@ test_stream(void)
 int
 main(void)
 {
+	t_plan(220);
 	test_table();
 	test_limits();
 	test_ehlo();

@@ -410,6 +410,7 @@ test_load(void)
 int
 main(void)
 {
+	t_plan(191);
 	test_bad_lines();
 	test_limits();
 	test_good();
