@@ -87,8 +87,9 @@ auth_dkim_file(int dfd, const char *dir, const char *domain,
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & 077) != 0) {
-		log_warn("DKIM key %s: must be a file owned by %s with mode "
-		    "0600 (it is %04o, uid %ld); not used", log_str(path),
+		log_warn("DKIM key %s: must be a file owned by %s that "
+		    "group and others cannot access, mode 0600 or 0400 (it "
+		    "is %04o, uid %ld); not used", log_str(path),
 		    owner == 0 ? "root" : "the user running youju",
 		    (unsigned)(st.st_mode & 07777), (long)st.st_uid);
 		close(fd);

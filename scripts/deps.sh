@@ -14,7 +14,7 @@ libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
 python3-dkim opendkim-tools"
-BENCH="postfix bc"
+BENCH="postfix bc opendkim"
 
 case "${1:-build}" in
 build) want="$BUILD" ;;

@@ -11,6 +11,15 @@ Results are medians over the rounds; the ratio is youju / Postfix.
 Then 1000 idle sessions are opened against youju (EHLO sent) and the RSS of
 master and all its children is summed while they are held.
 
+The dkim part runs relay and submission with DKIM signing off and on:
+youju with an RSA-2048 key, and with RSA-2048 + Ed25519 (two signatures,
+what "mailctl dkim keygen" makes), beside Postfix without and with
+OpenDKIM as its milter (the same RSA-2048 key).  Besides the rates it
+reports the CPU time per message of each server's whole process tree
+(master and children, Dovecot and OpenDKIM included for Postfix), from
+/proc: utime + stime of the live processes plus what the reaped ones left
+in their parents' cutime + cstime.
+
 Only loopback addresses are used; every loop is bounded in count and time.
 Run as root: tests/bench/run (which builds youju first).
 """
@@ -29,6 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE = "/var/tmp/youju-bench"
 AUTH_PASSWORD = "benchpw"
 SINKPORT = 2790
+MILTERPORT = 2791
+DKIM_DOMAIN = "bench.test"
 # SHA512-CRYPT of AUTH_PASSWORD (doveadm pw -s SHA512-CRYPT): the same
 # scheme and cost for youju's broker and for Dovecot behind Postfix
 AUTH_HASH = ("{SHA512-CRYPT}$6$MbSnBq3uJB9KLt1y$caZADzrpIfB/jmpD3qCvVTLhbr/2"
@@ -86,6 +97,7 @@ class Youju:
                                                        "ybench"))
         self.maildir = os.path.join(self.user.pw_dir, "Maildir")
         self.proc = None
+        self.dkim = None        # None, "rsa" or "dual"
 
     def setup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -124,6 +136,16 @@ dns_server_address = 127.0.0.1:9
         open(os.path.join(self.dir, "aliases"), "w").close()
 
     def start(self):
+        # the keys youju signs with: $config_directory/dkim/DOMAIN/SEL.key
+        kdir = os.path.join(self.dir, "dkim")
+        shutil.rmtree(kdir, ignore_errors=True)
+        if self.dkim:
+            d = os.path.join(kdir, DKIM_DOMAIN)
+            os.makedirs(d, mode=0o700)
+            for sel in (("brsa", "bed") if self.dkim == "dual" else
+                        ("brsa",)):
+                shutil.copy(os.path.join(BASE, "dkim", sel + ".key"), d)
+                os.chmod(os.path.join(d, sel + ".key"), 0o600)
         self.proc = subprocess.Popen(
             [os.path.join(self.dir, "bin", "master"), "-c", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,6 +168,9 @@ dns_server_address = 127.0.0.1:9
     def root_pid(self):
         return self.proc.pid
 
+    def roots(self):
+        return [self.proc.pid]
+
 
 class Postfix:
     name = "postfix"
@@ -158,6 +183,8 @@ class Postfix:
         self.user = ensure_user("pbench", os.path.join(BASE, "home",
                                                        "pbench"))
         self.maildir = os.path.join(self.user.pw_dir, "Maildir")
+        self.dkim = None        # None or "rsa" (OpenDKIM as the milter)
+        self.milter = None
 
     def setup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -252,7 +279,14 @@ service auth {
                        stderr=subprocess.DEVNULL)
 
     def start(self):
-        sh("postfix", "-c", os.path.join(self.dir, "etc"), "start",
+        etc = os.path.join(self.dir, "etc")
+        milter = "inet:127.0.0.1:%d" % MILTERPORT if self.dkim else ""
+        sh("postconf", "-c", etc, "-e", "smtpd_milters = " + milter,
+           "non_smtpd_milters = " + milter,
+           "milter_default_action = tempfail")
+        if self.dkim:
+            self.milter = start_opendkim()
+        sh("postfix", "-c", etc, "start",
            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.dove = subprocess.Popen(
             ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")],
@@ -268,6 +302,10 @@ service auth {
             self.dove.terminate()
             self.dove.wait(30)
             self.dove = None
+        if self.milter is not None:
+            self.milter.terminate()
+            self.milter.wait(30)
+            self.milter = None
         time.sleep(1)
 
     def rcpt(self):
@@ -277,6 +315,71 @@ service auth {
         with open(os.path.join(self.dir, "queue", "pid",
                                "master.pid")) as f:
             return int(f.read().strip())
+
+    def roots(self):
+        return [self.root_pid()] + [p.pid for p in (self.dove, self.milter)
+                                    if p is not None]
+
+
+def make_dkim_keys():
+    """BASE/dkim/brsa.key (RSA-2048) and bed.key (Ed25519), made once."""
+    d = os.path.join(BASE, "dkim")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    for sel, args in (("brsa", ["-algorithm", "RSA", "-pkeyopt",
+                                "rsa_keygen_bits:2048"]),
+                      ("bed", ["-algorithm", "ED25519"])):
+        path = os.path.join(d, sel + ".key")
+        if not os.path.exists(path):
+            sh("openssl", "genpkey", *args, "-out", path,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(path, 0o600)
+
+
+def start_opendkim():
+    """OpenDKIM in the foreground as Postfix's signing milter, with the
+    RSA key youju uses: relaxed/relaxed, From over-signed."""
+    d = os.path.join(BASE, "opendkim")
+    os.makedirs(d, exist_ok=True)
+    key = os.path.join(d, "brsa.key")
+    shutil.copy(os.path.join(BASE, "dkim", "brsa.key"), key)
+    shutil.chown(key, "opendkim", "opendkim")
+    os.chmod(key, 0o600)
+    conf = os.path.join(d, "opendkim.conf")
+    with open(conf, "w") as f:
+        f.write("""Syslog no
+Mode s
+Domain %s
+Selector brsa
+KeyFile %s
+Socket inet:%d@127.0.0.1
+Canonicalization relaxed/relaxed
+SignatureAlgorithm rsa-sha256
+OversignHeaders From
+InternalHosts 127.0.0.0/8
+UserID opendkim
+""" % (DKIM_DOMAIN, key, MILTERPORT))
+    p = subprocess.Popen(["opendkim", "-f", "-x", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(MILTERPORT)
+    return p
+
+
+def tree_cpu(roots):
+    """CPU seconds of the process trees under roots: utime + stime of the
+    live processes, plus cutime + cstime (what their reaped children
+    used)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for root in roots:
+        for pid in tree_pids(root):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            v = st[st.rindex(")") + 2:].split()
+            total += sum(int(x) for x in v[11:15])
+    return total / tick
 
 
 def load(mta, sessions, msgs, size, reuse, timeout=300):
@@ -357,7 +460,8 @@ def sub_worker(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    body = ("Subject: bench\r\n\r\n" + "x" * 76 + "\r\n") * (size // 78)
+    body = ("From: <%s>\r\nSubject: bench\r\n\r\n" % user +
+            ("x" * 76 + "\r\n") * (size // 78))
     ok = 0
     for _ in range(n):
         try:
@@ -566,16 +670,79 @@ def bench_idle(mtas, args, res):
                                   held[2] / 1024))
 
 
+def bench_dkim(mtas, args, res):
+    """Relay and submission with DKIM signing off and on."""
+    make_dkim_keys()
+    sink = Sink()
+    sink.start()
+    relay = (20, 1000 if args.quick else 5000, 10240)
+    sub = (4, 400 if args.quick else 2000, 10240)
+    variants = [(m, k) for m in mtas for k in
+                ((None, "rsa") if m.name == "postfix" else
+                 (None, "rsa", "dual"))]
+    try:
+        for rnd in range(args.rounds):
+            for m, k in variants:
+                m.dkim = k
+                name = "%s-%s" % (m.name, k or "off")
+                m.start()
+                c0 = tree_cpu(m.roots())
+                a, e, got = relay_load(m, sink, *relay)
+                c1 = tree_cpu(m.roots())
+                sa, se, sgot = sub_load(m, *sub)
+                c2 = tree_cpu(m.roots())
+                m.stop()
+                m.dkim = None
+                res.setdefault(("dkim-relay", name), []).append(
+                    (a, e, (c1 - c0) / max(got, 1) * 1000))
+                res.setdefault(("dkim-sub", name), []).append(
+                    (sa, se, (c2 - c1) / max(sgot, 1) * 1000))
+                print("# round %d %s: relay accept %.0f/s relayed %.0f/s "
+                      "got %d, %.2f ms CPU/msg; submission accept %.0f/s "
+                      "e2e %.0f/s got %d, %.2f ms CPU/msg" %
+                      (rnd + 1, name, a, e, got,
+                       (c1 - c0) / max(got, 1) * 1000, sa, se, sgot,
+                       (c2 - c1) / max(sgot, 1) * 1000), flush=True)
+    finally:
+        sink.stop()
+
+    def med(kind, name, i):
+        return statistics.median(r[i] for r in res[(kind, name)])
+    for kind, what in (("dkim-relay", "relay of %d x 10 KB to smtp-sink "
+                        "(%d sessions)" % (relay[1], relay[0])),
+                       ("dkim-sub", "submission, STARTTLS + AUTH per "
+                        "10 KB message (%d msgs)" % sub[1])):
+        print("\n%s, DKIM signing off and on (medians):" % what)
+        print("  %-14s %9s %9s %12s" % ("", "accept/s", "e2e/s",
+                                         "CPU ms/msg"))
+        for m, k in variants:
+            name = "%s-%s" % (m.name, k or "off")
+            print("  %-14s %9.0f %9.0f %12.2f" % (
+                name, med(kind, name, 0), med(kind, name, 1),
+                med(kind, name, 2)))
+        for k in ("rsa", "dual"):
+            off, on = "youju-off", "youju-" + k
+            print("  youju signing %s costs %.1f %% of e2e throughput, "
+                  "+%.2f ms CPU per message" % (
+                      k, 100 * (1 - med(kind, on, 1) / med(kind, off, 1)),
+                      med(kind, on, 2) - med(kind, off, 2)))
+        print("  youju-rsa / postfix+opendkim: e2e ratio %.2f, CPU per "
+              "message ratio %.2f" % (
+                  med(kind, "youju-rsa", 1) / med(kind, "postfix-rsa", 1),
+                  med(kind, "youju-rsa", 2) / med(kind, "postfix-rsa", 2)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="inbound,relay,submission,idle",
+    ap.add_argument("--only", default="inbound,relay,submission,idle,dkim",
                     help="comma-separated parts to run")
     args = ap.parse_args()
     parts = {"inbound": bench_inbound, "relay": bench_relay,
-             "submission": bench_submission, "idle": bench_idle}
+             "submission": bench_submission, "idle": bench_idle,
+             "dkim": bench_dkim}
     only = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in only:
         if p not in parts:
