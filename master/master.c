@@ -76,13 +76,16 @@ master_sig_term(evutil_socket_t sig, short ev, void *arg)
 
 	if (m->stopping) {
 		log_info("second stop signal: killing children");
-		master_stop_all(m, SIGKILL);
+		master_stop_some(m, SIGKILL, MASTER_STOP_ALL);
 		return;
 	}
 	master_begin_stop(m);
 }
 
-/* master_stop_tick - wait for children, kill them at the deadline */
+/*
+ * master_stop_tick - wait for children; once the sessions are gone, stop
+ * the services they used; kill what is left at the deadline
+ */
 static void
 master_stop_tick(evutil_socket_t fd, short ev, void *arg)
 {
@@ -94,16 +97,25 @@ master_stop_tick(evutil_socket_t fd, short ev, void *arg)
 		event_base_loopbreak(m->base);
 		return;
 	}
+	if (!m->stop_back && master_children_of(m, 1) == 0) {
+		m->stop_back = 1;
+		master_stop_some(m, SIGTERM, MASTER_STOP_BACK);
+	}
 	if (util_mono_ms() >= m->stop_deadline_ms) {
 		log_warn("stop: %d processes still running after "
 		    "master_stop_timeout, killing them", master_children(m));
-		master_stop_all(m, SIGKILL);
+		master_stop_some(m, SIGKILL, MASTER_STOP_ALL);
 		m->stop_deadline_ms = (uint64_t)-1;
 	}
 	evtimer_add(m->stop_ev, &tv);
 }
 
-/* master_begin_stop - SIGTERM every child, close the listeners */
+/*
+ * master_begin_stop - close the listeners and SIGTERM the sessions
+ * (children of inet services); the rest - qmgr, auth, anvil, the
+ * delivery agents - go when the sessions are over (master_stop_tick), so
+ * a transaction that finishes can still look up, sign and queue
+ */
 void
 master_begin_stop(struct master *m)
 {
@@ -121,7 +133,7 @@ master_begin_stop(struct master *m)
 		if (s->def->type == MCF_INET)
 			s->nfds = 0;
 	}
-	master_stop_all(m, SIGTERM);
+	master_stop_some(m, SIGTERM, MASTER_STOP_INET);
 	m->stop_deadline_ms = util_mono_ms() +
 	    (uint64_t)cfg_time(m->cfg, "master_stop_timeout") * 1000;
 	m->stop_ev = evtimer_new(m->base, master_stop_tick, m);

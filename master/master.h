@@ -64,6 +64,7 @@ struct master {
 	int		 privileged;	/* running as root */
 	int		 stopping;
 	uint64_t	 stop_deadline_ms;
+	int		 stop_back;	/* the back services were told */
 	struct event	*stop_ev;
 	int		 ctl_fd;
 	struct event	*ctl_ev;
@@ -85,13 +86,17 @@ void	 master_queue_clean_incoming(struct master *);
 int	 master_services_open(struct master *, char *, size_t);
 void	 master_services_start(struct master *);
 void	 master_reap(struct master *);
-void	 master_stop_all(struct master *, int);
+#define MASTER_STOP_ALL		0
+#define MASTER_STOP_INET	1	/* the sessions first */
+#define MASTER_STOP_BACK	2	/* then what they use */
+void	 master_stop_some(struct master *, int, int);
 int	 master_reload(struct master *, char *, size_t);
 /* master.c: refuse a configuration with errors (cfcheck) */
 int	 master_check(struct cfg *, const struct mcf *, const char *, char *,
 	    size_t);
 void	 master_status(struct master *, struct buf *);
 int	 master_children(const struct master *);
+int	 master_children_of(const struct master *, int);
 
 /* master_ctl.c */
 int	 master_ctl_open(struct master *, char *, size_t);

@@ -616,28 +616,46 @@ master_reap(struct master *m)
 	master_services_start(m);
 }
 
-/* master_stop_all - signal every child (SIGTERM graceful, SIGKILL final) */
+/*
+ * master_stop_some - signal children (SIGTERM graceful, SIGKILL final):
+ * MASTER_STOP_ALL, or only those of inet services (the sessions), or
+ * only the others (qmgr, auth, anvil, local, smtp: what sessions use)
+ */
 void
-master_stop_all(struct master *m, int sig)
+master_stop_some(struct master *m, int sig, int which)
 {
 	struct master_proc *p;
+	int	 inet;
 
 	for (p = m->procs; p != NULL; p = p->next) {
+		inet = p->svc != NULL && p->svc->def->type == MCF_INET;
+		if ((which == MASTER_STOP_INET && !inet) ||
+		    (which == MASTER_STOP_BACK && inet))
+			continue;
 		p->stopping = 1;
 		kill(p->pid, sig);
 	}
+}
+
+/* master_children - number of live children (of inet services only) */
+int
+master_children_of(const struct master *m, int inet_only)
+{
+	const struct master_proc *p;
+	int	 n = 0;
+
+	for (p = m->procs; p != NULL; p = p->next)
+		if (!inet_only || (p->svc != NULL &&
+		    p->svc->def->type == MCF_INET))
+			n++;
+	return n;
 }
 
 /* master_children - number of live children */
 int
 master_children(const struct master *m)
 {
-	const struct master_proc *p;
-	int	 n = 0;
-
-	for (p = m->procs; p != NULL; p = p->next)
-		n++;
-	return n;
+	return master_children_of(m, 0);
 }
 
 /* master_same_listen - can a new service take over an old one's sockets */
