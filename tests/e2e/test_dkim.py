@@ -297,6 +297,9 @@ class SigningTest(DkimCase):
                  .replace(b"with words", b"with \t words") + b"\r\n")
         self.assertEqual(self.verifier.results(moved), [True, True])
         # what it does not: the body, a signed header, a second From
+        # (dkimpy refuses two From fields by itself; that From is
+        # over-signed, so no verifier can take it, shows in h=:
+        # test_submission_dual_signed)
         for bad in (head + b"\r\n\r\n" + body.replace(b"two", b"2"),
                     head.replace(b"Subject: refold", b"Subject: refolx") +
                     b"\r\n\r\n" + body,
