@@ -338,8 +338,10 @@ def make_dkim_keys():
 def start_opendkim():
     """OpenDKIM in the foreground as Postfix's signing milter, with the
     RSA key youju uses: relaxed/relaxed, From over-signed."""
-    d = os.path.join(BASE, "opendkim")
-    os.makedirs(d, exist_ok=True)
+    # OpenDKIM refuses a configuration or key below a directory others
+    # may write (/var/tmp): its files go to a root-only directory in /run
+    d = "/run/youju-bench-opendkim"
+    os.makedirs(d, mode=0o755, exist_ok=True)
     key = os.path.join(d, "brsa.key")
     shutil.copy(os.path.join(BASE, "dkim", "brsa.key"), key)
     shutil.chown(key, "opendkim", "opendkim")
