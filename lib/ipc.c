@@ -66,7 +66,9 @@
  * IPC_LOCAL_RESULT	str qid | u32 n | n x (u32 index | u32 IPC_DLV_* |
  *			str text) | u32 m | m x (u32 parent index | str addr).
  * IPC_CTL_REQUEST	u32 n | n x str argument ("queue", "list", ...).
- * IPC_CTL_REPLY	u32 status (0 ok, else an exit status) | str text.
+ * IPC_CTL_REPLY	u32 status (0 ok, else an exit status; IPC_CTL_MORE:
+ *			more text follows; IPC_CTL_WARN: this text is a
+ *			warning, more follows) | str text.
  * IPC_AUTH_LOGIN	u32 request id | str client address | str mechanism |
  *			str authentication id | str password (at most 1024).
  * IPC_AUTH_LOGIN_REPLY	u32 request id | u32 IPC_LOGIN_* | str the user name

@@ -103,6 +103,8 @@ enum ipc_type {
 
 /* IPC_CTL_REPLY status: more text follows in another frame */
 #define IPC_CTL_MORE		100
+/* IPC_CTL_REPLY status: a warning (lines for stderr); more frames follow */
+#define IPC_CTL_WARN		101
 /* qmgr's control socket, below queue_directory (mailctl queue) */
 #define IPC_QMGR_CONTROL	"private/control"
 

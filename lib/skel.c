@@ -27,7 +27,8 @@ static void __attribute__((noreturn))
 skel_usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s -c config_dir [-n service] [-r] [-u] "
-	    "[-o name=value]... [-d]\n", prog);
+	    "[-o name=value]... [-d]%s\n", prog,
+	    skel_ops != NULL && skel_ops->oneshot != NULL ? " [-x]" : "");
 	exit(2);
 }
 
@@ -134,7 +135,7 @@ skel_args(struct skel *sk, int argc, char **argv, char **opts, int *nopts)
 	int	 c;
 
 	*nopts = 0;
-	while ((c = getopt(argc, argv, "c:n:ruo:d")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:ruo:dx")) != -1) {
 		switch (c) {
 		case 'c':
 			sk->config_dir = optarg;
@@ -155,6 +156,11 @@ skel_args(struct skel *sk, int argc, char **argv, char **opts, int *nopts)
 			break;
 		case 'd':
 			sk->debug = 1;
+			break;
+		case 'x':
+			if (skel_ops->oneshot == NULL)
+				skel_usage(argv[0]);
+			sk->oneshot = 1;
 			break;
 		default:
 			skel_usage(argv[0]);
@@ -263,7 +269,7 @@ skel_main(int argc, char **argv, const struct skel_ops *ops)
 	struct skel *sk = &skel_state;
 	struct event *ev_term, *ev_int, *ev_hup;
 	char	*opts[256];
-	int	 nopts, master_fd;
+	int	 nopts, master_fd, r;
 
 	skel_ops = ops;
 	sk->progname = ops->name;
@@ -278,6 +284,12 @@ skel_main(int argc, char **argv, const struct skel_ops *ops)
 	skel_listen_fds(sk);
 	master_fd = skel_master_fd();
 	skel_jail(sk);
+	if (sk->oneshot) {
+		r = ops->oneshot(sk);
+		cfg_free(sk->cfg);
+		log_close();
+		return r;
+	}
 	if ((sk->base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
 	ev_term = evsignal_new(sk->base, SIGTERM, skel_signal, sk);

@@ -14,6 +14,9 @@
  * stop() (graceful; default: leave the loop); SIGHUP (master's reload:
  * a new process takes over) calls retire(), which finishes the work in
  * hand without cutting it short (default: as stop); SIGPIPE is ignored.
+ * With -x (a program with a oneshot operation: qmgr for "mailctl queue"
+ * while the mail system is stopped) there is no event loop: after the
+ * jail, oneshot() does its one job and its result is the exit status.
  *
  * Errors: a process that cannot set itself up exits 1 with a fatal line.
  */
@@ -48,6 +51,7 @@ struct skel {
 	int		 stopping;	/* stop or retire in progress */
 	int		 retiring;	/* retire (SIGHUP), not a stop */
 	int		 debug;
+	int		 oneshot;	/* -x: one job, no event loop */
 	void		*ctx;		/* the daemon's own state */
 	struct event	*master_ev;	/* master's life pipe */
 };
@@ -59,6 +63,7 @@ struct skel_ops {
 	void		(*post_jail)(struct skel *);
 	void		(*stop)(struct skel *);
 	void		(*retire)(struct skel *);	/* NULL: like stop */
+	int		(*oneshot)(struct skel *);	/* -x; NULL: no -x */
 };
 
 int	 skel_main(int, char **, const struct skel_ops *);

@@ -80,10 +80,25 @@ mailctl_connect(const char *sock, unsigned peer)
 	return fd;
 }
 
-/* mailctl_call - see mailctl.h */
+/* mailctl_errlines - see mailctl.h */
+void
+mailctl_errlines(const void *text, size_t len)
+{
+	const char *p = text, *end = p + len, *nl;
+	size_t	 n;
+
+	for (; p < end; p += n) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		fprintf(stderr, "mailctl: %.*s%s", (int)n, p, nl != NULL ? "" :
+		    "\n");
+	}
+}
+
+/* mailctl_talk - see mailctl.h */
 int
-mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
-    FILE *stream, struct buf *out)
+mailctl_talk(int fd, unsigned peer, int argc, char **argv, FILE *stream,
+    struct buf *out)
 {
 	const unsigned char *text;
 	struct ipc_out o;
@@ -91,17 +106,16 @@ mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
 	struct ipc_in in;
 	uint32_t status;
 	size_t	 n;
-	int	 fd, i, r;
+	int	 i, r;
 
-	if ((fd = mailctl_connect(sock, peer)) == -1)
-		return -1;
 	ipc_out_init(&o);
 	ipc_put_u32(&o, (uint32_t)argc);
 	for (i = 0; i < argc; i++)
 		ipc_put_str(&o, argv[i]);
 	r = ipc_send_out(fd, IPC_CTL_REQUEST, &o, -1);
 	ipc_out_free(&o);
-	for (status = IPC_CTL_MORE; r != -1 && status == IPC_CTL_MORE;) {
+	for (status = IPC_CTL_MORE; r != -1 && (status == IPC_CTL_MORE ||
+	    status == IPC_CTL_WARN);) {
 		if (ipc_recv(fd, peer, &m) != 1) {
 			r = -1;
 			break;
@@ -112,7 +126,11 @@ mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
 		if (text == NULL || ipc_get_end(&in) == -1 ||
 		    m.type != IPC_CTL_REPLY)
 			r = -1;
-		else if (stream != NULL && fwrite(text, 1, n, stream) != n)
+		else if (status == IPC_CTL_WARN) {
+			if (stream != NULL)
+				fflush(stream);
+			mailctl_errlines(text, n);
+		} else if (stream != NULL && fwrite(text, 1, n, stream) != n)
 			r = -1;
 		else if (stream == NULL)
 			buf_append(out, text, n);
@@ -120,6 +138,18 @@ mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
 	}
 	close(fd);
 	return r == -1 ? -1 : (int)status;
+}
+
+/* mailctl_call - see mailctl.h */
+int
+mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
+    FILE *stream, struct buf *out)
+{
+	int	 fd;
+
+	if ((fd = mailctl_connect(sock, peer)) == -1)
+		return -1;
+	return mailctl_talk(fd, peer, argc, argv, stream, out);
 }
 
 /* mailctl_request - see mailctl.h */

@@ -25,6 +25,13 @@ int	 mailctl_request(const char *, const char *, struct buf *);
  */
 int	 mailctl_call(const char *, unsigned, int, char **, FILE *,
 	    struct buf *);
+/*
+ * mailctl_talk - the same on a connection that said HELLO (closed after);
+ * warnings (IPC_CTL_WARN) go to stderr as they come
+ */
+int	 mailctl_talk(int, unsigned, int, char **, FILE *, struct buf *);
+/* mailctl_errlines - text to stderr, each line as "mailctl: LINE" */
+void	 mailctl_errlines(const void *, size_t);
 
 /* mailctl_queue_main - "mailctl queue ..." (mailctl_queue.c) */
 int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);

@@ -95,13 +95,22 @@ qmgr_corrupt(const char *path, const char *qid, const char *why)
 {
 	char	 dst[128];
 
+	qmgr.nbad++;
+	if (qmgr.readonly) {
+		qmgr_ctl_warn("%s: damaged queue file: %s", qid, why);
+		return;
+	}
 	snprintf(dst, sizeof(dst), "corrupt/%s", qid);
-	if (rename(path, dst) == -1)
+	if (rename(path, dst) == -1) {
 		log_err("%s: cannot move damaged file to corrupt/: %s", qid,
 		    strerror(errno));
-	else
+		qmgr_ctl_warn("%s: damaged, and cannot be moved to corrupt/: "
+		    "%s", qid, strerror(errno));
+	} else {
 		log_warn("%s: damaged queue file moved to corrupt/: %s", qid,
 		    why);
+		qmgr_ctl_warn("%s: moved to corrupt/", qid);
+	}
 }
 
 /* qmgr_repair - cut a half-written record left by a crash during append */
@@ -141,7 +150,7 @@ qmgr_load(const char *qid)
 	r = qfile_read(fd, &m->q, err, sizeof(err));
 	close(fd);
 	if (r == QFILE_OK && m->q.valid_size < m->q.file_size &&
-	    qmgr_repair(m) == -1) {
+	    !qmgr.readonly && qmgr_repair(m) == -1) {
 		qfile_msg_free(&m->q);
 		free(m);
 		return NULL;
@@ -155,6 +164,8 @@ qmgr_load(const char *qid)
 		if (r == QFILE_OK)
 			qfile_msg_free(&m->q);
 		log_err("%s: cannot read queue file: %s", qid,
+		    r == QFILE_OK ? "queue id mismatch" : strerror(errno));
+		qmgr_ctl_warn("%s: cannot read the queue file: %s", qid,
 		    r == QFILE_OK ? "queue id mismatch" : strerror(errno));
 		free(m);
 		return NULL;
@@ -173,18 +184,25 @@ qmgr_take(const char *qid, int announce)
 
 	if (!qid_valid(qid) || qmgr_find(qid) != NULL)
 		return;
+	if (++qmgr.nfiles % 1000 == 0 && qmgr.progress)
+		qmgr_ctl_progress(qmgr.nfiles);
 	if ((m = qmgr_load(qid)) == NULL)
 		return;
 	known = qmgr_index_get(qid, &m->rec) == 0;
-	if (!known) {
+	if (known)
+		qmgr.nkept++;
+	else {
+		qmgr.nfresh++;
 		m->rec.state = QINDEX_ACTIVE;
 		m->rec.attempts = 0;
 		m->rec.next_try = now;
 		m->rec.arrival = m->q.arrival_sec;
 		qmgr_index_put(qid, &m->rec);
-		log_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)",
-		    qid, log_str(m->q.sender),
-		    (unsigned long long)qfile_size(&m->q), m->q.nrcpt);
+		if (!qmgr.readonly)
+			log_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue "
+			    "active)", qid, log_str(m->q.sender),
+			    (unsigned long long)qfile_size(&m->q),
+			    m->q.nrcpt);
 	}
 	h = qmgr_hash(qid);
 	m->hnext = qmgr.hash[h];
@@ -194,7 +212,7 @@ qmgr_take(const char *qid, int announce)
 		qmgr.all->all_prev = m;
 	qmgr.all = m;
 	qmgr.nmsg++;
-	if (!qmgr_pending(m, 0) && qmgr_unsent(m) == 0) {
+	if (!qmgr_pending(m, 0) && qmgr_unsent(m) == 0 && !qmgr.readonly) {
 		qmgr_remove(m);
 		return;
 	}
@@ -487,7 +505,7 @@ qmgr_post_jail(struct skel *sk)
 	if (sk->nlisten != 2)
 		log_fatal("expected two listening sockets from master "
 		    "(private/%s and %s)", sk->service, QMGR_CTL_SOCKET);
-	if (qmgr_index_open(QINDEX_PATH) == -1)
+	if (qmgr_index_open(QINDEX_PATH, 0) == -1)
 		log_fatal("cannot open the queue index");
 	qmgr_ctl_init(sk->listen_fd[1]);
 	qmgr_index_reconcile();
@@ -516,6 +534,7 @@ static const struct skel_ops qmgr_ops = {
 	.pre_jail = qmgr_pre_jail,
 	.post_jail = qmgr_post_jail,
 	.stop = qmgr_stop,
+	.oneshot = qmgr_ctl_oneshot,
 };
 
 /* main - run the queue manager */
@@ -524,6 +543,7 @@ main(int argc, char **argv)
 {
 	int	 r;
 
+	qmgr.ctl_fd = -1;
 	r = skel_main(argc, argv, &qmgr_ops);
 	qmgr_index_close();
 	return r;

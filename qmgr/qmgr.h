@@ -90,6 +90,12 @@ struct qmgr {
 	int64_t		 run_delay;
 	int		 stopping;
 	int		 ctl_open;	/* mailctl connections not yet done */
+	/* qmgr -x: mailctl's one request while the mail system is stopped */
+	int		 oneshot;
+	int		 readonly;	/* list, show: change nothing */
+	int		 ctl_fd;	/* mailctl's connection (-1 otherwise) */
+	int		 progress;	/* reindex: "N files read" lines */
+	size_t		 nfiles, nkept, nfresh, nbad;	/* the scan's counts */
 	int		 scan_wanted;
 	struct event	*tick;
 	struct event	*listen_ev;
@@ -109,7 +115,8 @@ void	 qmgr_scan(int);
 int	 qmgr_is_local(const char *);
 
 /* qmgr_index.c */
-int	 qmgr_index_open(const char *);
+/* qmgr_index_open - 0 opened, 1 made anew (none or unreadable), -1 */
+int	 qmgr_index_open(const char *, int);
 int	 qmgr_index_get(const char *, struct qindex_rec *);
 int	 qmgr_index_put(const char *, const struct qindex_rec *);
 int	 qmgr_index_del(const char *);
@@ -119,7 +126,13 @@ void	 qmgr_index_close(void);
 int	 qmgr_index_reset(void);
 
 /* qmgr_ctl.c */
+struct skel;
 void	 qmgr_ctl_init(int);
+int	 qmgr_ctl_oneshot(struct skel *);
+/* qmgr_ctl_warn - qmgr -x: a line for mailctl's stderr (else nothing) */
+void	 qmgr_ctl_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* qmgr_ctl_progress - qmgr -x reindex: "reindex: N files read" */
+void	 qmgr_ctl_progress(size_t);
 
 /* qmgr_bounce.c */
 int	 qmgr_unsent(const struct qmgr_msg *);

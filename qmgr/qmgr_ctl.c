@@ -1,5 +1,5 @@
 /*
- * qmgr_ctl.c - "mailctl queue" while the server runs.
+ * qmgr_ctl.c - "mailctl queue": qmgr answers for the queue it owns.
  *
  * qmgr accepts on private/control (mode 0600, root may connect: mailctl),
  * a socket master makes and passes as qmgr's second listening descriptor:
@@ -27,11 +27,21 @@
  *
  * The answer is built whole, then sent as the socket takes it (EV_WRITE),
  * so a slow mailctl never blocks deliveries.
+ *
+ * While the mail system is stopped, mailctl runs "qmgr -x" with a socket
+ * pair as descriptor 3 (qmgr_ctl_oneshot): the same request and answer on
+ * it, blocking, then exit.  That qmgr reads the queue as a starting qmgr
+ * does - list and show change nothing (the index opened read-only, no
+ * file moved or repaired) - runs the request on what it read without
+ * delivering anything, and says "will be tried as soon as the mail system
+ * starts" where a running qmgr schedules.  Damaged files it meets are
+ * reported to mailctl as warnings (IPC_CTL_WARN) besides the log.
  */
 #include <sys/socket.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +55,9 @@
 #include "log.h"
 #include "qfile.h"
 #include "qid.h"
+#include "qindex.h"
 #include "qview.h"
+#include "skel.h"
 #include "util.h"
 #include "qmgr.h"
 
@@ -229,12 +241,22 @@ qmgr_ctl_show(struct buf *out, const char *qid)
 	return 1;
 }
 
-/* qmgr_ctl_now - try a deferred message now; 1 if it was deferred */
+/*
+ * qmgr_ctl_now - try a deferred message now; 1 if it was deferred.
+ * qmgr -x: its next try becomes now (the start), 1 if it was deferred.
+ */
 static int
 qmgr_ctl_now(struct qmgr_msg *m, int reset)
 {
+	int	 deferred = m->rec.state == QINDEX_DEFERRED;
+
 	if (reset)
 		m->rec.attempts = 0;
+	if (qmgr.oneshot) {
+		m->rec.next_try = (int64_t)time(NULL);
+		qmgr_index_put(m->qid, &m->rec);
+		return deferred;
+	}
 	if (m->inflight || m->queued) {
 		if (reset)
 			qmgr_index_put(m->qid, &m->rec);
@@ -260,11 +282,13 @@ qmgr_ctl_flush(struct buf *out, const char *what)
 			    "%s: no such message in the queue\n", what);
 			return 1;
 		}
-		if (qmgr_ctl_now(m, 0))
+		if (qmgr_ctl_now(m, 0) && !qmgr.oneshot)
 			buf_printf(out, "%s: scheduled for delivery now\n",
 			    what);
 		else
-			buf_printf(out, "%s: already being delivered\n", what);
+			buf_printf(out, qmgr.oneshot ? "%s: will be tried as "
+			    "soon as the mail system starts\n" :
+			    "%s: already being delivered\n", what);
 		qmgr_dispatch();
 		return 0;
 	}
@@ -274,7 +298,10 @@ qmgr_ctl_flush(struct buf *out, const char *what)
 			n += qmgr_ctl_now(m, 0);
 	qmgr.scan_wanted = 1;
 	qmgr_dispatch();
-	if (what != NULL)
+	if (qmgr.oneshot)
+		buf_printf(out, "%zu deferred message%s will be tried as soon "
+		    "as the mail system starts\n", n, n == 1 ? "" : "s");
+	else if (what != NULL)
 		buf_printf(out, "flushed %zu deferred message%s with "
 		    "recipients at %s\n", n, n == 1 ? "" : "s", log_str(what));
 	else
@@ -456,7 +483,8 @@ qmgr_ctl_requeue(struct buf *out, const char *qid)
 	(void)qmgr_ctl_now(m, 1);
 	m->hold_wanted = 0;
 	qmgr_dispatch();
-	buf_printf(out, "%s: requeued\n", qid);
+	buf_printf(out, qmgr.oneshot ? "%s: requeued: will be tried as soon "
+	    "as the mail system starts\n" : "%s: requeued\n", qid);
 	return 0;
 }
 
@@ -482,8 +510,13 @@ qmgr_ctl_reindex(struct buf *out)
 	}
 	qmgr_index_sync();
 	log_info("queue index rebuilt by the administrator: %zu entries", n);
-	buf_printf(out, "reindexed %zu message%s (held messages need no "
-	    "index entry)\n", n, n == 1 ? "" : "s");
+	if (qmgr.oneshot)
+		buf_printf(out, "reindexed %zu message%s (%zu schedules kept, "
+		    "%zu new entries, %zu damaged files moved to corrupt/)\n",
+		    n, n == 1 ? "" : "s", qmgr.nkept, qmgr.nfresh, qmgr.nbad);
+	else
+		buf_printf(out, "reindexed %zu message%s (held messages need "
+		    "no index entry)\n", n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -520,21 +553,30 @@ qmgr_ctl_run(struct buf *out, int argc, char **argv)
 	return 2;
 }
 
+/* qmgr_ctl_decode - an IPC_CTL_REQUEST's arguments; -1 when malformed */
+static int
+qmgr_ctl_decode(const struct ipc_msg *msg, char **argv, int *argc)
+{
+	struct ipc_in in;
+	uint32_t n, i;
+
+	*argc = 0;
+	ipc_in_init(&in, msg);
+	n = ipc_get_u32(&in);
+	for (i = 0; i < n && i < QMGR_CTL_ARGS && in.err == 0; i++)
+		if ((argv[*argc] = ipc_get_str(&in, 1024)) != NULL)
+			(*argc)++;
+	return n > QMGR_CTL_ARGS || ipc_get_end(&in) == -1 ? -1 : 0;
+}
+
 /* qmgr_ctl_request - decode and run an IPC_CTL_REQUEST */
 static void
 qmgr_ctl_request(struct qmgr_ctl *c, const struct ipc_msg *msg)
 {
-	struct ipc_in in;
 	char	*argv[QMGR_CTL_ARGS];
-	uint32_t n, i;
-	int	 argc = 0;
+	int	 argc;
 
-	ipc_in_init(&in, msg);
-	n = ipc_get_u32(&in);
-	for (i = 0; i < n && i < QMGR_CTL_ARGS && in.err == 0; i++)
-		if ((argv[argc] = ipc_get_str(&in, 1024)) != NULL)
-			argc++;
-	if (n > QMGR_CTL_ARGS || ipc_get_end(&in) == -1) {
+	if (qmgr_ctl_decode(msg, argv, &argc) == -1) {
 		buf_puts(&c->out, "malformed request\n");
 		c->status = 2;
 	} else
@@ -647,4 +689,123 @@ qmgr_ctl_init(int fd)
 	    NULL);
 	if (ev == NULL || event_add(ev, NULL) == -1)
 		log_fatal("cannot watch %s", QMGR_CTL_SOCKET);
+}
+
+/* qmgr_ctl_frame - qmgr -x: one frame of text to mailctl now */
+static void
+qmgr_ctl_frame(uint32_t status, const char *text, size_t len)
+{
+	struct ipc_out o;
+
+	if (qmgr.ctl_fd == -1)
+		return;
+	ipc_out_init(&o);
+	ipc_put_u32(&o, status);
+	ipc_put_bytes(&o, text, len);
+	if (ipc_send_out(qmgr.ctl_fd, IPC_CTL_REPLY, &o, -1) == -1)
+		log_warn("mailctl went away: %s", strerror(errno));
+	ipc_out_free(&o);
+}
+
+/* qmgr_ctl_warn - see qmgr.h */
+void
+qmgr_ctl_warn(const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+	int	 n;
+
+	if (!qmgr.oneshot)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	qmgr_ctl_frame(IPC_CTL_WARN, line, (size_t)n);
+}
+
+/* qmgr_ctl_progress - see qmgr.h */
+void
+qmgr_ctl_progress(size_t nfiles)
+{
+	char	 line[64];
+	int	 n;
+
+	n = snprintf(line, sizeof(line), "reindex: %zu files read\n", nfiles);
+	if (n > 0 && (size_t)n < sizeof(line))
+		qmgr_ctl_frame(IPC_CTL_MORE, line, (size_t)n);
+}
+
+/*
+ * qmgr_ctl_oneshot - qmgr -x: mailctl's one request on descriptor 3 while
+ * the mail system is stopped; the exit status (0 unless the exchange
+ * itself failed: the request's own status goes to mailctl)
+ */
+int
+qmgr_ctl_oneshot(struct skel *sk)
+{
+	struct qmgr_ctl c;
+	struct ipc_msg msg;
+	char	*argv[QMGR_CTL_ARGS];
+	int	 argc = 0, r, noindex;
+
+	if (sk->nlisten != 1)
+		log_fatal("qmgr -x: expected mailctl's connection as "
+		    "descriptor 3");
+	memset(&c, 0, sizeof(c));
+	c.fd = sk->listen_fd[0];
+	if (ipc_hello_wait(c.fd, IPC_R_MAILCTL, util_mono_ms() + 10000) == -1 ||
+	    ipc_hello_reply(c.fd, IPC_R_QMGR) == -1 ||
+	    ipc_recv(c.fd, IPC_R_MAILCTL, &msg) != 1) {
+		log_err("qmgr -x: no request from mailctl: %s",
+		    strerror(errno));
+		return 1;
+	}
+	r = msg.type == IPC_CTL_REQUEST ? qmgr_ctl_decode(&msg, argv, &argc) :
+	    -1;
+	ipc_msg_free(&msg);
+	buf_init(&c.out, QMGR_CTL_OUTMAX);
+	qmgr.oneshot = 1;
+	qmgr.ctl_fd = c.fd;
+	if (r == -1) {
+		buf_puts(&c.out, "malformed request\n");
+		c.status = 2;
+	} else {
+		qmgr.readonly = argc > 0 && (strcmp(argv[0], "list") == 0 ||
+		    strcmp(argv[0], "show") == 0);
+		if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) ==
+		    -1) {
+			buf_puts(&c.out, "cannot open the queue index (see the "
+			    "mail log)\n");
+			c.status = 1;
+		} else {
+			if (argc > 0 && strcmp(argv[0], "reindex") == 0) {
+				buf_printf(&c.out, "reindex: reading the queue "
+				    "files%s\n", noindex ? " (no readable "
+				    "index: every message starts as active)" :
+				    "");
+				qmgr_ctl_frame(IPC_CTL_MORE, (const char *)
+				    c.out.data, c.out.len);
+				buf_reset(&c.out);
+				qmgr.progress = 1;
+			}
+			qmgr_index_reconcile();
+			qmgr_scan(0);
+			qmgr.progress = 0;
+			c.status = qmgr_ctl_run(&c.out, argc, argv);
+		}
+	}
+	while (argc > 0)
+		free(argv[--argc]);
+	r = qmgr_ctl_send(&c) == 1 ? 0 : 1;
+	qmgr_index_sync();
+	qmgr_index_close();
+	buf_free(&c.out);
+	close(c.fd);
+	qmgr.ctl_fd = -1;
+	return r;
 }

@@ -7,7 +7,8 @@
  * and rebuilt from the files - nothing finished is redone, since final
  * results live in the files' done records.
  *
- * The record layout is lib/qindex.h's.
+ * The record layout is lib/qindex.h's.  qmgr -x answering "list" or
+ * "show" opens it read-only (it may be missing) and writes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,19 +46,27 @@ qmgr_index_reset(void)
 	return 0;
 }
 
-/* qmgr_index_open - open (or rebuild) the index */
+/* qmgr_index_open - open (or rebuild) the index; read-only: never made */
 int
-qmgr_index_open(const char *path)
+qmgr_index_open(const char *path, int ro)
 {
 	char	 err[512];
+	int	 fresh = access(path, F_OK) == -1;
 
+	if (ro) {
+		qmgr_db = db_open(path, DB_T_RDONLY, err, sizeof(err));
+		if (qmgr_db == NULL && !fresh)
+			qmgr_ctl_warn("the queue index cannot be read (%s); "
+			    "\"mailctl queue reindex\" rebuilds it", err);
+		return qmgr_db == NULL ? 1 : 0;
+	}
 	if ((qmgr_db = db_open(path, DB_T_CREATE, err, sizeof(err))) != NULL)
-		return 0;
+		return fresh;
 	log_warn("queue index %s unusable (%s): rebuilding it from the "
 	    "queue files", path, err);
 	if ((qmgr_db = db_open(path, DB_T_CREATE | DB_T_TRUNCATE, err,
 	    sizeof(err))) != NULL)
-		return 0;
+		return 1;
 	log_err("cannot create queue index %s: %s", path, err);
 	return -1;
 }
@@ -69,6 +78,8 @@ qmgr_index_get(const char *qid, struct qindex_rec *r)
 	struct buf v;
 	int	 rc = -1;
 
+	if (qmgr_db == NULL)
+		return -1;
 	buf_init(&v, 256);
 	if (db_get(qmgr_db, qid, strlen(qid), &v) == 0 &&
 	    qindex_decode(v.data, v.len, r) == 0)
@@ -83,6 +94,8 @@ qmgr_index_put(const char *qid, const struct qindex_rec *r)
 {
 	unsigned char v[QINDEX_LEN];
 
+	if (qmgr.readonly)
+		return 0;
 	qindex_encode(r, v);
 	qmgr_db_dirty = 1;
 	if (db_put(qmgr_db, qid, strlen(qid), v, sizeof(v)) == -1) {
@@ -97,6 +110,8 @@ qmgr_index_put(const char *qid, const struct qindex_rec *r)
 int
 qmgr_index_del(const char *qid)
 {
+	if (qmgr.readonly)
+		return 0;
 	qmgr_db_dirty = 1;
 	if (db_del(qmgr_db, qid, strlen(qid)) == -1) {
 		log_err("%s: queue index delete failed: %s", qid,
@@ -134,6 +149,8 @@ qmgr_index_reconcile(void)
 	char	 path[64];
 	size_t	 i, dropped = 0;
 
+	if (qmgr.readonly)
+		return;
 	if (db_iter(qmgr_db, qmgr_collect, &ks) == -1)
 		log_err("queue index scan failed: %s", db_error(qmgr_db));
 	for (i = 0; i < ks.n; i++) {
@@ -156,7 +173,7 @@ qmgr_index_reconcile(void)
 void
 qmgr_index_sync(void)
 {
-	if (qmgr_db_dirty && qmgr_db != NULL) {
+	if (qmgr_db_dirty && qmgr_db != NULL && !qmgr.readonly) {
 		db_sync(qmgr_db);
 		qmgr_db_dirty = 0;
 	}

@@ -810,6 +810,8 @@ qmgr_dispatch(void)
 {
 	struct qmgr_msg *m, *keep_head = NULL, *keep_tail = NULL;
 
+	if (qmgr.oneshot)
+		return;		/* mailctl's one request: nothing is sent */
 	while (!qmgr.stopping && (m = qmgr.ready_head) != NULL) {
 		if (qmgr.local_busy >= qmgr.local_limit &&
 		    (!qmgr.smtp_ok || qmgr.smtp_busy >= qmgr.smtp_limit))

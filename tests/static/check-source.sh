@@ -39,7 +39,7 @@ $bad"
 
 # 2. layering
 util="buf util log privdrop passwd sasl ktab"
-mail="qid qfile qindex qview addr net config config_params cfg mcf ipc db
+mail="qid qfile addr net config config_params cfg mcf ipc db
 users aliases restr dkim dns dns_async dns_priv smtpreply dsn"
 server="skel cfcheck"
 for m in $util $mail $server; do

@@ -1,8 +1,8 @@
 /*
  * qindex.h - the record of one message in the queue index (index/queue.db,
  * Berkeley DB, key = queue id): scheduling state, a cache - the queue files
- * are the truth.  Written by qmgr; read and, while the server is stopped,
- * edited or rebuilt by "mailctl queue".
+ * are the truth.  Written by qmgr only (also as "qmgr -x" for "mailctl
+ * queue" while the mail system is stopped).
  *
  * Layout (QINDEX_LEN bytes, big endian):
  *	u8 state | u32 attempts | i64 next_try | i64 arrival

@@ -1,8 +1,8 @@
 /*
  * qview.h - a queued message as the admin sees it: the lines of "mailctl
  * queue list" (text or JSON Lines) and the report of "mailctl queue show".
- * Used by qmgr (answering mailctl while the server runs) and by mailctl
- * itself (reading the files of a stopped server), so both look the same.
+ * qmgr answers every "mailctl queue" request (running, or once with -x
+ * while the mail system is stopped), so the two look the same.
  *
  * Every byte that came from outside (addresses, replies, header lines) is
  * escaped: controls and invalid UTF-8 never reach the admin's terminal or
