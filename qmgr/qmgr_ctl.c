@@ -520,35 +520,63 @@ qmgr_ctl_reindex(struct buf *out)
 	return 0;
 }
 
+/* the requests' handlers take the one argument (NULL when none) */
+static int
+qmgr_ctl_list_req(struct buf *out, const char *a)
+{
+	return qmgr_ctl_list(out, a != NULL && strcmp(a, "json") == 0);
+}
+
+static int
+qmgr_ctl_release_req(struct buf *out, const char *qid)
+{
+	return qmgr_ctl_release(out, qid, 0);
+}
+
+static int
+qmgr_ctl_deferred_req(struct buf *out, const char *a)
+{
+	(void)a;
+	return qmgr_ctl_delete_all(out, "deferred");
+}
+
+static int
+qmgr_ctl_reindex_req(struct buf *out, const char *a)
+{
+	(void)a;
+	return qmgr_ctl_reindex(out);
+}
+
+/* the requests: name, arguments after it (at least, at most), handler */
+static const struct {
+	const char	*name;
+	int		 min, max;
+	int		(*run)(struct buf *, const char *);
+} qmgr_ctl_reqs[] = {
+	{ "list",		0, 1, qmgr_ctl_list_req },
+	{ "show",		1, 1, qmgr_ctl_show },
+	{ "flush",		0, 1, qmgr_ctl_flush },
+	{ "hold",		1, 1, qmgr_ctl_hold },
+	{ "release",		1, 1, qmgr_ctl_release_req },
+	{ "delete",		1, 1, qmgr_ctl_delete },
+	{ "delete-all",		0, 1, qmgr_ctl_delete_all },
+	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req },
+	{ "requeue",		1, 1, qmgr_ctl_requeue },
+	{ "reindex",		0, 0, qmgr_ctl_reindex_req },
+};
+
 /* qmgr_ctl_run - execute argv; the exit status */
 static int
 qmgr_ctl_run(struct buf *out, int argc, char **argv)
 {
-	const char *a1 = argc > 1 ? argv[1] : NULL;
+	size_t	 i;
 
-	if (argc < 1)
-		return 2;
-	if (strcmp(argv[0], "list") == 0 && argc <= 2)
-		return qmgr_ctl_list(out, a1 != NULL &&
-		    strcmp(a1, "json") == 0);
-	if (strcmp(argv[0], "show") == 0 && argc == 2)
-		return qmgr_ctl_show(out, a1);
-	if (strcmp(argv[0], "flush") == 0 && argc <= 2)
-		return qmgr_ctl_flush(out, a1);
-	if (strcmp(argv[0], "hold") == 0 && argc == 2)
-		return qmgr_ctl_hold(out, a1);
-	if (strcmp(argv[0], "release") == 0 && argc == 2)
-		return qmgr_ctl_release(out, a1, 0);
-	if (strcmp(argv[0], "delete") == 0 && argc == 2)
-		return qmgr_ctl_delete(out, a1);
-	if (strcmp(argv[0], "delete-all") == 0 && argc <= 2)
-		return qmgr_ctl_delete_all(out, a1);
-	if (strcmp(argv[0], "delete-deferred") == 0 && argc == 1)
-		return qmgr_ctl_delete_all(out, "deferred");
-	if (strcmp(argv[0], "requeue") == 0 && argc == 2)
-		return qmgr_ctl_requeue(out, a1);
-	if (strcmp(argv[0], "reindex") == 0 && argc == 1)
-		return qmgr_ctl_reindex(out);
+	for (i = 0; argc >= 1 && i < NELEM(qmgr_ctl_reqs); i++)
+		if (strcmp(argv[0], qmgr_ctl_reqs[i].name) == 0 &&
+		    argc - 1 >= qmgr_ctl_reqs[i].min &&
+		    argc - 1 <= qmgr_ctl_reqs[i].max)
+			return qmgr_ctl_reqs[i].run(out, argc > 1 ? argv[1] :
+			    NULL);
 	buf_puts(out, "unknown queue request\n");
 	return 2;
 }
