@@ -558,7 +558,8 @@ smtpd_post_jail(struct skel *sk)
 			    sk->listen_fd[i]);
 		sd->nlev++;
 	}
-	smtpd_queue_init(sd);
+	smtpd_qmgr_init(sd);
+	smtpd_auth_init(sd);
 	smtpd_dns_start(sd);
 	smtpd_anvil_setup(sd);
 }

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "net.h"
 #include "buf.h"
+#include "ipc_client.h"
 #include "qfile.h"
 
 struct event_base;
@@ -94,9 +95,8 @@ struct smtpd_sess {
 	char		*pend_orcpt;	/* the RCPT's ORCPT= and NOTIFY= */
 	unsigned	 pend_notify;
 	int		 pend_vrfy;
-	uint32_t	 pend_id;
 	int		 pend_kind;	/* SMTPD_REQ_* */
-	uint64_t	 pend_since;	/* ms, monotonic */
+	struct ipc_pending auth_pend;	/* waiting for the broker */
 	/* DATA */
 	struct smtpd_dkim *dkim;	/* DKIM signing state, or NULL */
 	struct qfile_writer qw;
@@ -107,7 +107,6 @@ struct smtpd_sess {
 	int		 data_crlf;	/* the previous content line ended in CRLF */
 	int		 skip_line;
 	int		 cmd_crlf;	/* the last command line ended in CRLF */	/* rest of an over-long command line */
-	struct smtpd_sess *next_pending;
 	struct smtpd_sess *prev, *next;	/* all sessions */
 	/* TLS */
 	int		 tls;		/* 0 plain, 1 handshake, 2 established */
@@ -132,12 +131,10 @@ struct smtpd_sess {
 	struct event	*dns_timer;
 	/* client limits (smtpd_anvil.c) */
 	int		 anvil_wait;	/* SMTPD_AW_* while waiting */
-	uint32_t	 anvil_id;
-	uint64_t	 anvil_since;
+	struct ipc_pending anvil_pend;
 	int		 anvil_counted;	/* anvil counts this connection */
 	int		 anvil_mail_ok;	/* MAIL running again after the count */
 	char		*anvil_line;	/* the MAIL line to run again */
-	struct smtpd_sess *anvil_next;
 };
 
 /* kinds of broker requests a session can wait for */
@@ -222,15 +219,9 @@ struct smtpd {
 	char		**restr[5];	/* restr_lists[]: client, helo, sender,
 					   relay, recipient */
 	size_t		 nrestr[5];
-	/* qmgr notifications */
-	int		 qmgr_fd;
-	struct event	*qmgr_ev;
-	/* auth broker */
-	int		 auth_fd;
-	struct event	*auth_ev;
-	uint32_t	 auth_next;
-	struct smtpd_sess *auth_wait;	/* sessions waiting, oldest first */
-	struct event	*auth_timer;
+	/* the internal services (lib/ipc_client) */
+	struct ipc_client *qmgr;	/* notices (smtpd_qmgr.c) */
+	struct ipc_client *auth;	/* the broker (smtpd_auth.c) */
 	/* DNS restrictions */
 	struct dns	*dns;		/* NULL when no restriction needs it */
 	struct event	*dns_ev;
@@ -244,10 +235,7 @@ struct smtpd {
 	uint32_t	 conn_limit, conn_rate, msg_rate;
 	struct net	*exempt;	/* smtpd_client_event_limit_exceptions */
 	size_t		 nexempt;
-	int		 anvil_fd;
-	struct event	*anvil_ev;
-	uint32_t	 anvil_next_id;
-	struct smtpd_sess *anvil_waitq;
+	struct ipc_client *anvil;
 };
 
 #define SMTPD_BARELF_NORMALIZE	0
@@ -298,7 +286,6 @@ void	 smtpd_anvil_setup(struct smtpd *);
 int	 smtpd_anvil_connect(struct smtpd_sess *);
 int	 smtpd_anvil_mail(struct smtpd_sess *, const char *);
 void	 smtpd_anvil_forget(struct smtpd_sess *);
-void	 smtpd_anvil_tick(struct smtpd *);
 /* smtpd_tls.c */
 int	 smtpd_tls_setup(struct smtpd *, char *, size_t);
 void	 smtpd_starttls(struct smtpd_sess *, char *);
@@ -324,7 +311,8 @@ int	 smtpd_data_input(struct smtpd_sess *, const unsigned char *, size_t,
 	    size_t *);
 void	 smtpd_data_abort(struct smtpd_sess *);
 
-/* smtpd_queue.c */
+/* smtpd_qmgr.c */
+void	 smtpd_qmgr_init(struct smtpd *);
 void	 smtpd_qmgr_notify(struct smtpd *, const char *);
 
 /* smtpd_dkim.c: DKIM-signing of outbound mail at the end of DATA */
@@ -338,11 +326,11 @@ void	 smtpd_dkim_keys_answer(struct smtpd_sess *,
 	    const struct smtpd_answer *);
 void	 smtpd_dkim_sign_answer(struct smtpd_sess *,
 	    const struct smtpd_answer *);
-struct ipc_out;
+/* smtpd_auth.c: requests to the auth broker */
 int	 smtpd_auth_request(struct smtpd_sess *, int, uint32_t,
 	    const struct ipc_out *);
 int	 smtpd_auth_lookup(struct smtpd_sess *, const struct addr *);
 void	 smtpd_auth_forget(struct smtpd_sess *);
-void	 smtpd_queue_init(struct smtpd *);
+void	 smtpd_auth_init(struct smtpd *);
 
 #endif

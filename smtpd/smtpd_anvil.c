@@ -16,17 +16,18 @@
  * client may try again later.  anvil being away, or not answering within
  * SMTPD_ANVIL_TIMEOUT_MS, lets the client go on (fail open, as Postfix):
  * the limits protect the server's reputation, they do not guard access.
+ * The connection and the waiting are lib/ipc_client's.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "cfg.h"
 #include "ipc.h"
+#include "ipc_client.h"
 #include "log.h"
 #include "skel.h"
 #include "util.h"
@@ -50,33 +51,8 @@ smtpd_anvil_setup(struct smtpd *sd)
 	    "smtpd_client_event_limit_exceptions"), &sd->exempt, &sd->nexempt,
 	    err, sizeof(err)) == -1)
 		log_fatal("smtpd_client_event_limit_exceptions: %s", err);
-	sd->anvil_fd = -1;
-}
-
-/* smtpd_anvil_close - forget the connection; waiting sessions go on */
-static void
-smtpd_anvil_close(struct smtpd *sd)
-{
-	if (sd->anvil_ev != NULL)
-		event_free(sd->anvil_ev);
-	sd->anvil_ev = NULL;
-	if (sd->anvil_fd != -1)
-		close(sd->anvil_fd);
-	sd->anvil_fd = -1;
-}
-
-/* smtpd_anvil_unlink - take a session off the waiting list */
-static void
-smtpd_anvil_unlink(struct smtpd *sd, struct smtpd_sess *s)
-{
-	struct smtpd_sess **pp;
-
-	for (pp = &sd->anvil_waitq; *pp != NULL; pp = &(*pp)->anvil_next)
-		if (*pp == s) {
-			*pp = s->anvil_next;
-			break;
-		}
-	s->anvil_next = NULL;
+	sd->anvil = ipc_client_new(sd->base, "private/anvil", IPC_R_SMTPD,
+	    IPC_R_ANVIL, "anvil");
 }
 
 /*
@@ -90,7 +66,6 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 	int	 kind = s->anvil_wait;
 	char	*line;
 
-	smtpd_anvil_unlink(sd, s);
 	s->anvil_wait = 0;
 	s->phase = SMTPD_PH_CMD;
 	if (kind == SMTPD_AW_CONNECT) {
@@ -131,51 +106,33 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 	smtpd_resume(s);
 }
 
-/* smtpd_anvil_read - answers from anvil */
-static void
-smtpd_anvil_read(evutil_socket_t fd, short what, void *arg)
+/*
+ * smtpd_anvil_answer - lib/ipc_client: the counts, or none (a timeout or
+ * a broken connection): the session goes on without limits
+ */
+static int
+smtpd_anvil_answer(struct ipc_pending *p, int status, struct ipc_in *in)
 {
-	struct smtpd *sd = arg;
-	struct smtpd_sess *s;
-	struct ipc_msg m;
-	struct ipc_in in;
-	uint32_t id, a, b;
-	int	 r;
+	struct smtpd_sess *s = (struct smtpd_sess *)(void *)((char *)p -
+	    offsetof(struct smtpd_sess, anvil_pend));
+	uint32_t a = 0, b = 0;
+	int	 r = 0;
 
-	for (;;) {
-		r = ipc_recv(sd->anvil_fd, IPC_R_ANVIL, &m);
-		if (r == -1 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			smtpd_anvil_close(sd);
-			return;
-		}
-		if (m.type == IPC_HELLO) {
-			r = ipc_hello_check(&m, IPC_R_ANVIL);
-			ipc_msg_free(&m);
-			if (r == -1) {
-				smtpd_anvil_close(sd);
-				return;
-			}
-			continue;
-		}
-		ipc_in_init(&in, &m);
-		id = ipc_get_u32(&in);
-		a = ipc_get_u32(&in);
-		b = ipc_get_u32(&in);
-		r = m.type == IPC_ANVIL_REPLY ? ipc_get_end(&in) : -1;
-		ipc_msg_free(&m);
-		if (r == -1) {
+	if (status == IPC_CLIENT_TIMEOUT)
+		log_warn("anvil: no answer within %llu ms; the client limits "
+		    "are not applied to unknown[%s]", (unsigned long long)
+		    p->wait_ms, s->client_addr);
+	if (status == IPC_CLIENT_OK) {
+		a = ipc_get_u32(in);
+		b = ipc_get_u32(in);
+		if (ipc_get_end(in) == -1) {
 			log_warn("anvil: malformed answer");
-			smtpd_anvil_close(sd);
-			return;
+			a = b = 0;
+			r = -1;
 		}
-		for (s = sd->anvil_waitq; s != NULL; s = s->anvil_next)
-			if (s->anvil_id == id)
-				break;
-		if (s != NULL)
-			smtpd_anvil_go(s, a, b);
 	}
+	smtpd_anvil_go(s, a, b);
+	return r;
 }
 
 /* smtpd_anvil_send - a request; the session waits.  -1: anvil is away */
@@ -184,39 +141,19 @@ smtpd_anvil_send(struct smtpd_sess *s, uint32_t type, int kind)
 {
 	struct smtpd *sd = s->sd;
 	struct ipc_out o;
-	struct smtpd_sess **pp;
 	int	 r;
 
-	if (sd->anvil_fd == -1) {
-		if ((sd->anvil_fd = ipc_open("private/anvil", IPC_R_SMTPD)) ==
-		    -1)
-			return -1;
-		sd->anvil_ev = event_new(sd->base, sd->anvil_fd,
-		    EV_READ | EV_PERSIST, smtpd_anvil_read, sd);
-		event_add(sd->anvil_ev, NULL);
-	}
 	ipc_out_init(&o);
-	if (type != IPC_ANVIL_DISCONNECT) {
-		s->anvil_id = ++sd->anvil_next_id;
-		ipc_put_u32(&o, s->anvil_id);
-	}
 	ipc_put_str(&o, sd->sk->service);
 	ipc_put_str(&o, s->client_addr);
-	r = ipc_send_out(sd->anvil_fd, type, &o, -1);
+	r = ipc_client_send(sd->anvil, type, &o, kind == 0 ? NULL :
+	    &s->anvil_pend, IPC_ANVIL_REPLY, SMTPD_ANVIL_TIMEOUT_MS,
+	    smtpd_anvil_answer);
 	ipc_out_free(&o);
-	if (r == -1) {
-		smtpd_anvil_close(sd);
-		return -1;
-	}
-	if (kind == 0)
-		return 0;
+	if (r == -1 || kind == 0)
+		return r;
 	s->anvil_wait = kind;
-	s->anvil_since = util_mono_ms();
 	s->phase = SMTPD_PH_WAIT;
-	for (pp = &sd->anvil_waitq; *pp != NULL; pp = &(*pp)->anvil_next)
-		;
-	*pp = s;
-	s->anvil_next = NULL;
 	return 0;
 }
 
@@ -271,28 +208,9 @@ smtpd_anvil_mail(struct smtpd_sess *s, const char *line)
 void
 smtpd_anvil_forget(struct smtpd_sess *s)
 {
-	if (s->anvil_wait != 0)
-		smtpd_anvil_unlink(s->sd, s);
-	if (s->anvil_counted && s->sd->anvil_fd != -1)
+	ipc_client_cancel(&s->anvil_pend);
+	if (s->anvil_counted && ipc_client_connected(s->sd->anvil))
 		(void)smtpd_anvil_send(s, IPC_ANVIL_DISCONNECT, 0);
 	free(s->anvil_line);
 	s->anvil_line = NULL;
-}
-
-/* smtpd_anvil_tick - answers that did not come: go on without them */
-void
-smtpd_anvil_tick(struct smtpd *sd)
-{
-	struct smtpd_sess *s;
-	uint64_t now = util_mono_ms();
-
-again:
-	for (s = sd->anvil_waitq; s != NULL; s = s->anvil_next)
-		if (now - s->anvil_since > SMTPD_ANVIL_TIMEOUT_MS) {
-			log_warn("anvil: no answer within %d ms; the client "
-			    "limits are not applied to unknown[%s]",
-			    SMTPD_ANVIL_TIMEOUT_MS, s->client_addr);
-			smtpd_anvil_go(s, 0, 0);
-			goto again;	/* the list changed */
-		}
 }

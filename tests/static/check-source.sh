@@ -41,7 +41,7 @@ $bad"
 util="buf util log privdrop passwd sasl ktab"
 mail="qid qfile addr net config config_params cfg mcf ipc db
 users aliases restr dkim dns dns_async dns_priv smtpreply dsn"
-server="skel cfcheck"
+server="skel cfcheck ipc_client"
 for m in $util $mail $server; do
 	[ -f "lib/$m.c" ] || [ -f "lib/$m.h" ] ||
 	    say "layer lists name $m, but there is no lib/$m.c or lib/$m.h"
