@@ -53,18 +53,52 @@ auth_dkim_selector_ok(const char *s, size_t len)
 }
 
 /*
- * auth_dkim_file - one key file: the checks of its owner and mode on the
- * open descriptor (no race with a rename), then the key
+ * auth_dkim_open - a key file opened without following a link and checked
+ * on the open descriptor (no race with a rename): a regular file of
+ * owner's that group and others cannot access; NULL (logged) otherwise
  */
+static FILE *
+auth_dkim_open(int dfd, const char *name, const char *path, uid_t owner)
+{
+	struct stat st;
+	FILE	*fp;
+	int	 fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 || fstat(fd, &st) == -1) {
+		log_warn("DKIM key %s: %s; not used", log_str(path),
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
+	    (st.st_mode & 077) != 0) {
+		log_warn("DKIM key %s: must be a file owned by %s that "
+		    "group and others cannot access, mode 0600 or 0400 (it "
+		    "is %04o, uid %ld); not used", log_str(path),
+		    owner == 0 ? "root" : "the user running youju",
+		    (unsigned)(st.st_mode & 07777), (long)st.st_uid);
+		close(fd);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		log_warn("DKIM key %s: %s; not used", log_str(path),
+		    strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
+/* auth_dkim_file - one key file of a domain directory: its key, if good */
 static void
 auth_dkim_file(int dfd, const char *dir, const char *domain,
     const char *name, uid_t owner)
 {
 	struct auth_dkim_key *k;
-	struct stat st;
 	char	 path[4096], err[512];
 	size_t	 len = strlen(name);
-	int	 fd, alg, bits;
+	int	 alg, bits;
 	void	*key;
 	FILE	*fp;
 
@@ -77,30 +111,8 @@ auth_dkim_file(int dfd, const char *dir, const char *domain,
 		    "with a valid selector; ignored", log_str(path));
 		return;
 	}
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 || fstat(fd, &st) == -1) {
-		log_warn("DKIM key %s: %s; not used", log_str(path),
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((fp = auth_dkim_open(dfd, name, path, owner)) == NULL)
 		return;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != owner ||
-	    (st.st_mode & 077) != 0) {
-		log_warn("DKIM key %s: must be a file owned by %s that "
-		    "group and others cannot access, mode 0600 or 0400 (it "
-		    "is %04o, uid %ld); not used", log_str(path),
-		    owner == 0 ? "root" : "the user running youju",
-		    (unsigned)(st.st_mode & 07777), (long)st.st_uid);
-		close(fd);
-		return;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		log_warn("DKIM key %s: %s; not used", log_str(path),
-		    strerror(errno));
-		close(fd);
-		return;
-	}
 	key = dkim_key_read(fp, &alg, &bits, err, sizeof(err));
 	fclose(fp);
 	if (key == NULL) {

@@ -1231,7 +1231,11 @@ struct dkim_vstate {
 	char		*blank;
 };
 
-/* dkim_verify_sig - the checks of one parsed signature */
+/*
+ * dkim_verify_sig - the checks of one parsed signature.  (Long: the
+ * checks of RFC 6376 6.1.1-6.1.3 in their order, each with its own
+ * PERMERROR/FAIL reason; split, the reasons would need a second table.)
+ */
 static int
 dkim_verify_sig(struct dkim_vstate *v, const struct dkim_vmsg *m,
     const char *field, int (*lookup)(void *, const char *, const char *,

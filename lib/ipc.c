@@ -15,6 +15,11 @@
  *	u32	4 bytes
  *	u64	8 bytes
  *	str	u32 length | bytes (no NUL inside, no terminator)
+ *
+ * Longer than 800 lines on purpose: the frame table, the codec and the
+ * socket calls belong together - every check of a frame uses the table,
+ * and the table documents the payloads the codec reads.  The event-driven
+ * client side is lib/ipc_client.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* struct ucred, MSG_CMSG_CLOEXEC */

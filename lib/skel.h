@@ -67,7 +67,7 @@ struct skel_ops {
 };
 
 int	 skel_main(int, char **, const struct skel_ops *);
-/* skel_exit_when_idle - leave the loop (used by stop handlers) */
+/* skel_break - leave the event loop (stop handlers call it when idle) */
 void	 skel_break(struct skel *);
 
 #endif

@@ -162,7 +162,10 @@ local_dir_make(int dfd, const struct stat *pst, const char *name, int home,
 
 /*
  * local_dir_home - as root: open t->home (creating it and its parents as
- * described above); the descriptor (O_RDONLY, close-on-exec), or -1
+ * described above); the descriptor (O_RDONLY, close-on-exec), or -1.
+ * (Long: the walk from / keeps one descriptor per step and decides at each
+ * component whether root or the recipient creates the next; the checks
+ * must sit next to the openat they guard.)
  */
 int
 local_dir_home(const struct local_target *t, char *why, size_t whylen)

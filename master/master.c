@@ -284,7 +284,11 @@ master_events(struct master *m)
 	}
 }
 
-/* main - parse options, set up, run until stopped */
+/*
+ * main - parse options, set up, run until stopped.  (Long: the start-up
+ * order - options, config, checks, queue, sockets, privileges, children,
+ * readiness - is the point, and it reads best in one place.)
+ */
 int
 main(int argc, char **argv)
 {

@@ -13,6 +13,10 @@
  * A child that exits unexpectedly is restarted: at once when it had run
  * for MASTER_CRASH_WINDOW_MS, else after a delay that doubles from
  * MASTER_RESTART_MIN_MS up to MASTER_RESTART_MAX_MS.
+ *
+ * Longer than 800 lines on purpose: spawning, reaping, restarting and the
+ * reload's socket hand-over all walk the same service and process lists;
+ * apart, each would need their internals.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -675,6 +679,8 @@ master_same_listen(const struct mcf_service *a, const struct mcf_service *b)
  * Listening sockets of unchanged services are kept (no refused connection
  * during a reload); every old process is told to finish and exit; the
  * queue and its index are not touched.  On a config error nothing changes.
+ * (Long: it is one transaction - load, check, take the sockets over, or
+ * give them all back - and its undo path must see every step.)
  */
 int
 master_reload(struct master *m, char *err, size_t errlen)

@@ -36,6 +36,10 @@
  * delivering anything, and says "will be tried as soon as the mail system
  * starts" where a running qmgr schedules.  Damaged files it meets are
  * reported to mailctl as warnings (IPC_CTL_WARN) besides the log.
+ *
+ * Longer than 800 lines on purpose: ten requests, each a short function
+ * over qmgr's message table, and the two ways of answering them; they are
+ * the one place that admin requests change the queue.
  */
 #include <sys/socket.h>
 #include <dirent.h>

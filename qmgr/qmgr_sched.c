@@ -30,6 +30,10 @@
  * default_destination_concurrency_limit, and by dest_cap: one destination
  * never holds every smtp process - a quarter of them (at least one) stays
  * for the others, so a slow or hanging destination cannot starve them.
+ *
+ * Longer than 800 lines on purpose: dispatch, the delivery agents' answers
+ * and the back-off share the in-flight request state; the reports and the
+ * index are elsewhere (qmgr_bounce.c, qmgr_index.c).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -545,7 +549,12 @@ qmgr_finishes(const struct qmgr_msg *m, const struct qmgr_answer *a)
 	return (int)final == qmgr_pending(m, 0);
 }
 
-/* qmgr_apply - record the answer: file (unless the message is done) and log */
+/*
+ * qmgr_apply - record the answer: file (unless the message is done) and
+ * log.  (Long: alias results, then each recipient's record and log line,
+ * in the order the file must have them; the pieces share the descriptor
+ * and the "temporary failure" and success sets they build.)
+ */
 static int
 qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 {

@@ -27,6 +27,10 @@
  * SMTP_MAIL_MAX and RCPT TO at SMTP_RCPT_MAX bytes with CRLF (RFC 5321's
  * 512 plus what SIZE, BODY and DSN add); a recipient whose RCPT TO would
  * be longer fails permanently (5.5.0), as do all when MAIL FROM would.
+ *
+ * Longer than 800 lines on purpose: the SMTP client conversation (greeting,
+ * EHLO, STARTTLS, AUTH, the transaction and its replies) is one state
+ * that every step reads; the connection and TLS are in smtp_conn.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -579,7 +583,12 @@ smtp_rcpt_send(struct smtp_job *j, struct smtp_conn *c, size_t i, int dsn)
 	return smtp_conn_printf(c, smtp.t_rcpt, "%s", line);
 }
 
-/* smtp_transaction - MAIL, RCPT..., DATA (pipelined when offered) */
+/*
+ * smtp_transaction - MAIL, RCPT..., DATA (pipelined when offered).
+ * (Long: the commands and the reading of their replies interleave
+ * differently with and without PIPELINING; kept as one sequence so the
+ * order on the wire can be read top to bottom.)
+ */
 static int
 smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 {

@@ -539,7 +539,12 @@ smtpd_rcpt_complete(struct smtpd_sess *s, struct addr *a)
 	return 1;
 }
 
-/* smtpd_rcpt - RCPT TO */
+/*
+ * smtpd_rcpt - RCPT TO.  (Long: one straight sequence of the checks in
+ * the order RFC 5321 and Postfix reply to them - state, syntax, limit,
+ * address, parameters, restrictions, local lookup - each ending the
+ * command with its own reply.)
+ */
 static void
 smtpd_rcpt(struct smtpd_sess *s, char *arg)
 {
