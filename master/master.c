@@ -21,6 +21,9 @@
 
 #include <event2/event.h>
 #include <sodium.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "cfg.h"
 #include "buf.h"
@@ -38,6 +41,26 @@ master_usage(void)
 {
 	fprintf(stderr, "usage: master [-c config_dir] [-d] [-n] [-w fd]\n");
 	exit(2);
+}
+
+/*
+ * master_notify - tell systemd (Type=notify: sd_notify, when built with
+ * libsystemd and started with NOTIFY_SOCKET): READY=1 once every listener
+ * is open and the children are started, RELOADING=1 and READY=1 around a
+ * reload, STOPPING=1 when a stop begins; without either, nothing
+ */
+void
+master_notify(const char *state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	int	 r;
+
+	if (getenv("NOTIFY_SOCKET") != NULL &&
+	    (r = sd_notify(0, state)) < 0)
+		log_warn("sd_notify: %s", strerror(-r));
+#else
+	(void)state;
+#endif
 }
 
 /* master_fail - report a start-up error (also to mailctl) and exit */
@@ -126,6 +149,7 @@ master_begin_stop(struct master *m)
 		return;
 	m->stopping = 1;
 	log_info("terminating on request, waiting for sessions to finish");
+	master_notify("STOPPING=1\nSTATUS=waiting for sessions to finish");
 	for (s = m->svcs; s != NULL; s = s->next) {
 		for (int i = 0; i < s->nfds; i++)
 			if (s->def->type == MCF_INET)
@@ -357,6 +381,7 @@ main(int argc, char **argv)
 	master_services_start(m);
 	log_info("daemon started -- version %s, configuration %s",
 	    YOUJU_VERSION, m->config_dir);
+	master_notify("READY=1\nSTATUS=accepting mail");
 	if (m->ready_fd != -1) {
 		(void)!write(m->ready_fd, "ready\n", 6);
 		close(m->ready_fd);

@@ -90,6 +90,8 @@ void	 master_reap(struct master *);
 #define MASTER_STOP_INET	1	/* the sessions first */
 #define MASTER_STOP_BACK	2	/* then what they use */
 void	 master_stop_some(struct master *, int, int);
+/* master.c: systemd's readiness protocol (no-op without libsystemd) */
+void	 master_notify(const char *);
 int	 master_reload(struct master *, char *, size_t);
 /* master.c: refuse a configuration with errors (cfcheck) */
 int	 master_check(struct cfg *, const struct mcf *, const char *, char *,

@@ -409,6 +409,8 @@ master_child(struct master *m, struct master_svc *s)
 	setenv("YOUJU_LISTEN_FDS", nfds, 1);
 	snprintf(nfds, sizeof(nfds), "%d", 3 + s->nfds);
 	setenv("YOUJU_MASTER_FD", nfds, 1);
+	/* systemd hears from master only (NotifyAccess=main) */
+	unsetenv("NOTIFY_SOCKET");
 	if (util_fmt(prog, sizeof(prog), "%s/%s", m->daemon_dir,
 	    d->command) == -1)
 		_exit(127);
@@ -679,11 +681,29 @@ master_same_listen(const struct mcf_service *a, const struct mcf_service *b)
  * Listening sockets of unchanged services are kept (no refused connection
  * during a reload); every old process is told to finish and exit; the
  * queue and its index are not touched.  On a config error nothing changes.
- * (Long: it is one transaction - load, check, take the sockets over, or
- * give them all back - and its undo path must see every step.)
+ * systemd hears RELOADING=1 before and READY=1 after (master_notify).
  */
+static int master_reload_config(struct master *, char *, size_t);
+
 int
 master_reload(struct master *m, char *err, size_t errlen)
+{
+	int	 r;
+
+	master_notify("RELOADING=1");
+	r = master_reload_config(m, err, errlen);
+	master_notify(r == 0 ? "READY=1\nSTATUS=accepting mail" :
+	    "READY=1\nSTATUS=reload failed, old configuration kept");
+	return r;
+}
+
+/*
+ * master_reload_config - the reload itself (see master_reload).  (Long:
+ * it is one transaction - load, check, take the sockets over, or give
+ * them all back - and its undo path must see every step.)
+ */
+static int
+master_reload_config(struct master *m, char *err, size_t errlen)
 {
 	struct cfg *ncfg;
 	struct mcf nmcf, omcf;

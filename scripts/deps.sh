@@ -10,10 +10,11 @@
 set -eu
 
 BUILD="autoconf automake make gcc pkg-config libssl-dev libsodium-dev
-libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev"
+libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev
+libsystemd-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
-python3-dkim opendkim-tools"
+python3-dkim opendkim-tools logrotate"
 BENCH="postfix bc opendkim"
 
 case "${1:-build}" in
