@@ -25,6 +25,7 @@
 #include "log.h"
 #include "qfile.h"
 #include "skel.h"
+#include "tls.h"
 #include "util.h"
 #include "smtp.h"
 
@@ -186,23 +187,22 @@ smtp_passwords(struct skel *sk)
 }
 
 /*
- * smtp_tls_setup - the client TLS context (TLS 1.2+, CA file).  Made before
- * the jail when certificates are verified (the CA files are outside it),
- * else on the first STARTTLS: an idle process does not carry OpenSSL's
- * state.
+ * smtp_tls_setup - the client TLS context (lib/tls.c: TLS 1.2+) with the
+ * CA file.  Made before the jail when certificates are verified (the CA
+ * files are outside it), else on the first STARTTLS: an idle process does
+ * not carry OpenSSL's state.
  */
 void
 smtp_tls_setup(struct skel *sk)
 {
 	const char *ca = cfg_str(sk->cfg, "smtp_tls_CAfile");
 	const char *capath = cfg_str(sk->cfg, "smtp_tls_CApath");
+	char	 err[512];
 	SSL_CTX	*ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		log_fatal("SSL_CTX_new failed");
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION);
+	if ((ctx = tls_client_ctx(TLS1_2_VERSION, 0, err, sizeof(err))) ==
+	    NULL)
+		log_fatal("%s", err);
 	if ((*ca != '\0' || *capath != '\0') &&
 	    SSL_CTX_load_verify_locations(ctx, *ca ? ca : NULL,
 	    *capath ? capath : NULL) != 1)

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "tls.h"
 #include "util.h"
 #include "smtp.h"
 
@@ -288,13 +289,11 @@ static void
 smtp_conn_tls_log(const struct smtp_conn *c, int verified)
 {
 	X509	*cert = SSL_get1_peer_certificate(c->ssl);
-	int	 alg = 0, bits;
+	char	 info[TLS_INFO_MAX];
 
-	bits = SSL_get_cipher_bits(c->ssl, &alg);
-	log_info("%s TLS connection established to %s[%s]:%d: %s with "
-	    "cipher %s (%d/%d bits)", verified ? "Verified" : cert != NULL ?
-	    "Untrusted" : "Anonymous", c->host, c->addr, c->port,
-	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), bits, alg);
+	tls_session_log(verified ? "Verified" : cert != NULL ? "Untrusted" :
+	    "Anonymous", "to", c->host, c->addr, c->port,
+	    tls_session_info(c->ssl, info, sizeof(info)));
 	X509_free(cert);
 }
 

@@ -4,9 +4,10 @@
  *
  * The certificate chain and key are read before the jail; a reload
  * (master: new smtpd processes) picks up renewed files while the old
- * processes finish their sessions.  Only TLS 1.2 and 1.3, no compression,
- * no renegotiation, the server's cipher order, TLS 1.2 ciphers with
- * forward secrecy and AEAD only.
+ * processes finish their sessions.  The context and its policy (TLS 1.2
+ * and 1.3, no renegotiation, the server's cipher order, forward secrecy
+ * and AEAD only) come from lib/tls.c; here is which protocol list applies
+ * at which security level, the accepting bufferevent and the sessions.
  *
  * STARTTLS is a reset (DESIGN rule 6): the 220 reply and every reply
  * before it go out in clear, anything the client sent after STARTTLS in
@@ -29,80 +30,9 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "tls.h"
 #include "util.h"
 #include "smtpd.h"
-
-#define SMTPD_TLS12_CIPHERS \
-	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!eNULL:!MD5:!SHA1"
-
-/* smtpd_tls_errstr - the last OpenSSL error as text */
-static const char *
-smtpd_tls_errstr(unsigned long e)
-{
-	static char buf[256];
-
-	if (e == 0)
-		return "no error detail";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	return buf;
-}
-
-/*
- * smtpd_tls_versions - the TLS versions a Postfix protocol list allows,
- * of the two youju ever speaks (1.2 and 1.3): ">=TLSv1.3", exclusions
- * ("!SSLv3, !TLSv1, !TLSv1.2") or a plain list ("TLSv1.2 TLSv1.3").  Older
- * names are accepted and have no effect.  Returns -1 for an unknown name
- * or a list that leaves nothing; else min/max are set.
- */
-static int
-smtpd_tls_versions(const char *list, int *min, int *max)
-{
-	static const char *old[] = { "SSLv2", "SSLv3", "TLSv1", "TLSv1.1" };
-	char	**v;
-	size_t	 n, i, k;
-	int	 ok12 = 1, ok13 = 1, plain = 0, p12 = 0, p13 = 0, bad = 0;
-
-	v = cfg_split_list(list, &n);
-	for (i = 0; i < n; i++) {
-		const char *t = v[i];
-		int	 neg = 0, ge = 0, known = 0;
-
-		if (*t == '!')
-			neg = 1, t++;
-		else if (strncmp(t, ">=", 2) == 0)
-			ge = 1, t += 2;
-		else
-			plain = 1;
-		for (k = 0; k < NELEM(old); k++)
-			known |= strcmp(t, old[k]) == 0;
-		if (strcmp(t, "TLSv1.2") == 0) {
-			known = 1;
-			if (neg)
-				ok12 = 0;
-			else if (!ge)
-				p12 = 1;
-		} else if (strcmp(t, "TLSv1.3") == 0) {
-			known = 1;
-			if (neg)
-				ok13 = 0;
-			else if (ge)
-				ok12 = 0;
-			else
-				p13 = 1;
-		}
-		bad |= !known;
-	}
-	cfg_list_free(v, n);
-	if (plain) {
-		ok12 &= p12;
-		ok13 &= p13;
-	}
-	if (bad || (!ok12 && !ok13))
-		return -1;
-	*min = ok12 ? TLS1_2_VERSION : TLS1_3_VERSION;
-	*max = ok13 ? TLS1_3_VERSION : TLS1_2_VERSION;
-	return 0;
-}
 
 /*
  * smtpd_tls_setup - before the jail: the SSL_CTX when the service wants
@@ -112,10 +42,11 @@ int
 smtpd_tls_setup(struct smtpd *sd, char *err, size_t errlen)
 {
 	const char *level = cfg_str(sd->cfg, "smtpd_tls_security_level");
-	const char *cert = cfg_str(sd->cfg, "smtpd_tls_cert_file");
-	const char *key = cfg_str(sd->cfg, "smtpd_tls_key_file");
+	struct tls_certkey ck = {
+		cfg_str(sd->cfg, "smtpd_tls_cert_file"), "smtpd_tls_cert_file",
+		cfg_str(sd->cfg, "smtpd_tls_key_file"), "smtpd_tls_key_file"
+	};
 	const char *pname;
-	SSL_CTX	*ctx;
 	int	 want, vmin, vmax;
 
 	if (*level == '\0')
@@ -126,46 +57,24 @@ smtpd_tls_setup(struct smtpd *sd, char *err, size_t errlen)
 	if (!want)
 		return 0;
 	sd->tls_broken = 1;	/* until the context is complete */
-	if (*cert == '\0' || *key == '\0') {
+	if (*ck.cert_file == '\0' || *ck.key_file == '\0') {
 		snprintf(err, errlen, "TLS is wanted (security level %s%s) but "
 		    "smtpd_tls_cert_file or smtpd_tls_key_file is not set",
 		    level, sd->tls_wrapper ? ", wrapper mode" : "");
 		return -1;
 	}
+	/* the mandatory list with encrypt and in wrapper mode */
 	pname = sd->tls_required || sd->tls_wrapper ?
 	    "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
-	if (smtpd_tls_versions(cfg_str(sd->cfg, pname), &vmin, &vmax) == -1) {
+	if (tls_protocols(cfg_str(sd->cfg, pname), &vmin, &vmax) == -1) {
 		snprintf(err, errlen, "%s = %s: no usable TLS version (youju "
 		    "speaks TLSv1.2 and TLSv1.3)", pname,
 		    log_str(cfg_str(sd->cfg, pname)));
 		return -1;
 	}
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		snprintf(err, errlen, "SSL_CTX_new: %s",
-		    smtpd_tls_errstr(ERR_get_error()));
+	if ((sd->tls_ctx = tls_server_ctx(vmin, vmax, &ck, err, errlen)) ==
+	    NULL)
 		return -1;
-	}
-	SSL_CTX_set_min_proto_version(ctx, vmin);
-	SSL_CTX_set_max_proto_version(ctx, vmax);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-	if (SSL_CTX_set_cipher_list(ctx, SMTPD_TLS12_CIPHERS) != 1 ||
-	    SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		snprintf(err, errlen, "smtpd_tls_cert_file %s: %s", cert,
-		    smtpd_tls_errstr(ERR_get_error()));
-		SSL_CTX_free(ctx);
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "smtpd_tls_key_file %s: %s", key,
-		    smtpd_tls_errstr(ERR_get_error()));
-		SSL_CTX_free(ctx);
-		return -1;
-	}
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"youju",
-	    5);
-	sd->tls_ctx = ctx;
 	sd->tls_offer = !sd->tls_wrapper;
 	sd->tls_broken = 0;
 	return 0;
@@ -250,7 +159,7 @@ smtpd_tls_switch(struct smtpd_sess *s)
 	fd = bufferevent_getfd(s->bev);
 	if ((nbev = smtpd_tls_wrap(s->sd, fd)) == NULL) {
 		log_err("unknown[%s]: cannot start TLS: %s", s->client_addr,
-		    smtpd_tls_errstr(ERR_get_error()));
+		    tls_errstr(ERR_get_error()));
 		smtpd_close(s);
 		return;
 	}
@@ -267,23 +176,17 @@ void
 smtpd_tls_done(struct smtpd_sess *s)
 {
 	SSL	*ssl = bufferevent_openssl_get_ssl(s->bev);
-	const SSL_CIPHER *c;
-	char	 info[256];
-	int	 alg = 0, bits;
+	char	 info[TLS_INFO_MAX];
 
 	if (ssl == NULL || s->tls == 2)
 		return;
 	s->tls = 2;
-	c = SSL_get_current_cipher(ssl);
-	bits = SSL_CIPHER_get_bits(c, &alg);
-	snprintf(info, sizeof(info), "%s with cipher %s (%d/%d bits)",
-	    SSL_get_version(ssl), SSL_CIPHER_get_name(c), bits, alg);
+	tls_session_info(ssl, info, sizeof(info));
 	free(s->tls_info);
 	free(s->tls_proto);
 	s->tls_info = xstrdup(info);
 	s->tls_proto = xstrdup(SSL_get_version(ssl));
-	log_info("TLS connection established from unknown[%s]: %s",
-	    s->client_addr, info);
+	tls_session_log(NULL, "from", "unknown", s->client_addr, 0, info);
 }
 
 /* smtpd_tls_error - a failed handshake or a TLS error on the session */
@@ -293,7 +196,7 @@ smtpd_tls_error(struct smtpd_sess *s)
 	unsigned long e = bufferevent_get_openssl_error(s->bev);
 
 	log_info("%s from unknown[%s]: %s", s->tls == 1 ? "SSL_accept error" :
-	    "TLS error", s->client_addr, smtpd_tls_errstr(e));
+	    "TLS error", s->client_addr, tls_errstr(e));
 	while (bufferevent_get_openssl_error(s->bev) != 0)
 		;
 }
