@@ -79,7 +79,14 @@ tls_protocols(const char *list, int *min, int *max)
 	size_t	 n, i, k;
 	int	 ok12 = 1, ok13 = 1, plain = 0, p12 = 0, p13 = 0, bad = 0;
 
-	v = cfg_split_list(list, &n);
+	char	*sep = xstrdup(list), *c;
+
+	/* Postfix also takes colons between the entries ("!SSLv2:!SSLv3") */
+	for (c = sep; *c != '\0'; c++)
+		if (*c == ':')
+			*c = ' ';
+	v = cfg_split_list(sep, &n);
+	free(sep);
 	for (i = 0; i < n; i++) {
 		const char *t = v[i];
 		int	 neg = 0, ge = 0, known = 0;

@@ -58,6 +58,9 @@ static const struct proto_case proto_cases[] = {
 	{ "TLSv1.3", 0, V13, V13 },
 	{ "TLSv1.1 TLSv1.2", 0, V12, V12 },
 	{ "TLSv1.2,TLSv1.3", 0, V12, V13 },
+	{ "!SSLv2:!SSLv3:!TLSv1:!TLSv1.1", 0, V12, V13 },	/* Postfix's colons */
+	{ "!SSLv2:!TLSv1.3", 0, V12, V12 },
+	{ "TLSv1.2::bogus", -1, 0, 0 },
 };
 
 static char tdir[] = "/tmp/test_tls.XXXXXX";
@@ -424,7 +427,7 @@ t_cleanup(void)
 int
 main(void)
 {
-	t_plan(43);
+	t_plan(46);
 	t_protocols();
 	if (mkdtemp(tdir) == NULL || t_files() == -1) {
 		T_OK(0, "test certificate and keys");
