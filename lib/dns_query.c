@@ -85,7 +85,7 @@ dns_query(struct dns *d, const char *name, int type, int timeout,
 	if (st == DNS_NODATA)
 		st = DNS_EMPTY;
 	if (st == DNS_OK) {
-		for (cnt = 0; q.res->data[cnt] != NULL && cnt < DNS_MAX_RR;
+		for (cnt = 0; cnt < DNS_MAX_RR && q.res->data[cnt] != NULL;
 		    cnt++)
 			;
 		rrs->rd = xcalloc(cnt, sizeof(*rrs->rd));
