@@ -261,8 +261,8 @@ mdc_spf_addrs(struct mdc *c, const struct mailctl_rr *rr, struct buf *ok,
 	if (*cfg_str(c->z->cfg, "relayhost") != '\0')
 		return MAILCTL_DNS_OK;	/* the relay's addresses send */
 	if (a[0] == NULL && a[1] == NULL)
-		buf_puts(ok, "; outbound address unknown (smtp_bind_address): "
-		    "not checked that SPF allows it");
+		buf_puts(ok, "; the outbound address is unknown: set "
+		    "smtp_bind_address to check that SPF allows it");
 	util_fmt(sender, sizeof(sender), "postmaster@%s", rr->name);
 	for (i = 0; i < 2; i++) {
 		if (a[i] == NULL)

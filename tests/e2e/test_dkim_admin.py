@@ -659,7 +659,8 @@ class DnsCheckTest(AdminCase):
         got = self.check(0, extra=["dns-rr=%s,1,c0000263" % HOST])
         self.assertEqual(got["%s A/AAAA (myhostname)" % HOST],
                          "ok (192.0.2.99)")
-        self.assertIn("outbound address unknown", got["%s TXT (SPF)" % DOMAIN])
+        self.assertIn("the outbound address is unknown",
+                      got["%s TXT (SPF)" % DOMAIN])
 
     def test_unreachable_dns(self):
         self.a.set(dns_server_address="127.0.0.1:9")
