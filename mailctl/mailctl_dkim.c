@@ -151,13 +151,12 @@ mailctl_dkim_make(struct mailctl_dkim_ctx *ctx,
 	r = mailctl_dkim_mkdirs(ctx->cfg, d, state) == -1 ||
 	    mailctl_dkim_dir(ctx->cfg, d, state, dir, sizeof(dir)) == -1 ||
 	    mailctl_dkim_write(dir, s, key) == -1 ? -1 : 0;
-	if (r == 0) {
-		printf("; %s/%s.key: %s-sha256%s%.0d%s\n", dir, s,
-		    mailctl_dkim_alg_name(alg), alg == DKIM_RSA_SHA256 ? ", " :
-		    "", alg == DKIM_RSA_SHA256 ? bits : 0,
-		    alg == DKIM_RSA_SHA256 ? " bits" : "");
+	if (r == 0 && alg == DKIM_RSA_SHA256)
+		printf("; %s/%s.key: rsa-sha256, %d bits\n", dir, s, bits);
+	else if (r == 0)
+		printf("; %s/%s.key: ed25519-sha256\n", dir, s);
+	if (r == 0)
 		mailctl_dkim_print_record(key, s, d);
-	}
 	dkim_key_free(key);
 	return r;
 }
