@@ -4,9 +4,11 @@
  * them, and how a new one is written.
  *
  * Interface: mailctl_dkim.h.  The layout (mailctl_dkim.h) is the one the
- * broker reads.  A key the broker would refuse (a group- or world-readable
- * file, another owner, a link, no key in it) is listed with the reason
- * and never counted as a signing key.
+ * broker (auth/auth_dkim.c) reads, with its rules: domain directories and
+ * selectors are LDH names in any case; a key it would refuse (a group- or
+ * world-readable file, another owner, a link, no key in it, RSA under
+ * 2048 bits) is listed with the reason and never counted as a signing
+ * key or published.
  *
  * A key file is written as a temporary file (0600, O_EXCL, never through
  * a link) in its directory, synced, linked to SELECTOR.key (which must
@@ -27,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "cfg.h"
 #include "dkim.h"
@@ -121,17 +124,20 @@ mailctl_dkim_inspect(struct mailctl_dkim_key *k)
 		snprintf(k->problem, sizeof(k->problem), "owned by uid %lu, "
 		    "not %s: the broker refuses it", (unsigned long)st.st_uid,
 		    geteuid() == 0 ? "root" : "the user running mailctl");
-	else if (!mailctl_dkim_sel_ok(k->selector))
+	else if (!addr_valid_domain(k->selector))
 		snprintf(k->problem, sizeof(k->problem), "\"%s\" is not a valid "
-		    "selector (lower-case letters, digits, '-' and dots)",
-		    log_str(k->selector));
+		    "selector (letters, digits, '-' and dots): the broker "
+		    "ignores it", log_str(k->selector));
 	if ((k->key = dkim_key_load(k->path, &k->alg, &k->bits, err,
 	    sizeof(err))) == NULL) {
 		k->alg = 0;
 		if (k->problem[0] == '\0')
 			snprintf(k->problem, sizeof(k->problem), "not a usable "
 			    "key: %s", err);
-	}
+	} else if (k->alg == DKIM_RSA_SHA256 && k->bits < 2048 &&
+	    k->problem[0] == '\0')
+		snprintf(k->problem, sizeof(k->problem), "RSA key of %d bits: "
+		    "the broker needs at least 2048", k->bits);
 }
 
 /* mailctl_dkim_scan_dir - the *.key files of one directory */
@@ -202,14 +208,17 @@ mailctl_dkim_scan(const struct cfg *cfg, const char *domain,
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		/* only names that are domains, as written by keygen */
-		if (mailctl_domain_arg(de->d_name, name, sizeof(name)) == -1 ||
-		    strcmp(name, de->d_name) != 0 ||
-		    (domain != NULL && strcmp(name, domain) != 0))
+		/* the directories the broker reads: domains, any case */
+		if (de->d_name[0] == '.' || strlen(de->d_name) >=
+		    sizeof(name) || !addr_valid_domain(de->d_name))
+			continue;
+		util_strlcpy(name, de->d_name, sizeof(name));
+		util_lowercase(name);
+		if (domain != NULL && strcmp(name, domain) != 0)
 			continue;
 		for (st = MAILCTL_DKIM_ACTIVE; st <= MAILCTL_DKIM_RETIRED;
 		    st++)
-			if (mailctl_dkim_dir(cfg, name, st, dir,
+			if (mailctl_dkim_dir(cfg, de->d_name, st, dir,
 			    sizeof(dir)) == 0)
 				mailctl_dkim_scan_dir(ks, dir, name, st);
 	}
@@ -259,7 +268,7 @@ mailctl_dkim_taken(const struct mailctl_dkim_keys *ks, const char *domain,
 
 	for (i = 0; i < ks->n; i++)
 		if (strcmp(ks->v[i].domain, domain) == 0 &&
-		    strcmp(ks->v[i].selector, sel) == 0)
+		    util_strcasecmp_ascii(ks->v[i].selector, sel) == 0)
 			return 1;
 	return 0;
 }

@@ -329,7 +329,13 @@ class DkimListTest(AdminCase):
             f.write("not a key\n")
         os.chmod(os.path.join(d, "h3.key"), 0o600)
         os.symlink(rsa, os.path.join(d, "h4.key"))
+        short = os.path.join(d, "h5.key")
+        subprocess.run(["openssl", "genrsa", "-out", short, "1024"],
+                       check=True, capture_output=True)
+        os.chmod(short, 0o600)
         r = self.fails("dkim", "list")
+        self.assertIn("h5.key: RSA key of 1024 bits: the broker needs at "
+                      "least 2048", r.stderr)
         self.assertIn("%s: mode 0640: readable by group or others" % ed,
                       r.stderr)
         self.assertIn("h3.key: not a usable key", r.stderr)
@@ -338,6 +344,7 @@ class DkimListTest(AdminCase):
         self.assertIn("h2._domainkey.hand.test", names)
         self.assertNotIn("h1._domainkey.hand.test", names)
         self.assertNotIn("h3._domainkey.hand.test", names)
+        self.assertNotIn("h5._domainkey.hand.test", names)
 
     def test_list_empty(self):
         r = self.ok("dkim", "list")
