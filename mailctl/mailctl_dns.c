@@ -346,6 +346,9 @@ mailctl_dns_dkims(struct mailctl_rrs *z)
 		fprintf(stderr, "mailctl: warning: no DKIM keys sign mail from "
 		    "%s: make them with: mailctl dkim keygen %s\n", z->domain,
 		    z->domain);
+	else if (!cfg_bool(z->cfg, "dkim_signing"))
+		fprintf(stderr, "mailctl: warning: dkim_signing = no: the keys "
+		    "of %s sign nothing\n", z->signer);
 }
 
 /* mailctl_dns_policy - the MTA-STS policy file's text */

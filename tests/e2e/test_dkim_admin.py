@@ -539,6 +539,10 @@ class DnsRecordsTest(AdminCase):
         names = [x["name"] for x in self.a.records("lists." + DOMAIN)]
         self.assertIn("%s._domainkey.%s" % (month_selector("e"), DOMAIN),
                       names)
+        self.a.set(dkim_signing="no")
+        r = self.ok("dns", "records", DOMAIN)
+        self.assertIn("dkim_signing = no: the keys of %s sign nothing" %
+                      DOMAIN, r.stderr)
         self.fails("dns", "records", rc=2)
         self.fails("dns", "records", DOMAIN, "--yaml", rc=2)
         self.fails("dns", "resolve", DOMAIN, rc=2)
