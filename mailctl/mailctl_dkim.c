@@ -112,29 +112,23 @@ mailctl_dkim_print_record(void *key, const char *sel, const char *domain)
 }
 
 /*
- * mailctl_dkim_make - a new key of alg (and bits) for domain in state's
- * directory, with the selector given or the default one; the record
- * printed.  0 or -1.
+ * mailctl_dkim_pick - the selector of a new key of alg: the one given
+ * (checked) or the default one, and not used before by the domain; -1
+ * with a message
  */
 static int
-mailctl_dkim_make(struct mailctl_dkim_ctx *ctx,
-    const struct mailctl_dkim_keys *ks, int alg, int bits, const char *sel,
-    int state)
+mailctl_dkim_pick(const struct mailctl_dkim_keys *ks, const char *d, int alg,
+    const char *given, char *s, size_t size)
 {
-	const char *d = ctx->o.domain;
-	char	 s[MAILCTL_SEL_MAX + 1], dir[PATH_MAX];
-	void	*key;
-	int	 r;
-
-	if (sel != NULL && (util_strlcpy(s, sel, sizeof(s)) >= sizeof(s) ||
+	if (given != NULL && (util_strlcpy(s, given, size) >= size ||
 	    !mailctl_dkim_sel_ok(s))) {
 		fprintf(stderr, "mailctl: \"%s\" is not a valid selector "
 		    "(at most %d lower-case letters, digits, '-' and dots)\n",
-		    log_str(sel), MAILCTL_SEL_MAX);
+		    log_str(given), MAILCTL_SEL_MAX);
 		return -1;
 	}
-	if (sel == NULL && mailctl_dkim_default_sel(ks, d, alg, s,
-	    sizeof(s)) == -1) {
+	if (given == NULL && mailctl_dkim_default_sel(ks, d, alg, s, size) ==
+	    -1) {
 		fprintf(stderr, "mailctl: no free selector for %s this month; "
 		    "give one with --selector\n", d);
 		return -1;
@@ -144,6 +138,22 @@ mailctl_dkim_make(struct mailctl_dkim_ctx *ctx,
 		    "%s (a selector is never used twice)\n", d, s);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * mailctl_dkim_make - a new key of alg (and bits) for the domain with
+ * selector s in state's directory; the record printed.  0 or -1.
+ */
+static int
+mailctl_dkim_make(struct mailctl_dkim_ctx *ctx, int alg, int bits,
+    const char *s, int state)
+{
+	const char *d = ctx->o.domain;
+	char	 dir[PATH_MAX];
+	void	*key;
+	int	 r;
+
 	if ((key = dkim_key_generate(alg, bits)) == NULL) {
 		fprintf(stderr, "mailctl: cannot generate a key\n");
 		return -1;
@@ -180,35 +190,41 @@ mailctl_dkim_keygen(struct mailctl_dkim_ctx *ctx)
 	static const int algs[] = { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
 	static const int flags[] = { MD_RSA, MD_ED25519 };
 	struct mailctl_dkim_keys ks;
-	char	 sel[MAILCTL_SEL_MAX + 2];
-	const char *have, *s;
+	char	 given[MAILCTL_SEL_MAX + 2], sel[2][MAILCTL_SEL_MAX + 1];
+	const char *have, *g;
 	size_t	 i;
 	int	 r = 0, both = ctx->o.algs == (MD_RSA | MD_ED25519);
 
 	if (mailctl_dkim_scan(ctx->cfg, ctx->o.domain, &ks) == -1)
 		return 1;
-	for (i = 0; i < NELEM(algs); i++)
-		if ((ctx->o.algs & flags[i]) && (have = mailctl_dkim_has_alg(
-		    &ks, MAILCTL_DKIM_ACTIVE, algs[i])) != NULL) {
+	/* every check first: no key is made unless all of them can be */
+	for (i = 0; r == 0 && i < NELEM(algs); i++) {
+		if (!(ctx->o.algs & flags[i]))
+			continue;
+		if ((have = mailctl_dkim_has_alg(&ks, MAILCTL_DKIM_ACTIVE,
+		    algs[i])) != NULL) {
 			fprintf(stderr, "mailctl: %s already has an active %s "
 			    "key (%s); to replace it use: mailctl dkim rotate "
 			    "%s\n", ctx->o.domain, mailctl_dkim_alg_name(
 			    algs[i]), have, ctx->o.domain);
 			r = 1;
+			break;
 		}
-	for (i = 0; r == 0 && i < NELEM(algs); i++) {
-		if (!(ctx->o.algs & flags[i]))
-			continue;
-		s = ctx->o.selector;
 		/* two keys, one --selector: S r and S e, like the default */
-		if (s != NULL && both) {
-			util_fmt(sel, sizeof(sel), "%s%c", s, i == 0 ? 'r' : 'e');
-			s = sel;
+		g = ctx->o.selector;
+		if (g != NULL && both) {
+			util_fmt(given, sizeof(given), "%s%c", g, i == 0 ? 'r' :
+			    'e');
+			g = given;
 		}
-		if (mailctl_dkim_make(ctx, &ks, algs[i], ctx->o.bits, s,
-		    MAILCTL_DKIM_ACTIVE) == -1)
+		if (mailctl_dkim_pick(&ks, ctx->o.domain, algs[i], g, sel[i],
+		    sizeof(sel[i])) == -1)
 			r = 1;
 	}
+	for (i = 0; r == 0 && i < NELEM(algs); i++)
+		if ((ctx->o.algs & flags[i]) && mailctl_dkim_make(ctx, algs[i],
+		    ctx->o.bits, sel[i], MAILCTL_DKIM_ACTIVE) == -1)
+			r = 1;
 	if (r == 0)
 		printf("; Publish the record%s above (\"mailctl dns records %s\" "
 		    "shows every\n; record), then run \"mailctl reload\": "
@@ -336,6 +352,7 @@ mailctl_dkim_stage(struct mailctl_dkim_ctx *ctx,
 {
 	static const int algs[] = { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
 	const char *d = ctx->o.domain;
+	char	 sel[MAILCTL_SEL_MAX + 1];
 	size_t	 i, k;
 	int	 bits;
 
@@ -362,8 +379,10 @@ mailctl_dkim_stage(struct mailctl_dkim_ctx *ctx,
 			    ks->v[k].alg == algs[i] && ks->v[k].bits > bits &&
 			    ks->v[k].bits <= 4096)
 				bits = ks->v[k].bits;
-		if (mailctl_dkim_make(ctx, ks, algs[i], algs[i] ==
-		    DKIM_RSA_SHA256 ? bits : 0, NULL, MAILCTL_DKIM_NEXT) == -1)
+		if (mailctl_dkim_pick(ks, d, algs[i], NULL, sel,
+		    sizeof(sel)) == -1 || mailctl_dkim_make(ctx, algs[i],
+		    algs[i] == DKIM_RSA_SHA256 ? bits : 0, sel,
+		    MAILCTL_DKIM_NEXT) == -1)
 			return 1;
 	}
 	printf("; Publish these records now; signing does not change yet.\n"

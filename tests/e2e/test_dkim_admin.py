@@ -296,6 +296,13 @@ class DkimKeygenTest(AdminCase):
                    "--algorithm", "rsa", says="not a valid selector")
         self.fails("dkim", "keygen", DOMAIN, "--algorithm", "ed25519",
                    "--bits", "2048", rc=2, says="--bits is for RSA")
+        # both keys, the second impossible: neither is made
+        self.ok("dkim", "keygen", "part.test", "--selector", "ke",
+                "--algorithm", "ed25519")
+        self.fails("dkim", "keygen", "part.test", "--selector", "k",
+                   says="already has an active ed25519 key (ke)")
+        self.assertEqual(os.listdir(self.a.keydir("part.test")), ["ke.key"])
+        shutil.rmtree(os.path.join(self.a.dir, "dkim"))
         self.fails("dkim", "keygen", rc=2, says="no domain given")
         self.fails("dkim", "frobnicate", rc=2)
         self.assertFalse(os.path.exists(self.a.keydir()))
