@@ -8,6 +8,8 @@
  * what main.cf does not already report, so a mistake in main.cf is shown
  * once however many services inherit it.
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +119,30 @@ cfcheck_tls(struct cfcheck *ck, const struct cfg *c)
 	}
 }
 
+/* cfcheck_smtp - what smtp reads at start: the source addresses */
+static void
+cfcheck_smtp(struct cfcheck *ck, const struct cfg *c)
+{
+	static const struct {
+		const char	*name;
+		int		 family;
+	} bind[] = { { "smtp_bind_address", AF_INET },
+	    { "smtp_bind_address6", AF_INET6 } };
+	unsigned char a[16];
+	char	 where[1024];
+	const char *v;
+	size_t	 i;
+
+	for (i = 0; i < NELEM(bind); i++) {
+		v = cfg_str(c, bind[i].name);
+		if (*v == '\0' || inet_pton(bind[i].family, v, a) == 1)
+			continue;
+		cfg_origin(c, bind[i].name, where, sizeof(where));
+		cfcheck_add(ck, 1, "%s: \"%s\" is not an IPv%d address", where,
+		    v, bind[i].family == AF_INET ? 4 : 6);
+	}
+}
+
 /* cfcheck_smtpd - what smtpd reads at start, from one configuration */
 static void
 cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
@@ -193,6 +219,7 @@ cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
 		for (k = 0; k < mcf->svc[i].nopts; k++)
 			cfg_mark_used(main_cfg, mcf->svc[i].opts[k].value);
 	cfcheck_smtpd(ck, main_cfg);
+	cfcheck_smtp(ck, main_cfg);
 	base = xstrdup(buf_cstr(&ck->out));
 	for (i = 0; i < mcf->nsvc; i++) {
 		svc = &mcf->svc[i];
@@ -208,6 +235,8 @@ cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
 		/* only smtpd reads the lists, the networks and the TLS files */
 		if (strcmp(svc->command, "smtpd") == 0)
 			cfcheck_smtpd(&sk, c);
+		if (strcmp(svc->command, "smtp") == 0)
+			cfcheck_smtp(&sk, c);
 		cfcheck_service(ck, base, &sk, mcfpath, svc);
 		cfcheck_free(&sk);
 		cfg_free(c);

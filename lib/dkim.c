@@ -1004,6 +1004,13 @@ dkim_record_parse(const char *s, size_t len, int *alg, char *err,
 	return key;
 }
 
+/* dkim_key_same - see dkim.h */
+int
+dkim_key_same(void *a, void *b)
+{
+	return a != NULL && b != NULL && EVP_PKEY_eq(a, b) == 1;
+}
+
 /* dkim_sign_raw - see dkim.h */
 int
 dkim_sign_raw(void *key, int alg, const unsigned char d[DKIM_DIGEST],

@@ -184,6 +184,8 @@ void	 dkim_key_free(void *);
 int	 dkim_key_record(void *, struct buf *);
 /* dkim_record_parse - a key record's public key; -1 with why */
 void	*dkim_record_parse(const char *, size_t, int *, char *, size_t);
+/* dkim_key_same - 1 when two keys (private or public) have one public part */
+int	 dkim_key_same(void *, void *);
 /* dkim_sign_raw - the signature of a digest (the broker's part) */
 int	 dkim_sign_raw(void *, int, const unsigned char[DKIM_DIGEST],
 	    unsigned char *, size_t *);

@@ -39,18 +39,6 @@
 #define DNS_T_MX	15
 #define DNS_T_AAAA	28
 #define DNS_C_IN	1
-#define DNS_NODATA	(-2)	/* internal: name exists, no such record */
-
-/* one outstanding query */
-struct dns_q {
-	const char	*name;
-	int		 type;
-	int		 id;
-	int		 done;
-	int		 err;		/* UB_* from libunbound, 0 */
-	int		 timedout;
-	struct ub_result *res;
-};
 
 /* dns_fwd - "host[:port]", "[host]:port" -> unbound's "host@port" */
 static int
@@ -90,12 +78,26 @@ dns_fwd(const char *server, char *out, size_t outlen)
 	return util_fmt(out, outlen, "%s@%lld", host, pn);
 }
 
+/*
+ * zones libunbound answers itself unless told otherwise; with a server of
+ * our own, that server answers them
+ */
+static const char *const dns_fwd_zones[] = {
+	"test. transparent",
+	"127.in-addr.arpa. transparent",
+	"2.0.192.in-addr.arpa. transparent",
+	"100.51.198.in-addr.arpa. transparent",
+	"113.0.203.in-addr.arpa. transparent",
+	"8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+};
+
 /* dns_new - a resolver forwarding to server, or per /etc/resolv.conf */
 struct dns *
 dns_new(const char *server, char *err, size_t errlen)
 {
 	struct dns	*d;
 	char		 fwd[96];
+	size_t		 i;
 	int		 r;
 
 	d = xcalloc(1, sizeof(*d));
@@ -128,12 +130,15 @@ dns_new(const char *server, char *err, size_t errlen)
 			return NULL;
 		}
 		/*
-		 * the server decides about the special-use test. zone too
-		 * (tests use it); "nodefault" does not work through
+		 * the server decides about the special-use test. zone and
+		 * the loopback and documentation reverse zones too (tests use
+		 * them); "nodefault" does not work through
 		 * ub_ctx_set_option(), a transparent zone does
 		 */
-		if ((r = ub_ctx_set_option(d->ctx, "local-zone:",
-		    "test. transparent")) == 0)
+		for (i = 0; i < NELEM(dns_fwd_zones) && r == 0; i++)
+			r = ub_ctx_set_option(d->ctx, "local-zone:",
+			    dns_fwd_zones[i]);
+		if (r == 0)
 			r = ub_ctx_set_fwd(d->ctx, fwd);
 	} else
 		r = ub_ctx_resolvconf(d->ctx, NULL);
@@ -191,7 +196,7 @@ dns_cancel(struct dns *d, struct dns_q *q, size_t n)
 }
 
 /* dns_run - run n queries in parallel until all answered or deadline */
-static void
+void
 dns_run(struct dns *d, struct dns_q *q, size_t n, uint64_t deadline)
 {
 	struct pollfd	 pfd;
@@ -232,12 +237,33 @@ dns_run(struct dns *d, struct dns_q *q, size_t n, uint64_t deadline)
 	dns_cancel(d, q, n);
 }
 
+/* dns_type_name - a record type for messages */
+static const char *
+dns_type_name(int type)
+{
+	switch (type) {
+	case DNS_T_A:
+		return "A";
+	case DNS_T_MX:
+		return "MX";
+	case DNS_T_AAAA:
+		return "AAAA";
+	case DNS_Q_TXT:
+		return "TXT";
+	case DNS_Q_PTR:
+		return "PTR";
+	case DNS_Q_TLSA:
+		return "TLSA";
+	default:
+		return "?";
+	}
+}
+
 /* dns_status - what one answered query says: DNS_* or DNS_NODATA */
-static int
+int
 dns_status(const struct dns_q *q, char *why, size_t whylen)
 {
-	const char *t = q->type == DNS_T_MX ? "MX" :
-	    q->type == DNS_T_A ? "A" : "AAAA";
+	const char *t = dns_type_name(q->type);
 
 	if (q->timedout)
 		util_fmt(why, whylen, "DNS lookup of %s (type %s) timed out",
@@ -267,7 +293,7 @@ dns_status(const struct dns_q *q, char *why, size_t whylen)
 }
 
 /* dns_q_free - the answers */
-static void
+void
 dns_q_free(struct dns_q *q, size_t n)
 {
 	size_t	 i;

@@ -3,9 +3,11 @@
  * with libunbound.
  *
  * dns_new() makes a resolver: with a server ("127.0.0.1:5353", from
- * dns_server_address) every query is forwarded there; without one the
- * system's /etc/resolv.conf is used (libunbound reads it; /etc/hosts is
- * never used).  Lookups are synchronous with a deadline: the smtp client
+ * dns_server_address) every query is forwarded there, including the
+ * special-use test. zone and the loopback and documentation reverse zones
+ * libunbound would otherwise answer itself; without one the system's
+ * /etc/resolv.conf is used (libunbound reads it; /etc/hosts is never
+ * used).  Lookups are synchronous with a deadline: the smtp client
  * that uses them handles one delivery at a time.
  *
  * dns_targets() fills up to DNS_MAX_TARGETS hosts in the order to try:
@@ -145,5 +147,47 @@ int	 dns_rbl_filter(const char *, const char *);
 int	 dns_parse_mx(const unsigned char *, size_t, int *, char *, size_t);
 int	 dns_mx_list(const char *, char *const *, const int *, size_t,
 	    struct dns_target *, size_t *, char *, size_t);
+
+/*
+ * Synchronous lookups of any type, for mailctl dns check (dns_query.c).
+ * dns_query - the records of one type for a name (letters, digits, '-'
+ *	and '_' in labels, so "_dmarc.example.com" and
+ *	"s._domainkey.example.com" are fine; one trailing dot dropped): DNS_OK
+ *	with the rdata of up to DNS_MAX_RR records copied into rrs (as the
+ *	wire has them; libunbound follows CNAMEs), DNS_EMPTY (the name
+ *	exists, no such records), DNS_NOTFOUND (NXDOMAIN or a name that is
+ *	not valid), DNS_TEMPFAIL (SERVFAIL, timeout, DNSSEC failure), with
+ *	what happened in why.  Free rrs with dns_rrs_free in every case.
+ * dns_txt_join - TXT rdata (one or more length-prefixed character-strings)
+ *	appended to out as one text: 0, or -1 when the lengths do not add up
+ *	to the rdata exactly or out's limit is reached.  The bytes are kept
+ *	as they are: escape them before they are shown.
+ * dns_txt_zone - a TXT value as zone-file text: quoted character-strings
+ *	of at most 255 bytes each ('"' and '\' escaped with '\', bytes
+ *	outside printable ASCII as \DDD), sep between them; 0 or -1 (out's
+ *	limit)
+ * dns_parse_name - rdata that is exactly one uncompressed name (PTR):
+ *	lowercased text without the final dot, bytes outside letters,
+ *	digits, '-' and '_' made '?'; 0, or -1 when malformed or the root
+ * dns_reverse_name - "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa" of a
+ *	printable address; -1 when it is none
+ */
+#define DNS_Q_PTR	12
+#define DNS_Q_TLSA	52
+
+struct dns_rrs {
+	size_t		  n;
+	unsigned char	**rd;
+	size_t		 *len;
+};
+
+int	 dns_query(struct dns *, const char *, int, int, struct dns_rrs *,
+	    char *, size_t);
+void	 dns_rrs_free(struct dns_rrs *);
+struct buf;
+int	 dns_txt_join(const unsigned char *, size_t, struct buf *);
+int	 dns_txt_zone(const void *, size_t, const char *, struct buf *);
+int	 dns_parse_name(const unsigned char *, size_t, char *, size_t);
+int	 dns_reverse_name(const char *, char *, size_t);
 
 #endif

@@ -12,6 +12,8 @@
  * user		add, passwd, del, list: the users file (mailctl_user.c)
  * queue	list, show, flush, hold, release, delete, requeue, reindex
  *		(mailctl_queue.c)
+ * dkim		keygen, list, rotate: DKIM keys (mailctl_dkim.c)
+ * dns		records, check: the DNS records to publish (mailctl_dns.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -61,7 +63,8 @@ static void __attribute__((noreturn))
 mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
-	    "commands: start stop reload status check user queue\n");
+	    "commands: start stop reload status check user queue dkim "
+	    "dns\n");
 	exit(2);
 }
 
@@ -568,6 +571,20 @@ mailctl_user(struct mailctl *mc, int argc, char **argv)
 	return mailctl_user_main(mc->cfg, mc->sock, argc, argv);
 }
 
+/* mailctl_dkim - hand "dkim ..." to mailctl_dkim.c */
+static int
+mailctl_dkim(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_dkim_main(mc->cfg, mc->sock, argc, argv);
+}
+
+/* mailctl_dns - hand "dns ..." to mailctl_dns.c */
+static int
+mailctl_dns(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_dns_main(mc->cfg, mc->sock, argc, argv);
+}
+
 /* mailctl_queue - hand "queue ..." to mailctl_queue.c */
 static int
 mailctl_queue(struct mailctl *mc, int argc, char **argv)
@@ -583,6 +600,8 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "check", mailctl_check, "check the configuration" },
 	{ "user", mailctl_user, "add, change, delete or list mail users" },
 	{ "queue", mailctl_queue, "list and manage the mail queue" },
+	{ "dkim", mailctl_dkim, "make, list and rotate DKIM keys" },
+	{ "dns", mailctl_dns, "print and check the DNS records to publish" },
 };
 
 /* main - parse -c, load main.cf, run the command */

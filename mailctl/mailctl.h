@@ -39,4 +39,10 @@ int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);
 /* mailctl_user_main - "mailctl user ..." (mailctl_user.c) */
 int	 mailctl_user_main(const struct cfg *, const char *, int, char **);
 
+/* mailctl_dkim_main - "mailctl dkim ..." (mailctl_dkim.c) */
+int	 mailctl_dkim_main(const struct cfg *, const char *, int, char **);
+
+/* mailctl_dns_main - "mailctl dns ..." (mailctl_dns.c) */
+int	 mailctl_dns_main(const struct cfg *, const char *, int, char **);
+
 #endif

@@ -3,12 +3,14 @@
  *
  * Runs as mail_owner, chrooted to queue_directory (master.cf "smtp unix -
  * - y - - smtp").  Before the jail it makes the DNS resolver, the TLS
- * client context (smtp_tls_CAfile) and reads smtp_sasl_password_maps.
+ * client context (smtp_tls_CAfile), reads smtp_sasl_password_maps and the
+ * source addresses (smtp_bind_address, smtp_bind_address6).
  * Then, one request at a time: accept a connection on private/smtp, check
  * it is qmgr (SO_PEERCRED + HELLO), read IPC_SMTP_DELIVER with the queue
  * file's descriptor, deliver (smtp_proto.c), answer IPC_SMTP_RESULT.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +238,23 @@ smtp_families(const struct cfg *cfg)
 	return f;
 }
 
+/* smtp_bind_addr - smtp_bind_address(6): family 0 when not set */
+static void
+smtp_bind_addr(const struct cfg *cfg, const char *name, int family,
+    struct dns_addr *a)
+{
+	const char *v = cfg_str(cfg, name);
+
+	memset(a, 0, sizeof(*a));
+	if (*v == '\0')
+		return;
+	/* master and mailctl check refuse a bad one (cfcheck_smtp) */
+	if (inet_pton(family, v, a->addr) != 1)
+		log_fatal("%s = %s: not an IPv%d address", name, v,
+		    family == AF_INET ? 4 : 6);
+	a->family = family;
+}
+
 /* smtp_pre_jail - resolver, TLS and passwords before the jail */
 static void
 smtp_pre_jail(struct skel *sk)
@@ -260,6 +279,8 @@ smtp_pre_jail(struct skel *sk)
 	smtp.helo_name = cfg_str(sk->cfg, "smtp_helo_name");
 	smtp.relayhost = cfg_str(sk->cfg, "relayhost");
 	smtp.port = (int)cfg_int(sk->cfg, "smtp_tcp_port");
+	smtp_bind_addr(sk->cfg, "smtp_bind_address", AF_INET, &smtp.bind4);
+	smtp_bind_addr(sk->cfg, "smtp_bind_address6", AF_INET6, &smtp.bind6);
 	smtp.sasl = cfg_bool(sk->cfg, "smtp_sasl_auth_enable");
 	smtp.t_connect = (int)cfg_time(sk->cfg, "smtp_connect_timeout");
 	smtp.t_helo = (int)cfg_time(sk->cfg, "smtp_helo_timeout");

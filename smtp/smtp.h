@@ -72,6 +72,8 @@ struct smtp {
 	int		 tls_loglevel;		/* smtp_tls_loglevel */
 	const char	*relayhost;
 	int		 port;
+	struct dns_addr	 bind4;			/* smtp_bind_address */
+	struct dns_addr	 bind6;			/* smtp_bind_address6 */
 	int		 t_connect, t_helo, t_mail, t_rcpt, t_data_init;
 	int		 t_data_xfer, t_data_done, t_quit;
 	int		 sasl;

@@ -52,6 +52,41 @@ smtp_conn_wait(struct smtp_conn *c, short ev, uint64_t deadline)
 	}
 }
 
+/*
+ * smtp_conn_bind - the source address of smtp_bind_address(6) for this
+ * family, when one is set: 0, or -1 (the attempt fails rather than send
+ * from an address SPF and the PTR record may not cover)
+ */
+static int
+smtp_conn_bind(struct smtp_conn *c, int family)
+{
+	const struct dns_addr *b = family == AF_INET ? &smtp.bind4 :
+	    &smtp.bind6;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	char	 txt[64];
+
+	if (b->family != family)
+		return 0;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, b->addr, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, b->addr, 16);
+	}
+	if (bind(c->fd, (struct sockaddr *)&ss, family == AF_INET ?
+	    sizeof(*sin) : sizeof(*sin6)) == -1) {
+		snprintf(c->err, sizeof(c->err), "connect to %s[%s]:%d: "
+		    "cannot bind to %s: %s", c->host, c->addr, c->port,
+		    dns_addr_text(b, txt, sizeof(txt)), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* smtp_conn_open - non-blocking connect within timeout seconds */
 int
 smtp_conn_open(struct smtp_conn *c, const struct dns_addr *a, int port,
@@ -88,6 +123,8 @@ smtp_conn_open(struct smtp_conn *c, const struct dns_addr *a, int port,
 		return -1;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (smtp_conn_bind(c, a->family) == -1)
+		goto fail;
 	if (connect(c->fd, (struct sockaddr *)&ss, slen) == -1 &&
 	    errno != EINPROGRESS) {
 		snprintf(c->err, sizeof(c->err), "connect to %s[%s]:%d: %s",

@@ -40,7 +40,7 @@ $bad"
 # 2. layering
 util="buf util log privdrop passwd sasl ktab"
 mail="qid qfile addr net config config_params cfg mcf ipc db
-users aliases restr dkim dns dns_async dns_priv smtpreply dsn tls"
+users aliases restr dkim dns dns_async dns_priv dns_query smtpreply dsn tls spf"
 server="skel cfcheck ipc_client"
 for m in $util $mail $server; do
 	[ -f "lib/$m.c" ] || [ -f "lib/$m.h" ] ||

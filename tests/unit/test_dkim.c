@@ -306,6 +306,41 @@ t_records(void)
 	buf_free(&rec);
 }
 
+/* t_key_same - a record's key against private keys on disk */
+static void
+t_key_same(void)
+{
+	struct buf rec;
+	void	*rsa, *rsa2, *ed, *pub;
+	char	 err[128];
+	int	 alg;
+
+	buf_init(&rec, 8192);
+	rsa = dkim_key_generate(DKIM_RSA_SHA256, 2048);
+	rsa2 = dkim_key_generate(DKIM_RSA_SHA256, 2048);
+	ed = dkim_key_generate(DKIM_ED25519_SHA256, 0);
+	dkim_key_record(rsa, &rec);
+	pub = dkim_record_parse(buf_cstr(&rec), rec.len, &alg, err,
+	    sizeof(err));
+	T_EQ_INT(dkim_key_same(pub, rsa), 1, "RSA record = its private key");
+	T_EQ_INT(dkim_key_same(rsa, pub), 1, "either way round");
+	T_EQ_INT(dkim_key_same(pub, rsa2), 0, "another RSA key");
+	T_EQ_INT(dkim_key_same(pub, ed), 0, "an Ed25519 key");
+	T_EQ_INT(dkim_key_same(pub, NULL), 0, "no key");
+	dkim_key_free(pub);
+	buf_reset(&rec);
+	dkim_key_record(ed, &rec);
+	pub = dkim_record_parse(buf_cstr(&rec), rec.len, &alg, err,
+	    sizeof(err));
+	T_EQ_INT(dkim_key_same(pub, ed), 1, "Ed25519 record = its key");
+	T_EQ_INT(dkim_key_same(pub, rsa), 0, "not the RSA key");
+	dkim_key_free(pub);
+	dkim_key_free(rsa);
+	dkim_key_free(rsa2);
+	dkim_key_free(ed);
+	buf_free(&rec);
+}
+
 /* t_rfc_keys - the two private keys of RFC 8463 */
 static void
 t_rfc_keys(void **ed, void **rsa)
@@ -672,12 +707,13 @@ t_signers(void)
 int
 main(void)
 {
-	t_plan(186);
+	t_plan(193);
 	log_open("test_dkim", LOG_TO_STDERR, NULL);
 	t_tags();
 	t_canon();
 	t_hdrs();
 	t_records();
+	t_key_same();
 	t_bad_sigs();
 	t_rfc8463();
 	t_signers();

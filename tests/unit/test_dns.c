@@ -1,9 +1,11 @@
 /*
- * test_dns.c - tests for lib/dns.c: name validation, MX rdata parsing,
- * the MX list (null MX, duplicates, limits), sorting and shuffling,
- * domain literals (malformed input first), then real lookups through
- * libunbound against a dnsmasq this test starts on a free loopback port,
- * and the deadline against a server that never answers.
+ * test_dns.c - tests for lib/dns.c and lib/dns_query.c: name validation,
+ * MX rdata parsing, the MX list (null MX, duplicates, limits), sorting and
+ * shuffling, domain literals, TXT rdata joining and zone-file splitting,
+ * PTR names (malformed input first), then real lookups through libunbound
+ * against a dnsmasq this test starts on a free loopback port (MX, TXT of
+ * several strings, PTR in a reverse zone unbound would otherwise answer
+ * itself), and the deadline against a server that never answers.
  *
  * dnsmasq is required: without it the test fails and says so.
  */
@@ -23,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "dns.h"
 #include "t.h"
 #include "util.h"
@@ -407,6 +410,14 @@ dnsmasq_start(const char *bin, int port)
 	    /* a DNSBL entry for 192.0.2.7, with a reason */
 	    (char *)"--host-record=7.2.0.192.rbl.test,127.0.0.2",
 	    (char *)"--txt-record=7.2.0.192.rbl.test,listed for spam",
+	    /* dns_query: TXT of two strings, two TXT records, PTR */
+	    (char *)"--txt-record=s1._domainkey.example.test,v=DKIM1; k=rsa; ,"
+	    "p=ABCDEF",
+	    (char *)"--txt-record=example.test,v=spf1 mx -all",
+	    (char *)"--txt-record=example.test,other",
+	    (char *)"--local=/2.0.192.in-addr.arpa/",
+	    (char *)"--ptr-record=25.2.0.192.in-addr.arpa,mx1.example.test",
+	    (char *)"--ptr-record=25.0.0.127.in-addr.arpa,mx1.example.test",
 	    NULL };
 	pid_t	 pid;
 	int	 fd, i;
@@ -587,6 +598,226 @@ test_answer_fill(void)
 	T_EQ_INT(dns_rbl_filter("", "127.0.0.2"), -1, "empty");
 }
 
+struct txt_case {
+	const char	*rd;
+	size_t		 len;
+	int		 ret;
+	const char	*want;
+};
+
+#define TX(s)	s, sizeof(s) - 1
+
+static const struct txt_case txt_cases[] = {
+	/* malformed */
+	{ TX(""), -1, NULL },				/* no string at all */
+	{ TX("\x05" "abc"), -1, NULL },			/* past the end */
+	{ TX("\x02" "ab\x03" "cd"), -1, NULL },		/* second past end */
+	{ TX("\xff"), -1, NULL },
+	/* good */
+	{ TX("\x00"), 0, "" },
+	{ TX("\x03" "abc"), 0, "abc" },
+	{ TX("\x03" "abc\x00\x02" "de"), 0, "abcde" },	/* empty in between */
+	{ TX("\x07v=spf1 \x07mx -all"), 0, "v=spf1 mx -all" },
+};
+
+/* test_txt_join - TXT rdata into one text */
+static void
+test_txt_join(void)
+{
+	struct buf	 b;
+	unsigned char	 rd[600];
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < NELEM(txt_cases); i++) {
+		buf_init(&b, 4096);
+		r = dns_txt_join((const unsigned char *)txt_cases[i].rd,
+		    txt_cases[i].len, &b);
+		T_OK(r == txt_cases[i].ret && (r != 0 ||
+		    strcmp(buf_cstr(&b), txt_cases[i].want) == 0),
+		    "txt join case %zu: %d \"%s\"", i, r, buf_cstr(&b));
+		buf_free(&b);
+	}
+	T_EQ_INT(dns_txt_join(NULL, 3, &b), -1, "NULL rdata");
+	/* 255 + 255 + 5 bytes join to 515; a limit of 514 refuses it */
+	rd[0] = 255;
+	memset(rd + 1, 'a', 255);
+	rd[256] = 255;
+	memset(rd + 257, 'b', 255);
+	rd[512] = 5;
+	memcpy(rd + 513, "ccccc", 5);
+	buf_init(&b, 515);
+	T_OK(dns_txt_join(rd, 518, &b) == 0 && b.len == 515 &&
+	    b.data[254] == 'a' && b.data[255] == 'b' && b.data[514] == 'c',
+	    "three strings, 515 bytes");
+	buf_free(&b);
+	buf_init(&b, 514);
+	T_EQ_INT(dns_txt_join(rd, 518, &b), -1, "over the buffer's limit");
+	buf_free(&b);
+}
+
+/* test_txt_zone - zone-file strings of at most 255 bytes, escaped */
+static void
+test_txt_zone(void)
+{
+	struct buf	 b, j;
+	char		 v[600];
+	unsigned char	 wire[700];
+	size_t		 i, w, k;
+
+	buf_init(&b, 4096);
+	T_OK(dns_txt_zone("", 0, " ", &b) == 0 &&
+	    strcmp(buf_cstr(&b), "\"\"") == 0, "empty value: \"\"");
+	buf_reset(&b);
+	T_OK(dns_txt_zone("a\"b\\c\x01\xe9", 7, " ", &b) == 0 &&
+	    strcmp(buf_cstr(&b), "\"a\\\"b\\\\c\\001\\233\"") == 0,
+	    "quote, backslash, control and 8-bit escaped: %s", buf_cstr(&b));
+	buf_reset(&b);
+	memset(v, 'x', 255);
+	T_OK(dns_txt_zone(v, 255, " ", &b) == 0 && b.len == 257,
+	    "255 bytes: one string");
+	buf_reset(&b);
+	for (i = 0; i < sizeof(v); i++)
+		v[i] = (char)('a' + i % 26);
+	T_OK(dns_txt_zone(v, 511, "\n\t", &b) == 0 &&
+	    b.len == 511 + 6 + 4 && b.data[256] == '"' &&
+	    b.data[257] == '\n' && b.data[258] == '\t' &&
+	    b.data[259] == '"' && b.data[515] == '"' &&
+	    b.data[518] == '"' && b.data[520] == '"',
+	    "511 bytes: 255 + 255 + 1 with the separator");
+	buf_free(&b);
+	/* the strings, as wire rdata, join back to the value */
+	buf_init(&b, 4096);
+	buf_init(&j, 4096);
+	dns_txt_zone(v, 600, " ", &b);
+	for (i = w = 0; i < 600; i += k) {
+		k = 600 - i < 255 ? 600 - i : 255;
+		wire[w++] = (unsigned char)k;
+		memcpy(wire + w, v + i, k);
+		w += k;
+	}
+	T_OK(dns_txt_join(wire, w, &j) == 0 && j.len == 600 &&
+	    memcmp(j.data, v, 600) == 0, "split and joined back");
+	T_OK(strstr(buf_cstr(&b), "\" \"") != NULL &&
+	    b.len == 600 + 3 * 2 + 2, "600 bytes: three strings");
+	buf_free(&b);
+	buf_free(&j);
+	buf_init(&b, 10);
+	T_EQ_INT(dns_txt_zone(v, 100, " ", &b), -1, "over the limit");
+	buf_free(&b);
+}
+
+/* test_parse_name - PTR rdata and reverse names */
+static void
+test_parse_name(void)
+{
+	char	 name[DNS_NAME_MAX + 1];
+	unsigned char big[300];
+	size_t	 i;
+
+	T_EQ_INT(dns_parse_name((const unsigned char *)"", 0, name,
+	    sizeof(name)), -1, "empty");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\x00", 1, name,
+	    sizeof(name)), -1, "the root");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\x04mail", 5, name,
+	    sizeof(name)), -1, "no final root label");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\x05mail\x00", 6,
+	    name, sizeof(name)), -1, "label past the end");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\xc0\x0c", 2, name,
+	    sizeof(name)), -1, "compression pointer");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\x01" "a\x00\x00", 4,
+	    name, sizeof(name)), -1, "bytes after the name");
+	T_EQ_INT(dns_parse_name((const unsigned char *)"\x04mail\x04test\x00",
+	    11, name, 8), -1, "output too small");
+	for (i = 0; i + 64 < sizeof(big); i += 64) {
+		big[i] = 63;
+		memset(big + i + 1, 'a', 63);
+	}
+	big[i] = 0;
+	T_EQ_INT(dns_parse_name(big, i + 1, name, sizeof(name)), -1,
+	    "longer than 255 bytes on the wire");
+	T_OK(dns_parse_name((const unsigned char *)"\x04MaIl\x04t.st\x00",
+	    11, name, sizeof(name)) == 0 && strcmp(name, "mail.t?st") == 0,
+	    "lowercased, a dot inside a label made '?': %s", name);
+	T_EQ_INT(dns_reverse_name("192.0.2.1", name, sizeof(name)), 0,
+	    "reverse v4");
+	T_EQ_STR(name, "1.2.0.192.in-addr.arpa", "in-addr.arpa");
+	T_EQ_INT(dns_reverse_name("2001:db8::1", name, sizeof(name)), 0,
+	    "reverse v6");
+	T_OK(strncmp(name, "1.0.0.0.", 8) == 0 &&
+	    strcmp(name + strlen(name) - 8, "ip6.arpa") == 0, "ip6.arpa");
+	T_EQ_INT(dns_reverse_name("mail.test", name, sizeof(name)), -1,
+	    "a name is no address");
+}
+
+/* has_txt - one of the TXT records of an answer joins to want */
+static int
+has_txt(const struct dns_rrs *rrs, const char *want)
+{
+	struct buf	 b;
+	size_t		 i;
+	int		 hit = 0;
+
+	for (i = 0; i < rrs->n && !hit; i++) {
+		buf_init(&b, 65536);
+		hit = dns_txt_join(rrs->rd[i], rrs->len[i], &b) == 0 &&
+		    strcmp(buf_cstr(&b), want) == 0;
+		buf_free(&b);
+	}
+	return hit;
+}
+
+/* test_query - dns_query for TXT, PTR and the answers' statuses */
+static void
+test_query(struct dns *d)
+{
+	struct dns_rrs	 rrs;
+	char		 why[256], name[DNS_NAME_MAX + 1];
+	int		 r;
+
+	r = dns_query(d, "s1._domainkey.example.test", DNS_Q_TXT, 5, &rrs,
+	    why, sizeof(why));
+	T_OK(r == DNS_OK && rrs.n == 1 && has_txt(&rrs, "v=DKIM1; k=rsa; "
+	    "p=ABCDEF"), "TXT of two strings, underscores in the name (%d)",
+	    r);
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "Example.TEST.", DNS_Q_TXT, 5, &rrs, why,
+	    sizeof(why));
+	T_OK(r == DNS_OK && rrs.n == 2 && has_txt(&rrs, "v=spf1 mx -all") &&
+	    has_txt(&rrs, "other"), "two TXT records (%d)", r);
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "aonly.test", DNS_Q_TXT, 5, &rrs, why, sizeof(why));
+	T_OK(r == DNS_EMPTY && rrs.n == 0, "no TXT: DNS_EMPTY (%d)", r);
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "nx.test", DNS_Q_TXT, 5, &rrs, why, sizeof(why));
+	T_EQ_INT(r, DNS_NOTFOUND, "NXDOMAIN");
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "bad name.test", DNS_Q_TXT, 5, &rrs, why,
+	    sizeof(why));
+	T_EQ_INT(r, DNS_NOTFOUND, "invalid name, no query");
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "a..test", DNS_Q_TXT, 5, &rrs, why, sizeof(why));
+	T_EQ_INT(r, DNS_NOTFOUND, "empty label");
+	dns_rrs_free(&rrs);
+	r = dns_query(d, "refused.example", DNS_Q_TXT, 5, &rrs, why,
+	    sizeof(why));
+	T_OK(r == DNS_TEMPFAIL && strstr(why, "TXT") != NULL,
+	    "refused: TEMPFAIL: %s", why);
+	dns_rrs_free(&rrs);
+	dns_reverse_name("192.0.2.25", name, sizeof(name));
+	r = dns_query(d, name, DNS_Q_PTR, 5, &rrs, why, sizeof(why));
+	T_OK(r == DNS_OK && rrs.n == 1 && dns_parse_name(rrs.rd[0],
+	    rrs.len[0], name, sizeof(name)) == 0 &&
+	    strcmp(name, "mx1.example.test") == 0,
+	    "PTR in 2.0.192.in-addr.arpa from the server (%d)", r);
+	dns_rrs_free(&rrs);
+	dns_reverse_name("127.0.0.25", name, sizeof(name));
+	r = dns_query(d, name, DNS_Q_PTR, 5, &rrs, why, sizeof(why));
+	T_OK(r == DNS_OK && rrs.n == 1, "PTR in 127.in-addr.arpa from the "
+	    "server (%d)", r);
+	dns_rrs_free(&rrs);
+}
+
 struct test_async {
 	int			 done;
 	struct dns_answer	 a;
@@ -713,7 +944,7 @@ main(void)
 	pid_t		 pid;
 	int		 port;
 
-	t_plan(201);
+	t_plan(242);
 	if (sodium_init() == -1)
 		return 1;
 	test_valid_name();
@@ -721,6 +952,9 @@ main(void)
 	test_mx_list();
 	test_sort();
 	test_answer_fill();
+	test_txt_join();
+	test_txt_zone();
+	test_parse_name();
 	test_new();
 	d = dns_new("127.0.0.1:1", err, sizeof(err));
 	T_OK(d != NULL, "resolver: %s", d == NULL ? err : "ok");
@@ -745,6 +979,7 @@ main(void)
 	T_OK(d != NULL, "resolver for dnsmasq: %s", d == NULL ? err : "ok");
 	if (d != NULL) {
 		test_lookups(d);
+		test_query(d);
 		test_async(d);
 	}
 	dns_free(d);
