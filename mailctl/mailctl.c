@@ -155,6 +155,32 @@ mailctl_call(const char *sock, unsigned peer, int argc, char **argv,
 	return mailctl_talk(fd, peer, argc, argv, stream, out);
 }
 
+/* mailctl_reload_after - see mailctl.h */
+int
+mailctl_reload_after(const char *sock, const char *changed,
+    const char *stopped)
+{
+	struct buf out;
+	int	 r = 0;
+
+	buf_init(&out, IPC_MAX_PAYLOAD);
+	if (mailctl_request(sock, "ping", &out) != 0)
+		printf("youju: the mail system is not running; %s\n", stopped);
+	else {
+		buf_reset(&out);
+		if (mailctl_request(sock, "reload", &out) == 0)
+			printf("youju: reloaded\n");
+		else {
+			fprintf(stderr, "mailctl: %s but the reload failed%s%s; "
+			    "see the mail log\n", changed, out.len > 0 ? ": " :
+			    "", buf_cstr(&out));
+			r = 1;
+		}
+	}
+	buf_free(&out);
+	return r;
+}
+
 /* mailctl_request - see mailctl.h */
 int
 mailctl_request(const char *sock, const char *what, struct buf *out)

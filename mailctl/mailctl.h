@@ -33,6 +33,15 @@ int	 mailctl_talk(int, unsigned, int, char **, FILE *, struct buf *);
 /* mailctl_errlines - text to stderr, each line as "mailctl: LINE" */
 void	 mailctl_errlines(const void *, size_t);
 
+/*
+ * mailctl_reload_after - after a change to files the daemons read at start:
+ * reload a running mail system ("youju: reloaded"), or say what happens
+ * when it starts (stopped: "youju: the mail system is not running;
+ * STOPPED").  1 when the reload failed ("mailctl: CHANGED but the reload
+ * failed"), else 0.
+ */
+int	 mailctl_reload_after(const char *, const char *, const char *);
+
 /* mailctl_queue_main - "mailctl queue ..." (mailctl_queue.c) */
 int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);
 

@@ -319,30 +319,12 @@ mailctl_dkim_list(struct mailctl_dkim_ctx *ctx)
 	return r;
 }
 
-/* mailctl_dkim_reload - a running mail system re-reads the keys */
+/* mailctl_dkim_reload - a running mail system re-reads the files */
 static int
 mailctl_dkim_reload(struct mailctl_dkim_ctx *ctx)
 {
-	struct buf out;
-	int	 r = 0;
-
-	buf_init(&out, IPC_MAX_PAYLOAD);
-	if (mailctl_request(ctx->sock, "ping", &out) != 0)
-		printf("youju: the mail system is not running; the new keys "
-		    "sign when it starts\n");
-	else {
-		buf_reset(&out);
-		if (mailctl_request(ctx->sock, "reload", &out) == 0)
-			printf("youju: reloaded\n");
-		else {
-			fprintf(stderr, "mailctl: the keys are changed but the "
-			    "reload failed%s%s; see the mail log\n",
-			    out.len > 0 ? ": " : "", buf_cstr(&out));
-			r = 1;
-		}
-	}
-	buf_free(&out);
-	return r;
+	return mailctl_reload_after(ctx->sock, "the keys are changed",
+	    "the new keys sign when it starts");
 }
 
 /* mailctl_dkim_stage - rotate: a new key per algorithm in next/ */

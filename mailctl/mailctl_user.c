@@ -744,30 +744,12 @@ out:
 	return r;
 }
 
-/* mailctl_user_reload - a running mail system re-reads the users file */
+/* mailctl_user_reload - a running mail system re-reads the files */
 static int
 mailctl_user_reload(struct mailctl_user_ctx *ctx)
 {
-	struct buf out;
-	int	 r = 0;
-
-	buf_init(&out, IPC_MAX_PAYLOAD);
-	if (mailctl_request(ctx->sock, "ping", &out) != 0)
-		printf("youju: the mail system is not running; the change "
-		    "takes effect when it starts\n");
-	else {
-		buf_reset(&out);
-		if (mailctl_request(ctx->sock, "reload", &out) == 0)
-			printf("youju: reloaded\n");
-		else {
-			fprintf(stderr, "mailctl: the users file is changed "
-			    "but the reload failed%s%s; see the mail log\n",
-			    out.len > 0 ? ": " : "", buf_cstr(&out));
-			r = 1;
-		}
-	}
-	buf_free(&out);
-	return r;
+	return mailctl_reload_after(ctx->sock, "the users file is changed",
+	    "the change takes effect when it starts");
 }
 
 /* mailctl_user_exists - 1 / 0 from a lock-free look (checked again later) */

@@ -23,6 +23,7 @@ makes smtpd answer 451 (the client keeps the message) and qmgr send its
 report unsigned.
 """
 import base64
+import json
 import os
 import re
 import shutil
@@ -399,6 +400,43 @@ class ReloadTest(DkimCase):
         self.reload(dkim_signing="yes")
         self.send(self.head("on-again") + b"x\r\n")
         self.assertSigned(self.received("on-again"))
+
+
+class KeygenTest(DkimCase):
+    """What a user does (issue 9): "mailctl dkim keygen", the records of
+    "mailctl dns records --json" published (here: by a second dnsmasq),
+    "mailctl reload" - and the next message carries two signatures that
+    dkimpy verifies with exactly those records."""
+
+    INSTALLED = ()
+
+    def test_keygen_records_reload_verified(self):
+        inst = self.inst
+        inst.mailctl("dkim", "keygen", "example.org")
+        r = inst.mailctl("dns", "records", "example.org", "--json")
+        recs = [x for x in json.loads(r.stdout)
+                if x["type"] == "TXT" and "._domainkey." in x["name"]]
+        self.assertEqual(len(recs), 2, r.stdout)
+        dns2 = tob.Dnsmasq(extra=[txt_arg(x["name"], x["value"])
+                                  for x in recs])
+        try:
+            inst.mailctl("reload")
+            inst.wait_settled()
+            self.assertTrue(wait_for(lambda: re.search(
+                r"DKIM key for example\.org, selector \S+: ed25519",
+                inst.log()), 15), self.tail())
+            self.send(self.head("keygen", "alice@example.org") + b"x\r\n",
+                      sender="alice@example.org")
+            data = self.received("keygen")
+            v = Verifier(dns2.port)
+            sigs = signatures(data)
+            self.assertEqual(sorted(x["a"] for x in sigs),
+                             ["ed25519-sha256", "rsa-sha256"])
+            self.assertEqual({x["s"] + "._domainkey.example.org"
+                              for x in sigs}, {x["name"] for x in recs})
+            self.assertEqual(v.results(data), [True, True])
+        finally:
+            dns2.stop()
 
 
 class KeyFileTest(DkimCase):
