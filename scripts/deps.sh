@@ -14,8 +14,8 @@ libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev
 libsystemd-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
-python3-dkim opendkim-tools logrotate"
-BENCH="postfix bc opendkim"
+python3-dkim opendkim opendkim-tools logrotate"
+BENCH="postfix bc"
 
 case "${1:-build}" in
 build) want="$BUILD" ;;
