@@ -114,6 +114,12 @@ void	 cfg_origin(const struct cfg *, const char *, char *, size_t);
 int	 cfg_tls_wanted(const struct cfg *);
 /* cfg_lookup - expanded value of any name, user-defined too; NULL if unset */
 const char *cfg_lookup(const struct cfg *, const char *);
+/*
+ * cfg_value - a known or user-defined name's value as written (expand 0;
+ * the default when main.cf does not set it) or expanded, and whether
+ * main.cf sets it; -1 for a name that is neither (mailctl config)
+ */
+int	 cfg_value(const struct cfg *, const char *, int, const char **, int *);
 /* cfg_mark_used - $names in this text (e.g. master.cf -o values) are used */
 void	 cfg_mark_used(struct cfg *, const char *);
 /* the config directory the cfg was loaded from (or "") */

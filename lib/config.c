@@ -1401,6 +1401,26 @@ cfg_lookup(const struct cfg *c, const char *name)
 	return NULL;
 }
 
+/* cfg_value - see cfg.h */
+int
+cfg_value(const struct cfg *c, const char *name, int expand,
+    const char **val, int *set)
+{
+	const struct cfg_param *p;
+	const struct cfg_val *v;
+
+	if ((p = cfg_param_find(name)) != NULL)
+		v = &c->known[p - cfg_params];
+	else if ((v = cfg_user_find(c, name)) == NULL)
+		return -1;
+	*set = v->src == CFG_SRC_FILE;
+	if (expand)
+		*val = v->exp != NULL ? v->exp : "";
+	else
+		*val = cfg_raw_of(c, v, p);
+	return 0;
+}
+
 /* cfg_list_free - free what cfg_list() or cfg_split_list() returned */
 void
 cfg_list_free(char **v, size_t n)

@@ -618,6 +618,13 @@ mailctl_queue(struct mailctl *mc, int argc, char **argv)
 	return mailctl_queue_main(mc->cfg, mc->sock, argc, argv);
 }
 
+/* mailctl_config - hand "config ..." to mailctl_config.c */
+static int
+mailctl_config(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_config_main(mc->cfg, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
@@ -628,6 +635,8 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "queue", mailctl_queue, "list and manage the mail queue" },
 	{ "dkim", mailctl_dkim, "make, list and rotate DKIM keys" },
 	{ "dns", mailctl_dns, "print and check the DNS records to publish" },
+	{ "config", mailctl_config, "show or change main.cf and master.cf "
+	    "(postconf)" },
 };
 
 /* main - parse -c, load main.cf, run the command */

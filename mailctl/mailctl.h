@@ -42,6 +42,18 @@ void	 mailctl_errlines(const void *, size_t);
  */
 int	 mailctl_reload_after(const char *, const char *, const char *);
 
+/*
+ * mailctl_file_replace - new content for a file (mailctl_user.c): a tmp
+ * file with the owner and mode of the old one (st; NULL: none), fsync,
+ * rename, fsync of the directory; 0, or -1 (said on stderr)
+ */
+struct stat;
+int	 mailctl_file_replace(const char *, const struct buf *,
+	    const struct stat *);
+
+/* mailctl_config_main - "mailctl config ..." (mailctl_config.c) */
+int	 mailctl_config_main(const struct cfg *, int, char **);
+
 /* mailctl_queue_main - "mailctl queue ..." (mailctl_queue.c) */
 int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);
 

@@ -472,13 +472,12 @@ mailctl_user_dir(const char *path, char *dir, size_t size)
 }
 
 /*
- * mailctl_user_commit - new content to path: tmp file with the owner and
- * mode of the old one (st, NULL when there is none), fsync, rename, fsync
- * the directory.  A stale tmp file of a dead process with our pid is
- * removed (we hold the lock, so nobody else writes it).
+ * mailctl_file_replace - see mailctl.h.  A stale tmp file of a dead
+ * process with our pid is removed (the caller holds a lock or is the only
+ * writer).
  */
-static int
-mailctl_user_commit(const char *path, const struct buf *b,
+int
+mailctl_file_replace(const char *path, const struct buf *b,
     const struct stat *st)
 {
 	char	 tmp[PATH_MAX], dir[PATH_MAX];
@@ -727,7 +726,7 @@ mailctl_user_change(struct mailctl_user_ctx *ctx,
 	    ctx->path);
 	if (edit(ctx, &ed) == -1 || mailctl_user_verify(ctx, &ed, want) == -1)
 		fprintf(stderr, "mailctl: %s\n", ed.err);
-	else if (mailctl_user_commit(ctx->path, &ed.new, exists ? &st :
+	else if (mailctl_file_replace(ctx->path, &ed.new, exists ? &st :
 	    NULL) == 0)
 		r = 0;
 	if (ed.u->nwarn > 0)

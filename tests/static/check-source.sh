@@ -38,7 +38,7 @@ bad=$(grep -nE '"/bin/(ba)?sh"|execl?p?\([^)]*"sh"' $files)
 $bad"
 
 # 2. layering
-util="buf util log privdrop passwd sasl ktab"
+util="buf util log privdrop passwd sasl ktab cfg_edit"
 mail="qid qfile addr net config config_params cfg mcf ipc db
 users aliases restr dkim dns dns_async dns_priv dns_query smtpreply dsn tls spf"
 server="skel cfcheck ipc_client"
