@@ -11,7 +11,7 @@ set -eu
 
 BUILD="autoconf automake make gcc pkg-config libssl-dev libsodium-dev
 libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev
-libsystemd-dev"
+libsystemd-dev libpcre2-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
 python3-dkim opendkim opendkim-tools logrotate"
