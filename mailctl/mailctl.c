@@ -625,6 +625,13 @@ mailctl_config(struct mailctl *mc, int argc, char **argv)
 	return mailctl_config_main(mc->cfg, argc, argv);
 }
 
+/* mailctl_map - hand "map ..." to mailctl_map.c */
+static int
+mailctl_map(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_map_main(mc->cfg, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
@@ -637,6 +644,7 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "dns", mailctl_dns, "print and check the DNS records to publish" },
 	{ "config", mailctl_config, "show or change main.cf and master.cf "
 	    "(postconf)" },
+	{ "map", mailctl_map, "build, query or check lookup tables" },
 };
 
 /* main - parse -c, load main.cf, run the command */
