@@ -283,6 +283,11 @@ access_restrictions(const char *v, const char *const *classes,
 			return -1;
 		}
 	}
+	if (a->nwords == 0) {
+		snprintf(err, errlen, "no action or restriction in \"%.100s\"",
+		    v);
+		return -1;
+	}
 	if (args > 0) {
 		snprintf(err, errlen, "%s needs %d argument%s after it",
 		    a->words[a->nwords - 1], r->nargs, r->nargs == 1 ? "" :

@@ -397,7 +397,8 @@ maps_changed(struct map *m)
 
 	if (m->fd == -1)
 		return 0;
-	if (fstat(m->fd, &st) == -1 || st.st_nlink == 0 ||
+	if (fstat(m->fd, &st) == -1 ||
+	    (st.st_nlink == 0 && m->sb.st_nlink > 0) ||
 	    st.st_size != m->sb.st_size ||
 	    st.st_mtim.tv_sec != m->sb.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != m->sb.st_mtim.tv_nsec)

@@ -282,6 +282,8 @@ maps_text_sort(struct maps_text *t)
 	struct maps_ent *e = t->ent, *keep;
 	size_t	 i, j, k = 0;
 
+	if (t->n == 0)
+		return;
 	qsort(e, t->n, sizeof(*e), maps_ent_cmp);
 	for (i = 0; i < t->n; i = j) {
 		for (j = i + 1; j < t->n && strcmp(e[j].key, e[i].key) == 0;
@@ -423,8 +425,8 @@ maps_text_lookup(void *st, const char *key, struct buf *val, char *err,
 	struct maps_text *t = st;
 	const struct maps_ent *e;
 
-	e = bsearch(key, t->ent, t->n, sizeof(*t->ent), maps_text_key_cmp);
-	if (e == NULL)
+	if (t->n == 0 || (e = bsearch(key, t->ent, t->n, sizeof(*t->ent),
+	    maps_text_key_cmp)) == NULL)
 		return MAPS_NOTFOUND;
 	if (buf_puts(val, e->val) == -1) {
 		snprintf(err, errlen, "value longer than the caller takes");

@@ -266,6 +266,7 @@ tm_bad_actions(void)
 		{ "check_sender_access hash:/x", "a lookup table in an access "
 		  "table result" },
 		{ "DELAY 10s", "unknown action or restriction \"delay\"" },
+		{ ", ,", "no action or restriction in \", ,\"" },
 	};
 	struct access_action a;
 	char	 err[256], big[ACCESS_TEXT_MAX + 16];
@@ -794,6 +795,26 @@ tm_build(void)
 		    "a table made with postmap -n");
 		maps_close(m);
 	}
+	/* an empty table is a table */
+	tm_put("empty", "# nothing yet\n");
+	T_EQ_INT(maps_build(tm_path("empty"), &r, err, sizeof(err)), 0,
+	    "an empty source builds");
+	snprintf(spec, sizeof(spec), "hash:%s", tm_path("empty"));
+	{
+		struct map *m = tm_open(spec);
+
+		T_EQ_STR(m != NULL ? tm_get(m, "k") : "", "NOTFOUND",
+		    "an empty hash: finds nothing");
+		maps_close(m);
+	}
+	snprintf(spec, sizeof(spec), "texthash:%s", tm_path("empty"));
+	{
+		struct map *m = tm_open(spec);
+
+		T_EQ_STR(m != NULL ? tm_get(m, "k") : "", "NOTFOUND",
+		    "an empty texthash: finds nothing");
+		maps_close(m);
+	}
 	T_EQ_INT(maps_build(tm_path("missing"), &r, err, sizeof(err)), -1,
 	    "no source");
 	T_OK(strstr(err, "No such file") != NULL, "why: %s", err);
@@ -917,7 +938,8 @@ tm_cleanup(void)
 {
 	static const char *const names[] = { "bad", "text", "text.db",
 	    "cidr", "re", "pcre", "ore", "slow", "acc", "acc.db", "nonul.db",
-	    "live", "hlive", "hlive.db", "chk", "chk.db", "chkre", "chkbad" };
+	    "live", "hlive", "hlive.db", "chk", "chk.db", "chkre", "chkbad",
+	    "empty", "empty.db" };
 	size_t	 i;
 
 	/* only our own flat directory: its entries, then it */
@@ -930,7 +952,7 @@ tm_cleanup(void)
 int
 main(void)
 {
-	t_plan(257);
+	t_plan(261);
 	log_open("test_maps", LOG_TO_STDERR, NULL);
 	snprintf(tm_dir, sizeof(tm_dir), "/tmp/test_maps.XXXXXX");
 	if (mkdtemp(tm_dir) == NULL) {
