@@ -15,7 +15,7 @@ libsystemd-dev libpcre2-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
 python3-dkim opendkim opendkim-tools logrotate"
-BENCH="postfix bc"
+BENCH="postfix postfix-pcre bc"
 
 case "${1:-build}" in
 build) want="$BUILD" ;;
