@@ -116,13 +116,63 @@ maps_build_put(void *arg, const char *key, const char *val)
 	return db_put(arg, key, strlen(key) + 1, val, strlen(val) + 1);
 }
 
+/* the build: the directory of the .db and the private one beside it */
+struct maps_build {
+	int		 pfd;		/* the .db's directory */
+	const char	*base;		/* the .db's name in it */
+	char		 tmpname[4096];	/* the private directory's name */
+	int		 dfd;		/* the private directory */
+	char		 tmp[64];	/* the new table, by /proc/self/fd */
+};
+
+/*
+ * maps_build_dir - make the private directory beside the .db and hold it
+ * by a descriptor: a user who may write the .db's directory can rename it
+ * or put a link in its place, but the table is made through the
+ * descriptor, never through its name again
+ */
+static int
+maps_build_dir(struct maps_build *b, const char *dbpath, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char	 dir[4096];
+	const char *slash = strrchr(dbpath, '/');
+
+	b->base = slash != NULL ? slash + 1 : dbpath;
+	if (slash == dbpath)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ?
+		    (int)(slash - dbpath) : 1, slash != NULL ? dbpath : ".");
+	if ((b->pfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (util_fmt(b->tmpname, sizeof(b->tmpname), "%s.XXXXXX", dbpath) ==
+	    -1 || mkdtemp(b->tmpname) == NULL) {
+		snprintf(err, errlen, "%s: cannot make a directory for the new "
+		    "table: %s", dbpath, strerror(errno));
+		return -1;
+	}
+	if ((b->dfd = open(b->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(b->dfd, &st) == -1 ||
+	    st.st_uid != geteuid() || (st.st_mode & 0777) != 0700) {
+		snprintf(err, errlen, "%s: the directory for the new table was "
+		    "replaced", b->tmpname);
+		return -1;
+	}
+	snprintf(b->tmp, sizeof(b->tmp), "/proc/self/fd/%d/table.db", b->dfd);
+	return 0;
+}
+
 /*
  * maps_build_finish - the new file gets the owner and mode it is to have,
  * reaches the disk, and replaces the old one
  */
 static int
-maps_build_finish(const char *tmp, const char *dbpath, const struct stat *src,
-    char *err, size_t errlen)
+maps_build_finish(struct maps_build *b, const char *dbpath,
+    const struct stat *src, char *err, size_t errlen)
 {
 	struct stat old;
 	uid_t	 uid = src->st_uid;
@@ -130,13 +180,15 @@ maps_build_finish(const char *tmp, const char *dbpath, const struct stat *src,
 	mode_t	 mode = src->st_mode & 0666;
 	int	 fd, r = -1;
 
-	if (stat(dbpath, &old) == 0) {
+	if (fstatat(b->pfd, b->base, &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(old.st_mode)) {
 		uid = old.st_uid;
 		gid = old.st_gid;
 		mode = old.st_mode & 07777;
 	}
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if ((fd = openat(b->dfd, "table.db", O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", dbpath, strerror(errno));
 		return -1;
 	}
 	if (fchown(fd, uid, gid) == -1 && (geteuid() == 0 || errno != EPERM))
@@ -145,31 +197,32 @@ maps_build_finish(const char *tmp, const char *dbpath, const struct stat *src,
 		snprintf(err, errlen, "%s: chmod: %s", dbpath, strerror(errno));
 	else if (fsync(fd) == -1)
 		snprintf(err, errlen, "%s: fsync: %s", dbpath, strerror(errno));
-	else if (rename(tmp, dbpath) == -1)
+	else if (renameat(b->dfd, "table.db", b->pfd, b->base) == -1)
 		snprintf(err, errlen, "%s: rename: %s", dbpath, strerror(errno));
+	else if (fsync(b->pfd) == -1)
+		snprintf(err, errlen, "%s: fsync of its directory: %s", dbpath,
+		    strerror(errno));
 	else
 		r = 0;
 	close(fd);
 	return r;
 }
 
-/* maps_build_write - the entries into DIR/table.db, then over dbpath */
+/* maps_build_write - the entries into the new table, then over dbpath */
 static int
 maps_build_write(void *tab, const char *dbpath, const struct stat *src,
     char *err, size_t errlen)
 {
-	char	 dir[4096], tmp[4096 + 16];
+	struct maps_build b;
 	struct db *db;
 	int	 r = -1;
 
-	if (util_fmt(dir, sizeof(dir), "%s.XXXXXX", dbpath) == -1 ||
-	    mkdtemp(dir) == NULL) {
-		snprintf(err, errlen, "%s: cannot make a directory for the new "
-		    "table: %s", dbpath, strerror(errno));
-		return -1;
-	}
-	(void)util_fmt(tmp, sizeof(tmp), "%s/table.db", dir);
-	if ((db = db_open(tmp, DB_T_CREATE | DB_T_HASH, err, errlen)) == NULL)
+	memset(&b, 0, sizeof(b));
+	b.pfd = b.dfd = -1;
+	if (maps_build_dir(&b, dbpath, err, errlen) == -1)
+		goto out;
+	if ((db = db_open(b.tmp, DB_T_CREATE | DB_T_HASH, err, errlen)) ==
+	    NULL)
 		goto out;
 	if (maps_text_each(tab, maps_build_put, db) != 0) {
 		snprintf(err, errlen, "%s: %s", dbpath, db_error(db));
@@ -180,10 +233,20 @@ maps_build_write(void *tab, const char *dbpath, const struct stat *src,
 		snprintf(err, errlen, "%s: close: %s", dbpath, strerror(errno));
 		goto out;
 	}
-	r = maps_build_finish(tmp, dbpath, src, err, errlen);
+	r = maps_build_finish(&b, dbpath, src, err, errlen);
 out:
-	(void)unlink(tmp);
-	(void)rmdir(dir);
+	if (b.dfd != -1) {
+		(void)unlinkat(b.dfd, "table.db", 0);
+		close(b.dfd);
+	}
+	if (b.tmpname[0] != '\0' && b.pfd != -1 &&
+	    strrchr(b.tmpname, '/') != NULL)
+		(void)unlinkat(b.pfd, strrchr(b.tmpname, '/') + 1,
+		    AT_REMOVEDIR);
+	else if (b.tmpname[0] != '\0')
+		(void)rmdir(b.tmpname);
+	if (b.pfd != -1)
+		close(b.pfd);
 	return r;
 }
 
@@ -197,7 +260,7 @@ maps_build(const char *path, struct maps_report *report, char *err,
 	struct maps_src src;
 	struct buf text;
 	struct stat sb;
-	char	 dbpath[4096], *slash;
+	char	 dbpath[4096], *why;
 	void	*tab = NULL;
 	int	 fd = -1, nerr = r->nerr, rc = -1;
 
@@ -208,9 +271,9 @@ maps_build(const char *path, struct maps_report *report, char *err,
 		goto out;
 	}
 	if (maps_read_file(path, &text, &fd, &sb, err, errlen) == -1) {
-		slash = xstrdup(err);
-		snprintf(err, errlen, "%s: %s", path, slash);
-		free(slash);
+		why = xstrdup(err);
+		snprintf(err, errlen, "%s: %s", path, why);
+		free(why);
 		goto out;
 	}
 	memset(&src, 0, sizeof(src));
@@ -224,14 +287,6 @@ maps_build(const char *path, struct maps_report *report, char *err,
 	}
 	if (maps_build_write(tab, dbpath, &sb, err, errlen) == -1)
 		goto out;
-	if ((slash = strrchr(dbpath, '/')) != NULL)
-		*slash = '\0';
-	if (util_fsync_dir(slash != NULL ? (*dbpath != '\0' ? dbpath : "/") :
-	    ".") == -1) {
-		snprintf(err, errlen, "%s.db: fsync of its directory: %s", path,
-		    strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
 	maps_text_free(tab);
