@@ -65,9 +65,10 @@ int	 maps_lines(const struct maps_src *, struct maps_report *,
 	    int (*)(void *, char *, int), void *);
 /*
  * maps_split_kv - split "key whitespace value": the key ends at white
- * space outside double quotes (inside them a backslash escapes the next
- * byte; the quotes stay in the key, as postmap keeps them).  0 with *key
- * and *value pointing into line, or -1 with why in err.
+ * space outside double quotes and not after a backslash (a backslash
+ * escapes the next byte; quotes and backslashes stay in the key, as
+ * postmap keeps them).  0 with *key and *value pointing into line, or -1
+ * with why in err.
  */
 int	 maps_split_kv(char *, char **, char **, char *, size_t);
 /*

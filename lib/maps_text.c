@@ -118,7 +118,7 @@ maps_split_kv(char *line, char **key, char **value, char *err,
 
 	for (; *p != '\0' && (quoted || !maps_is_space((unsigned char)*p));
 	    p++) {
-		if (quoted && *p == '\\' && p[1] != '\0')
+		if (*p == '\\' && p[1] != '\0')
 			p++;
 		else if (*p == '"')
 			quoted = !quoted;

@@ -37,6 +37,8 @@ multi\tfirst part
 dup first
 DUP second
 192.0.2 REJECT network
+a\\"b escaped quote
+a\\ b escaped space
 """
 
 CIDR_SRC = """192.0.2.10\tOK
@@ -97,7 +99,7 @@ KEYS = [
     "123@example.com", "friend@example.com", "friend@example.net",
     "d42@x", "lazy123@x", "user@example.org", "root@example.org",
     "ab@x", "a b@x", "anchor", "xanchor", "A", "a", "k", "x", "c",
-    "nothing-here", "",
+    "nothing-here", "a\\\"b", "a\\ b", "",
 ]
 
 

@@ -351,14 +351,15 @@ tm_text_types(void)
 	    "\"john doe\"@Example.COM quoted\n"
 	    "dup first\n"
 	    "DUP second\n"
-	    "crlf yes\r\n";
+	    "crlf yes\r\n"
+	    "a\\ b escaped\n";
 	static const struct tm_kv kv[] = {
 		{ "key1", "value one" }, { "KEY1", "value one" },
 		{ "key2", "value  continued  again" },
 		{ "\"john doe\"@example.com", "quoted" },
 		{ "john doe@example.com", "NOTFOUND" },
 		{ "dup", "first" }, { "crlf", "yes" }, { "comment", "NOTFOUND" },
-		{ "", "NOTFOUND" },
+		{ "", "NOTFOUND" }, { "a\\ b", "escaped" },
 	};
 	static const struct tm_kv inl[] = {
 		{ "a", "b" }, { "A", "b" }, { "k", "v, w" }, { "x", "y  z" },
@@ -952,7 +953,7 @@ tm_cleanup(void)
 int
 main(void)
 {
-	t_plan(261);
+	t_plan(263);
 	log_open("test_maps", LOG_TO_STDERR, NULL);
 	snprintf(tm_dir, sizeof(tm_dir), "/tmp/test_maps.XXXXXX");
 	if (mkdtemp(tm_dir) == NULL) {
