@@ -49,8 +49,7 @@ struct maps_cidr {
 	struct maps_cidr_rule *rule;
 	size_t		 n;
 	size_t		 cap;
-	size_t		 open[64];	/* IFs not closed yet (load) */
-	size_t		 nopen;
+	struct maps_ifs	 ifs;		/* while it is read */
 	const struct maps_src *src;
 	struct maps_report *r;
 };
@@ -155,20 +154,16 @@ static void
 maps_cidr_endif(struct maps_cidr *c, const char *rest, int lineno)
 {
 	struct maps_cidr_rule *rule;
+	char	 err[64];
+	long	 i;
 
-	if (*rest != '\0') {
-		maps_report_add(c->r, 1, c->src->where, lineno, "text after "
-		    "endif");
-		return;
-	}
-	if (c->nopen == 0) {
-		maps_report_add(c->r, 1, c->src->where, lineno, "endif "
-		    "without if");
+	if ((i = maps_if_close(&c->ifs, rest, err, sizeof(err))) == -1) {
+		maps_report_add(c->r, 1, c->src->where, lineno, "%s", err);
 		return;
 	}
 	rule = maps_cidr_push(c);
 	rule->op = MAPS_CIDR_ENDIF;
-	c->rule[c->open[--c->nopen]].end = c->n++;
+	c->rule[i].end = c->n++;
 }
 
 /* maps_cidr_line - one rule, if or endif */
@@ -181,10 +176,7 @@ maps_cidr_line(void *arg, char *line, int lineno)
 	int	 op = MAPS_CIDR_RULE;
 
 	if (maps_cidr_keyword(line, "endif")) {
-		for (rest = line + 5; maps_is_space((unsigned char)*rest);
-		    rest++)
-			;
-		maps_cidr_endif(c, rest, lineno);
+		maps_cidr_endif(c, line + 5, lineno);
 		return 0;
 	}
 	if (maps_cidr_keyword(line, "if")) {
@@ -214,12 +206,11 @@ maps_cidr_line(void *arg, char *line, int lineno)
 		return 0;
 	}
 	if (op == MAPS_CIDR_IF) {
-		if (c->nopen == NELEM(c->open)) {
-			maps_report_add(c->r, 1, c->src->where, lineno, "if "
-			    "nested more than %zu deep", NELEM(c->open));
+		if (maps_if_open(&c->ifs, c->n, err, sizeof(err)) == -1) {
+			maps_report_add(c->r, 1, c->src->where, lineno, "%s",
+			    err);
 			return 0;
 		}
-		c->open[c->nopen++] = c->n;
 	} else {
 		rule->result = xstrdup(rest);
 		maps_check_value(c->src, c->r, lineno, rest, 0);
@@ -238,9 +229,7 @@ maps_cidr_load(const struct maps_src *src, struct maps_report *r)
 	c->src = src;
 	c->r = r;
 	(void)maps_lines(src, r, maps_cidr_line, c);
-	if (c->nopen > 0)
-		maps_report_add(r, 1, src->where, 0, "%zu if without endif",
-		    c->nopen);
+	maps_if_end(&c->ifs, src, r);
 	if (r != NULL && r->nerr > nerr) {
 		maps_cidr_free(c);
 		return NULL;

@@ -92,6 +92,27 @@ int	 maps_text_each(void *, int (*)(void *, const char *, const char *),
 /* maps_is_space - the white space of a source line (ASCII) */
 int	 maps_is_space(int);
 
+/*
+ * The if ... endif blocks of a pattern table (cidr, regexp, pcre) while it
+ * is read: the rule indexes of the ifs not closed yet.
+ */
+#define MAPS_IF_MAX	64	/* nesting */
+struct maps_ifs {
+	size_t		 open[MAPS_IF_MAX];
+	size_t		 nopen;
+};
+
+/* maps_if_open - an if at rule index i; -1 with why in err: too deep */
+int	 maps_if_open(struct maps_ifs *, size_t, char *, size_t);
+/*
+ * maps_if_close - an endif (rest: the text after the word): the index of
+ * its if, or -1 with why in err (text after it, no if to close)
+ */
+long	 maps_if_close(struct maps_ifs *, const char *, char *, size_t);
+/* maps_if_end - the source is read: report each if left open */
+void	 maps_if_end(const struct maps_ifs *, const struct maps_src *,
+	    struct maps_report *);
+
 /* the types */
 void	*maps_text_load(const struct maps_src *, struct maps_report *);
 void	*maps_inline_load(const struct maps_src *, struct maps_report *);

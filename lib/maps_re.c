@@ -75,8 +75,7 @@ struct maps_re {
 	uint32_t	 maxcap;	/* most groups of any pattern */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	size_t		 open[64];	/* IFs not closed yet (load) */
-	size_t		 nopen;
+	struct maps_ifs	 ifs;		/* while it is read */
 	const struct maps_src *src;
 	struct maps_report *r;
 };
@@ -398,17 +397,16 @@ static void
 maps_re_endif(struct maps_re *re, const char *rest, int lineno)
 {
 	struct maps_re_rule *rule;
+	char	 err[64];
+	long	 i;
 
-	while (maps_is_space((unsigned char)*rest))
-		rest++;
-	if (*rest != '\0' || re->nopen == 0) {
-		maps_report_add(re->r, 1, re->src->where, lineno, "%s",
-		    *rest != '\0' ? "text after endif" : "endif without if");
+	if ((i = maps_if_close(&re->ifs, rest, err, sizeof(err))) == -1) {
+		maps_report_add(re->r, 1, re->src->where, lineno, "%s", err);
 		return;
 	}
 	rule = maps_re_push(re);
 	rule->op = MAPS_RE_ENDIF;
-	re->rule[re->open[--re->nopen]].end = re->n++;
+	re->rule[i].end = re->n++;
 }
 
 /* maps_re_close - the rule is complete: an if opens, a rule has a result */
@@ -424,13 +422,7 @@ maps_re_close(struct maps_re *re, struct maps_re_rule *rule, char *rest,
 			snprintf(err, errlen, "text after the pattern of an if");
 			return -1;
 		}
-		if (re->nopen == NELEM(re->open)) {
-			snprintf(err, errlen, "if nested more than %zu deep",
-			    NELEM(re->open));
-			return -1;
-		}
-		re->open[re->nopen++] = re->n;
-		return 0;
+		return maps_if_open(&re->ifs, re->n, err, errlen);
 	}
 	if (*rest == '\0') {
 		snprintf(err, errlen, "a pattern without a result");
@@ -487,9 +479,7 @@ maps_re_load(const struct maps_src *src, struct maps_report *r, int posix)
 	re->src = src;
 	re->r = r;
 	(void)maps_lines(src, r, maps_re_line, re);
-	if (re->nopen > 0)
-		maps_report_add(r, 1, src->where, 0, "%zu if without endif",
-		    re->nopen);
+	maps_if_end(&re->ifs, src, r);
 	if (r != NULL && r->nerr > nerr) {
 		maps_re_free(re);
 		return NULL;

@@ -4,7 +4,9 @@
  * in-memory types texthash: and inline: (see maps.h, maps_priv.h).
  *
  * Interface: maps_lines, maps_split_kv, maps_braces, maps_is_space,
- * maps_text_load, maps_inline_load, maps_text_lookup, maps_text_free.
+ * maps_if_open, maps_if_close, maps_if_end (the if ... endif blocks of the
+ * pattern tables), maps_text_load, maps_inline_load, maps_text_lookup,
+ * maps_text_each, maps_text_free.
  * Errors: the loaders report each bad line ("FILE:LINE: ...") and return
  * NULL when there was one; the table is then refused whole.
  *
@@ -236,6 +238,44 @@ maps_braces(const char *s, struct buf *out, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* maps_if_open - see maps_priv.h */
+int
+maps_if_open(struct maps_ifs *ifs, size_t i, char *err, size_t errlen)
+{
+	if (ifs->nopen == MAPS_IF_MAX) {
+		snprintf(err, errlen, "if nested more than %d deep",
+		    MAPS_IF_MAX);
+		return -1;
+	}
+	ifs->open[ifs->nopen++] = i;
+	return 0;
+}
+
+/* maps_if_close - see maps_priv.h */
+long
+maps_if_close(struct maps_ifs *ifs, const char *rest, char *err,
+    size_t errlen)
+{
+	while (maps_is_space((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0' || ifs->nopen == 0) {
+		snprintf(err, errlen, "%s", *rest != '\0' ? "text after endif" :
+		    "endif without if");
+		return -1;
+	}
+	return (long)ifs->open[--ifs->nopen];
+}
+
+/* maps_if_end - see maps_priv.h */
+void
+maps_if_end(const struct maps_ifs *ifs, const struct maps_src *src,
+    struct maps_report *r)
+{
+	if (ifs->nopen > 0)
+		maps_report_add(r, 1, src->where, 0, "%zu if without endif",
+		    ifs->nopen);
 }
 
 /* maps_text_add - one entry (key folded); -1 when the key is too long */

@@ -103,7 +103,7 @@ tm_open_fails(const char *spec, const char *want, const char *what)
 	return ok;
 }
 
-/* tm_bad_specs - names that are no table */
+/* tm_bad_specs - names that are no table, bad inline: and {...} tables */
 static void
 tm_bad_specs(void)
 {
@@ -124,6 +124,20 @@ tm_bad_specs(void)
 		{ "inline:{a=b}}", "text after the closing '}'" },
 		{ "inline:{{a=b}", "unbalanced braces" },
 		{ "pcre:{ }", "empty table" },
+		/* inline: and the {...} form of the other types */
+		{ "inline:{}", "empty table" },
+		{ "inline:{a}", ":1: missing '=' after the key" },
+		{ "inline:{=b}", ":1: no key" },
+		{ "inline:{a=}", ":1: empty value for \"a\"" },
+		{ "inline:{a=b, c= }", ":2: empty value for \"c\"" },
+		{ "inline:{ a = b }", ":1: missing '=' after the key" },
+		{ "inline:{ {a b=c} }", "missing '=' after the key" },
+		{ "inline:{ { a = b }x }", "syntax error after '}'" },
+		{ "inline:{ { } }", "no key" },
+		{ "cidr:{ {10.0.0.0/8} }", ":1: a pattern without a result" },
+		{ "regexp:{ {/a/ A}, {/b(/ B} }", ":2: pattern does not "
+		  "compile" },
+		{ "pcre:{ /a/ A }", ":1: a pattern without a result" },
 	};
 	size_t	 i;
 
@@ -205,34 +219,6 @@ tm_bad_sources(void)
 		snprintf(what, sizeof(what), "%s #%zu", bad[i].type, i);
 		(void)tm_open_fails(spec, bad[i].want, what);
 	}
-}
-
-/* tm_bad_inline - inline: and the {...} form of the other types */
-static void
-tm_bad_inline(void)
-{
-	static const struct {
-		const char	*spec;
-		const char	*want;
-	} bad[] = {
-		{ "inline:{}", "empty table" },
-		{ "inline:{a}", ":1: missing '=' after the key" },
-		{ "inline:{=b}", ":1: no key" },
-		{ "inline:{a=}", ":1: empty value for \"a\"" },
-		{ "inline:{a=b, c= }", ":2: empty value for \"c\"" },
-		{ "inline:{ a = b }", ":1: missing '=' after the key" },
-		{ "inline:{ {a b=c} }", "missing '=' after the key" },
-		{ "inline:{ { a = b }x }", "syntax error after '}'" },
-		{ "inline:{ { } }", "no key" },
-		{ "cidr:{ {10.0.0.0/8} }", ":1: a pattern without a result" },
-		{ "regexp:{ {/a/ A}, {/b(/ B} }", ":2: pattern does not "
-		  "compile" },
-		{ "pcre:{ /a/ A }", ":1: a pattern without a result" },
-	};
-	size_t	 i;
-
-	for (i = 0; i < NELEM(bad); i++)
-		(void)tm_open_fails(bad[i].spec, bad[i].want, bad[i].spec);
 }
 
 /* tm_bad_actions - values that are no access(5) action */
@@ -962,7 +948,6 @@ main(void)
 	}
 	tm_bad_specs();
 	tm_bad_sources();
-	tm_bad_inline();
 	tm_bad_actions();
 	tm_text_types();
 	tm_pattern_types();
