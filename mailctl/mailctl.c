@@ -14,6 +14,8 @@
  *		(mailctl_queue.c)
  * dkim		keygen, list, rotate: DKIM keys (mailctl_dkim.c)
  * dns		records, check: the DNS records to publish (mailctl_dns.c)
+ * config	show or edit main.cf, show master.cf: postconf (mailctl_config.c)
+ * map		build, query (-q) or check (-n) lookup tables (mailctl_map.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -64,7 +66,7 @@ mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
 	    "commands: start stop reload status check user queue dkim "
-	    "dns\n");
+	    "dns config map\n");
 	exit(2);
 }
 
