@@ -116,8 +116,8 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 	if (flags & (DB_T_CREATE | DB_T_TRUNCATE))
 		oflags |= DB_CREATE;
 	t->err[0] = '\0';
-	if ((ret = t->dbp->open(t->dbp, NULL, path, NULL, DB_BTREE, oflags,
-	    0600)) != 0) {
+	if ((ret = t->dbp->open(t->dbp, NULL, path, NULL, (flags & DB_T_HASH) ?
+	    DB_HASH : DB_BTREE, oflags, 0600)) != 0) {
 		saved = ret;
 		if (t->err[0] == '\0')
 			(void)db_fail(t, "open", saved);

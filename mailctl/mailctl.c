@@ -14,6 +14,8 @@
  *		(mailctl_queue.c)
  * dkim		keygen, list, rotate: DKIM keys (mailctl_dkim.c)
  * dns		records, check: the DNS records to publish (mailctl_dns.c)
+ * config	show or edit main.cf, show master.cf: postconf (mailctl_config.c)
+ * map		build, query (-q) or check (-n) lookup tables (mailctl_map.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -64,7 +66,7 @@ mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
 	    "commands: start stop reload status check user queue dkim "
-	    "dns\n");
+	    "dns config map\n");
 	exit(2);
 }
 
@@ -625,6 +627,13 @@ mailctl_config(struct mailctl *mc, int argc, char **argv)
 	return mailctl_config_main(mc->cfg, argc, argv);
 }
 
+/* mailctl_map - hand "map ..." to mailctl_map.c */
+static int
+mailctl_map(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_map_main(mc->cfg, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
@@ -637,6 +646,7 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "dns", mailctl_dns, "print and check the DNS records to publish" },
 	{ "config", mailctl_config, "show or change main.cf and master.cf "
 	    "(postconf)" },
+	{ "map", mailctl_map, "build, query or check lookup tables" },
 };
 
 /* main - parse -c, load main.cf, run the command */

@@ -66,4 +66,7 @@ int	 mailctl_dkim_main(const struct cfg *, const char *, int, char **);
 /* mailctl_dns_main - "mailctl dns ..." (mailctl_dns.c) */
 int	 mailctl_dns_main(const struct cfg *, const char *, int, char **);
 
+/* mailctl_map_main - "mailctl map ..." (mailctl_map.c) */
+int	 mailctl_map_main(const struct cfg *, int, char **);
+
 #endif

@@ -29,9 +29,10 @@ esac
 
 cflags="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 -Wall -Wextra -Wno-unused-parameter $(pkg-config --cflags libsodium) \
-$(pkg-config --cflags libunbound) $(pkg-config --cflags libcrypto)"
+$(pkg-config --cflags libunbound) $(pkg-config --cflags libcrypto) \
+$(pkg-config --cflags libpcre2-8)"
 libs="$(pkg-config --libs libsodium) $(pkg-config --libs libunbound) \
-$(pkg-config --libs libcrypto) -lcrypt"
+$(pkg-config --libs libcrypto) $(pkg-config --libs libpcre2-8) -lcrypt"
 san=address,undefined
 
 # fuzz_cc - the compiler with the flags every object needs
@@ -47,6 +48,7 @@ fuzz_maxlen() {
 	case $1 in
 	addr) echo 4096 ;;
 	ipc) echo 65600 ;;	# a frame over IPC_HDR + IPC_MAX_PAYLOAD too
+	maps) echo 4096 ;;	# every rule is tried for every key
 	*) echo 65536 ;;
 	esac
 }

@@ -1,7 +1,8 @@
 /*
  * test_db.c - unit tests for lib/db: bad opens first, then put, get, del,
  * iteration (order, early stop, delete while iterating), not-found,
- * persistence across reopen, read-only refusal, truncate, binary keys.
+ * persistence across reopen, read-only refusal, truncate, binary keys,
+ * and the hash format (DB_T_HASH).
  */
 #include <sys/stat.h>
 
@@ -217,12 +218,36 @@ td_persist(const char *path)
 	buf_free(&v);
 }
 
+/* td_hash - DB_T_HASH: Postfix's hash: format; a B-tree is not one */
+static void
+td_hash(const char *dir)
+{
+	char	 path[256], err[256];
+	struct db *t;
+	struct buf v;
+
+	snprintf(path, sizeof(path), "%s/h.db", dir);
+	buf_init(&v, 1024);
+	t = db_open(path, DB_T_CREATE | DB_T_HASH, err, sizeof(err));
+	T_OK(t != NULL && db_put(t, "k", 2, "v", 2) == 0 && db_close(t) == 0,
+	    "a hash table made and written");
+	t = db_open(path, DB_T_RDONLY | DB_T_HASH, err, sizeof(err));
+	T_OK(t != NULL && db_get(t, "k", 2, &v) == 0 && v.len == 2 &&
+	    memcmp(v.data, "v", 2) == 0, "read back read-only");
+	T_EQ_INT(t != NULL ? db_get(t, "k", 1, &v) : -1, 1, "another key");
+	db_close(t);
+	t = db_open(path, DB_T_RDONLY, err, sizeof(err));
+	T_OK(t == NULL && err[0] != '\0', "a hash is no B-tree: %s", err);
+	unlink(path);
+	buf_free(&v);
+}
+
 int
 main(void)
 {
 	char	 dir[] = "/tmp/test_db.XXXXXX", path[256], junk[256];
 
-	t_plan(60);
+	t_plan(64);
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	snprintf(path, sizeof(path), "%s/t.db", dir);
@@ -230,6 +255,7 @@ main(void)
 	td_basic(path);
 	td_iterate(path);
 	td_persist(path);
+	td_hash(dir);
 	unlink(path);
 	snprintf(junk, sizeof(junk), "%s/garbage.db", dir);
 	unlink(junk);
