@@ -13,13 +13,15 @@ command lines, bad addresses, bad content, a root-only mode run by a
 user, and a mail system that is not running (75, nothing queued);
 MAIL_CONFIG and -C; mailq and newaliases under their own names (argv[0]);
 pickup_uid_message_rate_limit; DKIM signatures on what a local user
-sends out; make install: the three names as links, the man pages, no
+sends out (verified by dkimpy against the class's dnsmasq, as in
+test_dkim); make install: the three names as links, the man pages, no
 set-id file, and SENDMAIL_NAMES=no.
 """
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from harness import Instance, free_port, wait_for
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_outbound import Peer  # noqa: E402
+import test_dkim as tdkim  # noqa: E402
 
 EX_USAGE, EX_DATAERR, EX_NOUSER, EX_TEMPFAIL, EX_NOPERM = 64, 65, 67, 75, 77
 
@@ -394,6 +397,51 @@ class SendmailTest(harness.InstanceTestCase):
         self.assertEqual(self.inst.pids("pickup"), pid)
         r = self.send(["alice"], "Subject: tok-ab1\n\nx\n")
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class SendmailDkimTest(tdkim.DkimCase):
+    """What a local user sends out is signed like authenticated mail:
+    both keys of example.com, valid for dkimpy, on the From pickup adds
+    and on a From the message has; a stopped broker is a 4xx (75) and
+    nothing is queued."""
+
+    def sendmail(self, msg, as_user=True):
+        return run_sendmail(["-C", self.inst.dir, tdkim.REMOTE],
+                            input=msg, as_user=as_user)
+
+    def test_signed(self):
+        off = self.inst.log_size()
+        r = self.sendmail(b"Subject: sm-dkim1\n\nfrom cron\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        data = self.received("sm-dkim1")
+        self.assertIn(b"From: <%s@example.com>" %
+                      harness.TEST_USER.encode(), data)
+        self.assertSigned(data, algs=["ed25519-sha256", "rsa-sha256"])
+        self.assertEqual(len(re.findall(
+            r"DKIM-Signature added: d=example\.com",
+            self.inst.log_since(off))), 2)
+        r = self.sendmail(b"From: Alice <alice@example.com>\n"
+                          b"Subject: sm-dkim2\n\nhello\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertSigned(self.received("sm-dkim2"))
+
+    def test_stopped_broker(self):
+        """(after test_signed: the pause after a failure refuses more)"""
+        pids = self.inst.pids("auth")
+        self.assertTrue(pids)
+        before = set(self.inst.queue_files())
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            r = self.sendmail(b"Subject: sm-dkim3\n\nx\n")
+            self.assertLess(time.time() - t0, 40)
+        finally:
+            for p in pids:
+                os.kill(p, signal.SIGCONT)
+        self.assertEqual(r.returncode, EX_TEMPFAIL, r.stderr)
+        self.assertIn(b"cannot DKIM-sign the message now", r.stderr)
+        self.assertEqual(set(self.inst.queue_files()) - before, set())
 
 
 class RateLimitTest(harness.InstanceTestCase):
