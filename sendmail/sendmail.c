@@ -345,6 +345,13 @@ sendmail_setup(struct sendmail_ctx *c, char *gecos, size_t glen)
 
 	if (dir == NULL && (dir = getenv("MAIL_CONFIG")) == NULL)
 		dir = YOUJU_SYSCONFDIR;
+	if (util_fmt(err, sizeof(err), "%s/main.cf", dir) == -1 ||
+	    access(err, F_OK) == -1) {
+		fprintf(stderr, "%s: no main.cf in %s: name the mail "
+		    "system's configuration directory with -C DIR or "
+		    "MAIL_CONFIG\n", sendmail_prog, dir);
+		return EX_CONFIG;
+	}
 	if ((c->cfg = cfg_load_dir(dir, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s\n", sendmail_prog, err);
 		return EX_CONFIG;

@@ -361,6 +361,9 @@ class SendmailTest(harness.InstanceTestCase):
         r = run_sendmail(["-C", "/nonexistent-youju", "alice"],
                          input=b"x\n")
         self.assertEqual(r.returncode, 78, r.stderr)
+        self.assertIn(b"no main.cf in /nonexistent-youju: name the mail "
+                      b"system's configuration directory with -C DIR or "
+                      b"MAIL_CONFIG", r.stderr)
 
     def test_pickup_socket_and_process(self):
         """public/ is root's 0711, the socket 0666 root's; pickup runs as
