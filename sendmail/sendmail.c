@@ -68,17 +68,6 @@ sendmail_addrs(char **w, int n, char ***v, size_t *nv, const char **why)
 	return 0;
 }
 
-/* sendmail_list_free - release an address list */
-static void
-sendmail_list_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* sendmail_fullname - -F, else $NAME, else the GECOS name */
 static const char *
 sendmail_fullname(const struct sendmail_opts *o, const struct passwd *pw,
@@ -174,7 +163,7 @@ sendmail_mail(struct sendmail_ctx *c)
 	    -1) {
 		fprintf(stderr, "%s: bad recipient address: %s\n",
 		    sendmail_prog, why);
-		sendmail_list_free(rcpt, nrcpt);
+		cfg_list_free(rcpt, nrcpt);
 		return EX_USAGE;
 	}
 	if (nrcpt == 0 && !c->o.extract) {
@@ -185,7 +174,7 @@ sendmail_mail(struct sendmail_ctx *c)
 	}
 	if ((r = sendmail_spool_stdin(c, &sp)) != 0) {
 		sendmail_spool_close(&sp);
-		sendmail_list_free(rcpt, nrcpt);
+		cfg_list_free(rcpt, nrcpt);
 		return r;
 	}
 	memset(&sub, 0, sizeof(sub));
@@ -201,7 +190,7 @@ sendmail_mail(struct sendmail_ctx *c)
 	sub.fd = sp.fd;
 	r = sendmail_submit(&sub);
 	sendmail_spool_close(&sp);
-	sendmail_list_free(rcpt, nrcpt);
+	cfg_list_free(rcpt, nrcpt);
 	if (r == -1)
 		return sendmail_not_sent(&sub);
 	sendmail_warn_sender(c, sub.used);
