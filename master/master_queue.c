@@ -7,7 +7,7 @@
  * the rename into queue/), so they are removed at start.
  *
  *	queue_directory		root	0755
- *	  incoming/		owner	0700	smtpd writes new files here
+ *	  incoming/		owner	0700	smtpd and pickup write new files here
  *	  queue/		owner	0700	committed messages, hashed
  *	  corrupt/		owner	0700	damaged files, for the admin
  *	  hold/			owner	0700	messages on hold (mailctl queue)

@@ -229,9 +229,12 @@ sendmail_smtp_submit(struct sendmail_smtp_s *st, struct sendmail_spool *sp)
 		sendmail_smtp_reply("250 2.0.0 Ok: queued as %s, sent as <%s>: "
 		    "only root and the mail system may choose the sender",
 		    sub.qid, sub.used);
-	else if (sub.down || sub.code < 400)
+	else if (sub.down)
 		sendmail_smtp_reply("451 4.3.0 Error: the mail system is not "
 		    "running; try again later");
+	else if (sub.code < 400)
+		sendmail_smtp_reply("451 4.3.0 Error: %s; try again later",
+		    sub.text);
 	else
 		sendmail_smtp_reply("%u %s", sub.code, sub.text);
 }

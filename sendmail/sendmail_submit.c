@@ -59,6 +59,7 @@ sendmail_reply(struct sendmail_sub *sub, int fd)
 	char	*text = NULL, *used = NULL;
 	int	 r;
 
+	sub->code = 0;		/* no answer (yet): nothing is queued */
 	for (;;) {
 		if (util_mono_ms() >= deadline)
 			return sendmail_fail(sub, "pickup did not answer in "

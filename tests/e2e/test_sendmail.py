@@ -82,6 +82,8 @@ def sanitizer_clean(testcase, r):
 class SendmailTest(harness.InstanceTestCase):
     """One instance with a recording peer as relayhost."""
 
+    EXPECTED_KILLS = ("pickup",)
+
     @classmethod
     def setUpClass(cls):
         cls.peer = Peer("127.0.0.1", free_port())
@@ -379,6 +381,35 @@ class SendmailTest(harness.InstanceTestCase):
         self.assertEqual(os.readlink("/proc/%d/root" % p[0]["pid"]),
                          os.path.realpath(self.inst.queue))
 
+    def test_pickup_killed_before_accept(self):
+        """A connection made while pickup is stopped waits in master's
+        listening socket: pickup is killed, master starts a new one, and
+        that one serves it; the message is queued once."""
+        old = self.inst.pids("pickup")
+        for p in old:
+            os.kill(p, signal.SIGSTOP)
+        proc = subprocess.Popen(
+            [harness.sendmail_path(), "-C", self.inst.dir, "alice"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, user=user_ids()[0],
+            group=user_ids()[1], extra_groups=[], cwd="/",
+            env={"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": "detect_leaks=0"})
+        proc.stdin.write(b"Subject: tok-kill1\n\nx\n")
+        proc.stdin.close()
+        time.sleep(1)
+        self.assertIsNone(proc.poll())
+        for p in old:
+            os.kill(p, signal.SIGKILL)
+            os.kill(p, signal.SIGCONT)
+        self.assertEqual(proc.wait(30), 0)
+        proc.stderr.close()
+        self.assertIsNotNone(self.inst.wait_new_pid("pickup", old, 5))
+        self.delivered("alice@example.com", "tok-kill1")
+        time.sleep(1)
+        self.assertEqual(len([m for m in self.inst.messages(
+            "alice@example.com") if b"tok-kill1" in harness.read_file(m)]),
+            1)
+
     def test_pickup_protocol_abuse(self):
         """A user who talks to the socket directly: a wrong role, frames
         out of order and garbage each get a refusal or a close, and
@@ -406,7 +437,9 @@ class SendmailDkimTest(tdkim.DkimCase):
     """What a local user sends out is signed like authenticated mail:
     both keys of example.com, valid for dkimpy, on the From pickup adds
     and on a From the message has; a stopped broker is a 4xx (75) and
-    nothing is queued."""
+    nothing is queued; pickup killed during the signing is 75 too."""
+
+    EXPECTED_KILLS = ("pickup",)
 
     def sendmail(self, msg, as_user=True):
         return run_sendmail(["-C", self.inst.dir, tdkim.REMOTE],
@@ -427,6 +460,38 @@ class SendmailDkimTest(tdkim.DkimCase):
                           b"Subject: sm-dkim2\n\nhello\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertSigned(self.received("sm-dkim2"))
+
+    def test_killed_while_signing(self):
+        """(before test_signed and test_stopped_broker, with a fresh
+        pickup) pickup killed while it waits for the broker, after the
+        whole message came: sendmail exits 75 and nothing is queued, so
+        nothing acknowledged is lost and nothing is sent twice."""
+        auth = self.inst.pids("auth")
+        old = self.inst.pids("pickup")
+        before = set(self.inst.queue_files())
+        for p in auth:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            proc = subprocess.Popen(
+                [harness.sendmail_path(), "-C", self.inst.dir,
+                 tdkim.REMOTE], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env={"PATH": "/usr/bin:/bin",
+                     "ASAN_OPTIONS": "detect_leaks=0"})
+            proc.stdin.write(b"Subject: sm-kill\n\nx\n")
+            proc.stdin.close()
+            time.sleep(1)
+            self.assertIsNone(proc.poll())
+            for p in old:
+                os.kill(p, signal.SIGKILL)
+            self.assertEqual(proc.wait(30), EX_TEMPFAIL)
+            self.assertIn(b"was not sent", proc.stderr.read())
+            proc.stderr.close()
+        finally:
+            for p in auth:
+                os.kill(p, signal.SIGCONT)
+        self.assertIsNotNone(self.inst.wait_new_pid("pickup", old, 5))
+        self.assertEqual(set(self.inst.queue_files()) - before, set())
 
     def test_stopped_broker(self):
         """(after test_signed: the pause after a failure refuses more)"""
