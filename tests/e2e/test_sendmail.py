@@ -12,7 +12,9 @@ gets them; -bs (SMTP on stdin/stdout); the sysexits exit status of bad
 command lines, bad addresses, bad content, a root-only mode run by a
 user, and a mail system that is not running (75, nothing queued);
 MAIL_CONFIG and -C; mailq and newaliases under their own names (argv[0]);
-pickup_uid_message_rate_limit; DKIM signatures on what a local user
+pickup_uid_message_rate_limit; pickup killed before it accepted a
+connection (the next one serves it, once) and while it waited for the
+DKIM broker (75, nothing queued); DKIM signatures on what a local user
 sends out (verified by dkimpy against the class's dnsmasq, as in
 test_dkim); make install: the three names as links, the man pages, no
 set-id file, and SENDMAIL_NAMES=no.
