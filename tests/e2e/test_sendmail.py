@@ -75,6 +75,26 @@ def run_sendmail(args, input=b"", as_user=True, env=None, argv0=None,
             shutil.rmtree(os.path.dirname(prog), ignore_errors=True)
 
 
+def sendmail_waiting(testcase, args, msg, as_user=True):
+    """Start sendmail ARGS with msg on stdin; after a second it must still
+    be waiting (for a pickup that the caller holds up).  The process,
+    its stderr a pipe."""
+    kw = {}
+    if as_user:
+        uid, gid = user_ids()
+        kw = {"user": uid, "group": gid, "extra_groups": []}
+    proc = subprocess.Popen(
+        [harness.sendmail_path()] + list(args), stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/",
+        env={"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": "detect_leaks=0"},
+        **kw)
+    proc.stdin.write(msg)
+    proc.stdin.close()
+    time.sleep(1)
+    testcase.assertIsNone(proc.poll())
+    return proc
+
+
 def sanitizer_clean(testcase, r):
     err = r.stderr.decode(errors="replace")
     testcase.assertNotIn("AddressSanitizer", err)
@@ -390,16 +410,8 @@ class SendmailTest(harness.InstanceTestCase):
         old = self.inst.pids("pickup")
         for p in old:
             os.kill(p, signal.SIGSTOP)
-        proc = subprocess.Popen(
-            [harness.sendmail_path(), "-C", self.inst.dir, "alice"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, user=user_ids()[0],
-            group=user_ids()[1], extra_groups=[], cwd="/",
-            env={"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": "detect_leaks=0"})
-        proc.stdin.write(b"Subject: tok-kill1\n\nx\n")
-        proc.stdin.close()
-        time.sleep(1)
-        self.assertIsNone(proc.poll())
+        proc = sendmail_waiting(self, ["-C", self.inst.dir, "alice"],
+                                b"Subject: tok-kill1\n\nx\n")
         for p in old:
             os.kill(p, signal.SIGKILL)
             os.kill(p, signal.SIGCONT)
@@ -474,16 +486,10 @@ class SendmailDkimTest(tdkim.DkimCase):
         for p in auth:
             os.kill(p, signal.SIGSTOP)
         try:
-            proc = subprocess.Popen(
-                [harness.sendmail_path(), "-C", self.inst.dir,
-                 tdkim.REMOTE], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env={"PATH": "/usr/bin:/bin",
-                     "ASAN_OPTIONS": "detect_leaks=0"})
-            proc.stdin.write(b"Subject: sm-kill\n\nx\n")
-            proc.stdin.close()
-            time.sleep(1)
-            self.assertIsNone(proc.poll())
+            proc = sendmail_waiting(self, ["-C", self.inst.dir,
+                                           tdkim.REMOTE],
+                                    b"Subject: sm-kill\n\nx\n",
+                                    as_user=False)
             for p in old:
                 os.kill(p, signal.SIGKILL)
             self.assertEqual(proc.wait(30), EX_TEMPFAIL)
