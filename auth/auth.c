@@ -18,13 +18,14 @@
  * Logins (IPC_AUTH_LOGIN) are checked in worker threads (auth_login.c);
  * sender ownership for reject_sender_login_mismatch is auth_sender.c; the
  * DKIM keys and their signatures (IPC_DKIM_KEYS, IPC_DKIM_SIGN, from
- * smtpd and qmgr) are auth_dkim.c.
+ * smtpd, qmgr and pickup) are auth_dkim.c.
  * smtpd never sees a password hash.  With smtpd_sasl_auth_backend = pam
  * the broker stays root without chroot (PAM modules read /etc/shadow);
  * otherwise it drops to mail_owner in queue_directory/empty.
  *
- * A peer that is not smtpd (SO_PEERCRED, HELLO) or sends a bad frame is
- * dropped; the process carries on.
+ * A peer that is not smtpd, qmgr or pickup (SO_PEERCRED: root or
+ * mail_owner; HELLO) or sends a bad frame is dropped; the process
+ * carries on.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -227,8 +228,8 @@ auth_read(evutil_socket_t fd, short what, void *arg)
 	int	 r;
 
 	for (;;) {
-		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD | IPC_R_QMGR,
-		    IPC_R_AUTH, &m)) <= 0) {
+		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD | IPC_R_QMGR |
+		    IPC_R_PICKUP, IPC_R_AUTH, &m)) <= 0) {
 			if (r == -1)
 				auth_drop(c);
 			return;

@@ -551,3 +551,41 @@ addr_format(const struct addr *a, char *buf, size_t size)
 		buf[n < size ? n : size - 1] = '\0';
 	return n;
 }
+
+/* addr_local - see addr.h */
+int
+addr_local(const char *text, int flags, const char *origin, char *out,
+    const char **why)
+{
+	struct addr a;
+	char	 path[ADDR_LOCAL_TEXT_MAX + 3];
+	const char *rest = NULL;
+
+	*why = NULL;
+	if (strlen(text) > ADDR_LOCAL_TEXT_MAX)
+		goto bad;
+	if (text[0] != '<') {
+		util_fmt(path, sizeof(path), "<%s>", text);
+		text = path;
+	}
+	if (addr_parse_path(text, flags | ADDR_F_LOCAL_OK, &a, &rest,
+	    why) == -1 || *rest != '\0')
+		goto bad;
+	if (!a.null && a.domain[0] == '\0' && origin != NULL &&
+	    *origin != '\0') {
+		if (util_strlcpy(a.domain, origin, sizeof(a.domain)) >=
+		    sizeof(a.domain)) {
+			*why = "501 5.1.3 Domain name too long";
+			return -1;
+		}
+		util_lowercase(a.domain);
+	}
+	addr_format(&a, out, ADDR_BUFSZ);
+	return 0;
+bad:
+	if (*why == NULL)
+		*why = (flags & (ADDR_F_SENDER | ADDR_F_NULL_OK)) ?
+		    "501 5.1.7 Bad sender address syntax" :
+		    "501 5.1.3 Bad recipient address syntax";
+	return -1;
+}

@@ -112,5 +112,16 @@ int	 addr_same(const char *, const char *, int);
  * 0 with the base in out, -1 when there is no extension to strip
  */
 int	 addr_base_local(const char *, const char *, char *, size_t);
+/*
+ * addr_local - an address as a local program gives it (sendmail's
+ * recipients, its -f sender): with or without angle brackets, at most
+ * ADDR_LOCAL_TEXT_MAX bytes; one without a domain gets @origin (unless
+ * origin is NULL or "").  The canonical text (addr_format) into out,
+ * ADDR_BUFSZ bytes ("" for <> with ADDR_F_NULL_OK).  0, or -1 with an
+ * SMTP reply text in *why (the sender texts with ADDR_F_SENDER or
+ * ADDR_F_NULL_OK).
+ */
+#define ADDR_LOCAL_TEXT_MAX	1024
+int	 addr_local(const char *, int, const char *, char *, const char **);
 
 #endif

@@ -153,6 +153,9 @@ const struct cfg_param cfg_params[] = {
 	    "trusted client networks (permit_mynetworks)"),
 	CP_STR("myorigin", "$myhostname", N,
 	    "domain appended to unqualified sender addresses"),
+	CP_INT("pickup_uid_message_rate_limit", "100", 0, 100000000, Y,
+	    "messages a local user (uid) may submit per "
+	    "anvil_rate_time_unit; 0 = no limit; root is exempt"),
 	CP_INT("qmgr_message_active_limit", "20000", 1, 10000000, 0,
 	    "messages in the active queue at once"),
 	CP_STR("queue_directory", "/var/spool/youju", P | N,

@@ -47,7 +47,8 @@
 
 #define IPC_R_ALL	(IPC_R_MASTER | IPC_R_SMTPD | IPC_R_QMGR | \
 			    IPC_R_LOCAL | IPC_R_AUTH | IPC_R_SMTP | \
-			    IPC_R_MAILCTL | IPC_R_ANVIL)
+			    IPC_R_MAILCTL | IPC_R_ANVIL | IPC_R_PICKUP | \
+			    IPC_R_SENDMAIL)
 #define IPC_STR(n)	(4 + (n))	/* encoded size of a str of n bytes */
 #define IPC_QIDSTR	IPC_STR(QID_LEN)
 #define IPC_HELLO_TIMEOUT_MS	10000
@@ -60,7 +61,8 @@
  *			Exactly 8 bytes; the first frame each way.  (A caller
  *			that passes the expected role before the answer came
  *			still gets it: the handler decides.)
- * IPC_QMGR_NEW		str qid.  A file was committed under queue/.
+ * IPC_QMGR_NEW		str qid.  A file was committed under queue/ (by
+ *			smtpd or pickup).
  * IPC_AUTH_RCPT	u32 request id | str local part | str domain.
  *			smtpd (RCPT TO) and local (alias targets) ask auth.
  * IPC_AUTH_RCPT_REPLY	u32 request id | u32 IPC_LOOKUP_*.
@@ -102,12 +104,28 @@
  * IPC_DKIM_SIGN_REPLY	u32 request id | u32 IPC_DKIM_* | bytes signature
  *			(empty unless OK; at most 1024).
  *
+ * Local submission (sendmail -> public/pickup; any local user may connect,
+ * pickup knows who it is from SO_PEERCRED, never from these frames):
+ * IPC_PICKUP_MAIL	u32 IPC_PF_* | str sender (-f; at most 1024) |
+ *			str full name (-F; at most IPC_PICKUP_NAME_MAX).
+ * IPC_PICKUP_RCPT	u32 n (at least 1) | n x str recipient (each at most
+ *			1024).  Any number of frames, after MAIL.
+ * IPC_PICKUP_BEGIN	empty: the envelope is complete; pickup answers 354
+ *			(go on) or refuses (and closes).
+ * IPC_PICKUP_DATA	the content's next bytes, as they are (at least 1).
+ * IPC_PICKUP_END	empty: the content is complete; pickup answers once
+ *			the message is committed, or refuses.
+ * IPC_PICKUP_REPLY	u32 SMTP-like code (250, 354, 4xx, 5xx) | str text
+ *			("X.Y.Z text"; at most 1024) | str the envelope
+ *			sender pickup uses (with 354; else empty).  pickup
+ *			may send a 4xx/5xx at any time and close.
+ *
  * Lengths are checked again field by field by the getters; the table gives
  * the cheap outer bound before any handler runs.
  */
 const struct ipc_def ipc_defs[] = {
 	{ IPC_HELLO, "HELLO", IPC_R_ALL, 8, 8, IPC_FD_NONE },
-	{ IPC_QMGR_NEW, "QMGR_NEW", IPC_R_SMTPD,
+	{ IPC_QMGR_NEW, "QMGR_NEW", IPC_R_SMTPD | IPC_R_PICKUP,
 	    IPC_QIDSTR, IPC_QIDSTR, IPC_FD_NONE },
 	{ IPC_AUTH_RCPT, "AUTH_RCPT", IPC_R_SMTPD | IPC_R_LOCAL,
 	    4 + IPC_STR(0) + IPC_STR(0), 4 + IPC_STR(1024) + IPC_STR(1024),
@@ -143,15 +161,28 @@ const struct ipc_def ipc_defs[] = {
 	{ IPC_ANVIL_MESSAGE, "ANVIL_MESSAGE", IPC_R_SMTPD,
 	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(64), IPC_FD_NONE },
 	{ IPC_ANVIL_REPLY, "ANVIL_REPLY", IPC_R_ANVIL, 12, 12, IPC_FD_NONE },
-	{ IPC_DKIM_KEYS, "DKIM_KEYS", IPC_R_SMTPD | IPC_R_QMGR, 4, 4,
+	{ IPC_DKIM_KEYS, "DKIM_KEYS", IPC_R_SMTPD | IPC_R_QMGR | IPC_R_PICKUP,
+	    4, 4,
 	    IPC_FD_NONE },
 	{ IPC_DKIM_KEYS_REPLY, "DKIM_KEYS_REPLY", IPC_R_AUTH, 8,
 	    IPC_MAX_PAYLOAD, IPC_FD_NONE },
-	{ IPC_DKIM_SIGN, "DKIM_SIGN", IPC_R_SMTPD | IPC_R_QMGR,
+	{ IPC_DKIM_SIGN, "DKIM_SIGN", IPC_R_SMTPD | IPC_R_QMGR | IPC_R_PICKUP,
 	    4 + IPC_STR(1) + IPC_STR(1) + 4 + IPC_STR(32),
 	    4 + IPC_STR(255) + IPC_STR(63) + 4 + IPC_STR(32), IPC_FD_NONE },
 	{ IPC_DKIM_SIGN_REPLY, "DKIM_SIGN_REPLY", IPC_R_AUTH, 8 + IPC_STR(0),
 	    8 + IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_PICKUP_MAIL, "PICKUP_MAIL", IPC_R_SENDMAIL,
+	    4 + 2 * IPC_STR(0), 4 + IPC_STR(1024) +
+	    IPC_STR(IPC_PICKUP_NAME_MAX), IPC_FD_NONE },
+	{ IPC_PICKUP_RCPT, "PICKUP_RCPT", IPC_R_SENDMAIL,
+	    4 + IPC_STR(1), IPC_MAX_PAYLOAD, IPC_FD_NONE },
+	{ IPC_PICKUP_BEGIN, "PICKUP_BEGIN", IPC_R_SENDMAIL, 0, 0,
+	    IPC_FD_NONE },
+	{ IPC_PICKUP_DATA, "PICKUP_DATA", IPC_R_SENDMAIL, 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
+	{ IPC_PICKUP_END, "PICKUP_END", IPC_R_SENDMAIL, 0, 0, IPC_FD_NONE },
+	{ IPC_PICKUP_REPLY, "PICKUP_REPLY", IPC_R_PICKUP,
+	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(1024), IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

@@ -45,6 +45,8 @@
 #define IPC_R_SMTP	0x20
 #define IPC_R_MAILCTL	0x40
 #define IPC_R_ANVIL	0x80
+#define IPC_R_PICKUP	0x100	/* local submission daemon */
+#define IPC_R_SENDMAIL	0x200	/* sendmail(1): any local user */
 
 /* message types; payloads are described in ipc.c next to ipc_defs[] */
 enum ipc_type {
@@ -78,13 +80,21 @@ enum ipc_type {
 	IPC_ANVIL_MESSAGE,	/* smtpd->anvil: u32 id, str service,
 				 * str client */
 	IPC_ANVIL_REPLY,	/* anvil->smtpd: u32 id, u32 a, u32 b */
-	IPC_DKIM_KEYS,		/* smtpd/qmgr->auth: u32 id */
-	IPC_DKIM_KEYS_REPLY,	/* auth->smtpd/qmgr: u32 id, u32 n,
+	IPC_DKIM_KEYS,		/* smtpd/qmgr/pickup->auth: u32 id */
+	IPC_DKIM_KEYS_REPLY,	/* auth->smtpd/qmgr/pickup: u32 id, u32 n,
 				 * n x (str domain, str selector, u32 alg) */
-	IPC_DKIM_SIGN,		/* smtpd/qmgr->auth: u32 id, str domain,
+	IPC_DKIM_SIGN,		/* smtpd/qmgr/pickup->auth: u32 id, str domain,
 				 * str selector, u32 alg, bytes digest */
-	IPC_DKIM_SIGN_REPLY,	/* auth->smtpd/qmgr: u32 id, u32 status,
+	IPC_DKIM_SIGN_REPLY,	/* auth->smtpd/qmgr/pickup: u32 id, u32 status,
 				 * bytes signature */
+	IPC_PICKUP_MAIL,	/* sendmail->pickup: u32 IPC_PF_*,
+				 * str sender, str full name */
+	IPC_PICKUP_RCPT,	/* sendmail->pickup: u32 n, n x str addr */
+	IPC_PICKUP_BEGIN,	/* sendmail->pickup: (empty) envelope done */
+	IPC_PICKUP_DATA,	/* sendmail->pickup: content bytes */
+	IPC_PICKUP_END,		/* sendmail->pickup: (empty) content done */
+	IPC_PICKUP_REPLY,	/* pickup->sendmail: u32 code, str text,
+				 * str sender */
 	IPC_TYPE_MAX
 };
 
@@ -115,6 +125,15 @@ enum ipc_type {
 #define IPC_DLV_OK_DSN		4	/* smtp: delivered to a server that
 					 * offers DSN: success notices are
 					 * its duty from here (RFC 3461 4) */
+
+/* IPC_PICKUP_MAIL flags */
+#define IPC_PF_SENDER		0x01	/* -f: the sender field is wanted */
+#define IPC_PF_EXTRACT		0x02	/* -t: recipients from the headers */
+#define IPC_PF_8BIT		0x04	/* the content has 8-bit bytes */
+#define IPC_PF_ALL		0x07
+/* the local submission socket, below queue_directory */
+#define IPC_PICKUP_SOCKET	"public/pickup"
+#define IPC_PICKUP_NAME_MAX	256	/* bytes of a full name (-F) */
 
 /* IPC_LOCAL_DELIVER per-recipient flags */
 #define IPC_RF_NOALIAS		0x01	/* already an alias result: no lookup */

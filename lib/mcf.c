@@ -20,8 +20,9 @@
  *	local         unix  -       n       n       -       -       local
  *	auth          unix  -       -       y       -       1       auth
  *	anvil         unix  -       -       y       -       1       anvil
+ *	pickup        unix  n       -       y       -       1       pickup
  *
- * The last five, the internal services, are in mcf_defaults[]: a master.cf
+ * The last six, the internal services, are in mcf_defaults[]: a master.cf
  * that lacks one of them gets it from mcf_add_defaults().
  */
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ const char *const mcf_defaults[] = {
 	"local unix - n n - - local",
 	"auth unix - - y - 1 auth",
 	"anvil unix - - y - 1 anvil",
+	"pickup unix n - y - 1 pickup",
 	NULL
 };
 
@@ -615,7 +617,8 @@ mcf_process_count(const struct mcf_service *d, int ncpu)
 		ncpu = 1;
 	if (strcmp(d->command, "qmgr") == 0 ||
 	    strcmp(d->command, "auth") == 0 ||
-	    strcmp(d->command, "anvil") == 0)
+	    strcmp(d->command, "anvil") == 0 ||
+	    strcmp(d->command, "pickup") == 0)
 		return 1;
 	if (d->type == MCF_INET)
 		want = ncpu;

@@ -10,8 +10,8 @@
  * wakeup 0, maxproc default_process_limit (passed by the caller).  type is
  * inet or unix ("unix-dgram", "pass", "fifo" are rejected with a message).
  * "-o name=value" overrides main.cf for that service; "-o name=" sets empty.
- * Internal services missing from the file (qmgr, smtp, local, auth) are
- * added by mcf_add_defaults() from the lines in mcf_defaults[].
+ * Internal services missing from the file (qmgr, smtp, local, auth, anvil,
+ * pickup) are added by mcf_add_defaults() from the lines in mcf_defaults[].
  *
  * More syntax: "-oname=value" is the same as "-o name=value"; Postfix's
  * "-o { name = value with spaces }" works too.  Other words after the
@@ -80,7 +80,7 @@ const struct mcf_service *mcf_find(const struct mcf *, const char *);
 /*
  * mcf_process_count - how many processes master runs for a service, and so
  * how many requests qmgr may have out to it at once:
- *	qmgr, auth		1
+ *	qmgr, auth, anvil, pickup	1
  *	inet (smtpd)		min(maxproc, ncpu)
  *	pools (local, smtp)	min(maxproc, max(2, 2 x ncpu))
  */

@@ -135,9 +135,10 @@ master_stop_tick(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * master_begin_stop - close the listeners and SIGTERM the sessions
- * (children of inet services); the rest - qmgr, auth, anvil, the
- * delivery agents - go when the sessions are over (master_stop_tick), so
- * a transaction that finishes can still look up, sign and queue
+ * (children of inet services, and pickup); the rest - qmgr, auth, anvil,
+ * the delivery agents - go when the sessions are over
+ * (master_stop_tick), so a transaction that finishes can still look up,
+ * sign and queue
  */
 void
 master_begin_stop(struct master *m)
@@ -151,11 +152,11 @@ master_begin_stop(struct master *m)
 	log_info("terminating on request, waiting for sessions to finish");
 	master_notify("STOPPING=1\nSTATUS=waiting for sessions to finish");
 	for (s = m->svcs; s != NULL; s = s->next) {
+		if (!master_svc_front(s->def))
+			continue;
 		for (int i = 0; i < s->nfds; i++)
-			if (s->def->type == MCF_INET)
-				close(s->fds[i]);
-		if (s->def->type == MCF_INET)
-			s->nfds = 0;
+			close(s->fds[i]);
+		s->nfds = 0;
 	}
 	master_stop_some(m, SIGTERM, MASTER_STOP_INET);
 	m->stop_deadline_ms = util_mono_ms() +

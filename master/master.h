@@ -87,9 +87,10 @@ int	 master_services_open(struct master *, char *, size_t);
 void	 master_services_start(struct master *);
 void	 master_reap(struct master *);
 #define MASTER_STOP_ALL		0
-#define MASTER_STOP_INET	1	/* the sessions first */
+#define MASTER_STOP_INET	1	/* the sessions first (smtpd, pickup) */
 #define MASTER_STOP_BACK	2	/* then what they use */
 void	 master_stop_some(struct master *, int, int);
+int	 master_svc_front(const struct mcf_service *);
 /* master.c: systemd's readiness protocol (no-op without libsystemd) */
 void	 master_notify(const char *);
 int	 master_reload(struct master *, char *, size_t);

@@ -7,12 +7,14 @@
  * the rename into queue/), so they are removed at start.
  *
  *	queue_directory		root	0755
- *	  incoming/		owner	0700	smtpd writes new files here
+ *	  incoming/		owner	0700	smtpd and pickup write new files here
  *	  queue/		owner	0700	committed messages, hashed
  *	  corrupt/		owner	0700	damaged files, for the admin
  *	  hold/			owner	0700	messages on hold (mailctl queue)
  *	  index/		owner	0700	qmgr's Berkeley DB index
  *	  private/		owner	0700	internal sockets
+ *	  public/		root	0711	pickup's socket (0666): every
+ *						local user connects to it
  *	  pid/			root	0755	master.pid, control socket
  *	  empty/		root	0555	auth's chroot
  */
@@ -47,6 +49,7 @@ static const struct master_qdir master_qdirs[] = {
 	{ "hold", 1, 0700 },
 	{ "index", 1, 0700 },
 	{ "private", 1, 0700 },
+	{ "public", 0, 0711 },
 	{ "pid", 0, 0755 },
 	{ "empty", 0, 0555 },
 };

@@ -3,7 +3,8 @@
  *
  * A service is one master.cf line.  master opens its listening sockets
  * (inet: TCP sockets per listen address; unix: a SEQPACKET socket at
- * queue_directory/private/NAME) and keeps "want" processes running, each
+ * queue_directory/private/NAME, or public/NAME for the programs of
+ * master_public) and keeps "want" processes running, each
  * started as
  *
  *	daemon_directory/COMMAND -c CONFIG_DIR -n SERVICE [-r] [-u] [-o n=v]...
@@ -61,6 +62,19 @@ struct master_extra {
 static const struct master_extra master_extras[] = {
 	{ "qmgr", IPC_QMGR_CONTROL },	/* mailctl queue */
 };
+
+/*
+ * Programs whose service socket is public/NAME, mode 0666, instead of
+ * private/NAME: every local user may connect (sendmail to pickup), and
+ * the program learns who from SO_PEERCRED.  The socket and public/ stay
+ * root's, so mail_owner (a compromised smtpd) cannot put a socket of its
+ * own there to read what users submit.
+ */
+static const char *const master_public[] = { "pickup" };
+
+/* programs that must run as one process (maxproc 1) */
+static const char *const master_single[] = { "qmgr", "auth", "anvil",
+	"pickup" };
 
 static const struct master_port master_ports[] = {
 	{ "smtp", 25 },
@@ -190,10 +204,25 @@ master_open_inet(struct master *m, struct master_svc *s, char *err,
 	return 0;
 }
 
-/* master_listen_unix - a socket at queue_directory/rel for mail_owner */
+/* master_listed - is name in the list */
+static int
+master_listed(const char *const *list, size_t n, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * master_listen_unix - a socket at queue_directory/rel: for mail_owner
+ * (mode 0600), or for everyone (public: 0666, left root's)
+ */
 static int
 master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
-    char *err, size_t errlen)
+    int public, char *err, size_t errlen)
 {
 	char	 path[4096];
 	int	 fd;
@@ -208,12 +237,13 @@ master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
 		    s->def->name);
 		return -1;
 	}
-	if ((fd = ipc_listen(path, 0600, 256)) == -1) {
+	if ((fd = ipc_listen(path, public ? 0666 : 0600, 256)) == -1) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
-	if (m->privileged && chown(path, m->owner_uid, m->owner_gid) == -1) {
+	if (!public && m->privileged &&
+	    chown(path, m->owner_uid, m->owner_gid) == -1) {
 		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -223,8 +253,9 @@ master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
 }
 
 /*
- * master_open_unix - the private socket of an internal service, then the
- * program's extra sockets (master_extras)
+ * master_open_unix - the socket of an internal service (private/, or
+ * public/ for master_public), then the program's extra sockets
+ * (master_extras)
  */
 static int
 master_open_unix(struct master *m, struct master_svc *s, char *err,
@@ -232,17 +263,20 @@ master_open_unix(struct master *m, struct master_svc *s, char *err,
 {
 	char	 rel[4096];
 	size_t	 i;
+	int	 public = master_listed(master_public, NELEM(master_public),
+	    s->def->command);
 
-	if (util_fmt(rel, sizeof(rel), "private/%s", s->def->name) == -1) {
+	if (util_fmt(rel, sizeof(rel), "%s/%s", public ? "public" : "private",
+	    s->def->name) == -1) {
 		snprintf(err, errlen, "service %s: socket path too long",
 		    s->def->name);
 		return -1;
 	}
-	if (master_listen_unix(m, s, rel, err, errlen) == -1)
+	if (master_listen_unix(m, s, rel, public, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < NELEM(master_extras); i++)
 		if (strcmp(master_extras[i].command, s->def->command) == 0 &&
-		    master_listen_unix(m, s, master_extras[i].path, err,
+		    master_listen_unix(m, s, master_extras[i].path, 0, err,
 		    errlen) == -1) {
 			while (s->nfds > 0)
 				close(s->fds[--s->nfds]);
@@ -285,9 +319,8 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 	struct buf key;
 	char	 prog[4096];
 
-	if ((strcmp(d->command, "qmgr") == 0 ||
-	    strcmp(d->command, "auth") == 0 ||
-	    strcmp(d->command, "anvil") == 0) && d->maxproc != 1) {
+	if (master_listed(master_single, NELEM(master_single), d->command) &&
+	    d->maxproc != 1) {
 		snprintf(err, errlen, "master.cf line %d: %s needs maxproc 1",
 		    d->line, d->command);
 		return NULL;
@@ -623,9 +656,21 @@ master_reap(struct master *m)
 }
 
 /*
+ * master_svc_front - does the service take mail in: an inet service
+ * (smtpd) or a public one (pickup); the rest is what they use
+ */
+int
+master_svc_front(const struct mcf_service *d)
+{
+	return d->type == MCF_INET ||
+	    master_listed(master_public, NELEM(master_public), d->command);
+}
+
+/*
  * master_stop_some - signal children (SIGTERM graceful, SIGKILL final):
- * MASTER_STOP_ALL, or only those of inet services (the sessions), or
- * only the others (qmgr, auth, anvil, local, smtp: what sessions use)
+ * MASTER_STOP_ALL, or only those of the front services (the sessions of
+ * smtpd and pickup), or only the others (qmgr, auth, anvil, local, smtp:
+ * what sessions use)
  */
 void
 master_stop_some(struct master *m, int sig, int which)
@@ -634,7 +679,7 @@ master_stop_some(struct master *m, int sig, int which)
 	int	 inet;
 
 	for (p = m->procs; p != NULL; p = p->next) {
-		inet = p->svc != NULL && p->svc->def->type == MCF_INET;
+		inet = p->svc != NULL && master_svc_front(p->svc->def);
 		if ((which == MASTER_STOP_INET && !inet) ||
 		    (which == MASTER_STOP_BACK && inet))
 			continue;
@@ -643,7 +688,7 @@ master_stop_some(struct master *m, int sig, int which)
 	}
 }
 
-/* master_children - number of live children (of inet services only) */
+/* master_children - number of live children (of front services only) */
 int
 master_children_of(const struct master *m, int inet_only)
 {
@@ -652,7 +697,7 @@ master_children_of(const struct master *m, int inet_only)
 
 	for (p = m->procs; p != NULL; p = p->next)
 		if (!inet_only || (p->svc != NULL &&
-		    p->svc->def->type == MCF_INET))
+		    master_svc_front(p->svc->def)))
 			n++;
 	return n;
 }

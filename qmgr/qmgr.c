@@ -1,12 +1,14 @@
 /*
  * qmgr.c - the queue manager process: main(), message table, queue scans,
- * and the private/qmgr socket on which smtpd announces new messages.
+ * and the private/qmgr socket on which smtpd and pickup announce new
+ * messages.
  *
  * Runs as mail_owner, chrooted to queue_directory.  At start it reconciles
  * the index with the files (qmgr_index.c) and takes in every message;
- * afterwards it takes in each message smtpd announces, and rescans queue/
- * whenever an smtpd (re)connects (announcements may have been lost while
- * qmgr or that smtpd was down) and every queue_run_delay.
+ * afterwards it takes in each message smtpd or pickup announces, and
+ * rescans queue/ whenever one of them (re)connects (announcements may have
+ * been lost while qmgr or that process was down) and every
+ * queue_run_delay.
  * A queue file that cannot be decoded is moved to corrupt/ and logged.
  */
 #include <sys/socket.h>
@@ -354,7 +356,7 @@ qmgr_new_qid(const struct ipc_msg *msg)
 	return qid;
 }
 
-/* qmgr_conn_read - frames from smtpd */
+/* qmgr_conn_read - frames from smtpd or pickup */
 static void
 qmgr_conn_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -372,7 +374,8 @@ qmgr_conn_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (c->role == 0) {
-			role = ipc_hello_check(&msg, IPC_R_SMTPD);
+			role = ipc_hello_check(&msg, IPC_R_SMTPD |
+			    IPC_R_PICKUP);
 			if (role == -1 || ipc_hello_reply(c->fd, IPC_R_QMGR) ==
 			    -1) {
 				ipc_msg_free(&msg);
@@ -380,7 +383,7 @@ qmgr_conn_read(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 			c->role = (unsigned)role;
-			/* an smtpd (re)started: notices may have been lost */
+			/* a writer (re)started: notices may have been lost */
 			qmgr.scan_wanted = 1;
 		} else if (msg.type == IPC_QMGR_NEW &&
 		    (qid = qmgr_new_qid(&msg)) != NULL) {
@@ -388,8 +391,9 @@ qmgr_conn_read(evutil_socket_t fd, short what, void *arg)
 			free(qid);
 			qmgr_dispatch();
 		} else {
-			log_warn("unexpected frame type %u from smtpd",
-			    msg.type);
+			log_warn("unexpected frame type %u from %s",
+			    msg.type, c->role == IPC_R_PICKUP ? "pickup" :
+			    "smtpd");
 			ipc_msg_free(&msg);
 			qmgr_conn_drop(c);
 			return;
@@ -398,7 +402,7 @@ qmgr_conn_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* qmgr_accept - a new smtpd connection */
+/* qmgr_accept - a new smtpd or pickup connection */
 static void
 qmgr_accept(evutil_socket_t lfd, short what, void *arg)
 {

@@ -103,7 +103,7 @@ class Youju:
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(os.path.join(self.dir, "bin"))
         for p in ("master", "smtpd", "qmgr", "local", "auth", "smtp",
-                  "anvil"):
+                  "anvil", "pickup"):
             os.symlink(os.path.join(self.build, p, p),
                        os.path.join(self.dir, "bin", p))
         with open(os.path.join(self.dir, "main.cf"), "w") as f:

@@ -29,7 +29,8 @@ import unittest
 BUILD = os.environ.get("YOUJU_BUILD", "")
 SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil"]
+PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil",
+         "pickup"]
 MAIL_OWNER = "youju"
 # every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
 # "doveadm pw -s SHA512-CRYPT -p secret" printed it
@@ -75,6 +76,10 @@ def make_cert(directory, name, cn="mx.example.com"):
 
 def mailctl_path():
     return os.path.join(BUILD, "mailctl", "mailctl")
+
+
+def sendmail_path():
+    return os.path.join(BUILD, "sendmail", "sendmail")
 
 
 class Instance:
@@ -193,7 +198,7 @@ class Instance:
     def children_ready(self):
         names = [p["name"] for p in self.procs()]
         return all(n in names for n in ("smtpd", "qmgr", "auth", "local",
-                                        "smtp", "anvil"))
+                                        "smtp", "anvil", "pickup"))
 
     def stop(self, timeout=30):
         if self.proc is None:
@@ -359,7 +364,8 @@ class Instance:
             time.sleep(0.05)
 
     def wait_settled(self, timeout=10):
-        """Wait until every mail_owner daemon (smtpd, qmgr, auth, smtp) has
+        """Wait until every mail_owner daemon (smtpd, qmgr, auth, smtp,
+        anvil, pickup) has
         finished its privilege drop (a just-forked child still shows
         master's root ids for a moment) and every child has read its
         configuration (has the maillog open)."""
@@ -368,11 +374,12 @@ class Instance:
         def ok(ps):
             names = [p["name"] for p in ps]
             if not all(n in names for n in ("smtpd", "qmgr", "auth",
-                                             "local", "smtp", "anvil")):
+                                             "local", "smtp", "anvil",
+                                             "pickup")):
                 return False
             return all(p["uids"][0] == uid for p in ps
                        if p["name"] in ("smtpd", "qmgr", "auth",
-                                        "smtp", "anvil")) and \
+                                        "smtp", "anvil", "pickup")) and \
                 all(self.has_maillog_open(p["pid"]) for p in ps)
         return self.wait_procs(ok, timeout)
 

@@ -139,10 +139,11 @@ class TestPrivileges(SystemTest):
         self.assertEqual(names["qmgr"], 1, ps)
         self.assertEqual(names["auth"], 1, ps)
         self.assertEqual(names["anvil"], 1, ps)
+        self.assertEqual(names["pickup"], 1, ps)
         self.assertGreaterEqual(names["local"], 1, ps)
         self.assertGreaterEqual(names["smtp"], 1, ps)
         roots = {"smtpd": inst.queue, "qmgr": inst.queue,
-                 "smtp": inst.queue,
+                 "smtp": inst.queue, "pickup": inst.queue,
                  "auth": os.path.join(inst.queue, "empty"),
                  "anvil": os.path.join(inst.queue, "empty")}
         for p in ps:
@@ -384,7 +385,7 @@ class TestRestart(SystemTest):
         inst = self.new().start()
         inst.wait_settled()
         uid, _ = owner_ids()
-        for name in ("smtpd", "qmgr", "auth", "local", "anvil"):
+        for name in ("smtpd", "qmgr", "auth", "local", "anvil", "pickup"):
             with self.subTest(service=name):
                 old = inst.pids(name)
                 self.assertTrue(old)

@@ -53,7 +53,7 @@ static int	 fuzz_ipc_null = -1;
 
 static const unsigned fuzz_ipc_roles[] = {
 	0, IPC_R_MASTER, IPC_R_SMTPD, IPC_R_QMGR, IPC_R_LOCAL, IPC_R_AUTH,
-	IPC_R_SMTP, IPC_R_MAILCTL, IPC_R_ANVIL
+	IPC_R_SMTP, IPC_R_MAILCTL, IPC_R_ANVIL, IPC_R_PICKUP, IPC_R_SENDMAIL
 };
 
 static const size_t fuzz_ipc_max[] = {

@@ -427,14 +427,73 @@ test_same(void)
 	    "base longer than the buffer refused");
 }
 
+/* test_local - addresses as a local program gives them (sendmail) */
+static void
+test_local(void)
+{
+	static const struct {
+		const char	*in;
+		int		 flags;
+		const char	*origin, *want;	/* want NULL: refused */
+	} tab[] = {
+		/* malformed first */
+		{ "", 0, "example.com", NULL },
+		{ "a b", 0, "example.com", NULL },
+		{ "<a@b.example", 0, NULL, NULL },
+		{ "a@b.example>", 0, NULL, NULL },
+		{ "<a@b.example> x", 0, NULL, NULL },
+		{ "a@b.example x", 0, NULL, NULL },
+		{ "<>", 0, "example.com", NULL },
+		{ "a@", 0, "example.com", NULL },
+		{ "J\xc3\xa9@example.com", 0, NULL, NULL },
+		/* the null sender only where it may be */
+		{ "<>", SND | NUL, "example.com", "" },
+		{ "", SND | NUL, "example.com", "" },	/* -f "" */
+		/* brackets or not, completion with the origin */
+		{ "alice", 0, "Example.COM", "alice@example.com" },
+		{ "<alice>", 0, "example.com", "alice@example.com" },
+		{ "alice", 0, NULL, "alice" },
+		{ "alice", 0, "", "alice" },
+		{ "Alice@B.Example", 0, "example.com", "Alice@b.example" },
+		{ "<@r.example:a@b.example>", 0, NULL, "a@b.example" },
+		{ "\"a b\"@example.com", 0, NULL, "\"a b\"@example.com" },
+		{ "postmaster", 0, "example.com", "postmaster@example.com" },
+	};
+	char	 out[ADDR_BUFSZ], big[ADDR_LOCAL_TEXT_MAX + 16];
+	const char *why;
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < NELEM(tab); i++) {
+		why = "unset";
+		r = addr_local(tab[i].in, tab[i].flags, tab[i].origin, out,
+		    &why);
+		if (tab[i].want == NULL)
+			T_OK(r == -1 && why != NULL && strncmp(why, "5", 1) ==
+			    0, "refused: \"%s\" (%s)", tab[i].in, why);
+		else
+			T_OK(r == 0 && strcmp(out, tab[i].want) == 0,
+			    "\"%s\" -> \"%s\" (got \"%s\")", tab[i].in,
+			    tab[i].want, r == 0 ? out : why);
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	T_OK(addr_local(big, 0, NULL, out, &why) == -1 && why != NULL,
+	    "over ADDR_LOCAL_TEXT_MAX refused");
+	T_OK(addr_local("a", SND, NULL, out, &why) == 0, "sender flag");
+	T_OK(addr_local("a b", SND, NULL, out, &why) == -1 &&
+	    strstr(why, "5.1.7") != NULL, "sender text for a bad sender");
+}
+
 int
 main(void)
 {
-	t_plan(641);
+	t_plan(663);
 	test_bad();
 	test_good();
 	test_limits();
 	test_mailbox();
 	test_same();
+	test_local();
 	return t_done();
 }

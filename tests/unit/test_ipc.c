@@ -178,6 +178,24 @@ static const struct ti_bad ti_bads[] = {
 	    IPC_R_QMGR, 1, "header length does not match the packet" },
 	{ "unknown type with fd", 77, 8, 8, 0, IPC_R_QMGR, 1,
 	    "unknown message type" },
+	/* local submission: any local user is at the other end */
+	{ "PICKUP_MAIL from smtpd", IPC_PICKUP_MAIL, 12, 12, 0, IPC_R_SMTPD,
+	    0, "message type not allowed from this peer" },
+	{ "PICKUP_REPLY from sendmail", IPC_PICKUP_REPLY, 12, 12, 0,
+	    IPC_R_SENDMAIL, 0, "message type not allowed from this peer" },
+	{ "QMGR_NEW from sendmail", IPC_QMGR_NEW, 20, 20, 0, IPC_R_SENDMAIL,
+	    0, "message type not allowed from this peer" },
+	{ "DKIM_SIGN from sendmail", IPC_DKIM_SIGN, 60, 60, 0,
+	    IPC_R_SENDMAIL, 0, "message type not allowed from this peer" },
+	{ "PICKUP_DATA empty", IPC_PICKUP_DATA, 0, 0, 0, IPC_R_SENDMAIL, 0,
+	    "payload too short for its type" },
+	{ "PICKUP_BEGIN with a payload", IPC_PICKUP_BEGIN, 1, 1, 0,
+	    IPC_R_SENDMAIL, 0, "payload too long for its type" },
+	{ "PICKUP_MAIL too long", IPC_PICKUP_MAIL, 4 + 4 + 1024 + 4 +
+	    IPC_PICKUP_NAME_MAX + 1, 4 + 4 + 1024 + 4 + IPC_PICKUP_NAME_MAX +
+	    1, 0, IPC_R_SENDMAIL, 0, "payload too long for its type" },
+	{ "PICKUP_DATA with a descriptor", IPC_PICKUP_DATA, 8, 8, 0,
+	    IPC_R_SENDMAIL, 1, "unexpected descriptor" },
 };
 
 /* ti_rejects - every malformed frame is refused and leaks no descriptor */
@@ -380,7 +398,9 @@ ti_hello(void)
 		{ "role 0", IPC_VERSION, 0, 0xff, -1 },
 		{ "two roles", IPC_VERSION, IPC_R_SMTPD | IPC_R_QMGR, 0xff,
 		    -1 },
-		{ "unknown role bit", IPC_VERSION, 0x100, 0xfff, -1 },
+		{ "unknown role bit", IPC_VERSION, 0x400, 0xfff, -1 },
+		{ "sendmail where it is not served", IPC_VERSION,
+		    IPC_R_SENDMAIL, IPC_R_SMTPD | IPC_R_QMGR, -1 },
 		{ "role not served", IPC_VERSION, IPC_R_LOCAL, IPC_R_SMTPD,
 		    -1 },
 		{ "good", IPC_VERSION, IPC_R_SMTPD, IPC_R_SMTPD | IPC_R_LOCAL,
@@ -669,6 +689,16 @@ ti_table(void)
 	d = ipc_def_find(IPC_CTL_REPLY);
 	T_OK(d->senders == (IPC_R_MASTER | IPC_R_QMGR),
 	    "CTL_REPLY from master or qmgr");
+	for (t = IPC_PICKUP_MAIL; t <= IPC_PICKUP_END; t++)
+		T_OK(ipc_def_find(t)->senders == IPC_R_SENDMAIL,
+		    "%s from sendmail only", ipc_def_find(t)->name);
+	T_OK(ipc_def_find(IPC_PICKUP_REPLY)->senders == IPC_R_PICKUP,
+	    "PICKUP_REPLY from pickup only");
+	T_OK(ipc_def_find(IPC_QMGR_NEW)->senders == (IPC_R_SMTPD |
+	    IPC_R_PICKUP), "QMGR_NEW from smtpd or pickup");
+	T_OK(ipc_def_find(IPC_PICKUP_BEGIN)->maxlen == 0 &&
+	    ipc_def_find(IPC_PICKUP_END)->maxlen == 0,
+	    "BEGIN and END carry nothing");
 }
 
 /* ti_sockets - listen, connect, peer credentials, EOF, stale socket */
@@ -927,7 +957,7 @@ main(void)
 {
 	int	 start;
 
-	t_plan(353);
+	t_plan(410);
 	signal(SIGPIPE, SIG_IGN);	/* the fd-closed checks expect EPIPE */
 	start = ti_count_fds();
 	ti_rejects();

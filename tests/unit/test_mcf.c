@@ -287,14 +287,14 @@ t_defaults(void)
 	    "qmgr unix n - n 60 1 qmgr\n", &m, err, sizeof(err)), 0,
 	    "parse for defaults");
 	mcf_add_defaults(&m, 42);
-	T_EQ_INT(m.nsvc, 6, "four services added");
+	T_EQ_INT(m.nsvc, 7, "five services added");
 	s = mcf_find(&m, "qmgr");
 	T_OK(s != NULL && s->chroot == 0 && s->wakeup == 60 && s->line == 2,
 	    "qmgr from the file kept");
 	for (i = 0; i < m.nsvc; i++)
 		if (m.svc[i].type == MCF_UNIX)
 			nunix++;
-	T_EQ_INT(nunix, 5, "five unix services");
+	T_EQ_INT(nunix, 6, "six unix services");
 	for (i = 0; i < m.nsvc; i++)
 		if (m.svc[i].type == MCF_UNIX &&
 		    strcmp(m.svc[i].name, "smtp") == 0)
@@ -315,13 +315,18 @@ t_defaults(void)
 	T_OK(s != NULL && s->maxproc == 1 && s->chroot == 1 && s->unpriv == 1,
 	    "anvil unix - - y - 1 anvil added");
 	T_EQ_INT(mcf_process_count(s, 8), 1, "anvil: 1");
+	s = mcf_find(&m, "pickup");
+	T_OK(s != NULL && s->maxproc == 1 && s->chroot == 1 &&
+	    s->unpriv == 1 && s->private_ == 0 && s->line == 0,
+	    "pickup unix n - y - 1 pickup added");
+	T_EQ_INT(mcf_process_count(s, 8), 1, "pickup: 1");
 	mcf_add_defaults(&m, 42);
-	T_EQ_INT(m.nsvc, 6, "adding twice adds nothing");
+	T_EQ_INT(m.nsvc, 7, "adding twice adds nothing");
 	mcf_free(&m);
 
 	T_EQ_INT(t_parse("", &m, err, sizeof(err)), 0, "empty file parses");
 	mcf_add_defaults(&m, 100);
-	T_EQ_INT(m.nsvc, 5, "empty file: the five internal services");
+	T_EQ_INT(m.nsvc, 6, "empty file: the six internal services");
 	s = mcf_find(&m, "qmgr");
 	T_OK(s != NULL && s->private_ == 0 && s->wakeup == 300 &&
 	    s->maxproc == 1, "qmgr unix n - y 300 1 qmgr");
@@ -368,7 +373,7 @@ t_files(void)
 int
 main(void)
 {
-	t_plan(121);
+	t_plan(123);
 	t_bad_cases();
 	t_bad_lengths();
 	t_columns();
