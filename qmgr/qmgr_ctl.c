@@ -210,6 +210,46 @@ qmgr_ctl_list(struct buf *out, int json)
 	return 0;
 }
 
+/* qmgr_ctl_find - a message in memory by id, or NULL */
+static struct qmgr_msg *
+qmgr_ctl_find(const char *qid)
+{
+	if (qid == NULL || !qid_valid(qid))
+		return NULL;
+	return qmgr_find(qid);
+}
+
+/*
+ * qmgr_ctl_open - the queue file of a message in memory or on hold, read
+ * as it is now (with the records appended since): 0 with q, its fd and
+ * view (*mp: the message, NULL when held), 1 when it cannot be read (said
+ * in out), -1 when there is no such message
+ */
+static int
+qmgr_ctl_open(struct buf *out, const char *qid, struct qmgr_msg **mp,
+    struct qfile_msg *q, int *fd, struct qview *view)
+{
+	char	 err[256];
+
+	memset(view, 0, sizeof(*view));
+	if ((*mp = qmgr_ctl_find(qid)) != NULL) {
+		if ((*fd = open((*mp)->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    qfile_read(*fd, q, err, sizeof(err)) != QFILE_OK) {
+			buf_printf(out, "%s: cannot read the queue file: %s\n",
+			    qid, *fd == -1 ? strerror(errno) : err);
+			if (*fd != -1)
+				close(*fd);
+			return 1;
+		}
+		qmgr_ctl_view(*mp, view);
+	} else if (qid == NULL || qmgr_ctl_held(qid, q, fd) == -1)
+		return -1;
+	else
+		view->state = "hold";
+	view->q = q;
+	return 0;
+}
+
 /* qmgr_ctl_show - one message's report */
 static int
 qmgr_ctl_show(struct buf *out, const char *qid)
@@ -219,36 +259,17 @@ qmgr_ctl_show(struct buf *out, const char *qid)
 	struct qview view;
 	int	 fd, r;
 
-	char	 err[256];
-
-	if (qid_valid(qid) && (m = qmgr_find(qid)) != NULL) {
-		/* the file as it is now, with the records appended since */
-		if ((fd = open(m->path, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    qfile_read(fd, &q, err, sizeof(err)) != QFILE_OK) {
-			buf_printf(out, "%s: cannot read the queue file: %s\n",
-			    qid, fd == -1 ? strerror(errno) : err);
-			if (fd != -1)
-				close(fd);
-			return 1;
-		}
-		qmgr_ctl_view(m, &view);
-		view.q = &q;
-		r = qview_show(out, fd, &view);
-		close(fd);
-		qfile_msg_free(&q);
-		return r == 0 ? 0 : 1;
+	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
+		buf_printf(out, "%s: no such message in the queue\n",
+		    log_str(qid));
+		return 1;
 	}
-	if (qmgr_ctl_held(qid, &q, &fd) == 0) {
-		memset(&view, 0, sizeof(view));
-		view.q = &q;
-		view.state = "hold";
-		r = qview_show(out, fd, &view);
-		close(fd);
-		qfile_msg_free(&q);
-		return r == 0 ? 0 : 1;
-	}
-	buf_printf(out, "%s: no such message in the queue\n", log_str(qid));
-	return 1;
+	if (r == 1)
+		return 1;
+	r = qview_show(out, fd, &view);
+	close(fd);
+	qfile_msg_free(&q);
+	return r == 0 ? 0 : 1;
 }
 
 /*
@@ -318,15 +339,6 @@ qmgr_ctl_flush(struct buf *out, const char *what)
 		buf_printf(out, "flushed %zu deferred message%s\n", n,
 		    n == 1 ? "" : "s");
 	return 0;
-}
-
-/* qmgr_ctl_find - a message in memory by id, or NULL */
-static struct qmgr_msg *
-qmgr_ctl_find(const char *qid)
-{
-	if (qid == NULL || !qid_valid(qid))
-		return NULL;
-	return qmgr_find(qid);
 }
 
 /* qmgr_ctl_hold - to hold/ now, or when the delivery in flight ends */
@@ -608,28 +620,15 @@ qmgr_explain(struct buf *out, const char *qid)
 	struct qmgr_msg *m;
 	struct qfile_msg q;
 	struct qview view;
-	char	 err[256];
 	int	 fd, r;
 
-	memset(&view, 0, sizeof(view));
-	if ((m = qmgr_ctl_find(qid)) != NULL) {
-		if ((fd = open(m->path, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    qfile_read(fd, &q, err, sizeof(err)) != QFILE_OK) {
-			buf_printf(out, "%s: cannot read the queue file: %s\n",
-			    qid, fd == -1 ? strerror(errno) : err);
-			if (fd != -1)
-				close(fd);
-			return 1;
-		}
-		qmgr_ctl_view(m, &view);
-	} else if (qid != NULL && qmgr_ctl_held(qid, &q, &fd) == 0)
-		view.state = "hold";
-	else {
+	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
 		buf_printf(out, "%s: not in the queue\n", qid != NULL ?
 		    log_str(qid) : "");
 		return 1;
 	}
-	view.q = &q;
+	if (r == 1)
+		return 1;
 	r = qview_explain(out, fd, &view);
 	if (m != NULL)
 		qmgr_sched_why(m, out);
