@@ -4,14 +4,17 @@ delete --all / --from / --to" end to end (issue 12, items 4 and 5).
 DoctorGoodTest: an instance as a new server should be - a certificate for
 myhostname valid for 60 days, mynetworks 127.0.0.1/32 (so the open-relay
 self-test runs from 127.0.0.25), a DNSBL zone in dnsmasq that lists its
-test entry 127.0.0.2 and not 127.0.0.1: doctor exits 0, says ok for the
-config, certificate, listener, AUTH, relay, queue, DNS and DNSBL checks,
-and --json parses with the same verdict.
+test entry 127.0.0.2 and not 127.0.0.1, a second listener in TLS wrapper
+mode: doctor exits 0, says ok for the config, certificate, both
+listeners, AUTH, relay, queue, DNS and DNSBL checks, and --json parses
+with the same verdict; --network tries the relayhost.
 
 DoctorBrokenTest: an expired certificate, mynetworks 0.0.0.0/0 (an open
 relay), AUTH offered before STARTTLS, a DNSBL zone whose dnsmasq answers
-Spamhaus's "public resolver" refusal 127.255.255.254: doctor exits 1 and
-names each problem with its fix, in text and in JSON.
+Spamhaus's "public resolver" refusal 127.255.255.254 (and zones answering
+the other error codes .252 and .255, one listing 127.0.0.1, one listing
+nothing): doctor exits 1 and names each problem with its fix, in text and
+in JSON.
 
 DoctorRelayTest: "permit" as the relay restrictions - the self-test's
 RCPT is accepted (an open relay, and still nothing is queued) - and a
@@ -123,6 +126,14 @@ class DoctorGoodTest(DoctorCase):
     def dns_extra(cls):
         return ("--host-record=2.0.0.127.rbl.test,127.0.0.2",)
 
+    @classmethod
+    def prepare_instance(cls):
+        """a second listener in TLS wrapper mode (smtps)"""
+        cls.tls_port = harness.free_port()
+        with open(os.path.join(cls.inst.dir, "master.cf"), "a") as f:
+            f.write("127.0.0.1:%d inet n - y - - smtpd -o "
+                    "smtpd_tls_wrappermode=yes\n" % cls.tls_port)
+
     def test_good_instance(self):
         r = self.doctor()
         self.assertEqual(r.returncode, 0, r.stdout)
@@ -132,6 +143,8 @@ class DoctorGoodTest(DoctorCase):
         self.has(got, "ok", "certificate", r"expires in (59|60) days")
         self.has(got, "ok", "listener", r"127\.0\.0\.1 port %d\) answers: "
                  r"220 " % self.inst.port)
+        self.has(got, "ok", "listener", r"127\.0\.0\.1 port %d, TLS\) "
+                 r"answers: 220 " % self.tls_port)
         self.has(got, "ok", "auth", r"no AUTH before STARTTLS")
         self.has(got, "ok", "relay", r"refuses to relay for 127\.0\.0\.25: "
                  r"5\d\d ")
@@ -181,11 +194,17 @@ class DoctorBrokenTest(DoctorCase):
     MAIN = {"mynetworks": "0.0.0.0/0",
             "smtpd_sasl_auth_enable": "yes",
             "smtpd_tls_auth_only": "no",
-            "smtpd_client_restrictions": "reject_rbl_client zen.test"}
+            "smtpd_client_restrictions": "reject_rbl_client zen.test, "
+            "reject_rbl_client dqs.test, reject_rbl_client busy.test, "
+            "reject_rbl_client everyone.test, reject_rbl_client dead.test"}
 
     @classmethod
     def dns_extra(cls):
-        return ("--host-record=2.0.0.127.zen.test,127.255.255.254",)
+        return ("--host-record=2.0.0.127.zen.test,127.255.255.254",
+                "--host-record=2.0.0.127.dqs.test,127.255.255.252",
+                "--host-record=2.0.0.127.busy.test,127.255.255.255",
+                "--host-record=2.0.0.127.everyone.test,127.0.0.2",
+                "--host-record=1.0.0.127.everyone.test,127.0.0.2")
 
     def check(self, got):
         e = self.has(got, "error", "certificate", r"mx\.crt expired [34] "
@@ -199,6 +218,14 @@ class DoctorBrokenTest(DoctorCase):
         e = self.has(got, "error", "dns", r"DNSBL zen\.test answers "
                      r"127\.255\.255\.254 .*public or open resolver")
         self.assertRegex(e[3], r"own resolver")
+        self.has(got, "error", "dns", r"DNSBL dqs\.test answers "
+                 r"127\.255\.255\.252 .*Data Query Service key")
+        self.has(got, "error", "dns", r"DNSBL busy\.test answers "
+                 r"127\.255\.255\.255 .*too many queries")
+        self.has(got, "error", "dns", r"DNSBL everyone\.test lists "
+                 r"127\.0\.0\.1 .*every client is refused")
+        self.has(got, "warning", "dns", r"DNSBL dead\.test does not list "
+                 r"its test entry")
         # the loopback self-test cannot run: every address is trusted
         self.has(got, "warning", "relay", r"self-test not run")
 
