@@ -57,6 +57,7 @@ struct expl {
 	size_t		 lines;
 	char		 removed[32];	/* time stamp of "QID: removed" */
 	int		 removed_seen;
+	int		 skip;		/* in a line too long to read */
 };
 
 /* expl_usage - exit status 2 */
@@ -114,33 +115,44 @@ expl_note(struct expl *e, const char *line)
 		r->deferred++;
 }
 
-/* expl_feed - lines of log text: print and note the message's ones */
+/*
+ * expl_feed - lines of log text: print and note the message's ones.  A
+ * line longer than MAILLOG_LINE_MAX is skipped whole (skip: its rest is
+ * still to come), never taken for a line of its own.
+ */
 static void
 expl_feed(struct expl *e, struct buf *pending, const char *p, size_t len)
 {
-	const char *nl;
+	const char *nl, *end;
 	char	*line;
 	size_t	 n;
 
-	buf_append(pending, p, len);
+	if (buf_append(pending, p, len) == -1) {
+		buf_reset(pending);		/* cannot happen: bounded */
+		e->skip = 1;
+		return;
+	}
 	p = (const char *)pending->data;
-	while ((nl = memchr(p, '\n', pending->len - (size_t)(p -
-	    (const char *)pending->data))) != NULL) {
+	end = p + pending->len;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		n = (size_t)(nl - p);
-		if (n < MAILLOG_LINE_MAX && maillog_about(p, n, e->qid)) {
+		if (!e->skip && n < MAILLOG_LINE_MAX &&
+		    maillog_about(p, n, e->qid)) {
 			line = xstrndup(p, n);
 			printf("  %s\n", line);
 			expl_note(e, line);
 			e->lines++;
 			free(line);
 		}
+		e->skip = 0;
 		p = nl + 1;
 	}
 	n = (size_t)(p - (const char *)pending->data);
-	memmove(pending->data, pending->data + n, pending->len - n);
-	pending->len -= n;
-	if (pending->len >= MAILLOG_LINE_MAX)	/* a line too long: skip */
+	buf_consume(pending, n);
+	if (pending->len >= MAILLOG_LINE_MAX) {
 		buf_reset(pending);
+		e->skip = 1;
+	}
 }
 
 /* expl_read_fd - feed everything from fd (streamed: memory stays small) */
@@ -148,9 +160,10 @@ static int
 expl_read_fd(struct expl *e, int fd)
 {
 	struct buf pending;
-	char	 b[65536];
+	char	 b[MAILLOG_LINE_MAX];
 	ssize_t	 n;
 
+	/* at most a partial line (< MAILLOG_LINE_MAX) and one read */
 	buf_init(&pending, MAILLOG_LINE_MAX * 2);
 	while ((n = read(fd, b, sizeof(b))) != 0) {
 		if (n == -1) {

@@ -311,6 +311,15 @@ class OpsQueueTest(tq.QueueCase):
                          r"status=deferred" % qid)
         self.assertRegex(out, r"(?m)^outcome:\n  <expl@remote\.test>: "
                          r"deferred at .*\n  still in the queue$")
+        # a log line too long to read is skipped whole: its tail, which
+        # looks like "QID: removed", is not taken for a line
+        with open(self.inst.maillog, "a") as f:
+            f.write("Dec  8 01:02:03 mx x[1]: %s %s h p[1]: %s: removed\n"
+                    % (qid, "y" * 9000, qid))
+        out = self.explain(qid)
+        self.assertNotIn("left the queue", out)
+        self.assertNotIn("y" * 100, out)
+        self.assertRegex(out, r"(?m)^  still in the queue$")
         # held: the next attempt waits for a release
         self.ok("hold", qid)
         self.assertTrue(wait_for(lambda: self.held(qid), 10))
