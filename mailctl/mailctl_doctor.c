@@ -96,12 +96,10 @@ doc_service_cfg(struct doc *d, const struct mcf_service *s)
 	char	 err[512];
 	size_t	 i;
 
+	/* a bad -o value is already a finding of the config check */
 	for (i = 0; i < s->nopts; i++)
 		if (cfg_set(c, s->opts[i].name, s->opts[i].value, err,
 		    sizeof(err)) == -1) {
-			doc_add(d, DOC_ERR, "config", "correct the -o setting "
-			    "in master.cf", "master.cf service %s: %s",
-			    s->name, err);
 			cfg_free(c);
 			return NULL;
 		}

@@ -38,7 +38,7 @@ void	 doc_add(struct doc *, int, const char *, const char *, const char *,
 	    ...) __attribute__((format(printf, 5, 6)));
 /*
  * doc_service_cfg - main.cf with a master.cf service's -o settings; NULL
- * (a finding added) when one does not apply
+ * when one does not apply (the config check reports it)
  */
 struct cfg *doc_service_cfg(struct doc *, const struct mcf_service *);
 

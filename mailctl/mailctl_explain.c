@@ -233,6 +233,10 @@ expl_journal(struct expl *e)
 		    "or set maillog_file\n");
 		return -1;
 	}
+	if (e->lines == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+		printf("  journalctl found nothing (exit status %d: no such "
+		    "entries, or no --grep support)\n", WIFEXITED(st) ?
+		    WEXITSTATUS(st) : -1);
 	return 0;
 }
 
