@@ -589,3 +589,43 @@ bad:
 		    "501 5.1.3 Bad recipient address syntax";
 	return -1;
 }
+
+/* addr_pattern_ok - see addr.h */
+int
+addr_pattern_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t	 len = strlen(s);
+
+	if (strcmp(s, "<>") == 0)
+		return 1;
+	if (len == 0 || len > ADDR_TEXT_MAX || strcmp(s, "@") == 0)
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+/* addr_pattern_match - see addr.h */
+int
+addr_pattern_match(const char *pat, const char *addr)
+{
+	const char *pat_at = strrchr(pat, '@'), *at = strrchr(addr, '@');
+	size_t	 n;
+
+	if (strcmp(pat, "<>") == 0)
+		return *addr == '\0';
+	if (*addr == '\0')
+		return 0;
+	if (pat_at == NULL)		/* domain */
+		return at != NULL && util_strcasecmp_ascii(at + 1, pat) == 0;
+	if (pat_at == pat)		/* @domain */
+		return at != NULL && util_strcasecmp_ascii(at + 1, pat + 1) ==
+		    0;
+	n = (size_t)(pat_at - pat);
+	if (pat_at[1] == '\0')		/* user@ */
+		return (at != NULL ? (size_t)(at - addr) : strlen(addr)) == n &&
+		    util_strncasecmp_ascii(addr, pat, n) == 0;
+	return util_strcasecmp_ascii(addr, pat) == 0;
+}

@@ -123,5 +123,18 @@ int	 addr_base_local(const char *, const char *, char *, size_t);
  */
 #define ADDR_LOCAL_TEXT_MAX	1024
 int	 addr_local(const char *, int, const char *, char *, const char **);
+/*
+ * Address patterns, as access(5) reads its keys and "mailctl queue
+ * delete --from / --to" takes them; every comparison ignores ASCII case:
+ *	user@domain	that address
+ *	@domain, domain	any address at domain (not its subdomains)
+ *	user@		that local part at any domain
+ *	<>		the null sender (an empty address)
+ * addr_pattern_ok - is s such a pattern: 1..ADDR_TEXT_MAX bytes, no byte <=
+ * space, DEL, '<' or '>' (but "<>" itself), not "@" alone
+ */
+int	 addr_pattern_ok(const char *);
+/* addr_pattern_match - does the address (local@domain, "" = null) match */
+int	 addr_pattern_match(const char *, const char *);
 
 #endif

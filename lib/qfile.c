@@ -37,6 +37,20 @@
 #include "qid.h"
 #include "util.h"
 
+/* see qfile.h; master_queue.c's header comment shows the tree */
+const struct qfile_dir qfile_dirs[] = {
+	{ "incoming", 1, 0700 },
+	{ "queue", 1, 0700 },
+	{ "corrupt", 1, 0700 },
+	{ "hold", 1, 0700 },
+	{ "index", 1, 0700 },
+	{ "private", 1, 0700 },
+	{ "public", 0, 0711 },
+	{ "pid", 0, 0755 },
+	{ "empty", 0, 0555 },
+};
+const size_t qfile_ndirs = NELEM(qfile_dirs);
+
 /* writer states: which record may come next */
 #define QFILE_W_NEW	0	/* V, Q written; header next */
 #define QFILE_W_HDR	1	/* T, S written; A or R next */

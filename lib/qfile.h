@@ -150,6 +150,18 @@ struct qfile_msg {
 	int64_t		 warned;		/* W record: when, or 0 */
 };
 
+/*
+ * the directories of queue_directory, made at start by master and checked
+ * by "mailctl doctor": owned by mail_owner (else root), with this mode
+ */
+struct qfile_dir {
+	const char	*name;
+	int		 owned;
+	unsigned	 mode;
+};
+extern const struct qfile_dir qfile_dirs[];
+extern const size_t qfile_ndirs;
+
 /* paths relative to queue_directory */
 int	 qfile_path(const char *, int, char *, size_t);	/* queue/H/H/QID */
 #define QFILE_HOLD_DIR	"hold"		/* held messages: hold/QID */

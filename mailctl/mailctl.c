@@ -16,6 +16,9 @@
  * dns		records, check: the DNS records to publish (mailctl_dns.c)
  * config	show or edit main.cf, show master.cf: postconf (mailctl_config.c)
  * map		build, query (-q) or check (-n) lookup tables (mailctl_map.c)
+ * doctor	what goes wrong on a new server, with fixes (mailctl_doctor.c)
+ * explain	one message's life from the queue and the log
+ *		(mailctl_explain.c)
  *
  * Exit status: 0 on success, 1 on failure, 2 on a usage error.
  */
@@ -66,7 +69,7 @@ mailctl_usage(void)
 {
 	fprintf(stderr, "usage: mailctl [-c config_dir] command\n"
 	    "commands: start stop reload status check user queue dkim "
-	    "dns config map\n");
+	    "dns config map doctor explain\n");
 	exit(2);
 }
 
@@ -451,6 +454,28 @@ mailctl_check_alias_targets(struct mailctl *mc, struct cfcheck *ck)
 	users_free(u);
 }
 
+/* mailctl_check_all - every check of "mailctl check" into ck */
+static void
+mailctl_check_all(struct mailctl *mc, struct cfcheck *ck)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	cfcheck_init(ck);
+	mailctl_check_mcf(mc, ck);
+	mailctl_check_tables(mc, ck);
+	mailctl_check_alias_targets(mc, ck);
+	if (privdrop_lookup(cfg_str(mc->cfg, "mail_owner"), &uid, &gid) ==
+	    -1)
+		cfcheck_add(ck, 1, "mail_owner \"%s\" does not exist; create "
+		    "it with: useradd --system --user-group --no-create-home "
+		    "--shell /usr/sbin/nologin %s",
+		    cfg_str(mc->cfg, "mail_owner"),
+		    cfg_str(mc->cfg, "mail_owner"));
+	else if (uid == 0)
+		cfcheck_add(ck, 1, "mail_owner must not be root");
+}
+
 /*
  * mailctl_check - configuration check: main.cf, master.cf, users,
  * aliases.  Every finding on stderr as "mailctl: error: ..." or
@@ -462,23 +487,9 @@ mailctl_check(struct mailctl *mc, int argc, char **argv)
 {
 	struct cfcheck ck;
 	const char *p, *nl;
-	uid_t	 uid;
-	gid_t	 gid;
 	int	 rc;
 
-	cfcheck_init(&ck);
-	mailctl_check_mcf(mc, &ck);
-	mailctl_check_tables(mc, &ck);
-	mailctl_check_alias_targets(mc, &ck);
-	if (privdrop_lookup(cfg_str(mc->cfg, "mail_owner"), &uid, &gid) ==
-	    -1)
-		cfcheck_add(&ck, 1, "mail_owner \"%s\" does not exist; create "
-		    "it with: useradd --system --user-group --no-create-home "
-		    "--shell /usr/sbin/nologin %s",
-		    cfg_str(mc->cfg, "mail_owner"),
-		    cfg_str(mc->cfg, "mail_owner"));
-	else if (uid == 0)
-		cfcheck_add(&ck, 1, "mail_owner must not be root");
+	mailctl_check_all(mc, &ck);
 	for (p = buf_cstr(&ck.out); (nl = strchr(p, '\n')) != NULL;
 	    p = nl + 1)
 		fprintf(stderr, "mailctl: %.*s\n", (int)(nl - p), p);
@@ -537,6 +548,26 @@ mailctl_map(struct mailctl *mc, int argc, char **argv)
 	return mailctl_map_main(mc->cfg, argc, argv);
 }
 
+/* mailctl_doctor - the checks of "check", then mailctl_doctor.c's */
+static int
+mailctl_doctor(struct mailctl *mc, int argc, char **argv)
+{
+	struct cfcheck ck;
+	int	 r;
+
+	mailctl_check_all(mc, &ck);
+	r = mailctl_doctor_main(mc->cfg, mc->config_dir, &ck, argc, argv);
+	cfcheck_free(&ck);
+	return r;
+}
+
+/* mailctl_explain - hand "explain QUEUE_ID" to mailctl_explain.c */
+static int
+mailctl_explain(struct mailctl *mc, int argc, char **argv)
+{
+	return mailctl_explain_main(mc->cfg, mc->sock, argc, argv);
+}
+
 static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "start", mailctl_start, "start the mail system" },
 	{ "stop", mailctl_stop, "stop the mail system" },
@@ -550,6 +581,10 @@ static const struct mailctl_cmd mailctl_cmds[] = {
 	{ "config", mailctl_config, "show or change main.cf and master.cf "
 	    "(postconf)" },
 	{ "map", mailctl_map, "build, query or check lookup tables" },
+	{ "doctor", mailctl_doctor, "find what goes wrong, and say how to "
+	    "fix it" },
+	{ "explain", mailctl_explain, "one message's life from the queue "
+	    "and the log" },
 };
 
 /* main - parse -c, load main.cf, run the command */

@@ -57,6 +57,25 @@ int	 mailctl_config_main(const struct cfg *, int, char **);
 /* mailctl_queue_main - "mailctl queue ..." (mailctl_queue.c) */
 int	 mailctl_queue_main(const struct cfg *, const char *, int, char **);
 
+/*
+ * mailctl_queue_ask - one request to qmgr: on its control socket while
+ * the mail system runs, else to a one-shot "qmgr -x"; the answer to
+ * stream, or (NULL) into out.  The request's status, or -1 (said on
+ * stderr: not root, qmgr not answering).
+ */
+int	 mailctl_queue_ask(const struct cfg *, const char *, int, char **,
+	    FILE *, struct buf *);
+
+/* mailctl_explain_main - "mailctl explain QUEUE_ID" (mailctl_explain.c) */
+int	 mailctl_explain_main(const struct cfg *, const char *, int, char **);
+
+/* mailctl_doctor_main - "mailctl doctor" (mailctl_doctor.c) */
+struct cfcheck;
+int	 mailctl_doctor_main(const struct cfg *, const char *,
+	    const struct cfcheck *, int, char **);
+/* mailctl_json_str - a JSON string of s on stdout (mailctl_dns.c) */
+void	 mailctl_json_str(const char *);
+
 /* mailctl_user_main - "mailctl user ..." (mailctl_user.c) */
 int	 mailctl_user_main(const struct cfg *, const char *, int, char **);
 

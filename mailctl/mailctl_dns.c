@@ -602,9 +602,9 @@ mailctl_dns_zone(const struct mailctl_rrs *z)
 	}
 }
 
-/* mailctl_dns_json_str - a JSON string */
-static void
-mailctl_dns_json_str(const char *s)
+/* mailctl_json_str - see mailctl.h */
+void
+mailctl_json_str(const char *s)
 {
 	const unsigned char *p;
 
@@ -631,13 +631,13 @@ mailctl_dns_json(const struct mailctl_rrs *z)
 	printf("[");
 	for (i = 0; i < z->n; i++) {
 		printf("%s\n  {\"name\": ", i > 0 ? "," : "");
-		mailctl_dns_json_str(z->v[i].name);
+		mailctl_json_str(z->v[i].name);
 		printf(", \"type\": ");
-		mailctl_dns_json_str(z->v[i].type);
+		mailctl_json_str(z->v[i].type);
 		printf(", \"value\": ");
-		mailctl_dns_json_str(z->v[i].value);
+		mailctl_json_str(z->v[i].value);
 		printf(", \"note\": ");
-		mailctl_dns_json_str(z->v[i].note);
+		mailctl_json_str(z->v[i].note);
 		printf("}");
 	}
 	printf("\n]\n");
@@ -688,7 +688,7 @@ mailctl_dns_main(const struct cfg *cfg, const char *sock, int argc,
 	}
 	r = 0;
 	if (check)
-		r = mailctl_dns_check(&z);
+		r = mailctl_dns_check(&z, stdout);
 	else if (json)
 		mailctl_dns_json(&z);
 	else

@@ -54,8 +54,9 @@ int	 mailctl_dns_build(const struct cfg *, const char *,
 void	 mailctl_dns_free(struct mailctl_rrs *);
 /* mailctl_dns_zone_txt - "NAME. IN TXT ..." with 255-byte strings */
 void	 mailctl_dns_zone_txt(FILE *, const char *, const char *);
-/* mailctl_dns_check - live DNS against the records: the exit status */
-int	 mailctl_dns_check(struct mailctl_rrs *);
+/* mailctl_dns_check - live DNS against the records, the lines to fp:
+ * the exit status */
+int	 mailctl_dns_check(struct mailctl_rrs *, FILE *);
 
 #define MAILCTL_DNS_OK		0
 #define MAILCTL_DNS_MISSING	1

@@ -19,8 +19,8 @@
  * is fine but a wrong one is not; PTR: a name that is myhostname, and
  * myhostname resolves back to the address.
  *
- * Interface: mailctl_dns_check(records) returns the exit status: 0 when
- * every required record is right, else 1.  Optional records (TLS-RPT,
+ * Interface: mailctl_dns_check(records, fp) writes the lines to fp and
+ * returns the exit status: 0 when every required record is right, else 1.  Optional records (TLS-RPT,
  * MTA-STS, TLSA, retired DKIM keys) are reported without failing, except
  * a TLSA record that is there and wrong.
  */
@@ -48,6 +48,7 @@
 struct mdc {
 	struct mailctl_rrs *z;
 	struct dns	*dns;
+	FILE		*fp;
 	int		 ok, missing, wrong, error, optional;
 };
 
@@ -547,7 +548,7 @@ mdc_one(struct mdc *c, const struct mailctl_rr *rr)
 	/* optional records fail nothing, but a wrong TLSA does */
 	opt = !rr->required && !(rr->kind == MAILCTL_RR_TLSA &&
 	    r == MAILCTL_DNS_WRONG);
-	printf("%s %s%s: %s%s%s%s\n", rr->name, rr->type, what, words[r],
+	fprintf(c->fp, "%s %s%s: %s%s%s%s\n", rr->name, rr->type, what, words[r],
 	    d[0] != '\0' ? " " : "", d, opt && r != MAILCTL_DNS_OK ?
 	    " (optional)" : "");
 	if (r == MAILCTL_DNS_OK)
@@ -576,14 +577,14 @@ mdc_host(struct mdc *c)
 	    sizeof(why));
 	st6 = mdc_has_addr(c->dns, c->z->host, "::", &got, why, sizeof(why));
 	if (got.len > 0) {
-		printf("%s A/AAAA (myhostname): ok (%s)\n", c->z->host,
+		fprintf(c->fp, "%s A/AAAA (myhostname): ok (%s)\n", c->z->host,
 		    buf_cstr(&got));
 		c->ok++;
 	} else if (st4 == DNS_TEMPFAIL || st6 == DNS_TEMPFAIL) {
-		printf("%s A/AAAA (myhostname): ERROR (%s)\n", c->z->host, why);
+		fprintf(c->fp, "%s A/AAAA (myhostname): ERROR (%s)\n", c->z->host, why);
 		c->error++;
 	} else {
-		printf("%s A/AAAA (myhostname): MISSING (expected this "
+		fprintf(c->fp, "%s A/AAAA (myhostname): MISSING (expected this "
 		    "server's public address: the MX points at %s)\n",
 		    c->z->host, c->z->host);
 		c->missing++;
@@ -593,13 +594,14 @@ mdc_host(struct mdc *c)
 
 /* mailctl_dns_check - see mailctl.h */
 int
-mailctl_dns_check(struct mailctl_rrs *z)
+mailctl_dns_check(struct mailctl_rrs *z, FILE *fp)
 {
 	struct mdc c;
 	size_t	 i;
 
 	memset(&c, 0, sizeof(c));
 	c.z = z;
+	c.fp = fp;
 	if ((c.dns = mailctl_dns_resolver(z->cfg)) == NULL)
 		return 1;
 	for (i = 0; i < z->n; i++) {
@@ -609,12 +611,12 @@ mailctl_dns_check(struct mailctl_rrs *z)
 			mdc_host(&c);
 	}
 	if (z->signer == NULL) {
-		printf("%s DKIM: MISSING (no keys: mailctl dkim keygen %s)\n",
+		fprintf(c.fp, "%s DKIM: MISSING (no keys: mailctl dkim keygen %s)\n",
 		    z->domain, z->domain);
 		c.missing++;
 	}
 	dns_free(c.dns);
-	printf("%s: %d ok, %d missing, %d wrong, %d failed lookups%s; %s\n",
+	fprintf(c.fp, "%s: %d ok, %d missing, %d wrong, %d failed lookups%s; %s\n",
 	    z->domain, c.ok, c.missing, c.wrong, c.error, c.optional > 0 ?
 	    " (and optional records not right)" : "",
 	    c.missing + c.wrong + c.error == 0 ? "every required record is "

@@ -7,8 +7,8 @@
  *	mailctl queue flush [ID | DOMAIN]
  *	mailctl queue hold ID
  *	mailctl queue release ID
- *	mailctl queue delete ID | ALL [active | deferred | hold] |
- *	    --all-deferred
+ *	mailctl queue delete ID | ALL [active | deferred | hold] | --all |
+ *	    --all-deferred | --from PATTERN | --to PATTERN
  *	mailctl queue requeue ID
  *	mailctl queue reindex
  *
@@ -68,9 +68,30 @@ mq_usage(void)
 	    "       mailctl queue flush [ID | DOMAIN]\n"
 	    "       mailctl queue hold ID | release ID | requeue ID\n"
 	    "       mailctl queue delete ID | ALL [active | deferred | hold]"
-	    " | --all-deferred\n"
+	    " | --all\n"
+	    "       mailctl queue delete --all-deferred | --from ADDR | "
+	    "--to DOMAIN\n"
 	    "       mailctl queue reindex\n");
 	return 2;
+}
+
+/*
+ * mq_pattern - "delete --from|--to PATTERN": "<addr>" loses its brackets,
+ * "" and "<>" are the null sender; qmgr checks the rest (qview.h)
+ */
+static int
+mq_pattern(const char *opt, char *pat, char **req, int *nreq)
+{
+	size_t	 len = strlen(pat);
+
+	if (len > 2 && pat[0] == '<' && pat[len - 1] == '>') {
+		memmove(pat, pat + 1, len - 2);
+		pat[len - 2] = '\0';
+	}
+	req[(*nreq)++] = strcmp(opt, "--from") == 0 ? "delete-from" :
+	    "delete-to";
+	req[(*nreq)++] = *pat == '\0' ? "<>" : pat;
+	return 0;
 }
 
 /* mq_args - the command line as qmgr's request; -1 on a usage error */
@@ -95,6 +116,14 @@ mq_args(int argc, char **argv, char **req, int *nreq)
 		req[(*nreq)++] = "deferred";
 		return 0;
 	}
+	if (strcmp(cmd, "delete") == 0 && argc == 3 &&
+	    strcmp(argv[2], "--all") == 0) {
+		req[(*nreq)++] = "delete-all";
+		return 0;
+	}
+	if (strcmp(cmd, "delete") == 0 && argc == 4 &&
+	    (strcmp(argv[2], "--from") == 0 || strcmp(argv[2], "--to") == 0))
+		return mq_pattern(argv[2], argv[3], req, nreq);
 	/* postsuper -d ALL [queue] */
 	if (strcmp(cmd, "delete") == 0 && (argc == 3 || argc == 4) &&
 	    strcmp(argv[2], "ALL") == 0) {
@@ -190,6 +219,40 @@ mq_oneshot(const struct cfg *cfg, int nreq, char **req, FILE *stream,
 	return r;
 }
 
+/* mailctl_queue_ask - see mailctl.h */
+int
+mailctl_queue_ask(const struct cfg *cfg, const char *sock, int nreq,
+    char **req, FILE *stream, struct buf *out)
+{
+	struct buf ping;
+	char	 path[4096];
+	int	 r, running;
+
+	if (geteuid() != 0) {
+		/* qmgr answers root only; the stopped case needs the chroot */
+		fprintf(stderr, "mailctl: the queue commands must be run as "
+		    "root\n");
+		return -1;
+	}
+	buf_init(&ping, 4096);
+	running = mailctl_request(sock, "ping", &ping) == 0;
+	buf_free(&ping);
+	if (util_fmt(path, sizeof(path), "%s/%s", cfg_str(cfg,
+	    "queue_directory"), IPC_QMGR_CONTROL) == -1)
+		return -1;
+	fflush(stdout);
+	if (!running)
+		return mq_oneshot(cfg, nreq, req, stream, out);
+	if ((r = mailctl_call(path, IPC_R_QMGR, nreq, req, stream, out)) ==
+	    -1) {
+		fflush(stdout);
+		fprintf(stderr, "mailctl: the mail system runs but its queue "
+		    "manager does not answer on %s; try again in a moment\n",
+		    path);
+	}
+	return r;
+}
+
 /*
  * mailctl_queue_main - see mailctl.h.  A list is written as it comes; any
  * other answer is short, and kept until its status says whether it is an
@@ -200,36 +263,15 @@ mailctl_queue_main(const struct cfg *cfg, const char *sock, int argc,
     char **argv)
 {
 	struct buf out;
-	char	*req[3], path[4096];
-	int	 nreq, r, list, running;
+	char	*req[3];
+	int	 nreq, r, list;
 
 	if (mq_args(argc, argv, req, &nreq) == -1)
 		return mq_usage();
-	if (geteuid() != 0) {
-		/* qmgr answers root only; the stopped case needs the chroot */
-		fprintf(stderr, "mailctl: the queue commands must be run as "
-		    "root\n");
-		return 1;
-	}
-	buf_init(&out, 4096);
-	running = mailctl_request(sock, "ping", &out) == 0;
-	buf_free(&out);
-	if (util_fmt(path, sizeof(path), "%s/%s", cfg_str(cfg,
-	    "queue_directory"), IPC_QMGR_CONTROL) == -1)
-		return 1;
-	fflush(stdout);
 	list = strcmp(req[0], "list") == 0;
 	buf_init(&out, MQ_ANSWER_MAX);
-	if (!running)
-		r = mq_oneshot(cfg, nreq, req, list ? stdout : NULL, &out);
-	else if ((r = mailctl_call(path, IPC_R_QMGR, nreq, req, list ?
-	    stdout : NULL, &out)) == -1) {
-		fflush(stdout);
-		fprintf(stderr, "mailctl: the mail system runs but its queue "
-		    "manager does not answer on %s; try again in a moment\n",
-		    path);
-	}
-	if (r == -1) {
+	if ((r = mailctl_queue_ask(cfg, sock, nreq, req, list ? stdout : NULL,
+	    &out)) == -1) {
 		buf_free(&out);
 		return 1;
 	}

@@ -2,7 +2,7 @@
  * master_queue.c - create or repair the queue directory tree at start.
  *
  * Like "postfix check": every directory exists with the owner and mode
- * below, message files and hash directories belong to mail_owner.  Files
+ * below (the table is qfile_dirs[], which "mailctl doctor" checks too), message files and hash directories belong to mail_owner.  Files
  * left in incoming/ by a crash were never acknowledged (the commit point is
  * the rename into queue/), so they are removed at start.
  *
@@ -33,26 +33,9 @@
 
 #include "buf.h"
 #include "log.h"
+#include "qfile.h"
 #include "util.h"
 #include "master.h"
-
-struct master_qdir {
-	const char	*name;
-	int		 owned;		/* by mail_owner (else root) */
-	mode_t		 mode;
-};
-
-static const struct master_qdir master_qdirs[] = {
-	{ "incoming", 1, 0700 },
-	{ "queue", 1, 0700 },
-	{ "corrupt", 1, 0700 },
-	{ "hold", 1, 0700 },
-	{ "index", 1, 0700 },
-	{ "private", 1, 0700 },
-	{ "public", 0, 0711 },
-	{ "pid", 0, 0755 },
-	{ "empty", 0, 0555 },
-};
 
 /* master_queue_fix - make path a directory with this owner and mode */
 static int
@@ -164,25 +147,25 @@ master_queue_setup(struct master *m, char *err, size_t errlen)
 	if (master_queue_fix(m->queue_dir, ruid, rgid, 0755, m->privileged,
 	    err, errlen) == -1)
 		return -1;
-	for (i = 0; i < NELEM(master_qdirs); i++) {
+	for (i = 0; i < qfile_ndirs; i++) {
 		if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir,
-		    master_qdirs[i].name) == -1) {
+		    qfile_dirs[i].name) == -1) {
 			snprintf(err, errlen, "queue_directory: path too long");
 			return -1;
 		}
 		if (master_queue_fix(path,
-		    master_qdirs[i].owned ? m->owner_uid : ruid,
-		    master_qdirs[i].owned ? m->owner_gid : rgid,
-		    master_qdirs[i].mode, m->privileged, err, errlen) == -1)
+		    qfile_dirs[i].owned ? m->owner_uid : ruid,
+		    qfile_dirs[i].owned ? m->owner_gid : rgid,
+		    qfile_dirs[i].mode, m->privileged, err, errlen) == -1)
 			return -1;
 	}
 	if (m->privileged) {
-		for (i = 0; i < NELEM(master_qdirs); i++) {
-			if (!master_qdirs[i].owned ||
-			    strcmp(master_qdirs[i].name, "private") == 0)
+		for (i = 0; i < qfile_ndirs; i++) {
+			if (!qfile_dirs[i].owned ||
+			    strcmp(qfile_dirs[i].name, "private") == 0)
 				continue;
 			if (util_fmt(path, sizeof(path), "%s/%s", m->queue_dir,
-			    master_qdirs[i].name) == -1 ||
+			    qfile_dirs[i].name) == -1 ||
 			    (dfd = open(path, O_RDONLY | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC)) == -1)
 				continue;

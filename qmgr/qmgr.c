@@ -293,7 +293,7 @@ qmgr_delete(struct qmgr_msg *m)
 		return;
 	}
 	qmgr_index_del(m->qid);
-	log_info("%s: deleted by the administrator", m->qid);
+	log_info("%s: removed", m->qid);	/* postsuper's words */
 	qmgr_forget(m);
 }
 

@@ -131,6 +131,8 @@ void	 qmgr_ctl_init(int);
 int	 qmgr_ctl_oneshot(struct skel *);
 /* qmgr_ctl_warn - qmgr -x: a line for mailctl's stderr (else nothing) */
 void	 qmgr_ctl_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* qmgr_ctl_held - read hold/QID: 0 with the message (and fd), or -1 */
+int	 qmgr_ctl_held(const char *, struct qfile_msg *, int *);
 /* qmgr_ctl_progress - qmgr -x reindex: "reindex: N files read" */
 void	 qmgr_ctl_progress(size_t);
 
@@ -157,5 +159,14 @@ void	 qmgr_tick_due(time_t);
 #define QMGR_P_REMOTE	2
 int	 qmgr_pending(const struct qmgr_msg *, int);
 int	 qmgr_deliverable(const struct qmgr_msg *);
+/* qmgr_sched_nexthop - "local", relayhost, or the recipient's domain */
+const char *qmgr_sched_nexthop(const char *);
+/*
+ * qmgr_sched_why - "mailctl explain": when the next delivery attempt of
+ * a message in memory comes and what it waits for (back-off, a busy
+ * transport, a destination at its concurrency limit), as lines
+ * "next: ..." and "waiting: ..."
+ */
+void	 qmgr_sched_why(const struct qmgr_msg *, struct buf *);
 
 #endif

@@ -22,6 +22,11 @@
  *			queue Q: active, deferred or hold; a message in
  *			delivery goes when the attempt ends
  *	delete-deferred	the same as delete-all deferred
+ *	delete-from PAT	every message whose sender matches PAT, and
+ *	delete-to PAT	every message with a pending recipient matching
+ *			PAT (addr_pattern_match: user@domain, @domain,
+ *			domain, user@, <>), held ones too
+ *	explain ID	the scheduler's view of one message (qmgr_explain.c)
  *	requeue ID	attempts reset and tried now (held: released)
  *	reindex		the index rewritten from the messages in memory
  *
@@ -31,13 +36,13 @@
  * While the mail system is stopped, mailctl runs "qmgr -x" with a socket
  * pair as descriptor 3 (qmgr_ctl_oneshot): the same request and answer on
  * it, blocking, then exit.  That qmgr reads the queue as a starting qmgr
- * does - list and show change nothing (the index opened read-only, no
+ * does - list, show and explain change nothing (the index opened read-only, no
  * file moved or repaired) - runs the request on what it read without
  * delivering anything, and says "will be tried as soon as the mail system
  * starts" where a running qmgr schedules.  Damaged files it meets are
  * reported to mailctl as warnings (IPC_CTL_WARN) besides the log.
  *
- * Longer than 800 lines on purpose: ten requests, each a short function
+ * Longer than 800 lines on purpose: thirteen requests, each a short function
  * over qmgr's message table, and the two ways of answering them; they are
  * the one place that admin requests change the queue.
  */
@@ -54,6 +59,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
@@ -129,8 +135,8 @@ qmgr_ctl_by_arrival(const void *a, const void *b)
 	return strcmp(x->qid, y->qid);
 }
 
-/* qmgr_ctl_held - read hold/QID; 0 with the message in q, or -1 */
-static int
+/* qmgr_ctl_held - see qmgr.h */
+int
 qmgr_ctl_held(const char *qid, struct qfile_msg *q, int *fdp)
 {
 	char	 path[64], err[256];
@@ -204,6 +210,46 @@ qmgr_ctl_list(struct buf *out, int json)
 	return 0;
 }
 
+/* qmgr_ctl_find - a message in memory by id, or NULL */
+static struct qmgr_msg *
+qmgr_ctl_find(const char *qid)
+{
+	if (qid == NULL || !qid_valid(qid))
+		return NULL;
+	return qmgr_find(qid);
+}
+
+/*
+ * qmgr_ctl_open - the queue file of a message in memory or on hold, read
+ * as it is now (with the records appended since): 0 with q, its fd and
+ * view (*mp: the message, NULL when held), 1 when it cannot be read (said
+ * in out), -1 when there is no such message
+ */
+static int
+qmgr_ctl_open(struct buf *out, const char *qid, struct qmgr_msg **mp,
+    struct qfile_msg *q, int *fd, struct qview *view)
+{
+	char	 err[256];
+
+	memset(view, 0, sizeof(*view));
+	if ((*mp = qmgr_ctl_find(qid)) != NULL) {
+		if ((*fd = open((*mp)->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    qfile_read(*fd, q, err, sizeof(err)) != QFILE_OK) {
+			buf_printf(out, "%s: cannot read the queue file: %s\n",
+			    qid, *fd == -1 ? strerror(errno) : err);
+			if (*fd != -1)
+				close(*fd);
+			return 1;
+		}
+		qmgr_ctl_view(*mp, view);
+	} else if (qid == NULL || qmgr_ctl_held(qid, q, fd) == -1)
+		return -1;
+	else
+		view->state = "hold";
+	view->q = q;
+	return 0;
+}
+
 /* qmgr_ctl_show - one message's report */
 static int
 qmgr_ctl_show(struct buf *out, const char *qid)
@@ -213,36 +259,17 @@ qmgr_ctl_show(struct buf *out, const char *qid)
 	struct qview view;
 	int	 fd, r;
 
-	char	 err[256];
-
-	if (qid_valid(qid) && (m = qmgr_find(qid)) != NULL) {
-		/* the file as it is now, with the records appended since */
-		if ((fd = open(m->path, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    qfile_read(fd, &q, err, sizeof(err)) != QFILE_OK) {
-			buf_printf(out, "%s: cannot read the queue file: %s\n",
-			    qid, fd == -1 ? strerror(errno) : err);
-			if (fd != -1)
-				close(fd);
-			return 1;
-		}
-		qmgr_ctl_view(m, &view);
-		view.q = &q;
-		r = qview_show(out, fd, &view);
-		close(fd);
-		qfile_msg_free(&q);
-		return r == 0 ? 0 : 1;
+	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
+		buf_printf(out, "%s: no such message in the queue\n",
+		    log_str(qid));
+		return 1;
 	}
-	if (qmgr_ctl_held(qid, &q, &fd) == 0) {
-		memset(&view, 0, sizeof(view));
-		view.q = &q;
-		view.state = "hold";
-		r = qview_show(out, fd, &view);
-		close(fd);
-		qfile_msg_free(&q);
-		return r == 0 ? 0 : 1;
-	}
-	buf_printf(out, "%s: no such message in the queue\n", log_str(qid));
-	return 1;
+	if (r == 1)
+		return 1;
+	r = qview_show(out, fd, &view);
+	close(fd);
+	qfile_msg_free(&q);
+	return r == 0 ? 0 : 1;
 }
 
 /*
@@ -312,15 +339,6 @@ qmgr_ctl_flush(struct buf *out, const char *what)
 		buf_printf(out, "flushed %zu deferred message%s\n", n,
 		    n == 1 ? "" : "s");
 	return 0;
-}
-
-/* qmgr_ctl_find - a message in memory by id, or NULL */
-static struct qmgr_msg *
-qmgr_ctl_find(const char *qid)
-{
-	if (qid == NULL || !qid_valid(qid))
-		return NULL;
-	return qmgr_find(qid);
 }
 
 /* qmgr_ctl_hold - to hold/ now, or when the delivery in flight ends */
@@ -406,7 +424,7 @@ qmgr_ctl_delete(struct buf *out, const char *qid)
 	if (qid != NULL && qid_valid(qid) && util_fmt(path, sizeof(path),
 	    "%s/%s", QFILE_HOLD_DIR, qid) == 0 && unlink(path) == 0) {
 		(void)util_fsync_dir(QFILE_HOLD_DIR);
-		log_info("%s: removed from hold by the administrator", qid);
+		log_info("%s: removed", qid);	/* postsuper's words */
 		buf_printf(out, "%s: deleted\n", qid);
 		return 0;
 	}
@@ -415,25 +433,56 @@ qmgr_ctl_delete(struct buf *out, const char *qid)
 	return 1;
 }
 
-/* qmgr_ctl_delete_held - every message in hold/; the number removed */
-static size_t
-qmgr_ctl_delete_held(void)
+/*
+ * qmgr_ctl_sel - which messages a bulk delete takes: queue NULL or
+ * "active", "deferred", "hold" (as "list" shows them); from and to NULL or
+ * an addr_pattern_match pattern for the sender / a pending recipient
+ */
+struct qmgr_ctl_sel {
+	const char	*queue;
+	const char	*from;
+	const char	*to;
+};
+
+/* qmgr_ctl_selected - does the message match sel (its queue aside) */
+static int
+qmgr_ctl_selected(const struct qmgr_ctl_sel *sel, const struct qfile_msg *q)
 {
+	return (sel->from == NULL || addr_pattern_match(sel->from, q->sender)) &&
+	    (sel->to == NULL || qview_rcpt_match(q, sel->to));
+}
+
+/* qmgr_ctl_delete_held - the selected messages in hold/; how many */
+static size_t
+qmgr_ctl_delete_held(const struct qmgr_ctl_sel *sel)
+{
+	struct qfile_msg q;
 	struct dirent *de;
 	DIR	*d;
 	char	 path[64];
 	size_t	 n = 0;
+	int	 take;
 
 	if ((d = opendir(QFILE_HOLD_DIR)) == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (qid_valid(de->d_name) && util_fmt(path, sizeof(path),
-		    "%s/%s", QFILE_HOLD_DIR, de->d_name) == 0 &&
-		    unlink(path) == 0) {
-			log_info("%s: removed from hold by the administrator",
-			    de->d_name);
+	while ((de = readdir(d)) != NULL) {
+		if (!qid_valid(de->d_name))
+			continue;
+		if (sel->from != NULL || sel->to != NULL) {
+			if (qmgr_ctl_held(de->d_name, &q, NULL) == -1)
+				continue;
+			take = qmgr_ctl_selected(sel, &q);
+			qfile_msg_free(&q);
+			if (!take)
+				continue;
+		}
+		if (util_fmt(path, sizeof(path), "%s/%s", QFILE_HOLD_DIR,
+		    de->d_name) == 0 && unlink(path) == 0) {
+			/* postsuper's words */
+			log_info("%s: removed", de->d_name);
 			n++;
 		}
+	}
 	closedir(d);
 	if (n > 0)
 		(void)util_fsync_dir(QFILE_HOLD_DIR);
@@ -441,26 +490,20 @@ qmgr_ctl_delete_held(void)
 }
 
 /*
- * qmgr_ctl_delete_all - "delete ALL [queue]" (postsuper -d ALL [queue]):
- * queue NULL is every message, else "active", "deferred" or "hold" as
- * "list" shows them.  A message in delivery goes when the attempt ends.
+ * qmgr_ctl_delete_some - "delete ALL [queue]" (postsuper -d ALL [queue]),
+ * "delete-from PATTERN", "delete-to PATTERN": every message sel takes.
+ * A message in delivery goes when the attempt ends.
  */
 static int
-qmgr_ctl_delete_all(struct buf *out, const char *queue)
+qmgr_ctl_delete_some(struct buf *out, const struct qmgr_ctl_sel *sel)
 {
 	struct qmgr_msg *m, *next;
 	size_t	 n = 0, later = 0;
-	const char *st;
 
-	if (queue != NULL && !qview_queue_name(queue)) {
-		buf_printf(out, "%s: no such queue (active, deferred or "
-		    "hold)\n", log_str(queue));
-		return 2;
-	}
 	for (m = qmgr.all; m != NULL; m = next) {
 		next = m->all_next;
-		st = qmgr_ctl_state(m);
-		if (queue != NULL && strcmp(queue, st) != 0)
+		if ((sel->queue != NULL && strcmp(sel->queue,
+		    qmgr_ctl_state(m)) != 0) || !qmgr_ctl_selected(sel, &m->q))
 			continue;
 		if (m->inflight) {
 			m->delete_wanted = 1;
@@ -470,10 +513,52 @@ qmgr_ctl_delete_all(struct buf *out, const char *queue)
 			n++;
 		}
 	}
-	if (queue == NULL || strcmp(queue, "hold") == 0)
-		n += qmgr_ctl_delete_held();
-	qview_deleted(out, queue, n, later);
+	if (sel->queue == NULL || strcmp(sel->queue, "hold") == 0)
+		n += qmgr_ctl_delete_held(sel);
+	if (n > 0)
+		log_info("Deleted: %zu message%s", n, n == 1 ? "" : "s");
+	qview_deleted(out, sel->queue, n, later);
 	return 0;
+}
+
+/* qmgr_ctl_delete_all - "delete-all [queue]" */
+static int
+qmgr_ctl_delete_all(struct buf *out, const char *queue)
+{
+	struct qmgr_ctl_sel sel = { queue, NULL, NULL };
+
+	if (queue != NULL && !qview_queue_name(queue)) {
+		buf_printf(out, "%s: no such queue (active, deferred or "
+		    "hold)\n", log_str(queue));
+		return 2;
+	}
+	return qmgr_ctl_delete_some(out, &sel);
+}
+
+/* qmgr_ctl_delete_addr - "delete-from PATTERN" or "delete-to PATTERN" */
+static int
+qmgr_ctl_delete_addr(struct buf *out, const char *pat, int to)
+{
+	struct qmgr_ctl_sel sel = { NULL, to ? NULL : pat, to ? pat : NULL };
+
+	if (!addr_pattern_ok(pat)) {
+		buf_printf(out, "\"%s\": not an address pattern (user@domain, "
+		    "@domain, domain, user@ or <>)\n", log_str(pat));
+		return 2;
+	}
+	return qmgr_ctl_delete_some(out, &sel);
+}
+
+static int
+qmgr_ctl_from_req(struct buf *out, const char *pat)
+{
+	return qmgr_ctl_delete_addr(out, pat, 0);
+}
+
+static int
+qmgr_ctl_to_req(struct buf *out, const char *pat)
+{
+	return qmgr_ctl_delete_addr(out, pat, 1);
 }
 
 /* qmgr_ctl_requeue - attempts from zero, tried now */
@@ -524,6 +609,37 @@ qmgr_ctl_reindex(struct buf *out)
 	return 0;
 }
 
+/*
+ * qmgr_explain - "mailctl explain ID": the message's envelope, arrival and
+ * recipients with their attempts (qview_explain), and what its next
+ * attempt waits for (qmgr_sched_why); 1 when it is not in the queue
+ */
+static int
+qmgr_explain(struct buf *out, const char *qid)
+{
+	struct qmgr_msg *m;
+	struct qfile_msg q;
+	struct qview view;
+	int	 fd, r;
+
+	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
+		buf_printf(out, "%s: not in the queue\n", qid != NULL ?
+		    log_str(qid) : "");
+		return 1;
+	}
+	if (r == 1)
+		return 1;
+	r = qview_explain(out, fd, &view);
+	if (m != NULL)
+		qmgr_sched_why(m, out);
+	else
+		buf_printf(out, "next:      none: on hold, no delivery attempt "
+		    "until \"mailctl queue release %s\"\n", qid);
+	close(fd);
+	qfile_msg_free(&q);
+	return r == 0 ? 0 : 1;
+}
+
 /* the requests' handlers take the one argument (NULL when none) */
 static int
 qmgr_ctl_list_req(struct buf *out, const char *a)
@@ -565,6 +681,9 @@ static const struct {
 	{ "delete",		1, 1, qmgr_ctl_delete },
 	{ "delete-all",		0, 1, qmgr_ctl_delete_all },
 	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req },
+	{ "delete-from",	1, 1, qmgr_ctl_from_req },
+	{ "delete-to",		1, 1, qmgr_ctl_to_req },
+	{ "explain",		1, 1, qmgr_explain },
 	{ "requeue",		1, 1, qmgr_ctl_requeue },
 	{ "reindex",		0, 0, qmgr_ctl_reindex_req },
 };
@@ -808,7 +927,8 @@ qmgr_ctl_oneshot(struct skel *sk)
 		c.status = 2;
 	} else {
 		qmgr.readonly = argc > 0 && (strcmp(argv[0], "list") == 0 ||
-		    strcmp(argv[0], "show") == 0);
+		    strcmp(argv[0], "show") == 0 ||
+		    strcmp(argv[0], "explain") == 0);
 		if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) ==
 		    -1) {
 			buf_puts(&c.out, "cannot open the queue index (see the "

@@ -50,6 +50,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "ipc.h"
 #include "log.h"
 #include "qfile.h"
@@ -150,6 +151,117 @@ qmgr_nexthop(const char *addr)
 	if (*qmgr.relayhost != '\0')
 		return qmgr.relayhost;
 	return at != NULL ? at + 1 : addr;
+}
+
+/* qmgr_sched_nexthop - see qmgr.h */
+const char *
+qmgr_sched_nexthop(const char *addr)
+{
+	return qmgr_is_local(addr) ? "local" : qmgr_nexthop(addr);
+}
+
+/* qmgr_dest_busy - deliveries out to a next hop now (none: 0) */
+static int
+qmgr_dest_busy(const char *name)
+{
+	const struct qmgr_dest *d;
+
+	for (d = qmgr.dests; d != NULL; d = d->next)
+		if (util_strcasecmp_ascii(d->name, name) == 0)
+			return d->busy;
+	return 0;
+}
+
+/* qmgr_why_waiting - a ready message that has not started: why */
+static void
+qmgr_why_waiting(const struct qmgr_msg *m, struct buf *out)
+{
+	const char *hop;
+	size_t	 i;
+	int	 busy;
+
+	if (qmgr_pending(m, QMGR_P_LOCAL) > 0 &&
+	    qmgr.local_busy >= qmgr.local_limit)
+		buf_printf(out, "waiting:   every local delivery process is "
+		    "busy (%d of %d)\n", qmgr.local_busy, qmgr.local_limit);
+	if (qmgr_pending(m, QMGR_P_REMOTE) == 0)
+		return;
+	if (!qmgr.smtp_ok) {
+		buf_puts(out, "waiting:   master.cf has no smtp service: "
+		    "remote recipients stay queued\n");
+		return;
+	}
+	if (qmgr.smtp_busy >= qmgr.smtp_limit)
+		buf_printf(out, "waiting:   every smtp process is busy (%d of "
+		    "%d)\n", qmgr.smtp_busy, qmgr.smtp_limit);
+	for (i = 0; i < m->q.nrcpt; i++) {
+		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
+		    qmgr_is_local(m->q.rcpt[i].addr))
+			continue;
+		hop = qmgr_nexthop(m->q.rcpt[i].addr);
+		if ((busy = qmgr_dest_busy(hop)) >= qmgr.dest_limit)
+			buf_printf(out, "waiting:   destination %s has %d "
+			    "deliveries in progress "
+			    "(default_destination_concurrency_limit = %d)\n",
+			    log_str(hop), busy, qmgr.dest_limit);
+		else if (busy >= qmgr.dest_cap)
+			buf_printf(out, "waiting:   destination %s has %d "
+			    "deliveries in progress, all one destination may "
+			    "have (a quarter of the %d smtp processes stay for "
+			    "the others)\n", log_str(hop), busy,
+			    qmgr.smtp_limit);
+		if (*qmgr.relayhost != '\0')
+			break;		/* one next hop for all */
+	}
+}
+
+/* qmgr_sched_why - see qmgr.h */
+void
+qmgr_sched_why(const struct qmgr_msg *m, struct buf *out)
+{
+	struct tm tm;
+	time_t	 t = (time_t)m->rec.next_try, now = time(NULL);
+	char	 when[32];
+
+	if (qmgr.oneshot) {
+		buf_puts(out, "next:      as soon as the mail system starts "
+		    "(it is stopped)\n");
+		if (m->rec.state != QINDEX_DEFERRED || t <= now)
+			return;
+	} else if (m->inflight) {
+		buf_puts(out, "next:      a delivery attempt is in progress "
+		    "now\n");
+		return;
+	}
+	if (m->rec.state == QINDEX_DEFERRED && !m->queued) {
+		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+		    "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			util_strlcpy(when, "?", sizeof(when));
+		if (t > now)
+			buf_printf(out, "next:      %s UTC (in %lld s): back-off "
+			    "after %u failed attempt%s (the wait doubles from "
+			    "minimal_backoff_time = %llds up to "
+			    "maximal_backoff_time = %llds)\n", when,
+			    (long long)(t - now), m->rec.attempts,
+			    m->rec.attempts == 1 ? "" : "s",
+			    (long long)qmgr.min_backoff,
+			    (long long)qmgr.max_backoff);
+		else
+			buf_printf(out, "next:      due since %s UTC: at the "
+			    "next queue run (queue_run_delay = %llds)\n", when,
+			    (long long)qmgr.run_delay);
+		return;
+	}
+	if (qmgr.oneshot)
+		return;
+	if (!m->queued) {
+		buf_printf(out, "next:      at the next queue run "
+		    "(queue_run_delay = %llds)\n", (long long)qmgr.run_delay);
+		return;
+	}
+	buf_puts(out, "next:      as soon as a delivery process is free "
+	    "(waiting in the ready queue)\n");
+	qmgr_why_waiting(m, out);
 }
 
 /* qmgr_dest - the destination record of a next hop (made when missing) */

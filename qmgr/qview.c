@@ -2,9 +2,11 @@
  * qview.c - the admin's view of a queued message (see qview.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "log.h"
 #include "qfile.h"
@@ -12,6 +14,7 @@
 #include "qview.h"
 
 #define QVIEW_HDR_MAX	(64 * 1024)	/* header bytes "show" prints */
+#define QVIEW_TRAIL_MAX	2000		/* H records "explain" keeps */
 
 static const char *qview_st[] = { "pending", "delivered", "bounced",
     "expanded", "bounced (report sent)" };
@@ -326,6 +329,113 @@ qview_show(struct buf *b, int fd, const struct qview *v)
 	return r;
 }
 
+struct qview_trail {
+	uint32_t	*idx;		/* H records: recipient, time, text */
+	int64_t		*when;
+	char		**text;
+	size_t		 n, cap;
+};
+
+/* qview_trail_cb - keep each H record (at most QVIEW_TRAIL_MAX) */
+static void
+qview_trail_cb(void *arg, int type, uint32_t idx, int st, int64_t when,
+    const char *text)
+{
+	struct qview_trail *t = arg;
+
+	(void)st;
+	if (type != 'H' || t->n >= QVIEW_TRAIL_MAX)
+		return;
+	if (t->n == t->cap) {
+		t->cap = t->cap == 0 ? 16 : t->cap * 2;
+		t->idx = xreallocarray(t->idx, t->cap, sizeof(*t->idx));
+		t->when = xreallocarray(t->when, t->cap, sizeof(*t->when));
+		t->text = xreallocarray(t->text, t->cap, sizeof(*t->text));
+	}
+	t->idx[t->n] = idx;
+	t->when[t->n] = when;
+	t->text[t->n++] = xstrdup(text);
+}
+
+/* qview_arrival - the lines about where the message came from */
+static void
+qview_arrival(struct buf *b, const struct qfile_msg *q)
+{
+	const char *addr = qfile_attr_get(q, "client_address");
+	const char *port = qfile_attr_get(q, "client_port");
+	const char *helo = qfile_attr_get(q, "helo_name");
+	const char *proto = qfile_attr_get(q, "protocol");
+	const char *tls = qfile_attr_get(q, "tls");
+	const char *user = qfile_attr_get(q, "sasl_username");
+	const char *mech = qfile_attr_get(q, "sasl_method");
+	char	 t[32];
+
+	buf_printf(b, "arrival:   %s UTC", qview_time(q->arrival_sec, t,
+	    sizeof(t)));
+	if (addr != NULL)
+		buf_printf(b, " from [%s]%s%s", qview_text(addr),
+		    port != NULL ? ":" : "", port != NULL ? qview_text(port) :
+		    "");
+	if (helo != NULL && *helo != '\0')
+		buf_printf(b, ", HELO %s", qview_text(helo));
+	if (proto != NULL)
+		buf_printf(b, ", %s", qview_text(proto));
+	buf_printf(b, "\ntls:       %s\nsasl:      ", tls != NULL ?
+	    qview_text(tls) : "none (plain text)");
+	if (user != NULL)
+		buf_printf(b, "%s (%s)\n", qview_text(user), mech != NULL ?
+		    qview_text(mech) : "?");
+	else
+		buf_puts(b, "none (not authenticated)\n");
+}
+
+/* qview_explain - see qview.h */
+int
+qview_explain(struct buf *b, int fd, const struct qview *v)
+{
+	const struct qfile_msg *q = v->q;
+	struct qview_trail tr;
+	char	 t[32];
+	size_t	 i, k;
+	int	 r;
+
+	memset(&tr, 0, sizeof(tr));
+	r = qfile_trail_each(fd, q, qview_trail_cb, &tr);
+	buf_printf(b, "queue id:  %s\nstate:     %s", q->qid, v->state);
+	if (v->attempts > 0)
+		buf_printf(b, ", %u delivery attempt%s so far", v->attempts,
+		    v->attempts == 1 ? "" : "s");
+	buf_putc(b, '\n');
+	qview_arrival(b, q);
+	buf_printf(b, "sender:    <%s>\nsize:      %llu bytes\n",
+	    qview_text(q->sender), (unsigned long long)qfile_size(q));
+	for (i = 0; i < q->nrcpt; i++) {
+		const struct qfile_rcpt *rc = &q->rcpt[i];
+
+		buf_printf(b, "recipient <%s>", qview_text(rc->addr));
+		if (rc->parent != UINT32_MAX && rc->parent < q->nrcpt)
+			buf_printf(b, " (from alias <%s>)",
+			    qview_text(q->rcpt[rc->parent].addr));
+		buf_printf(b, ": %s", qview_st[rc->status >= 0 && rc->status <=
+		    QFILE_ST_BOUNCE_SENT ? rc->status : 0]);
+		if (rc->status != QFILE_ST_PENDING && rc->text != NULL &&
+		    *rc->text != '\0')
+			buf_printf(b, ": %s", qview_text(rc->text));
+		buf_putc(b, '\n');
+		for (k = 0; k < tr.n; k++)
+			if (tr.idx[k] == i)
+				buf_printf(b, "  %s UTC  deferred: %s\n",
+				    qview_time(tr.when[k], t, sizeof(t)),
+				    qview_text(tr.text[k]));
+	}
+	for (k = 0; k < tr.n; k++)
+		free(tr.text[k]);
+	free(tr.idx);
+	free(tr.when);
+	free(tr.text);
+	return r == -1 ? -1 : 0;
+}
+
 /* qview_has_domain - see qview.h */
 int
 qview_has_domain(const struct qfile_msg *q, const char *domain)
@@ -340,5 +450,18 @@ qview_has_domain(const struct qfile_msg *q, const char *domain)
 		    util_strcasecmp_ascii(at + 1, domain) == 0)
 			return 1;
 	}
+	return 0;
+}
+
+/* qview_rcpt_match - see qview.h */
+int
+qview_rcpt_match(const struct qfile_msg *q, const char *pat)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nrcpt; i++)
+		if (q->rcpt[i].status == QFILE_ST_PENDING &&
+		    addr_pattern_match(pat, q->rcpt[i].addr))
+			return 1;
 	return 0;
 }

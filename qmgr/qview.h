@@ -46,8 +46,18 @@ int	 qview_queue_name(const char *);
  * when the file could not be read (what was read is kept in out).
  */
 int	 qview_show(struct buf *, int, const struct qview *);
+/*
+ * qview_explain - "mailctl explain": state, arrival (client, HELO,
+ * protocol, TLS, SASL user), sender, and each recipient with its status
+ * and every temporary failure (the H records) under it; fd is the queue
+ * file.  0, or -1 when its trail could not be read.
+ */
+int	 qview_explain(struct buf *, int, const struct qview *);
 /* qview_has_domain - does a pending recipient end in @domain (any case) */
 int	 qview_has_domain(const struct qfile_msg *, const char *);
+/* qview_rcpt_match - does a pending recipient match the pattern
+ * (addr_pattern_match) */
+int	 qview_rcpt_match(const struct qfile_msg *, const char *);
 /* qview_json_str - a JSON string of untrusted bytes, quotes included */
 void	 qview_json_str(struct buf *, const char *);
 

@@ -183,7 +183,8 @@ class QueueBasicsTest(harness.InstanceTestCase):
 
     USAGE = [[], ["bogus"], ["list", "--xml"], ["list", "--json", "x"],
              ["show"], ["show", "a", "b"], ["hold"], ["hold", "--all"],
-             ["release"], ["delete"], ["delete", "--all"],
+             ["release"], ["delete"], ["delete", "--all", "x"],
+             ["delete", "--from"], ["delete", "--to", "a", "b"],
              ["delete", "--all-deferred", "x"], ["requeue"],
              ["flush", "a", "b"], ["flush", "--now"], ["reindex", "x"],
              ["show", "x" * 300], ["delete", "ALL", "incoming"],
@@ -511,8 +512,8 @@ class QueueRunningTest(QueueCase):
         self.ok("delete", q2, out=r"^%s: deleted\n$" % q2)
         self.wait_gone(q1, 10)
         self.assertFalse(self.held(q2))
-        self.wait_log_line(q1, "deleted by the administrator")
-        self.wait_log_line(q2, "removed from hold by the administrator")
+        self.wait_log_line(q1, ": removed")
+        self.wait_log_line(q2, ": removed")
         ids = self.listing()
         self.assertNotIn(q1, ids)
         self.assertNotIn(q2, ids)
@@ -565,7 +566,7 @@ class QueueRunningTest(QueueCase):
         self.ok("delete", "ALL", "hold", out=r"^deleted %d held messages?\n$"
                 % len(held))
         self.assertFalse(self.held(qh))
-        self.wait_log_line(qh, "removed from hold by the administrator")
+        self.wait_log_line(qh, ": removed")
         self.assertNotIn(qh, self.listing())
         # a deferred message whose retry is in flight is skipped: ask again
         for _ in range(10):
@@ -577,7 +578,7 @@ class QueueRunningTest(QueueCase):
         self.assertFalse(self.in_queue(qa) or self.in_queue(qb),
                          self.listing())
         for q in (qa, qb):
-            self.wait_log_line(q, "deleted by the administrator")
+            self.wait_log_line(q, ": removed")
         # ALL: one message in flight (the peer holds its DATA reply back),
         # one deferred, one held
         self.gate.slow.add("allslow@remote.test")
@@ -595,7 +596,7 @@ class QueueRunningTest(QueueCase):
         self.assertFalse(self.held(qh2))
         self.wait_gone(qs, 10)
         self.wait_gone(qc, 10)
-        self.wait_log_line(qs, "deleted by the administrator")
+        self.wait_log_line(qs, ": removed")
         self.assertEqual(self.listing(), {})
         self.gate.slow.discard("allslow@remote.test")
         self.gate.opened.update(["alla@remote.test", "allb@remote.test",
@@ -659,7 +660,7 @@ class QueueRunningTest(QueueCase):
         self.assertTrue(wait_for(lambda: self.held(qh), 10), self.tail())
         self.wait_gone(qd, 10)
         self.assertFalse(self.in_queue(qh))
-        self.wait_log_line(qd, "deleted by the administrator")
+        self.wait_log_line(qd, ": removed")
         self.assertEqual(self.listing()[qh]["queue_name"], "hold")
         # requeue of a held message releases it; now the peer takes it
         self.gate.slow.discard("slowh@remote.test")

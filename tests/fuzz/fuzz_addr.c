@@ -15,7 +15,10 @@
  *  - round trip: addr_format() fits ADDR_BUFSZ, and parsing "<formatted>"
  *    (or the formatted mailbox) gives the same local part, domain, null
  *    and literal flags, and formats to the same text again;
- *  - addr_format() with a short buffer truncates like strlcpy.
+ *  - addr_format() with a short buffer truncates like strlcpy;
+ *  - addr_pattern_ok() refuses exactly what addr.h says, and a pattern
+ *    that is a whole address matches itself; only "<>" matches the null
+ *    address.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -209,6 +212,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)addr_valid_domain(text);
 	(void)addr_valid_local(text);
+	/* as a queue-delete pattern: it matches itself when it is an
+	 * address, the null pattern only the null address */
+	if (addr_pattern_ok(text)) {
+		if (strcmp(text, "<>") == 0)
+			FZ_CHECK(addr_pattern_match(text, "") &&
+			    !addr_pattern_match(text, "a@b"));
+		else if (strchr(text, '@') != NULL && text[0] != '@' &&
+		    text[len - 1] != '@')
+			FZ_CHECK(addr_pattern_match(text, text));
+		FZ_CHECK(!addr_pattern_match(text, "") ||
+		    strcmp(text, "<>") == 0);
+	} else
+		FZ_CHECK(len == 0 || len > ADDR_TEXT_MAX || strcmp(text,
+		    "@") == 0 || strpbrk(text, " <>\t\x7f") != NULL ||
+		    text[strcspn(text, "\x01\x02\x03\x04\x05\x06\x07\x08"
+		    "\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
+		    "\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f")] != '\0');
 	free(text);
 	return 0;
 }

@@ -485,15 +485,64 @@ test_local(void)
 	    strstr(why, "5.1.7") != NULL, "sender text for a bad sender");
 }
 
+/* test_pattern - mailctl queue delete --from / --to patterns */
+static void
+test_pattern(void)
+{
+	static const char *const bad[] = { "", "@", "a b", "a\tb", "<a@b>",
+	    "a>", "<", "x\x1b[2J", "a\x7f", "<<>>" };
+	static const struct {
+		const char	*pat, *addr;
+		int		 match;
+	} tab[] = {
+		{ "alice@example.com", "alice@example.com", 1 },
+		{ "alice@example.com", "ALICE@Example.COM", 1 },
+		{ "alice@example.com", "alice@example.co", 0 },
+		{ "alice@example.com", "xalice@example.com", 0 },
+		{ "alice@example.com", "", 0 },
+		{ "@example.com", "bob@EXAMPLE.com", 1 },
+		{ "@example.com", "bob@sub.example.com", 0 },
+		{ "@example.com", "bob", 0 },
+		{ "example.com", "bob@example.com", 1 },
+		{ "example.com", "example.com", 0 },
+		{ "example.com", "bob@xexample.com", 0 },
+		{ "alice@", "Alice@anywhere.test", 1 },
+		{ "alice@", "alice", 1 },
+		{ "alice@", "alicex@a.test", 0 },
+		{ "alice@", "ali@a.test", 0 },
+		{ "alice@", "", 0 },
+		{ "<>", "", 1 },
+		{ "<>", "a@b", 0 },
+		{ "\"a@b\"@c.test", "\"a@b\"@c.test", 1 },
+		{ "c.test", "\"a@b\"@c.test", 1 },
+	};
+	char	 big[ADDR_TEXT_MAX + 2];
+	size_t	 i;
+
+	for (i = 0; i < NELEM(bad); i++)
+		T_EQ_INT(addr_pattern_ok(bad[i]), 0, bad[i]);
+	for (i = 0; i < NELEM(tab); i++) {
+		T_EQ_INT(addr_pattern_ok(tab[i].pat), 1, tab[i].pat);
+		T_EQ_INT(addr_pattern_match(tab[i].pat, tab[i].addr),
+		    tab[i].match, tab[i].addr);
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	T_EQ_INT(addr_pattern_ok(big), 0, "longer than an address");
+	big[sizeof(big) - 2] = '\0';
+	T_EQ_INT(addr_pattern_ok(big), 1, "as long as an address");
+}
+
 int
 main(void)
 {
-	t_plan(663);
+	t_plan(663 + 10 + 40 + 2);
 	test_bad();
 	test_good();
 	test_limits();
 	test_mailbox();
 	test_same();
 	test_local();
+	test_pattern();
 	return t_done();
 }
