@@ -101,6 +101,9 @@
  *			a key: they send what a signature covers, hashed.
  * IPC_DKIM_SIGN_REPLY	u32 request id | u32 IPC_DKIM_* | bytes signature
  *			(empty unless OK; at most 1024).
+ * IPC_METRICS		u32 n | n x (u32 metric id | str label | str label |
+ *			u64 value): a process's report for metrics_listen;
+ *			lib/metrics.c checks each series (id, sender, labels).
  *
  * Lengths are checked again field by field by the getters; the table gives
  * the cheap outer bound before any handler runs.
@@ -152,6 +155,8 @@ const struct ipc_def ipc_defs[] = {
 	    4 + IPC_STR(255) + IPC_STR(63) + 4 + IPC_STR(32), IPC_FD_NONE },
 	{ IPC_DKIM_SIGN_REPLY, "DKIM_SIGN_REPLY", IPC_R_AUTH, 8 + IPC_STR(0),
 	    8 + IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_METRICS, "METRICS", IPC_R_SMTPD | IPC_R_QMGR | IPC_R_MASTER,
+	    4, IPC_MAX_PAYLOAD, IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

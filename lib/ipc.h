@@ -85,6 +85,9 @@ enum ipc_type {
 				 * str selector, u32 alg, bytes digest */
 	IPC_DKIM_SIGN_REPLY,	/* auth->smtpd/qmgr: u32 id, u32 status,
 				 * bytes signature */
+	IPC_METRICS,		/* smtpd/qmgr/master->anvil: u32 n, n x
+				 * (u32 metric, str label, str label,
+				 * u64 value); no answer (lib/metrics.h) */
 	IPC_TYPE_MAX
 };
 
