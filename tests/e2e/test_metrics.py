@@ -4,8 +4,8 @@ master count, over HTTP on loopback.
 Real instances as root.  The load is known: messages accepted by smtpd and
 delivered by local (Maildir) and by smtp to an aiosmtpd peer (relayhost),
 one recipient the peer defers (the backoff is an hour, so it is tried once),
-relay-denied RCPTs from a client outside mynetworks, failed AUTHs, one
-session under STARTTLS.  The counts are read with curl before and after the
+relay-denied RCPTs and a MAIL over the message rate limit from a client
+outside mynetworks, failed AUTHs, one session under STARTTLS.  The counts are read with curl before and after the
 load, and the differences must be exact.  Every exposition goes through
 promtool check metrics (Debian's prometheus package) in the text format,
 and through a strict parser here in both formats (OpenMetrics: promtool
@@ -136,6 +136,7 @@ class MetricsCase(InstanceTestCase):
             "smtpd_client_event_limit_exceptions": "127.0.0.1/32",
             "smtpd_tls_security_level": "may",
             "smtpd_sasl_auth_enable": "yes", "smtpd_tls_auth_only": "no",
+            "smtpd_client_message_rate_limit": "1",
             "minimal_backoff_time": "3600s", "maximal_backoff_time": "3600s",
         })
         crt, key = make_cert(cls.inst.dir, "mx")
@@ -217,7 +218,8 @@ class MetricsCase(InstanceTestCase):
             c.sendmail("load@client.example", ["ok@remote.example"],
                        b"Subject: tls\r\n\r\nbody\r\n")
         self.send_plain(1, "defer@remote.example", "deferred")
-        # 3 relay-denied RCPTs from outside mynetworks
+        # 3 relay-denied RCPTs from outside mynetworks, then a MAIL over
+        # smtpd_client_message_rate_limit
         with Conn(self.inst.port, source="127.0.0.2") as c:
             c.ehlo()
             self.assertEqual(c.cmd("MAIL FROM:<x@client.example>").code, 250)
@@ -225,6 +227,9 @@ class MetricsCase(InstanceTestCase):
                 r = c.cmd("RCPT TO:<user%d@elsewhere.example>" % i)
                 self.assertIn("Relay access denied", r.text(), r)
             relay_class = "%dxx" % (r.code // 100)
+            self.assertEqual(c.cmd("RSET").code, 250)
+            r = c.cmd("MAIL FROM:<x@client.example>")
+            self.assertIn("too much mail", r.text(), r)
             c.cmd("QUIT")
         # 2 failed AUTHs
         with Conn(self.inst.port) as c:
@@ -260,6 +265,8 @@ class MetricsCase(InstanceTestCase):
         self.assertEqual(delta("youju_smtpd_replies_total",
                                **{"class": "5xx", "reason": "auth_failed"}),
                          2)
+        self.assertEqual(delta("youju_smtpd_replies_total",
+                               **{"class": "4xx", "reason": "rate_limit"}), 1)
         self.assertEqual(delta("youju_smtpd_sessions_total",
                                service=self.service, tls="yes"), 1)
         self.assertEqual(value(s, "youju_smtpd_sessions_open",
