@@ -253,7 +253,7 @@ anvil_drop(struct anvil_conn *c)
 	free(c);
 }
 
-/* anvil_read - frames from smtpd (counts, metrics), qmgr and master (metrics) */
+/* anvil_read - frames: smtpd's counts, metrics from smtpd, qmgr, master */
 static void
 anvil_read(evutil_socket_t fd, short what, void *arg)
 {

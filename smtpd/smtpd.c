@@ -49,8 +49,8 @@ smtpd_count_reply(const char *line)
 {
 	static const char *classes[] = { "2xx", "3xx", "4xx", "5xx" };
 
-	if (line[0] < '2' || line[0] > '5' || (line[3] != ' ' &&
-	    line[3] != '\0'))
+	if (strlen(line) < 3 || line[0] < '2' || line[0] > '5' ||
+	    (line[3] != ' ' && line[3] != '\0'))
 		return;
 	metrics_client_count(METRIC_REPLIES, classes[line[0] - '2'],
 	    metrics_smtp_reason(line), 1);
