@@ -21,6 +21,11 @@
  * sweep every anvil_rate_time_unit; at most ANVIL_MAX_KEYS keys are kept
  * (past that, a new client is answered as if it were the first: anvil
  * fails open, like smtpd when anvil is away).
+ *
+ * anvil also adds up what smtpd, qmgr and master report for metrics_listen
+ * (IPC_METRICS on connections of their own) and, when master passed it a
+ * second listening socket (metrics_listen set), serves them over HTTP:
+ * anvil_metrics.c.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -35,8 +40,10 @@
 #include "cfg.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "skel.h"
 #include "util.h"
+#include "anvil.h"
 
 #define ANVIL_HASH	4096
 #define ANVIL_MAX_KEYS	100000
@@ -63,6 +70,7 @@ struct anvil_conn {
 	struct event	*ev;
 	struct anvil_hold *hold;
 	size_t		 nhold, caphold;
+	struct metrics	 level;		/* its LEVEL metrics (anvil_metrics.c) */
 	struct anvil_conn *next;
 };
 
@@ -238,13 +246,14 @@ anvil_drop(struct anvil_conn *c)
 			*pp = c->next;
 			break;
 		}
+	anvil_metrics_forget(&c->level);
 	event_free(c->ev);
 	close(c->fd);
 	free(c->hold);
 	free(c);
 }
 
-/* anvil_read - frames from one smtpd */
+/* anvil_read - frames: smtpd's counts, metrics from smtpd, qmgr, master */
 static void
 anvil_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -253,13 +262,16 @@ anvil_read(evutil_socket_t fd, short what, void *arg)
 	int	 r;
 
 	for (;;) {
-		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD, IPC_R_ANVIL,
-		    &m)) <= 0) {
+		if ((r = ipc_next(c->fd, &c->role, IPC_R_SMTPD | IPC_R_QMGR |
+		    IPC_R_MASTER, IPC_R_ANVIL, &m)) <= 0) {
 			if (r == -1)
 				anvil_drop(c);
 			return;
 		}
-		r = anvil_request(c, &m);
+		if (m.type == IPC_METRICS)
+			r = anvil_metrics_report(&c->level, c->role, &m);
+		else
+			r = anvil_request(c, &m);
 		ipc_msg_free(&m);
 		if (r == -1) {
 			anvil_drop(c);
@@ -268,7 +280,7 @@ anvil_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* anvil_accept - a new smtpd connection (root or mail_owner) */
+/* anvil_accept - a new connection (root or mail_owner) */
 static void
 anvil_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -326,8 +338,11 @@ anvil_post_jail(struct skel *sk)
 	struct event *ev;
 
 	anvil.base = sk->base;
-	if (sk->nlisten != 1)
-		log_fatal("expected one listening socket from master");
+	if (sk->nlisten != 1 && sk->nlisten != 2)
+		log_fatal("expected one listening socket from master (two "
+		    "with metrics_listen)");
+	if (sk->nlisten == 2)
+		anvil_metrics_serve(sk->base, sk->listen_fd[1]);
 	util_set_nonblock(sk->listen_fd[0], 1);
 	ev = event_new(sk->base, sk->listen_fd[0], EV_READ | EV_PERSIST,
 	    anvil_accept, NULL);

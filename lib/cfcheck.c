@@ -20,6 +20,7 @@
 #include "cfcheck.h"
 #include "cfg.h"
 #include "mcf.h"
+#include "metrics.h"
 #include "net.h"
 #include "restr.h"
 #include "util.h"
@@ -204,6 +205,22 @@ cfcheck_service(struct cfcheck *ck, const char *base, struct cfcheck *sk,
 	}
 }
 
+/* cfcheck_metrics - metrics_listen: a loopback address master can bind */
+static void
+cfcheck_metrics(struct cfcheck *ck, const struct cfg *c)
+{
+	const char *v = cfg_str(c, "metrics_listen");
+	char	 host[METRICS_HOST_MAX], why[512], where[1024];
+	int	 port;
+
+	if (*v == '\0' ||
+	    metrics_listen_parse(v, host, sizeof(host), &port, why,
+	    sizeof(why)) == 0)
+		return;
+	cfg_origin(c, "metrics_listen", where, sizeof(where));
+	cfcheck_add(ck, 1, "%s: \"%s\": %s", where, v, why);
+}
+
 /* cfcheck_config - see cfcheck.h */
 void
 cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
@@ -220,6 +237,7 @@ cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
 			cfg_mark_used(main_cfg, mcf->svc[i].opts[k].value);
 	cfcheck_smtpd(ck, main_cfg);
 	cfcheck_smtp(ck, main_cfg);
+	cfcheck_metrics(ck, main_cfg);
 	base = xstrdup(buf_cstr(&ck->out));
 	for (i = 0; i < mcf->nsvc; i++) {
 		svc = &mcf->svc[i];

@@ -141,6 +141,8 @@ const struct cfg_param cfg_params[] = {
 	    "how long a message is retried before it is bounced"),
 	CP_SIZE("message_size_limit", "10240000", 0, CP_TB, 0,
 	    "largest message in bytes; 0 = no limit"),
+	CP_STR("metrics_listen", "", Y,
+	    "loopback ADDRESS:PORT where anvil serves /metrics; empty = off"),
 	CP_TIME("minimal_backoff_time", "300s", 's', 1, 30 * CP_DAY, 0,
 	    "shortest time between delivery attempts of a deferred message"),
 	CP_LIST("mydestination", "$myhostname, localhost.$mydomain, localhost",

@@ -103,6 +103,9 @@
  *			a key: they send what a signature covers, hashed.
  * IPC_DKIM_SIGN_REPLY	u32 request id | u32 IPC_DKIM_* | bytes signature
  *			(empty unless OK; at most 1024).
+ * IPC_METRICS		u32 n | n x (u32 metric id | str label | str label |
+ *			u64 value): a process's report for metrics_listen;
+ *			lib/metrics.c checks each series (id, sender, labels).
  *
  * Local submission (sendmail -> public/pickup; any local user may connect,
  * pickup knows who it is from SO_PEERCRED, never from these frames):
@@ -183,6 +186,8 @@ const struct ipc_def ipc_defs[] = {
 	{ IPC_PICKUP_END, "PICKUP_END", IPC_R_SENDMAIL, 0, 0, IPC_FD_NONE },
 	{ IPC_PICKUP_REPLY, "PICKUP_REPLY", IPC_R_PICKUP,
 	    4 + 2 * IPC_STR(0), 4 + 2 * IPC_STR(1024), IPC_FD_NONE },
+	{ IPC_METRICS, "METRICS", IPC_R_SMTPD | IPC_R_QMGR | IPC_R_MASTER,
+	    4, IPC_MAX_PAYLOAD, IPC_FD_NONE },
 	{ 0, NULL, 0, 0, 0, 0 }
 };
 

@@ -95,6 +95,9 @@ enum ipc_type {
 	IPC_PICKUP_END,		/* sendmail->pickup: (empty) content done */
 	IPC_PICKUP_REPLY,	/* pickup->sendmail: u32 code, str text,
 				 * str sender */
+	IPC_METRICS,		/* smtpd/qmgr/master->anvil: u32 n, n x
+				 * (u32 metric, str label, str label,
+				 * u64 value); no answer (lib/metrics.h) */
 	IPC_TYPE_MAX
 };
 

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "util.h"
 #include "log.h"
+#include "metrics_client.h"
 #include "privdrop.h"
 #include "skel.h"
 
@@ -309,6 +310,8 @@ skel_main(int argc, char **argv, const struct skel_ops *ops)
 		ops->post_jail(sk);
 	log_debug("%s: service %s ready", ops->name, sk->service);
 	event_base_dispatch(sk->base);
+	/* what was counted since the last report (no-op without metrics) */
+	metrics_client_flush();
 	if (sk->master_ev != NULL)
 		event_free(sk->master_ev);
 	event_free(ev_hup);

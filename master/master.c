@@ -380,6 +380,7 @@ main(int argc, char **argv)
 	    master_services_open(m, err, sizeof(err)) == -1)
 		master_fail(err);
 	master_services_start(m);
+	master_metrics_start(m);
 	log_info("daemon started -- version %s, configuration %s",
 	    YOUJU_VERSION, m->config_dir);
 	master_notify("READY=1\nSTATUS=accepting mail");

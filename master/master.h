@@ -35,6 +35,7 @@ struct master_proc {
 struct master_svc {
 	struct mcf_service *def;	/* points into master.mcf */
 	char		*key;		/* "name/type": identity across reloads */
+	char		*metrics;	/* anvil: metrics_listen it serves, or NULL */
 	int		 fds[MASTER_MAX_FDS];	/* listening sockets */
 	int		 nfds;
 	int		 want;		/* processes to keep running */
@@ -84,6 +85,8 @@ void	 master_queue_clean_incoming(struct master *);
 
 /* master_spawn.c */
 int	 master_services_open(struct master *, char *, size_t);
+/* master_metrics_start - report restarts to anvil when metrics_listen is set */
+void	 master_metrics_start(struct master *);
 void	 master_services_start(struct master *);
 void	 master_reap(struct master *);
 #define MASTER_STOP_ALL		0

@@ -10,6 +10,7 @@
  *	daemon_directory/COMMAND -c CONFIG_DIR -n SERVICE [-r] [-u] [-o n=v]...
  *
  * with the listening sockets as descriptors 3.. (YOUJU_LISTEN_FDS = count).
+ * anvil also gets the TCP socket of metrics_listen, when that is set.
  * How many processes a service gets (want): mcf_process_count().
  * A child that exits unexpectedly is restarted: at once when it had run
  * for MASTER_CRASH_WINDOW_MS, else after a delay that doubles from
@@ -40,6 +41,8 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_client.h"
 #include "util.h"
 #include "master.h"
 
@@ -252,6 +255,31 @@ master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
 	return 0;
 }
 
+/* master_open_metrics - anvil's HTTP socket for metrics_listen */
+static int
+master_open_metrics(struct master_svc *s, char *err, size_t errlen)
+{
+	char	 host[METRICS_HOST_MAX], why[512];
+	int	 port, fd;
+
+	if (metrics_listen_parse(s->metrics, host, sizeof(host), &port, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "metrics_listen: %s", why);
+		return -1;
+	}
+	if (s->nfds >= MASTER_MAX_FDS) {
+		snprintf(err, errlen, "service %s: too many sockets",
+		    s->def->name);
+		return -1;
+	}
+	if ((fd = master_bind(host, port, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "metrics_listen: %s", why);
+		return -1;
+	}
+	s->fds[s->nfds++] = fd;
+	return 0;
+}
+
 /*
  * master_open_unix - the socket of an internal service (private/, or
  * public/ for master_public), then the program's extra sockets
@@ -277,12 +305,15 @@ master_open_unix(struct master *m, struct master_svc *s, char *err,
 	for (i = 0; i < NELEM(master_extras); i++)
 		if (strcmp(master_extras[i].command, s->def->command) == 0 &&
 		    master_listen_unix(m, s, master_extras[i].path, 0, err,
-		    errlen) == -1) {
-			while (s->nfds > 0)
-				close(s->fds[--s->nfds]);
-			return -1;
-		}
+		    errlen) == -1)
+			goto fail;
+	if (s->metrics != NULL && master_open_metrics(s, err, errlen) == -1)
+		goto fail;
 	return 0;
+fail:
+	while (s->nfds > 0)
+		close(s->fds[--s->nfds]);
+	return -1;
 }
 
 /* master_check_opts - would the service's -o overrides be accepted */
@@ -341,6 +372,9 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 		log_fatal("service name too long");
 	s->key = buf_detach(&key);
 	s->want = mcf_process_count(d, m->ncpu);
+	if (strcmp(d->command, "anvil") == 0 &&
+	    *cfg_str(m->cfg, "metrics_listen") != '\0')
+		s->metrics = xstrdup(cfg_str(m->cfg, "metrics_listen"));
 	return s;
 }
 
@@ -355,6 +389,7 @@ master_svc_free(struct master_svc *s)
 	if (s->restart_ev != NULL)
 		event_free(s->restart_ev);
 	free(s->key);
+	free(s->metrics);
 	free(s);
 }
 
@@ -588,6 +623,8 @@ master_exited(struct master *m, struct master_proc *p, int status)
 	else
 		log_warn("process %s pid %ld exit status %d", prog,
 		    (long)p->pid, WEXITSTATUS(status));
+	metrics_client_count(METRIC_RESTARTS, s->def->name,
+	    s->def->type == MCF_INET ? "inet" : "unix", 1);
 	if (now - p->started_ms < MASTER_CRASH_WINDOW_MS) {
 		s->failures++;
 		delay = MASTER_RESTART_MIN_MS;
@@ -711,8 +748,14 @@ master_children(const struct master *m)
 
 /* master_same_listen - can a new service take over an old one's sockets */
 static int
-master_same_listen(const struct mcf_service *a, const struct mcf_service *b)
+master_same_listen(const struct master_svc *o, const struct master_svc *n)
 {
+	const struct mcf_service *a = o->def, *b = n->def;
+
+	/* anvil's metrics socket is one of its own */
+	if (strcmp(o->metrics != NULL ? o->metrics : "", n->metrics != NULL ?
+	    n->metrics : "") != 0)
+		return 0;
 	if (a->type != b->type || strcmp(a->name, b->name) != 0)
 		return 0;
 	if (a->type == MCF_UNIX)
@@ -782,7 +825,7 @@ master_reload_config(struct master *m, char *err, size_t errlen)
 	for (s = nsvcs; s != NULL; s = s->next)
 		for (o = m->svcs; o != NULL; o = o->next)
 			if (!o->retired && o->nfds > 0 &&
-			    master_same_listen(o->def, s->def)) {
+			    master_same_listen(o, s)) {
 				memcpy(s->fds, o->fds, sizeof(s->fds));
 				s->nfds = o->nfds;
 				o->nfds = 0;
@@ -793,7 +836,7 @@ master_reload_config(struct master *m, char *err, size_t errlen)
 		for (s = nsvcs; s != NULL; s = s->next)
 			for (o = m->svcs; o != NULL; o = o->next)
 				if (o->nfds == 0 && s->nfds > 0 &&
-				    master_same_listen(o->def, s->def)) {
+				    master_same_listen(o, s)) {
 					memcpy(o->fds, s->fds, sizeof(o->fds));
 					o->nfds = s->nfds;
 					s->nfds = 0;
@@ -829,6 +872,7 @@ master_reload_config(struct master *m, char *err, size_t errlen)
 		m->oldmcf = om;
 	}
 	cfg_free(ocfg);
+	master_metrics_start(m);
 	master_reap(m);
 	log_info("reload -- configuration %s", m->config_dir);
 	return 0;
@@ -838,6 +882,18 @@ undo:
 	m->cfg = ocfg;
 	m->mcf = omcf;
 	return -1;
+}
+
+/* master_metrics_start - see master.h (a no-op once started) */
+void
+master_metrics_start(struct master *m)
+{
+	char	 path[4096];
+
+	if (util_fmt(path, sizeof(path), "%s/private/anvil", m->queue_dir) ==
+	    -1)
+		return;		/* the service sockets would not fit either */
+	metrics_client_start(m->base, m->cfg, path, IPC_R_MASTER, NULL);
 }
 
 /* master_proc_uid - real uid of a process from /proc, -1 when unknown */

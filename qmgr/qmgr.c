@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "mcf.h"
+#include "metrics_client.h"
 #include "qfile.h"
 #include "qid.h"
 #include "skel.h"
@@ -439,6 +440,50 @@ qmgr_tick_cb(evutil_socket_t fd, short what, void *arg)
 	qmgr_index_sync();
 }
 
+/* qmgr_count_dir - files in a queue directory (hold/, incoming/) */
+static uint64_t
+qmgr_count_dir(const char *dir)
+{
+	struct dirent *de;
+	uint64_t n = 0;
+	DIR	*d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* qmgr_metrics_tick - metrics: the queue's sizes and its oldest message */
+static void
+qmgr_metrics_tick(void)
+{
+	const struct qmgr_msg *m;
+	uint64_t active = 0, deferred = 0;
+	time_t	 now = time(NULL), oldest = now;
+
+	for (m = qmgr.all; m != NULL; m = m->all_next) {
+		if (m->rec.state == QINDEX_DEFERRED)
+			deferred++;
+		else
+			active++;
+		if (m->q.arrival_sec < oldest)
+			oldest = m->q.arrival_sec;
+	}
+	metrics_client_gauge(METRIC_QUEUE_MESSAGES, "active", NULL, active);
+	metrics_client_gauge(METRIC_QUEUE_MESSAGES, "deferred", NULL,
+	    deferred);
+	metrics_client_gauge(METRIC_QUEUE_MESSAGES, "hold", NULL,
+	    qmgr_count_dir("hold"));
+	metrics_client_gauge(METRIC_QUEUE_MESSAGES, "incoming", NULL,
+	    qmgr_count_dir("incoming"));
+	metrics_client_gauge(METRIC_QUEUE_OLDEST, NULL, NULL,
+	    (uint64_t)(now - oldest));
+}
+
 /* qmgr_pre_jail - settings, and from master.cf the delivery services */
 static void
 qmgr_pre_jail(struct skel *sk)
@@ -521,6 +566,8 @@ qmgr_post_jail(struct skel *sk)
 	event_add(qmgr.listen_ev, NULL);
 	qmgr.tick = event_new(qmgr.base, -1, EV_PERSIST, qmgr_tick_cb, NULL);
 	event_add(qmgr.tick, &tv);
+	metrics_client_start(qmgr.base, sk->cfg, "private/anvil", IPC_R_QMGR,
+	    qmgr_metrics_tick);
 	log_info("started: %zu messages in the queue", qmgr.nmsg);
 }
 

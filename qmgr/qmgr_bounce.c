@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "dsn.h"
 #include "log.h"
+#include "metrics_client.h"
 #include "qfile.h"
 #include "qid.h"
 #include "util.h"
@@ -377,6 +378,7 @@ qmgr_expire(struct qmgr_msg *m, time_t now)
 		log_info("%s: to=<%s>, relay=none, delay=%lld, dsn=4.4.7, "
 		    "status=expired (%s)", m->qid, log_str(r->addr),
 		    (long long)(now - m->q.arrival_sec), log_str(text));
+		metrics_client_count(METRIC_DELIVERY, "none", "expired", 1);
 		n++;
 	}
 	return n;

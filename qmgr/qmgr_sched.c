@@ -53,6 +53,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics_client.h"
 #include "qfile.h"
 #include "util.h"
 #include "qmgr.h"
@@ -359,14 +360,16 @@ qmgr_note_remote(struct qmgr_msg *m)
 	if (m->remote_noted)
 		return;
 	m->remote_noted = 1;
-	for (i = 0; i < m->q.nrcpt; i++)
-		if (m->q.rcpt[i].status == QFILE_ST_PENDING &&
-		    !qmgr_is_local(m->q.rcpt[i].addr))
-			log_info("%s: to=<%s>, relay=none, delay=%.2f, "
-			    "dsn=4.3.2, status=deferred (no smtp transport "
-			    "in master.cf: mail for remote domains stays "
-			    "queued)", m->qid, log_str(m->q.rcpt[i].addr),
-			    qmgr_delay(m));
+	for (i = 0; i < m->q.nrcpt; i++) {
+		if (m->q.rcpt[i].status != QFILE_ST_PENDING ||
+		    qmgr_is_local(m->q.rcpt[i].addr))
+			continue;
+		log_info("%s: to=<%s>, relay=none, delay=%.2f, dsn=4.3.2, "
+		    "status=deferred (no smtp transport in master.cf: mail "
+		    "for remote domains stays queued)", m->qid,
+		    log_str(m->q.rcpt[i].addr), qmgr_delay(m));
+		metrics_client_count(METRIC_DELIVERY, "none", "deferred", 1);
+	}
 }
 
 /* qmgr_dlv_free - end of a delivery request */
@@ -433,19 +436,22 @@ qmgr_dlv_lost(struct qmgr_dlv *d, const char *why)
 
 	for (i = 0; i < d->nidx; i++)
 		qmgr_skip(m, d->idx[i]);
-	for (i = 0; i < d->nidx; i++)
+	for (i = 0; i < d->nidx; i++) {
 		log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=4.3.0, "
 		    "status=deferred (%s)", m->qid,
 		    log_str(m->q.rcpt[d->idx[i]].addr), d->smtp ? "none" :
 		    "local", qmgr_delay(m), why);
+		metrics_client_count(METRIC_DELIVERY, d->smtp ? "smtp" :
+		    "local", "deferred", 1);
+	}
 	qmgr_dlv_free(d);
 	qmgr_after(m, 1, why);
 }
 
-/* qmgr_log_result - the per-recipient log line */
+/* qmgr_log_result - the per-recipient log line (and its count) */
 static void
-qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *relay,
-    const char *status, const char *text)
+qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *transport,
+    const char *relay, const char *status, const char *text)
 {
 	char	 dsn[16] = "";
 	const struct qfile_rcpt *r = &m->q.rcpt[idx];
@@ -472,6 +478,7 @@ qmgr_log_result(struct qmgr_msg *m, uint32_t idx, const char *relay,
 		log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, "
 		    "status=%s (%s)", m->qid, log_str(r->addr), log_str(relay),
 		    qmgr_delay(m), dsn, status, log_str(t));
+	metrics_client_count(METRIC_DELIVERY, transport, status, 1);
 }
 
 /*
@@ -677,6 +684,7 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 	uint32_t i;
 	int	 wfd = -1, temp = 0, last, expfail = 0, nsucc = 0;
 	const char *relay = a->relay != NULL ? a->relay : "local";
+	const char *transport = a->relay != NULL ? "smtp" : "local";
 	unsigned char *succ;
 
 	/*
@@ -722,8 +730,8 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 			qmgr_skip(m, r->idx);
 			if (r->st != IPC_DLV_TEMPFAIL)
 				continue;
-			qmgr_log_result(m, r->idx, relay, "deferred",
-			    r->text);
+			qmgr_log_result(m, r->idx, transport, relay,
+			    "deferred", r->text);
 			/* for "mailctl queue show"; bounded per file */
 			if (wfd != -1 && m->q.nhist < QMGR_HIST_MAX &&
 			    qfile_append_history(wfd, r->idx,
@@ -739,7 +747,8 @@ qmgr_apply(struct qmgr_msg *m, const struct qmgr_answer *a)
 		}
 		m->q.rcpt[r->idx].status = st2q[r->st];
 		if (st2log[r->st] != NULL)
-			qmgr_log_result(m, r->idx, relay, st2log[r->st],
+			qmgr_log_result(m, r->idx, transport, relay,
+			    st2log[r->st],
 			    r->text);
 		if (r->st == IPC_DLV_OK && (m->q.rcpt[r->idx].notify &
 		    QFILE_NOTIFY_SUCCESS)) {

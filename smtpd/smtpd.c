@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics_client.h"
 #include "restr.h"
 #include "sasl.h"
 #include "skel.h"
@@ -39,17 +40,48 @@ static struct smtpd smtpd_state;
 
 static void smtpd_process(struct smtpd_sess *);
 
+/*
+ * smtpd_count_reply - metrics: a reply's class and reason, counted once
+ * per reply (on its last line: "250 ", not "250-")
+ */
+static void
+smtpd_count_reply(const char *line)
+{
+	static const char *classes[] = { "2xx", "3xx", "4xx", "5xx" };
+
+	if (strlen(line) < 3 || line[0] < '2' || line[0] > '5' ||
+	    (line[3] != ' ' && line[3] != '\0'))
+		return;
+	metrics_client_count(METRIC_REPLIES, classes[line[0] - '2'],
+	    metrics_smtp_reason(line), 1);
+}
+
 /* smtpd_reply - queue one reply line (the CRLF is added here) */
 void
 smtpd_reply(struct smtpd_sess *s, const char *fmt, ...)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	va_list	 ap;
+	char	 head[1024];
+	va_list	 ap, cp;
 
 	va_start(ap, fmt);
+	if (metrics_client_active()) {
+		va_copy(cp, ap);
+		(void)vsnprintf(head, sizeof(head), fmt, cp);
+		va_end(cp);
+		smtpd_count_reply(head);
+	}
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(out, "\r\n", 2);
+}
+
+/* smtpd_count_sessions - metrics: the sessions open now */
+static void
+smtpd_count_sessions(struct smtpd *sd)
+{
+	metrics_client_gauge(METRIC_SESSIONS_OPEN, sd->sk->service, NULL,
+	    sd->nsess);
 }
 
 /*
@@ -117,8 +149,11 @@ smtpd_free(struct smtpd_sess *s)
 		sd->sessions = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
+	metrics_client_count(METRIC_SESSIONS, sd->sk->service, s->tls == 2 ?
+	    "yes" : "no", 1);
 	free(s);
 	sd->nsess--;
+	smtpd_count_sessions(sd);
 	if (sd->sk->stopping && sd->nsess == 0)
 		skel_break(sd->sk);
 }
@@ -426,6 +461,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (sd->nsess >= sd->session_limit) {
 		(void)!write(fd, busy, sizeof(busy) - 1);
 		close(fd);
+		smtpd_count_reply(busy);
 		log_warn("session limit %zu reached, connection refused",
 		    sd->session_limit);
 		return;
@@ -454,6 +490,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	s->mynetworks = smtpd_in_mynetworks(sd, s->client_addr);
 	smtpd_session_cb(s);
 	sd->nsess++;
+	smtpd_count_sessions(sd);
 	s->next = sd->sessions;
 	if (sd->sessions != NULL)
 		sd->sessions->prev = s;
@@ -562,6 +599,9 @@ smtpd_post_jail(struct skel *sk)
 	smtpd_auth_init(sd);
 	smtpd_dns_start(sd);
 	smtpd_anvil_setup(sd);
+	metrics_client_start(sd->base, sd->cfg, "private/anvil", IPC_R_SMTPD,
+	    NULL);
+	smtpd_count_sessions(sd);
 }
 
 /* smtpd_stop - SIGTERM: no new sessions, idle ones get 421 */

@@ -29,8 +29,10 @@
 #include "cfg.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics_client.h"
 #include "qfile.h"
 #include "qid.h"
+#include "skel.h"
 #include "util.h"
 #include "smtpd.h"
 
@@ -248,6 +250,7 @@ smtpd_data_commit(struct smtpd_sess *s)
 	else
 		log_info("%s: client=unknown[%s]", qid, s->client_addr);
 	smtpd_qmgr_notify(s->sd, qid);
+	metrics_client_count(METRIC_RECEIVED, s->sd->sk->service, NULL, 1);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
 	/* Postfix: the error and junk limits count "without delivering
 	 * mail", so both start again after a message is taken */

@@ -684,6 +684,9 @@ ti_table(void)
 	    "LOCAL_DELIVER: qmgr only, fd required");
 	d = ipc_def_find(IPC_HELLO);
 	T_OK(d->minlen == 8 && d->maxlen == 8, "HELLO exactly 8 bytes");
+	d = ipc_def_find(IPC_METRICS);
+	T_OK(d->fd == IPC_FD_NONE && d->senders == (IPC_R_SMTPD | IPC_R_QMGR |
+	    IPC_R_MASTER), "METRICS: from smtpd, qmgr and master, no fd");
 	d = ipc_def_find(IPC_CTL_REQUEST);
 	T_OK(d->senders == IPC_R_MAILCTL, "CTL_REQUEST from mailctl only");
 	d = ipc_def_find(IPC_CTL_REPLY);
@@ -957,7 +960,7 @@ main(void)
 {
 	int	 start;
 
-	t_plan(410);
+	t_plan(410 + 2);
 	signal(SIGPIPE, SIG_IGN);	/* the fd-closed checks expect EPIPE */
 	start = ti_count_fds();
 	ti_rejects();
