@@ -17,6 +17,10 @@
  * reject_unknown_recipient_domain) read answers that smtpd_dns.c fetched
  * before the lists run.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -260,43 +264,84 @@ smtpd_r_nonfqdn_helo(struct smtpd_ctx *c, const char *arg)
 }
 
 /*
- * smtpd_r_rbl - reject_rbl_client ZONE[=d.d.d.d]: the client's name under
- * ZONE has an A record (that one, with a filter)
+ * smtpd_zone - a DNS list argument "ZONE[=d.d.d.d]": the zone (lower
+ * case) into zone, the filter ("" for none) returned; NULL when too long
  */
-static enum smtpd_verdict
-smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
+static const char *
+smtpd_zone(const char *arg, char *zone, size_t zlen)
 {
-	const struct smtpd_dnsent *e;
-	const char *txt, *eq, *hit;
-	char	 zone[DNS_NAME_MAX + 1];
-	int	 code = c->s->sd->rbl_code;
-	size_t	 n;
+	const char *eq = strchr(arg, '=');
+	size_t	 n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 
-	if (arg == NULL)
-		return SMTPD_V_DUNNO;
-	eq = strchr(arg, '=');
-	n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-	if (n >= sizeof(zone))
-		return SMTPD_V_DUNNO;
+	if (n >= zlen)
+		return NULL;
 	memcpy(zone, arg, n);
 	zone[n] = '\0';
 	util_lowercase(zone);
+	return eq != NULL ? eq + 1 : "";
+}
+
+/*
+ * smtpd_rbl_reply - a DNS list matched: Postfix's default_rbl_reply,
+ * "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using
+ * $rbl_domain${rbl_reason?; $rbl_reason}"; logged with the list's answer
+ */
+static enum smtpd_verdict
+smtpd_rbl_reply(struct smtpd_ctx *c, const char *zone, const char *class,
+    const char *what, const char *txt, const char *hit)
+{
+	int	 code = c->s->sd->rbl_code, dom = what != c->s->client_addr;
+
+	log_info("%s[%s]: %s%sblocked using %s; %s", c->s->client_name,
+	    c->s->client_addr, dom ? log_str(what) : "", dom ? " " : "",
+	    log_str(zone), hit);
+	snprintf(c->msg, c->msglen, "%d %s Service unavailable; %s [%s] "
+	    "blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
+	    "5.7.1", class, log_str(what), log_str(zone), *txt != '\0' ?
+	    "; " : "", *txt != '\0' ? log_str(txt) : "");
+	c->temp = code / 100 == 4;
+	return SMTPD_V_REJECT;
+}
+
+/*
+ * smtpd_dnsxl_client - is the client's address listed under arg
+ * "ZONE[=d.d.d.d]" (reject_rbl_client, permit_dnswl_client): 1 listed
+ * (*txt the TXT, *hit the answer), 0 not (or the lookup failed), -1 the
+ * answer is pending
+ */
+static int
+smtpd_dnsxl_client(struct smtpd_ctx *c, const char *arg, char *zone,
+    size_t zlen, const char **txt, const char **hit)
+{
+	const struct smtpd_dnsent *e;
+	const char *filter;
+
+	if (arg == NULL || (filter = smtpd_zone(arg, zone, zlen)) == NULL)
+		return 0;
 	if (smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone) == NULL)
 		smtpd_dns_rbl(c->s);	/* mynetworks clients: only now */
 	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone)) == NULL)
-		return SMTPD_V_DUNNO;
+		return 0;
 	if (smtpd_dns_status(e) == -1)
+		return -1;
+	return smtpd_dns_rbl_match(e, filter, txt, hit);
+}
+
+/* smtpd_r_rbl - reject_rbl_client ZONE[=d.d.d.d] */
+static enum smtpd_verdict
+smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
+{
+	const char *txt, *hit;
+	char	 zone[DNS_NAME_MAX + 1];
+
+	switch (smtpd_dnsxl_client(c, arg, zone, sizeof(zone), &txt, &hit)) {
+	case -1:
 		return SMTPD_V_WAIT;
-	if (!smtpd_dns_rbl_match(e, eq != NULL ? eq + 1 : "", &txt, &hit))
+	case 0:
 		return SMTPD_V_DUNNO;
-	log_info("unknown[%s]: blocked using %s; %s", c->s->client_addr,
-	    log_str(zone), hit);
-	snprintf(c->msg, c->msglen, "%d %s Service unavailable; Client host "
-	    "[%s] blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
-	    "5.7.1", c->s->client_addr, log_str(zone), *txt != '\0' ? "; " :
-	    "", *txt != '\0' ? log_str(txt) : "");
-	c->temp = code / 100 == 4;
-	return SMTPD_V_REJECT;
+	}
+	return smtpd_rbl_reply(c, zone, "Client host", c->s->client_addr, txt,
+	    hit);
 }
 
 /*
@@ -370,6 +415,248 @@ smtpd_r_unknown_rcpt(struct smtpd_ctx *c, const char *arg)
 	    c->rcpt->domain, "Recipient", "5.1.2");
 }
 
+/*
+ * smtpd_refuse - a reply "CODE X.Y.Z text": the class digit of the
+ * status follows the code (Postfix's smtpd_check_reject does the same)
+ */
+static enum smtpd_verdict
+smtpd_refuse(struct smtpd_ctx *c, int code, const char *dsn,
+    const char *fmt, ...)
+{
+	char	 text[600];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(c->msg, c->msglen, "%d %c%s %s", code, '0' + code / 100,
+	    dsn + 1, text);
+	c->temp = code / 100 == 4;
+	return SMTPD_V_REJECT;
+}
+
+/*
+ * smtpd_r_unknown_client - reject_unknown_client_hostname: no PTR, or a
+ * PTR name that does not list the address (unknown_client_reject_code);
+ * 450 when a lookup failed temporarily
+ */
+static enum smtpd_verdict
+smtpd_r_unknown_client(struct smtpd_ctx *c, const char *arg)
+{
+	const struct smtpd_sess *s = c->s;
+
+	if (s->name_status == SMTPD_PEER_OK)
+		return SMTPD_V_DUNNO;
+	return smtpd_refuse(c, s->name_status >= SMTPD_PEER_PERM ?
+	    s->sd->unk_client_code : 450, "4.7.25", "Client host rejected: "
+	    "cannot find your hostname, [%s]", s->client_addr);
+}
+
+/* smtpd_r_unknown_reverse - reject_unknown_reverse_client_hostname */
+static enum smtpd_verdict
+smtpd_r_unknown_reverse(struct smtpd_ctx *c, const char *arg)
+{
+	const struct smtpd_sess *s = c->s;
+
+	if (s->reverse_status == SMTPD_PEER_OK)
+		return SMTPD_V_DUNNO;
+	return smtpd_refuse(c, s->reverse_status == SMTPD_PEER_PERM ?
+	    s->sd->unk_client_code : 450, "4.7.1", "Client host rejected: "
+	    "cannot find your reverse hostname, [%s]", s->client_addr);
+}
+
+/* smtpd_literal_ok - "[1.2.3.4]" or "[IPv6:...]" holds a valid address */
+static int
+smtpd_literal_ok(const char *lit)
+{
+	unsigned char a[16];
+	char	 in[INET6_ADDRSTRLEN + 8];
+	size_t	 len = strlen(lit);
+
+	if (len < 3 || lit[len - 1] != ']' || len - 2 >= sizeof(in))
+		return 0;
+	memcpy(in, lit + 1, len - 2);
+	in[len - 2] = '\0';
+	if (util_strncasecmp_ascii(in, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, in + 5, a) == 1;
+	return inet_pton(AF_INET, in, a) == 1;
+}
+
+/*
+ * smtpd_r_unknown_helo - reject_unknown_helo_hostname: the HELO name has
+ * no A, AAAA or MX record (unknown_hostname_reject_code; a failed lookup:
+ * 450); an address literal must hold a valid address
+ */
+static enum smtpd_verdict
+smtpd_r_unknown_helo(struct smtpd_ctx *c, const char *arg)
+{
+	const struct smtpd_dnsent *e;
+	const char *h = c->s->helo;
+	char	 name[DNS_NAME_MAX + 2];
+	size_t	 len;
+	int	 st;
+
+	if (h == NULL)
+		return SMTPD_V_DUNNO;
+	if (*h == '[')
+		return smtpd_literal_ok(h) ? SMTPD_V_DUNNO : smtpd_refuse(c,
+		    501, "5.5.2", "<%s>: Helo command rejected: invalid ip "
+		    "address", log_str(h));
+	/* "name." is looked up as "name" (not "name.." though) */
+	util_strlcpy(name, h, sizeof(name));
+	len = strlen(name);
+	if (len > 1 && name[len - 1] == '.' && name[len - 2] != '.')
+		name[len - 1] = '\0';
+	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_HOST, name)) == NULL) {
+		smtpd_dns_host(c->s, name);
+		e = smtpd_dns_entry(c->s, SMTPD_DNS_HOST, name);
+	}
+	st = e != NULL ? smtpd_dns_status(e) : DNS_TEMPFAIL;
+	if (st == -1)
+		return SMTPD_V_WAIT;
+	if (st == DNS_OK)
+		return SMTPD_V_DUNNO;
+	return smtpd_refuse(c, st == DNS_TEMPFAIL ? 450 :
+	    c->s->sd->unk_name_code, "4.7.1", "<%s>: Helo command rejected: "
+	    "Host not found", log_str(h));
+}
+
+/*
+ * smtpd_rhsxl - is the domain of what (an address: after its last '@';
+ * else the name itself) listed under arg "ZONE[=d.d.d.d]": 1 listed, 0
+ * not (or not looked up: address literals, numeric last labels, names
+ * that are not host names, failed lookups), -1 pending
+ */
+static int
+smtpd_rhsxl(struct smtpd_ctx *c, const char *arg, const char *what,
+    char *zone, size_t zlen, const char **txt, const char **hit)
+{
+	const struct smtpd_dnsent *e;
+	const char *filter, *dom = strrchr(what, '@'), *tail;
+	char	 q[DNS_NAME_MAX + 1];
+
+	dom = dom != NULL ? dom + 1 : what;
+	tail = strrchr(dom, '.');
+	tail = tail != NULL ? tail + 1 : dom;
+	if (arg == NULL || *dom == '\0' || *dom == '[' ||
+	    strspn(tail, "0123456789") == strlen(tail) ||
+	    !addr_valid_domain(dom) ||
+	    (filter = smtpd_zone(arg, zone, zlen)) == NULL ||
+	    util_fmt(q, sizeof(q), "%s.%s", dom, zone) == -1)
+		return 0;
+	util_lowercase(q);
+	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_RHSBL, q)) == NULL) {
+		smtpd_dns_rhsbl(c->s, dom, zone);
+		if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_RHSBL, q)) == NULL)
+			return 0;
+	}
+	if (smtpd_dns_status(e) == -1)
+		return -1;
+	return smtpd_dns_rbl_match(e, filter, txt, hit);
+}
+
+/* smtpd_rhsbl - reject_rhsbl_*: what's domain under the zone of arg */
+static enum smtpd_verdict
+smtpd_rhsbl(struct smtpd_ctx *c, const char *arg, const char *what,
+    const char *class)
+{
+	const char *txt, *hit;
+	char	 zone[DNS_NAME_MAX + 1];
+
+	switch (smtpd_rhsxl(c, arg, what, zone, sizeof(zone), &txt, &hit)) {
+	case -1:
+		return SMTPD_V_WAIT;
+	case 0:
+		return SMTPD_V_DUNNO;
+	}
+	return smtpd_rbl_reply(c, zone, class, what, txt, hit);
+}
+
+static enum smtpd_verdict
+smtpd_r_rhsbl_client(struct smtpd_ctx *c, const char *arg)
+{
+	if (c->s->name_status != SMTPD_PEER_OK)
+		return SMTPD_V_DUNNO;
+	return smtpd_rhsbl(c, arg, c->s->client_name, "Client host");
+}
+
+static enum smtpd_verdict
+smtpd_r_rhsbl_reverse(struct smtpd_ctx *c, const char *arg)
+{
+	if (c->s->reverse_status != SMTPD_PEER_OK)
+		return SMTPD_V_DUNNO;
+	return smtpd_rhsbl(c, arg, c->s->reverse_name,
+	    "Unverified Client host");
+}
+
+static enum smtpd_verdict
+smtpd_r_rhsbl_helo(struct smtpd_ctx *c, const char *arg)
+{
+	if (c->s->helo == NULL)
+		return SMTPD_V_DUNNO;
+	return smtpd_rhsbl(c, arg, c->s->helo, "Helo command");
+}
+
+static enum smtpd_verdict
+smtpd_r_rhsbl_sender(struct smtpd_ctx *c, const char *arg)
+{
+	if (c->s->sender == NULL || *c->s->sender == '\0')
+		return SMTPD_V_DUNNO;
+	return smtpd_rhsbl(c, arg, c->s->sender, "Sender address");
+}
+
+static enum smtpd_verdict
+smtpd_r_rhsbl_rcpt(struct smtpd_ctx *c, const char *arg)
+{
+	char	 b[600];
+
+	if (c->rcpt == NULL || c->bare)
+		return SMTPD_V_DUNNO;
+	return smtpd_rhsbl(c, arg, smtpd_rcpt_text(c, b, sizeof(b)),
+	    "Recipient address");
+}
+
+/*
+ * smtpd_r_dnswl - permit_dnswl_client ZONE[=d.d.d.d]: a listed client is
+ * let through - except, for safety, a recipient it would relay to (as
+ * Postfix).  A failed lookup only does not permit (the warning is logged).
+ */
+static enum smtpd_verdict
+smtpd_r_dnswl(struct smtpd_ctx *c, const char *arg)
+{
+	const char *txt, *hit;
+	char	 zone[DNS_NAME_MAX + 1];
+
+	if (smtpd_unauth_dest(c))
+		return SMTPD_V_DUNNO;
+	switch (smtpd_dnsxl_client(c, arg, zone, sizeof(zone), &txt, &hit)) {
+	case -1:
+		return SMTPD_V_WAIT;
+	case 0:
+		return SMTPD_V_DUNNO;
+	}
+	return SMTPD_V_PERMIT;
+}
+
+/* smtpd_r_rhswl - permit_rhswl_client ZONE[=d.d.d.d]: by the client name */
+static enum smtpd_verdict
+smtpd_r_rhswl(struct smtpd_ctx *c, const char *arg)
+{
+	const char *txt, *hit;
+	char	 zone[DNS_NAME_MAX + 1];
+
+	if (smtpd_unauth_dest(c) || c->s->name_status != SMTPD_PEER_OK)
+		return SMTPD_V_DUNNO;
+	switch (smtpd_rhsxl(c, arg, c->s->client_name, zone, sizeof(zone),
+	    &txt, &hit)) {
+	case -1:
+		return SMTPD_V_WAIT;
+	case 0:
+		return SMTPD_V_DUNNO;
+	}
+	return SMTPD_V_PERMIT;
+}
+
 static enum smtpd_verdict
 smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 {
@@ -401,6 +688,17 @@ static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
 	[RESTR_REJECT_RBL_CLIENT] = smtpd_r_rbl,
 	[RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = smtpd_r_unknown_sender,
 	[RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = smtpd_r_unknown_rcpt,
+	[RESTR_REJECT_UNKNOWN_HELO_HOSTNAME] = smtpd_r_unknown_helo,
+	[RESTR_REJECT_UNKNOWN_CLIENT_HOSTNAME] = smtpd_r_unknown_client,
+	[RESTR_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME] =
+	    smtpd_r_unknown_reverse,
+	[RESTR_REJECT_RHSBL_CLIENT] = smtpd_r_rhsbl_client,
+	[RESTR_REJECT_RHSBL_REVERSE_CLIENT] = smtpd_r_rhsbl_reverse,
+	[RESTR_REJECT_RHSBL_HELO] = smtpd_r_rhsbl_helo,
+	[RESTR_REJECT_RHSBL_SENDER] = smtpd_r_rhsbl_sender,
+	[RESTR_REJECT_RHSBL_RECIPIENT] = smtpd_r_rhsbl_rcpt,
+	[RESTR_PERMIT_DNSWL_CLIENT] = smtpd_r_dnswl,
+	[RESTR_PERMIT_RHSWL_CLIENT] = smtpd_r_rhswl,
 };
 
 /*
@@ -476,6 +774,11 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
 	struct smtpd_ctx c = { s, rcpt, bare, msg, msglen, 0 };
 	int	 i;
 
+	if (s->pregreet_enforce) {
+		/* smtpd_greet_action = enforce (postscreen's reply) */
+		snprintf(msg, msglen, "550 5.5.1 Protocol error");
+		return SMTPD_PERMFAIL;
+	}
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
 		switch (smtpd_check_list(&c, i)) {
 		case SMTPD_V_REJECT:
