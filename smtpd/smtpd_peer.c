@@ -135,9 +135,9 @@ smtpd_peer_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dns_async_cancel(s->peer_q);
 		s->peer_q = NULL;
 		log_warn("%s[%s]: no answer to the client name lookup within "
-		    "%d s", s->reverse_status == SMTPD_PEER_OK ?
+		    "%llu ms", s->reverse_status == SMTPD_PEER_OK ?
 		    s->reverse_name : "unknown", s->client_addr,
-		    SMTPD_PEER_TIMEOUT);
+		    (unsigned long long)(s->peer_deadline - s->connect_ms));
 		if (s->reverse_status != SMTPD_PEER_OK)
 			s->reverse_status = SMTPD_PEER_TEMP;
 		s->name_status = SMTPD_PEER_TEMP;

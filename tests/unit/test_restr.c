@@ -182,7 +182,7 @@ t_cfcheck(void)
 
 	/* a mistake in main.cf is reported once, not for every service */
 	T_EQ_INT(t_check("smtpd_recipient_restrictions = permit_mynetworks, "
-	    "reject_unknown_helo_hostname\nmua = permit\n",
+	    "reject_unknown_helo_hostnames\nmua = permit\n",
 	    "smtp inet n - y - - smtpd\n"
 	    "submission inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes "
 	    "-o smtpd_client_restrictions=$mua\n"
@@ -190,7 +190,7 @@ t_cfcheck(void)
 	    "-o smtpd_recipient_limit=abc\n", &ck), 0, "sample parses");
 	out = buf_cstr(&ck.out);
 	T_OK(strstr(out, "error: main.cf:1: smtpd_recipient_restrictions: "
-	    "unknown restriction \"reject_unknown_helo_hostname\"") != NULL,
+	    "unknown restriction \"reject_unknown_helo_hostnames\"") != NULL,
 	    "unknown name in main.cf with its line");
 	T_OK(strstr(out, "service submission") == NULL,
 	    "not repeated for a service that inherits it");
