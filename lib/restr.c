@@ -17,6 +17,10 @@ const char *const restr_lists[RESTR_NLISTS] = {
 	"smtpd_recipient_restrictions"
 };
 
+/*
+ * Postfix's older names (reject_unknown_hostname, reject_unknown_client)
+ * share an id and come after the current name, which restr_def_of finds.
+ */
 static const struct restr_def restr_defs[] = {
 	{ "permit", RESTR_PERMIT, 0 },
 	{ "dunno", RESTR_DUNNO, 0 },
