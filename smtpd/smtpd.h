@@ -315,6 +315,7 @@ void	 smtpd_dns_rbl(struct smtpd_sess *);
 void	 smtpd_dns_domain(struct smtpd_sess *, const char *);
 void	 smtpd_dns_rhsbl(struct smtpd_sess *, const char *, const char *);
 void	 smtpd_dns_host(struct smtpd_sess *, const char *);
+int	 smtpd_dns_lookup(struct smtpd_sess *, int, const char *);
 int	 smtpd_dns_wait(struct smtpd_sess *, int, const char *);
 void	 smtpd_dns_forget(struct smtpd_sess *);
 const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,

@@ -117,18 +117,12 @@ static enum smtpd_verdict
 smtpd_unknown_domain(struct smtpd_ctx *c, const char *addr,
     const char *domain, const char *who, const char *detail)
 {
-	const struct smtpd_dnsent *e;
 	int	 code = c->s->sd->unknown_code, st;
 
 	if (*domain == '\0' || *domain == '[' ||
 	    smtpd_is_mydest(c->s->sd, domain))
 		return SMTPD_V_DUNNO;
-	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain)) == NULL) {
-		smtpd_dns_domain(c->s, domain);
-		e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain);
-	}
-	st = e != NULL ? smtpd_dns_status(e) : DNS_TEMPFAIL;
-	if (st == -1)
+	if ((st = smtpd_dns_lookup(c->s, SMTPD_DNS_DOMAIN, domain)) == -1)
 		return SMTPD_V_WAIT;
 	if (st == DNS_OK)
 		return SMTPD_V_DUNNO;
@@ -237,7 +231,6 @@ smtpd_literal_ok(const char *lit)
 enum smtpd_verdict
 smtpd_r_unknown_helo(struct smtpd_ctx *c, const char *arg)
 {
-	const struct smtpd_dnsent *e;
 	const char *h = c->s->helo;
 	char	 name[DNS_NAME_MAX + 2];
 	size_t	 len;
@@ -254,12 +247,7 @@ smtpd_r_unknown_helo(struct smtpd_ctx *c, const char *arg)
 	len = strlen(name);
 	if (len > 1 && name[len - 1] == '.' && name[len - 2] != '.')
 		name[len - 1] = '\0';
-	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_HOST, name)) == NULL) {
-		smtpd_dns_host(c->s, name);
-		e = smtpd_dns_entry(c->s, SMTPD_DNS_HOST, name);
-	}
-	st = e != NULL ? smtpd_dns_status(e) : DNS_TEMPFAIL;
-	if (st == -1)
+	if ((st = smtpd_dns_lookup(c->s, SMTPD_DNS_HOST, name)) == -1)
 		return SMTPD_V_WAIT;
 	if (st == DNS_OK)
 		return SMTPD_V_DUNNO;

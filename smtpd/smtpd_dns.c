@@ -383,6 +383,26 @@ smtpd_dns_host(struct smtpd_sess *s, const char *host)
 		e->status = DNS_TEMPFAIL;
 }
 
+/*
+ * smtpd_dns_lookup - the status (DNS_*, -1 pending) of a domain
+ * (SMTPD_DNS_DOMAIN) or HELO name (SMTPD_DNS_HOST), its lookup started
+ * when not known yet; DNS_TEMPFAIL when no entry can be kept
+ */
+int
+smtpd_dns_lookup(struct smtpd_sess *s, int kind, const char *name)
+{
+	const struct smtpd_dnsent *e;
+
+	if ((e = smtpd_dns_entry(s, kind, name)) == NULL) {
+		if (kind == SMTPD_DNS_HOST)
+			smtpd_dns_host(s, name);
+		else
+			smtpd_dns_domain(s, name);
+		e = smtpd_dns_entry(s, kind, name);
+	}
+	return e != NULL ? e->status : DNS_TEMPFAIL;
+}
+
 /* smtpd_dns_go - the answers are in (or late): run the command again */
 static void
 smtpd_dns_go(struct smtpd_sess *s)

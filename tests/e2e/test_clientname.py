@@ -130,6 +130,13 @@ class NameCase(tdr.DnsCase):
         c.ehlo(helo)
         return c
 
+    def passes(self, source, token, helo="client.example.org",
+               sender="x@sender.test"):
+        """A mail from source is accepted and delivered."""
+        with self.conn(source, helo) as c:
+            self.send_mail(c, sender, [ALICE], token)
+        self.delivered(token)
+
     def rcpt_reply(self, source, want, helo="client.example.org",
                    sender="x@sender.test", rcpt=ALICE, port=None):
         """MAIL and RCPT from source: RCPT's reply must be want."""
@@ -220,6 +227,31 @@ class ClientNameTest(NameCase):
                         new.index(("A", "good.test")))
 
 
+class ClientName6Test(NameCase):
+    """An IPv6 client (::1, a second listener): PTR under ip6.arpa, then
+    AAAA."""
+
+    HOSTS = [("v6.test", "::1")]
+    CONF = ()
+
+    @classmethod
+    def prepare_instance(cls):
+        super().prepare_instance()
+        with open(os.path.join(cls.inst.dir, "master.cf"), "a") as f:
+            f.write("[::1]:%d inet n - y - - smtpd\n" % cls.inst.port)
+
+    def test_ipv6_name_confirmed(self):
+        before = self.dns.queries()
+        off = self.inst.log_size()
+        with tdr.Conn6(self.inst.port) as c:
+            self.assertEqual(c.greeting.code, 220, c.greeting)
+        self.wait_log(r"connect from v6\.test\[::1\]\n", off)
+        new = self.dns.queries()[len(before):]
+        self.assertIn(("PTR", tdr.V6_NAME + ".ip6.arpa"), new)
+        self.assertIn(("AAAA", "v6.test"), new)
+        self.assertNotIn(("A", "v6.test"), new)
+
+
 # ============================================= unknown-name checks ==
 
 UNKNOWN_LISTS = {
@@ -240,9 +272,7 @@ class UnknownNameTest(NameCase):
                             "-o unknown_hostname_reject_code=450"}
 
     def test_confirmed_client_passes(self):
-        with self.conn(GOOD, "good.test") as c:
-            self.send_mail(c, "x@sender.test", [ALICE], "unk1")
-        self.delivered("unk1")
+        self.passes(GOOD, "unk1", "good.test", "x@sender.test")
 
     def test_no_ptr(self):
         off = self.inst.log_size()
@@ -348,9 +378,7 @@ class DnsListTest(NameCase):
             "dbl.test, reject_rhsbl_recipient dbl.test=127.0.1.3"}
 
     def test_clean_client(self):
-        with self.conn(GOOD, "good.test") as c:
-            self.send_mail(c, "x@sender.test", [ALICE], "dnsl1")
-        self.delivered("dnsl1")
+        self.passes(GOOD, "dnsl1", "good.test", "x@sender.test")
 
     def test_rhsbl_client(self):
         off = self.inst.log_size()
@@ -393,18 +421,14 @@ class DnsListTest(NameCase):
         self.assertFalse([q for q in new if "123" in q[1]], new)
 
     def test_dnswl_permits_before_rejects(self):
-        with self.conn(WL, "badhelo.test") as c:
-            self.send_mail(c, "x@bad.test", [ALICE], "dnsl2")
-        self.delivered("dnsl2")
+        self.passes(WL, "dnsl2", "badhelo.test", "x@bad.test")
 
     def test_dnswl_never_permits_relaying(self):
         self.rcpt_reply(WL, "554 5.7.1 <someone@elsewhere.test>: Relay "
                         "access denied", rcpt="someone@elsewhere.test")
 
     def test_rhswl_permits(self):
-        with self.conn(WHITE, "badhelo.test") as c:
-            self.send_mail(c, "x@bad.test", [ALICE], "dnsl3")
-        self.delivered("dnsl3")
+        self.passes(WHITE, "dnsl3", "badhelo.test", "x@bad.test")
 
     def test_mailctl_check_knows_the_names(self):
         r = self.inst.mailctl("check", check=False)
