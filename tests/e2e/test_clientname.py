@@ -431,8 +431,31 @@ class DnsListTest(NameCase):
         self.passes(WHITE, "dnsl3", "badhelo.test", "x@bad.test")
 
     def test_mailctl_check_knows_the_names(self):
+        """The lists above pass; a list argument left out and a bad
+        smtpd_greet_action are errors with main.cf's line."""
         r = self.inst.mailctl("check", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        path = os.path.join(self.inst.dir, "main.cf")
+        saved = open(path).read()
+        n = len(saved.splitlines()) + 1
+        try:
+            for param, value, want in (
+                    ("smtpd_helo_restrictions", "reject_rhsbl_helo",
+                     "main.cf:%d: smtpd_helo_restrictions: "
+                     "reject_rhsbl_helo needs 1 argument after it" % n),
+                    ("smtpd_greet_action", "sometimes",
+                     'main.cf:%d: smtpd_greet_action: bad value '
+                     '"sometimes": expected one of: ignore, enforce, '
+                     'drop' % n)):
+                with open(path, "w") as f:
+                    f.write(saved + "%s = %s\n" % (param, value))
+                r = self.inst.mailctl("check", check=False)
+                out = r.stdout + r.stderr
+                self.assertEqual(r.returncode, 1, out)
+                self.assertIn(want, out)
+        finally:
+            with open(path, "w") as f:
+                f.write(saved)
 
 
 # ======================================================= pregreet ==
