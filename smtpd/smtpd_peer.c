@@ -94,7 +94,8 @@ smtpd_peer_forward(void *arg, const struct dns_answer *a)
 		log_warn("hostname %s does not resolve to address %s: %s",
 		    s->reverse_name, s->client_addr,
 		    a->status == DNS_TEMPFAIL ? "Temporary failure in name "
-		    "resolution" : "Name or service not known");
+		    "resolution" : a->status == DNS_EMPTY ? "No address "
+		    "associated with hostname" : "Name or service not known");
 		s->name_status = a->status == DNS_TEMPFAIL ? SMTPD_PEER_TEMP :
 		    SMTPD_PEER_FORGED;
 	}

@@ -16,6 +16,7 @@ several loopback addresses:
   127.0.0.25  PTR listed.test (confirmed), listed in dbl.test  (LISTED)
   127.0.0.26  no PTR, address listed in wl.test            (WL)
   127.0.0.27  PTR white.test (confirmed), listed in rhswl.test (WHITE)
+  127.0.0.28  PTR v6only.test, which has only an AAAA record (V6ONLY)
 
 Covered: "connect from NAME[ADDR]", the reject and client= log lines and
 the Received header carry the confirmed name, "unknown" otherwise, with
@@ -56,9 +57,11 @@ NOADDR = "127.0.0.24"
 LISTED = "127.0.0.25"
 WL = "127.0.0.26"
 WHITE = "127.0.0.27"
+V6ONLY = "127.0.0.28"
 
 HOSTS = [("good.test", GOOD), ("forged.test", "127.0.0.99"),
          ("listed.test", LISTED), ("white.test", WHITE),
+         ("v6only.test", "2001:db8::28"),
          # the DNS lists
          ("listed.test.dbl.test", "127.0.1.2"),
          ("forged.test.dbl.test", "127.0.1.2"),
@@ -71,6 +74,7 @@ HOSTS = [("good.test", GOOD), ("forged.test", "127.0.0.99"),
 MX = [("mxonly.test", "good.test", 10)]
 CONF = ["ptr-record=22.0.0.127.in-addr.arpa,forged.test",
         "ptr-record=24.0.0.127.in-addr.arpa,noaddr.test",
+        "ptr-record=28.0.0.127.in-addr.arpa,v6only.test",
         'txt-record=listed.test.dbl.test,"client listed"',
         # no PTR is NXDOMAIN, not "no upstream server"
         "local=/127.in-addr.arpa/"]
@@ -194,6 +198,15 @@ class ClientNameTest(NameCase):
                       r"address 127\.0\.0\.24: Name or service not known",
                       off)
         self.wait_log(r"connect from unknown\[127\.0\.0\.24\]", off)
+
+    def test_ptr_name_without_ipv4_address(self):
+        off = self.inst.log_size()
+        with self.conn(V6ONLY):
+            pass
+        self.wait_log(r"warning: hostname v6only\.test does not resolve to "
+                      r"address 127\.0\.0\.28: No address associated with "
+                      r"hostname", off)
+        self.wait_log(r"connect from unknown\[127\.0\.0\.28\]", off)
 
     def test_no_ptr(self):
         off = self.inst.log_size()
