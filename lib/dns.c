@@ -89,6 +89,9 @@ static const char *const dns_fwd_zones[] = {
 	"100.51.198.in-addr.arpa. transparent",
 	"113.0.203.in-addr.arpa. transparent",
 	"8.b.d.0.1.0.0.2.ip6.arpa. transparent",
+	/* ::1 (its PTR would be unbound's "localhost") */
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "ip6.arpa. transparent",
 };
 
 /* dns_new - a resolver forwarding to server, or per /etc/resolv.conf */

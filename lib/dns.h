@@ -100,7 +100,9 @@ const char *dns_addr_text(const struct dns_addr *, char *, size_t);
  * DNS_OK (n records as text), DNS_EMPTY (the name exists, no such
  * records), DNS_NOTFOUND (NXDOMAIN), DNS_NULLMX (MX "0 ."), DNS_TEMPFAIL;
  * A/AAAA records as address text, TXT as the first character-string with
- * anything not printable ASCII made '?', MX as valid host names.
+ * anything not printable ASCII made '?', MX as valid host names, PTR
+ * (DNS_Q_PTR, below) as the names that are valid host names (lower case)
+ * and do not end in an all-digit label; other records are skipped.
  * dns_answer_fill() is that conversion (exposed for tests).
  * dns_rbl_name() makes the DNSBL query name of a client address under a
  * zone: 1.2.3.4 -> 4.3.2.1.zone, IPv6 by reversed nibbles; -1 for a bad

@@ -6,7 +6,8 @@
  * readable, through the callback it gave, as a struct dns_answer: a
  * status and up to DNS_ANS_MAX records as text (A and AAAA: addresses;
  * TXT: the first character-string of each record with anything but
- * printable ASCII replaced by '?'; MX: the host names, validated).  A
+ * printable ASCII replaced by '?'; MX: the host names, validated; PTR:
+ * the names that are valid host names and do not end in a numeric label).  A
  * single MX "0 ." is DNS_NULLMX.  Every length in an answer is checked
  * before use (DESIGN rule 12).  dns_async_cancel() drops a query whose
  * caller went away: its callback is never called.
@@ -49,6 +50,22 @@ dns_txt_text(const unsigned char *rd, size_t len, char *out, size_t olen)
 	out[n] = '\0';
 }
 
+/*
+ * dns_numeric_tail - does a name end in an all-digit label ("1.2.3.4",
+ * "host.123"): such a PTR name would pass for an address in access
+ * tables, so it is never a client name (Postfix refuses it too)
+ */
+static int
+dns_numeric_tail(const char *name)
+{
+	const char *p = strrchr(name, '.');
+
+	p = p != NULL ? p + 1 : name;
+	if (*p == '\0')
+		return 0;
+	return strspn(p, "0123456789") == strlen(p);
+}
+
 /* dns_answer_fill - see dns.h */
 void
 dns_answer_fill(int type, int nxdomain, int rcode, char *const *data,
@@ -84,6 +101,13 @@ dns_answer_fill(int type, int nxdomain, int rcode, char *const *data,
 		case DNS_Q_TXT:
 			dns_txt_text((const unsigned char *)data[i],
 			    (size_t)len[i], a->text[a->n], sizeof(a->text[0]));
+			break;
+		case DNS_Q_PTR:
+			if (dns_parse_name((const unsigned char *)data[i],
+			    (size_t)len[i], host, sizeof(host)) == -1 ||
+			    !dns_valid_name(host) || dns_numeric_tail(host))
+				continue;
+			util_strlcpy(a->text[a->n], host, sizeof(a->text[0]));
 			break;
 		case DNS_Q_MX:
 			if (dns_parse_mx((const unsigned char *)data[i],

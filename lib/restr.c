@@ -17,6 +17,10 @@ const char *const restr_lists[RESTR_NLISTS] = {
 	"smtpd_recipient_restrictions"
 };
 
+/*
+ * Postfix's older names (reject_unknown_hostname, reject_unknown_client)
+ * share an id and come after the current name, which restr_def_of finds.
+ */
 static const struct restr_def restr_defs[] = {
 	{ "permit", RESTR_PERMIT, 0 },
 	{ "dunno", RESTR_DUNNO, 0 },
@@ -44,6 +48,22 @@ static const struct restr_def restr_defs[] = {
 	    0 },
 	{ "reject_unknown_recipient_domain",
 	    RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN, 0 },
+	{ "reject_unknown_helo_hostname", RESTR_REJECT_UNKNOWN_HELO_HOSTNAME,
+	    0 },
+	{ "reject_unknown_hostname", RESTR_REJECT_UNKNOWN_HELO_HOSTNAME, 0 },
+	{ "reject_unknown_client_hostname",
+	    RESTR_REJECT_UNKNOWN_CLIENT_HOSTNAME, 0 },
+	{ "reject_unknown_client", RESTR_REJECT_UNKNOWN_CLIENT_HOSTNAME, 0 },
+	{ "reject_unknown_reverse_client_hostname",
+	    RESTR_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, 0 },
+	{ "reject_rhsbl_client", RESTR_REJECT_RHSBL_CLIENT, 1 },
+	{ "reject_rhsbl_reverse_client", RESTR_REJECT_RHSBL_REVERSE_CLIENT,
+	    1 },
+	{ "reject_rhsbl_helo", RESTR_REJECT_RHSBL_HELO, 1 },
+	{ "reject_rhsbl_sender", RESTR_REJECT_RHSBL_SENDER, 1 },
+	{ "reject_rhsbl_recipient", RESTR_REJECT_RHSBL_RECIPIENT, 1 },
+	{ "permit_dnswl_client", RESTR_PERMIT_DNSWL_CLIENT, 1 },
+	{ "permit_rhswl_client", RESTR_PERMIT_RHSWL_CLIENT, 1 },
 };
 
 /* restr_find - see restr.h */

@@ -88,7 +88,7 @@ smtpd_count_sessions(struct smtpd *sd)
  * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
  * rate limits, lookups): reply, and log it as Postfix does, because log
  * readers and fail2ban look for exactly this line:
- *	QID: reject: STAGE from unknown[ADDR]: REPLY; from=<S> to=<R>
+ *	QID: reject: STAGE from NAME[ADDR]: REPLY; from=<S> to=<R>
  *	    proto=ESMTP helo=<H>
  * QID is NOQUEUE before a queue file exists; from= needs a sender (the
  * session's, or sender when not NULL), to= a recipient, helo= a HELO
@@ -107,9 +107,9 @@ smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
 	if (sender == NULL)
 		sender = s->sender;
 	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s: reject: %s from unknown[%s]: %s;",
-	    s->qw_open ? s->qw.qid : "NOQUEUE", stage, s->client_addr,
-	    log_str(reply));
+	(void)buf_printf(&b, "%s: reject: %s from %s[%s]: %s;",
+	    s->qw_open ? s->qw.qid : "NOQUEUE", stage, s->client_name,
+	    s->client_addr, log_str(reply));
 	if (sender != NULL)
 		(void)buf_printf(&b, " from=<%s>", log_str(sender));
 	if (rcpt != NULL)
@@ -128,7 +128,11 @@ smtpd_free(struct smtpd_sess *s)
 {
 	struct smtpd *sd = s->sd;
 
-	log_info("disconnect from unknown[%s]", s->client_addr);
+	if (!s->named)
+		log_info("lost connection after CONNECT from %s[%s]",
+		    s->client_name, s->client_addr);
+	log_info("disconnect from %s[%s]", s->client_name, s->client_addr);
+	smtpd_peer_forget(s);
 	smtpd_data_abort(s);
 	smtpd_auth_forget(s);
 	smtpd_dns_forget(s);
@@ -222,8 +226,9 @@ smtpd_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 		smtpd_reset_timer(s);
 		return;
 	}
-	log_info("timeout after %s from unknown[%s]",
-	    s->phase == SMTPD_PH_DATA ? "DATA" : "command", s->client_addr);
+	log_info("timeout after %s from %s[%s]",
+	    s->phase == SMTPD_PH_DATA ? "DATA" : "command", s->client_name,
+	    s->client_addr);
 	smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
 	    s->sd->hostname);
 	smtpd_close(s);
@@ -381,6 +386,7 @@ smtpd_wait_limit(const struct smtpd *sd, uint64_t want)
 static void
 smtpd_read_cb(struct bufferevent *bev, void *arg)
 {
+	smtpd_peer_input(arg);
 	smtpd_process(arg);
 }
 
@@ -398,9 +404,9 @@ smtpd_event_cb(struct bufferevent *bev, short what, void *arg)
 		smtpd_tls_error(s);
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (s->in_mail || s->phase == SMTPD_PH_DATA)
-			log_info("lost connection after %s from unknown[%s]",
+			log_info("lost connection after %s from %s[%s]",
 			    s->phase == SMTPD_PH_DATA ? "DATA" : "MAIL",
-			    s->client_addr);
+			    s->client_name, s->client_addr);
 		if (s->phase == SMTPD_PH_WAIT) {
 			/* the pending lookup answer will find no session */
 			s->phase = SMTPD_PH_CLOSING;
@@ -495,13 +501,8 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (sd->sessions != NULL)
 		sd->sessions->prev = s;
 	sd->sessions = s;
-	log_info("connect from unknown[%s]", s->client_addr);
-	if (!s->mynetworks)
-		smtpd_dns_rbl(s);	/* answers come while the client talks */
-	smtpd_reset_timer(s);
-	if (smtpd_anvil_connect(s))
-		return;			/* greeted when anvil has counted */
-	smtpd_greet(s);
+	/* the client's name, then logging, anvil and the banner */
+	smtpd_peer_start(s);
 }
 
 /* smtpd_settings - cache main.cf values */
@@ -530,6 +531,10 @@ smtpd_settings(struct smtpd *sd)
 	sd->timeout = (int)cfg_time(sd->cfg, "smtpd_timeout");
 	sd->helo_required = cfg_bool(sd->cfg, "smtpd_helo_required");
 	sd->delay_reject = cfg_bool(sd->cfg, "smtpd_delay_reject");
+	sd->greet_wait = (int)cfg_time(sd->cfg, "smtpd_greet_wait");
+	v = cfg_str(sd->cfg, "smtpd_greet_action");
+	sd->greet_action = strcmp(v, "ignore") == 0 ? SMTPD_GREET_IGNORE :
+	    strcmp(v, "drop") == 0 ? SMTPD_GREET_DROP : SMTPD_GREET_ENFORCE;
 	v = cfg_str(sd->cfg, "smtpd_forbid_bare_newline");
 	/* "yes" is Postfix's old name for normalize; "no" is treated alike */
 	sd->bare_lf = strcmp(v, "reject") == 0 ? SMTPD_BARELF_REJECT :

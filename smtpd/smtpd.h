@@ -27,6 +27,7 @@ struct evconnlistener;
 struct skel;
 struct cfg;
 struct dns;
+struct dns_aq;
 struct smtpd_dnsent;
 
 #define SMTPD_CMD_MAX		2048	/* a command line, CRLF included */
@@ -36,11 +37,25 @@ struct smtpd_dnsent;
 /* kinds of DNS entries, and what a session waits for (smtpd_dns.c) */
 #define SMTPD_DNS_RBL		1
 #define SMTPD_DNS_DOMAIN	2
+#define SMTPD_DNS_RHSBL		3
+#define SMTPD_DNS_HOST		4
 #define SMTPD_DW_MAIL		1
 #define SMTPD_DW_RCPT		2
 /* what a session waits for from anvil (smtpd_anvil.c) */
 #define SMTPD_AW_CONNECT	1
 #define SMTPD_AW_MAIL		2
+
+/* the status of a client name (Postfix's SMTPD_PEER_CODE_*, smtpd_peer.c) */
+#define SMTPD_PEER_OK		2	/* found (and confirmed) */
+#define SMTPD_PEER_TEMP		4	/* a lookup failed temporarily */
+#define SMTPD_PEER_PERM		5	/* no name (NXDOMAIN, no PTR, off) */
+#define SMTPD_PEER_FORGED	6	/* the name does not list the address */
+#define SMTPD_NAME_MAX		256	/* a host name and its NUL */
+
+/* smtpd_greet_action */
+#define SMTPD_GREET_IGNORE	0
+#define SMTPD_GREET_ENFORCE	1
+#define SMTPD_GREET_DROP	2
 
 /* three-way result of checks: decides 2xx / 4xx / 5xx */
 enum smtpd_res {
@@ -74,6 +89,25 @@ struct smtpd_sess {
 	uint64_t	 id;
 	char		 client_addr[64];
 	int		 client_port;
+	/*
+	 * The client's name (smtpd_peer.c), Postfix's client_name and
+	 * reverse_client_name: the forward-confirmed PTR name and the PTR
+	 * name, each "unknown" when there is none; their status SMTPD_PEER_*
+	 */
+	char		 client_name[SMTPD_NAME_MAX];
+	char		 reverse_name[SMTPD_NAME_MAX];
+	int		 name_status;
+	int		 reverse_status;
+	struct dns_aq	*peer_q;	/* the PTR or A/AAAA lookup running */
+	struct event	*peer_timer;
+	uint64_t	 connect_ms;	/* util_mono_ms() at accept */
+	uint64_t	 greet_at;	/* banner not before (smtpd_greet_wait) */
+	uint64_t	 peer_deadline;	/* the name lookup gives up */
+	int		 named;		/* the name lookup is over */
+	int		 greeted;	/* the banner went out */
+	uint64_t	 pregreet_ms;	/* 1 + ms after connect of the first
+					   input before the banner, or 0 */
+	int		 pregreet_enforce;	/* its RCPTs get 550 5.5.1 */
 	int		 mynetworks;	/* client in mynetworks */
 	enum smtpd_phase phase;
 	int		 esmtp;
@@ -231,6 +265,11 @@ struct smtpd {
 	int		 unk_rcpt;	/* reject_unknown_recipient_domain */
 	int		 rbl_code;	/* maps_rbl_reject_code */
 	int		 unknown_code;	/* unknown_address_reject_code */
+	int		 unk_client_code;	/* unknown_client_reject_code */
+	int		 unk_name_code;	/* unknown_hostname_reject_code */
+	int		 peername_lookup;	/* smtpd_peername_lookup */
+	int		 greet_wait;	/* smtpd_greet_wait, seconds */
+	int		 greet_action;	/* smtpd_greet_action: SMTPD_GREET_* */
 	/* client limits (anvil) */
 	uint32_t	 conn_limit, conn_rate, msg_rate;
 	struct net	*exempt;	/* smtpd_client_event_limit_exceptions */
@@ -274,6 +313,9 @@ void	 smtpd_dns_setup(struct smtpd *);
 void	 smtpd_dns_start(struct smtpd *);
 void	 smtpd_dns_rbl(struct smtpd_sess *);
 void	 smtpd_dns_domain(struct smtpd_sess *, const char *);
+void	 smtpd_dns_rhsbl(struct smtpd_sess *, const char *, const char *);
+void	 smtpd_dns_host(struct smtpd_sess *, const char *);
+int	 smtpd_dns_lookup(struct smtpd_sess *, int, const char *);
 int	 smtpd_dns_wait(struct smtpd_sess *, int, const char *);
 void	 smtpd_dns_forget(struct smtpd_sess *);
 const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,
@@ -281,6 +323,11 @@ const struct smtpd_dnsent *smtpd_dns_entry(const struct smtpd_sess *, int,
 int	 smtpd_dns_status(const struct smtpd_dnsent *);
 int	 smtpd_dns_rbl_match(const struct smtpd_dnsent *, const char *,
 	    const char **, const char **);
+/* smtpd_peer.c */
+void	 smtpd_peer_start(struct smtpd_sess *);
+void	 smtpd_peer_input(struct smtpd_sess *);
+int	 smtpd_peer_pregreet(struct smtpd_sess *);
+void	 smtpd_peer_forget(struct smtpd_sess *);
 /* smtpd_anvil.c */
 void	 smtpd_anvil_setup(struct smtpd *);
 int	 smtpd_anvil_connect(struct smtpd_sess *);

@@ -74,12 +74,14 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 			/* Postfix's words: log filters (fail2ban) know them */
 			if (sd->conn_limit > 0 && a > sd->conn_limit)
 				log_warn("Connection concurrency limit exceeded: "
-				    "%u from unknown[%s] for service %s", a,
-				    s->client_addr, sd->sk->service);
+				    "%u from %s[%s] for service %s", a,
+				    s->client_name, s->client_addr,
+				    sd->sk->service);
 			else
 				log_warn("Connection rate limit exceeded: %u "
-				    "from unknown[%s] for service %s", b,
-				    s->client_addr, sd->sk->service);
+				    "from %s[%s] for service %s", b,
+				    s->client_name, s->client_addr,
+				    sd->sk->service);
 			smtpd_reply(s, "421 4.7.0 %s Error: too many "
 			    "connections from %s", sd->hostname,
 			    s->client_addr);
@@ -92,8 +94,9 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 		s->anvil_line = NULL;
 		if (sd->msg_rate > 0 && a > sd->msg_rate) {
 			log_warn("Message delivery request rate limit "
-			    "exceeded: %u from unknown[%s] for service %s", a,
-			    s->client_addr, sd->sk->service);
+			    "exceeded: %u from %s[%s] for service %s", a,
+			    s->client_name, s->client_addr,
+			    sd->sk->service);
 			smtpd_reject(s, "MAIL", NULL, NULL, "450 4.7.1 Error: "
 			    "too much mail from %s", s->client_addr);
 		} else if (line != NULL) {
@@ -120,8 +123,8 @@ smtpd_anvil_answer(struct ipc_pending *p, int status, struct ipc_in *in)
 
 	if (status == IPC_CLIENT_TIMEOUT)
 		log_warn("anvil: no answer within %llu ms; the client limits "
-		    "are not applied to unknown[%s]", (unsigned long long)
-		    p->wait_ms, s->client_addr);
+		    "are not applied to %s[%s]", (unsigned long long)
+		    p->wait_ms, s->client_name, s->client_addr);
 	if (status == IPC_CLIENT_OK) {
 		a = ipc_get_u32(in);
 		b = ipc_get_u32(in);

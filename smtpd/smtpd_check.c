@@ -13,39 +13,22 @@
  * one reach a transaction anyway, it is answered "451 4.3.5 Server
  * configuration error", so mail is deferred, never let through.
  *
- * The DNS restrictions (reject_rbl_client, reject_unknown_sender_domain,
- * reject_unknown_recipient_domain) read answers that smtpd_dns.c fetched
- * before the lists run.
+ * The handlers of the restrictions that read the DNS or the client name
+ * are in smtpd_check_dns.c (the types they share: smtpd_check.h).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
-#include "dns.h"
 #include "log.h"
 #include "restr.h"
 #include "util.h"
 #include "smtpd.h"
+#include "smtpd_check.h"
 
-enum smtpd_verdict {
-	SMTPD_V_DUNNO = 0,
-	SMTPD_V_PERMIT,
-	SMTPD_V_REJECT,		/* reply text filled in */
-	SMTPD_V_WAIT		/* DNS lookups started: ask again later */
-};
-
-struct smtpd_ctx {
-	struct smtpd_sess *s;
-	const struct addr *rcpt;	/* NULL at MAIL time */
-	int		 bare;		/* rcpt was given without a domain
-					   (completed with @$myorigin) */
-	char		*msg;
-	size_t		 msglen;
-	int		 temp;		/* the reply is a 4xx */
-};
-
-/* smtpd_rcpt_text - the recipient as the client gave it, for replies */
-static const char *
+/* smtpd_rcpt_text - see smtpd_check.h */
+const char *
 smtpd_rcpt_text(struct smtpd_ctx *c, char *buf, size_t len)
 {
 	struct addr bare;
@@ -157,8 +140,8 @@ smtpd_r_unauth_login_mismatch(struct smtpd_ctx *c, const char *arg)
 	return smtpd_login_mismatch(c, 'u');
 }
 
-/* smtpd_unauth_dest - would this recipient be relaying */
-static int
+/* smtpd_unauth_dest - see smtpd_check.h */
+int
 smtpd_unauth_dest(struct smtpd_ctx *c)
 {
 	if (c->rcpt == NULL)
@@ -260,114 +243,23 @@ smtpd_r_nonfqdn_helo(struct smtpd_ctx *c, const char *arg)
 }
 
 /*
- * smtpd_r_rbl - reject_rbl_client ZONE[=d.d.d.d]: the client's name under
- * ZONE has an A record (that one, with a filter)
+ * smtpd_refuse - a reply "CODE X.Y.Z text": the class digit of the
+ * status follows the code (Postfix's smtpd_check_reject does the same)
  */
-static enum smtpd_verdict
-smtpd_r_rbl(struct smtpd_ctx *c, const char *arg)
+enum smtpd_verdict
+smtpd_refuse(struct smtpd_ctx *c, int code, const char *dsn,
+    const char *fmt, ...)
 {
-	const struct smtpd_dnsent *e;
-	const char *txt, *eq, *hit;
-	char	 zone[DNS_NAME_MAX + 1];
-	int	 code = c->s->sd->rbl_code;
-	size_t	 n;
+	char	 text[600];
+	va_list	 ap;
 
-	if (arg == NULL)
-		return SMTPD_V_DUNNO;
-	eq = strchr(arg, '=');
-	n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-	if (n >= sizeof(zone))
-		return SMTPD_V_DUNNO;
-	memcpy(zone, arg, n);
-	zone[n] = '\0';
-	util_lowercase(zone);
-	if (smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone) == NULL)
-		smtpd_dns_rbl(c->s);	/* mynetworks clients: only now */
-	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_RBL, zone)) == NULL)
-		return SMTPD_V_DUNNO;
-	if (smtpd_dns_status(e) == -1)
-		return SMTPD_V_WAIT;
-	if (!smtpd_dns_rbl_match(e, eq != NULL ? eq + 1 : "", &txt, &hit))
-		return SMTPD_V_DUNNO;
-	log_info("unknown[%s]: blocked using %s; %s", c->s->client_addr,
-	    log_str(zone), hit);
-	snprintf(c->msg, c->msglen, "%d %s Service unavailable; Client host "
-	    "[%s] blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
-	    "5.7.1", c->s->client_addr, log_str(zone), *txt != '\0' ? "; " :
-	    "", *txt != '\0' ? log_str(txt) : "");
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(c->msg, c->msglen, "%d %c%s %s", code, '0' + code / 100,
+	    dsn + 1, text);
 	c->temp = code / 100 == 4;
 	return SMTPD_V_REJECT;
-}
-
-/*
- * smtpd_unknown_domain - reject_unknown_{sender,recipient}_domain: addr
- * "local@domain" (what the reply names), who "Sender" or "Recipient",
- * detail the X.Y.Z of "not found" in class 5 ("5.1.8" / "5.1.2")
- */
-static enum smtpd_verdict
-smtpd_unknown_domain(struct smtpd_ctx *c, const char *addr,
-    const char *domain, const char *who, const char *detail)
-{
-	const struct smtpd_dnsent *e;
-	int	 code = c->s->sd->unknown_code, st;
-
-	if (*domain == '\0' || *domain == '[' ||
-	    smtpd_is_mydest(c->s->sd, domain))
-		return SMTPD_V_DUNNO;
-	if ((e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain)) == NULL) {
-		smtpd_dns_domain(c->s, domain);
-		e = smtpd_dns_entry(c->s, SMTPD_DNS_DOMAIN, domain);
-	}
-	st = e != NULL ? smtpd_dns_status(e) : DNS_TEMPFAIL;
-	if (st == -1)
-		return SMTPD_V_WAIT;
-	if (st == DNS_OK)
-		return SMTPD_V_DUNNO;
-	if (st == DNS_NULLMX) {
-		if (*who == 'S')
-			snprintf(c->msg, c->msglen, "550 5.7.27 <%s>: Sender "
-			    "address rejected: Domain %s does not accept mail "
-			    "(nullMX)", addr, log_str(domain));
-		else
-			snprintf(c->msg, c->msglen, "556 5.1.10 <%s>: "
-			    "Recipient address rejected: Domain %s does not "
-			    "accept mail (nullMX)", addr, log_str(domain));
-		return SMTPD_V_REJECT;
-	}
-	if (st == DNS_NOTFOUND || st == DNS_EMPTY) {
-		snprintf(c->msg, c->msglen, "%d %c%s <%s>: %s address "
-		    "rejected: Domain not found", code, code / 100 == 4 ? '4' :
-		    '5', detail + 1, addr, who);
-		c->temp = code / 100 == 4;
-		return SMTPD_V_REJECT;
-	}
-	snprintf(c->msg, c->msglen, "450 4.4.3 <%s>: %s address rejected: "
-	    "Domain lookup failed temporarily", addr, who);
-	c->temp = 1;
-	return SMTPD_V_REJECT;
-}
-
-static enum smtpd_verdict
-smtpd_r_unknown_sender(struct smtpd_ctx *c, const char *arg)
-{
-	const char *sender = c->s->sender, *at;
-
-	if (sender == NULL || *sender == '\0' ||
-	    (at = strrchr(sender, '@')) == NULL)
-		return SMTPD_V_DUNNO;
-	return smtpd_unknown_domain(c, log_str(sender), at + 1, "Sender",
-	    "5.1.8");
-}
-
-static enum smtpd_verdict
-smtpd_r_unknown_rcpt(struct smtpd_ctx *c, const char *arg)
-{
-	char	 b[600];
-
-	if (c->rcpt == NULL || c->rcpt->literal)
-		return SMTPD_V_DUNNO;
-	return smtpd_unknown_domain(c, smtpd_rcpt_text(c, b, sizeof(b)),
-	    c->rcpt->domain, "Recipient", "5.1.2");
 }
 
 static enum smtpd_verdict
@@ -401,6 +293,17 @@ static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
 	[RESTR_REJECT_RBL_CLIENT] = smtpd_r_rbl,
 	[RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = smtpd_r_unknown_sender,
 	[RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = smtpd_r_unknown_rcpt,
+	[RESTR_REJECT_UNKNOWN_HELO_HOSTNAME] = smtpd_r_unknown_helo,
+	[RESTR_REJECT_UNKNOWN_CLIENT_HOSTNAME] = smtpd_r_unknown_client,
+	[RESTR_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME] =
+	    smtpd_r_unknown_reverse,
+	[RESTR_REJECT_RHSBL_CLIENT] = smtpd_r_rhsbl_client,
+	[RESTR_REJECT_RHSBL_REVERSE_CLIENT] = smtpd_r_rhsbl_reverse,
+	[RESTR_REJECT_RHSBL_HELO] = smtpd_r_rhsbl_helo,
+	[RESTR_REJECT_RHSBL_SENDER] = smtpd_r_rhsbl_sender,
+	[RESTR_REJECT_RHSBL_RECIPIENT] = smtpd_r_rhsbl_rcpt,
+	[RESTR_PERMIT_DNSWL_CLIENT] = smtpd_r_dnswl,
+	[RESTR_PERMIT_RHSWL_CLIENT] = smtpd_r_rhswl,
 };
 
 /*
@@ -476,6 +379,11 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
 	struct smtpd_ctx c = { s, rcpt, bare, msg, msglen, 0 };
 	int	 i;
 
+	if (s->pregreet_enforce) {
+		/* smtpd_greet_action = enforce (postscreen's reply) */
+		snprintf(msg, msglen, "550 5.5.1 Protocol error");
+		return SMTPD_PERMFAIL;
+	}
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
 		switch (smtpd_check_list(&c, i)) {
 		case SMTPD_V_REJECT:

@@ -75,8 +75,9 @@ smtpd_received(struct smtpd_sess *s)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000 (UTC)",
 	    &tm);
 	buf_init(&h, 4096);
-	buf_printf(&h, "Received: from %s (unknown [%s])\r\n",
-	    s->helo != NULL ? s->helo : "unknown", s->client_addr);
+	buf_printf(&h, "Received: from %s (%s [%s])\r\n",
+	    s->helo != NULL ? s->helo : "unknown", s->client_name,
+	    s->client_addr);
 	if (s->tls == 2 && s->tls_info != NULL)
 		buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
 	buf_printf(&h, "\tby %s (%s) with %s id %s", s->sd->hostname,
@@ -116,7 +117,8 @@ smtpd_data_begin(struct smtpd_sess *s)
 	    (int32_t)tv.tv_usec, s->sender);
 	r |= smtpd_data_attr(s, "client_address", s->client_addr);
 	r |= smtpd_data_attr(s, "client_port", port);
-	r |= smtpd_data_attr(s, "client_name", "unknown");
+	r |= smtpd_data_attr(s, "client_name", s->client_name);
+	r |= smtpd_data_attr(s, "reverse_client_name", s->reverse_name);
 	r |= smtpd_data_attr(s, "helo_name", s->helo ? s->helo : "");
 	r |= smtpd_data_attr(s, "protocol", smtpd_protocol(s));
 	if (s->sasl_user != NULL) {
@@ -244,11 +246,13 @@ smtpd_data_commit(struct smtpd_sess *s)
 		return;
 	}
 	if (s->sasl_user != NULL)
-		log_info("%s: client=unknown[%s], sasl_method=%s, "
-		    "sasl_username=%s", qid, s->client_addr, s->sasl_mech,
+		log_info("%s: client=%s[%s], sasl_method=%s, "
+		    "sasl_username=%s", qid, s->client_name, s->client_addr,
+		    s->sasl_mech,
 		    log_str(s->sasl_user));
 	else
-		log_info("%s: client=unknown[%s]", qid, s->client_addr);
+		log_info("%s: client=%s[%s]", qid, s->client_name,
+		    s->client_addr);
 	smtpd_qmgr_notify(s->sd, qid);
 	metrics_client_count(METRIC_RECEIVED, s->sd->sk->service, NULL, 1);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);

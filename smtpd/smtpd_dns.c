@@ -1,6 +1,8 @@
 /*
  * smtpd_dns.c - DNS lookups for the restrictions reject_rbl_client,
- * reject_unknown_sender_domain and reject_unknown_recipient_domain.
+ * permit_dnswl_client, reject_rhsbl_* and permit_rhswl_client,
+ * reject_unknown_sender_domain, reject_unknown_recipient_domain and
+ * reject_unknown_helo_hostname.  (The client's own name is smtpd_peer.c's.)
  *
  * Each smtpd process has one libunbound resolver (lib/dns, forwarding to
  * dns_server_address when set), read by the event loop through dns_fd().
@@ -10,9 +12,17 @@
  *		first TXT record of the client's name under the zone, asked
  *		for as soon as the client connects (not for mynetworks
  *		clients: asked when a restriction needs it)
+ *		(permit_dnswl_client's zones too)
+ *	RHSBL	one per name under a zone (reject_rhsbl_*, permit_rhswl_client):
+ *		the A records and first TXT record of "NAME.ZONE", asked for
+ *		when a restriction needs them
  *	domain	a sender or recipient domain outside mydestination: MX, and
  *		without MX, A and AAAA; DNS_OK (exists), DNS_NOTFOUND,
  *		DNS_NULLMX or DNS_TEMPFAIL
+ *	host	a HELO name: A, AAAA and MX at once; DNS_OK when one of them
+ *		has records (a null MX counts: Postfix lets MTA names have
+ *		one), DNS_TEMPFAIL when none has and one failed, else
+ *		DNS_NOTFOUND
  *
  * A restriction that needs an answer it does not have starts the lookup
  * and says SMTPD_V_WAIT (smtpd_check.c); lists are evaluated in order, so
@@ -41,19 +51,20 @@
 
 struct smtpd_dnsq {
 	struct smtpd_dnsent *e;
-	int		 slot;		/* which query of the entry */
+	int		 slot;		/* which query of the entry (0..2) */
 	struct dns_aq	*h;
 };
 
 struct smtpd_dnsent {
 	struct smtpd_sess *s;
-	int		 kind;		/* SMTPD_DNS_RBL / _DOMAIN */
-	char		 name[DNS_NAME_MAX + 1];	/* zone or domain */
+	int		 kind;		/* SMTPD_DNS_* */
+	char		 name[DNS_NAME_MAX + 1];	/* zone, NAME.ZONE, domain,
+							   host */
 	char		 qname[DNS_NAME_MAX + 1];	/* what was asked */
 	int		 status;	/* DNS_*, or -1 while pending */
 	int		 step;		/* domain: 0 MX, 1 A and AAAA */
-	int		 sub[2];	/* domain: A, AAAA answers */
-	struct smtpd_dnsq *q[2];
+	int		 sub[3];	/* domain: A, AAAA; host: A, AAAA, MX */
+	struct smtpd_dnsq *q[3];
 	char		 addrs[DNS_ANS_MAX][64];	/* RBL: A records */
 	size_t		 naddr;
 	char		 txt[256];			/* RBL: the reason */
@@ -85,7 +96,8 @@ smtpd_dns_setup(struct smtpd *sd)
 			else if (strcmp(v, "reject_unknown_recipient_domain") ==
 			    0)
 				sd->unk_rcpt = 1;
-			else if (strcmp(v, "reject_rbl_client") == 0 &&
+			else if ((strcmp(v, "reject_rbl_client") == 0 ||
+			    strcmp(v, "permit_dnswl_client") == 0) &&
 			    k + 1 < sd->nrestr[i]) {
 				sd->rbl = xreallocarray(sd->rbl, sd->nrbl + 1,
 				    sizeof(*sd->rbl));
@@ -99,7 +111,14 @@ smtpd_dns_setup(struct smtpd *sd)
 	sd->rbl_code = (int)cfg_int(sd->cfg, "maps_rbl_reject_code");
 	sd->unknown_code = (int)cfg_int(sd->cfg,
 	    "unknown_address_reject_code");
-	if (sd->nrbl == 0 && !sd->unk_sender && !sd->unk_rcpt)
+	sd->unk_client_code = (int)cfg_int(sd->cfg,
+	    "unknown_client_reject_code");
+	sd->unk_name_code = (int)cfg_int(sd->cfg,
+	    "unknown_hostname_reject_code");
+	sd->peername_lookup = cfg_bool(sd->cfg, "smtpd_peername_lookup");
+	if (sd->nrbl == 0 && !sd->unk_sender && !sd->unk_rcpt &&
+	    !sd->peername_lookup && !smtpd_check_uses(sd, "_rhs") &&
+	    !smtpd_check_uses(sd, "reject_unknown_h"))
 		return;
 	if ((sd->dns = dns_new(cfg_str(sd->cfg, "dns_server_address"), err,
 	    sizeof(err))) == NULL)
@@ -171,12 +190,13 @@ smtpd_dns_rbl_match(const struct smtpd_dnsent *e, const char *filter,
 			now = time(NULL);
 			if (now - warned >= 60) {
 				warned = now;
-				log_warn("%s answered %s for unknown[%s]: an "
+				log_warn("%s answered %s for %s[%s]: an "
 				    "error code of the DNSBL, not a listing "
 				    "(queries through a public or shared "
 				    "resolver, or over its limit?); the "
 				    "client is not rejected", e->name,
-				    e->addrs[i], e->s->client_addr);
+				    e->addrs[i], e->s->client_name,
+				    e->s->client_addr);
 			}
 			continue;
 		}
@@ -207,7 +227,7 @@ smtpd_dns_cancel(struct smtpd_dnsent *e)
 {
 	int	 i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		if (e->q[i] != NULL) {
 			dns_async_cancel(e->q[i]->h);
 			free(e->q[i]);
@@ -245,9 +265,9 @@ smtpd_dns_new(struct smtpd_sess *s, int kind, const char *name)
 	for (i = 0; i < SMTPD_DNS_MAX && s->dns[i] != NULL; i++)
 		;
 	if (i == SMTPD_DNS_MAX) {
-		/* full: forget the first finished domain entry */
+		/* full: forget the first finished entry but the client's */
 		for (i = 0; i < SMTPD_DNS_MAX; i++)
-			if (s->dns[i]->kind == SMTPD_DNS_DOMAIN &&
+			if (s->dns[i]->kind != SMTPD_DNS_RBL &&
 			    s->dns[i]->status != -1)
 				break;
 		if (i == SMTPD_DNS_MAX)
@@ -314,6 +334,75 @@ smtpd_dns_domain(struct smtpd_sess *s, const char *domain)
 		e->status = DNS_TEMPFAIL;
 }
 
+/*
+ * smtpd_dns_rhsbl - start the lookup of NAME under ZONE (reject_rhsbl_*,
+ * permit_rhswl_client) unless known; the entry's name is "NAME.ZONE"
+ */
+void
+smtpd_dns_rhsbl(struct smtpd_sess *s, const char *name, const char *zone)
+{
+	struct smtpd_dnsent *e;
+	char	 q[DNS_NAME_MAX + 1];
+
+	if (util_fmt(q, sizeof(q), "%s.%s", name, zone) == -1 ||
+	    !dns_valid_name(q) ||
+	    smtpd_dns_entry(s, SMTPD_DNS_RHSBL, q) != NULL ||
+	    (e = smtpd_dns_new(s, SMTPD_DNS_RHSBL, q)) == NULL)
+		return;
+	util_strlcpy(e->qname, e->name, sizeof(e->qname));
+	e->sub[0] = DNS_TEMPFAIL;	/* until the A answer */
+	if (s->sd->dns == NULL || smtpd_dns_ask(e, 0, DNS_Q_A) == -1) {
+		e->status = DNS_TEMPFAIL;
+		return;
+	}
+	(void)smtpd_dns_ask(e, 1, DNS_Q_TXT);
+}
+
+/* smtpd_dns_host - start the lookup of a HELO name unless known */
+void
+smtpd_dns_host(struct smtpd_sess *s, const char *host)
+{
+	static const int types[3] = { DNS_Q_A, DNS_Q_AAAA, DNS_Q_MX };
+	struct smtpd_dnsent *e;
+	int	 i;
+
+	if (smtpd_dns_entry(s, SMTPD_DNS_HOST, host) != NULL ||
+	    (e = smtpd_dns_new(s, SMTPD_DNS_HOST, host)) == NULL)
+		return;
+	util_strlcpy(e->qname, e->name, sizeof(e->qname));
+	if (!dns_valid_name(e->qname)) {
+		e->status = DNS_NOTFOUND;
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		e->sub[i] = -1;
+		if (s->sd->dns == NULL || smtpd_dns_ask(e, i, types[i]) == -1)
+			e->sub[i] = DNS_TEMPFAIL;
+	}
+	if (e->q[0] == NULL && e->q[1] == NULL && e->q[2] == NULL)
+		e->status = DNS_TEMPFAIL;
+}
+
+/*
+ * smtpd_dns_lookup - the status (DNS_*, -1 pending) of a domain
+ * (SMTPD_DNS_DOMAIN) or HELO name (SMTPD_DNS_HOST), its lookup started
+ * when not known yet; DNS_TEMPFAIL when no entry can be kept
+ */
+int
+smtpd_dns_lookup(struct smtpd_sess *s, int kind, const char *name)
+{
+	const struct smtpd_dnsent *e;
+
+	if ((e = smtpd_dns_entry(s, kind, name)) == NULL) {
+		if (kind == SMTPD_DNS_HOST)
+			smtpd_dns_host(s, name);
+		else
+			smtpd_dns_domain(s, name);
+		e = smtpd_dns_entry(s, kind, name);
+	}
+	return e != NULL ? e->status : DNS_TEMPFAIL;
+}
+
 /* smtpd_dns_go - the answers are in (or late): run the command again */
 static void
 smtpd_dns_go(struct smtpd_sess *s)
@@ -342,11 +431,17 @@ smtpd_dns_done(struct smtpd_dnsent *e)
 {
 	struct smtpd_sess *s = e->s;
 
+	static const char *const what[] = {
+		[SMTPD_DNS_RBL] = "the DNS list restriction skips that zone",
+		[SMTPD_DNS_DOMAIN] = "the unknown-domain restriction answers "
+		    "450",
+		[SMTPD_DNS_RHSBL] = "the DNS list restriction skips that zone",
+		[SMTPD_DNS_HOST] = "reject_unknown_helo_hostname answers 450",
+	};
+
 	if (e->status == DNS_TEMPFAIL)
-		log_warn("DNS lookup of %s failed for unknown[%s]; %s",
-		    e->qname, s->client_addr, e->kind == SMTPD_DNS_RBL ?
-		    "reject_rbl_client skips that zone" :
-		    "the unknown-domain restriction answers 450");
+		log_warn("DNS lookup of %s failed for %s[%s]; %s",
+		    e->qname, s->client_name, s->client_addr, what[e->kind]);
 	if (s->dns_wait != 0 && !smtpd_dns_pending(s))
 		smtpd_dns_go(s);
 }
@@ -362,7 +457,18 @@ smtpd_dns_answer(void *arg, const struct dns_answer *a)
 
 	e->q[slot] = NULL;
 	free(q);
-	if (e->kind == SMTPD_DNS_RBL) {
+	if (e->kind == SMTPD_DNS_HOST) {
+		e->sub[slot] = a->status == DNS_NULLMX ? DNS_OK : a->status;
+		if (e->q[0] != NULL || e->q[1] != NULL || e->q[2] != NULL)
+			return;
+		e->status = e->sub[0] == DNS_OK || e->sub[1] == DNS_OK ||
+		    e->sub[2] == DNS_OK ? DNS_OK : e->sub[0] == DNS_TEMPFAIL ||
+		    e->sub[1] == DNS_TEMPFAIL || e->sub[2] == DNS_TEMPFAIL ?
+		    DNS_TEMPFAIL : DNS_NOTFOUND;
+		smtpd_dns_done(e);
+		return;
+	}
+	if (e->kind == SMTPD_DNS_RBL || e->kind == SMTPD_DNS_RHSBL) {
 		if (slot == 1) {
 			if (a->status == DNS_OK)
 				util_strlcpy(e->txt, a->text[0],
@@ -424,9 +530,9 @@ smtpd_dns_late(evutil_socket_t fd, short what, void *arg)
 		if (s->dns[i] != NULL && s->dns[i]->status == -1) {
 			smtpd_dns_cancel(s->dns[i]);
 			s->dns[i]->status = DNS_TEMPFAIL;
-			log_warn("DNS lookup of %s failed for unknown[%s]: no "
+			log_warn("DNS lookup of %s failed for %s[%s]: no "
 			    "answer within %d s", s->dns[i]->qname,
-			    s->client_addr, SMTPD_DNS_TIMEOUT);
+			    s->client_name, s->client_addr, SMTPD_DNS_TIMEOUT);
 		}
 	if (s->dns_wait != 0)
 		smtpd_dns_go(s);

@@ -67,6 +67,8 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 void
 smtpd_greet(struct smtpd_sess *s)
 {
+	if (smtpd_peer_pregreet(s))
+		return;			/* smtpd_greet_action = drop */
 	smtpd_reply(s, "220 %s", s->sd->banner);
 }
 
@@ -557,7 +559,7 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	int	 bare;
 
 	/* the command as it came, to run again after DNS answers */
-	if (s->sd->nrbl > 0 || s->sd->unk_sender || s->sd->unk_rcpt)
+	if (s->sd->dns != NULL)
 		(void)util_fmt(redo, sizeof(redo), "RCPT %s", arg);
 	if (!s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");

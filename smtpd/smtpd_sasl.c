@@ -223,17 +223,19 @@ smtpd_sasl_done(struct smtpd_sess *s, int result, const char *canon)
 	if (result == IPC_LOGIN_OK && canon != NULL && *canon != '\0') {
 		s->sasl_user = xstrdup(canon);
 		s->sasl_mech = s->sasl_try;
-		log_info("unknown[%s]: sasl_method=%s, sasl_username=%s",
-		    s->client_addr, s->sasl_mech, log_str(canon));
+		log_info("%s[%s]: sasl_method=%s, sasl_username=%s",
+		    s->client_name, s->client_addr, s->sasl_mech,
+		    log_str(canon));
 		smtpd_reply(s, "235 2.7.0 Authentication successful");
 	} else if (result == IPC_LOGIN_FAIL) {
-		log_warn("unknown[%s]: SASL %s authentication failed",
-		    s->client_addr, s->sasl_try);
+		log_warn("%s[%s]: SASL %s authentication failed",
+		    s->client_name, s->client_addr, s->sasl_try);
 		smtpd_reply(s, "535 5.7.8 Error: authentication failed");
 		s->errors++;
 	} else {
-		log_warn("unknown[%s]: SASL %s authentication: the auth "
-		    "broker could not answer", s->client_addr, s->sasl_try);
+		log_warn("%s[%s]: SASL %s authentication: the auth "
+		    "broker could not answer", s->client_name, s->client_addr,
+		    s->sasl_try);
 		smtpd_reply(s, "454 4.7.0 Temporary authentication failure");
 	}
 	s->sasl_try = NULL;

@@ -130,8 +130,9 @@ smtpd_starttls(struct smtpd_sess *s, char *arg)
 	}
 	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
 	if (evbuffer_get_length(in) > 0) {
-		log_warn("unknown[%s]: %zu bytes sent after STARTTLS before "
-		    "the TLS handshake were discarded", s->client_addr,
+		log_warn("%s[%s]: %zu bytes sent after STARTTLS before "
+		    "the TLS handshake were discarded", s->client_name,
+		    s->client_addr,
 		    evbuffer_get_length(in));
 		evbuffer_drain(in, evbuffer_get_length(in));
 	}
@@ -158,7 +159,8 @@ smtpd_tls_switch(struct smtpd_sess *s)
 	evbuffer_drain(in, evbuffer_get_length(in));
 	fd = bufferevent_getfd(s->bev);
 	if ((nbev = smtpd_tls_wrap(s->sd, fd)) == NULL) {
-		log_err("unknown[%s]: cannot start TLS: %s", s->client_addr,
+		log_err("%s[%s]: cannot start TLS: %s", s->client_name,
+		    s->client_addr,
 		    tls_errstr(ERR_get_error()));
 		smtpd_close(s);
 		return;
@@ -195,8 +197,8 @@ smtpd_tls_error(struct smtpd_sess *s)
 {
 	unsigned long e = bufferevent_get_openssl_error(s->bev);
 
-	log_info("%s from unknown[%s]: %s", s->tls == 1 ? "SSL_accept error" :
-	    "TLS error", s->client_addr, tls_errstr(e));
+	log_info("%s from %s[%s]: %s", s->tls == 1 ? "SSL_accept error" :
+	    "TLS error", s->client_name, s->client_addr, tls_errstr(e));
 	while (bufferevent_get_openssl_error(s->bev) != 0)
 		;
 }

@@ -131,6 +131,10 @@ class Instance:
             # test points relayhost or dns_server_address at its own peer
             "dns_server_address": "127.0.0.1:9",
             "relayhost": "[127.0.0.1]:9",
+            # no DNS server answers there: each connection would wait for
+            # the client name lookup to time out (test_clientname turns
+            # it on, with its own DNS server)
+            "smtpd_peername_lookup": "no",
         }
         cfg.update(main or {})
         with open(os.path.join(self.dir, "main.cf"), "w") as f:

@@ -165,14 +165,14 @@ class ArticleSubmissionTest(CheckCase):
 
 class UnknownRestrictionTest(CheckCase):
 
-    BAD = "permit_mynetworks, reject_unknown_helo_hostname"
+    BAD = "permit_mynetworks, reject_unknown_helo_hostnames"
 
     def test_check_start_and_reload(self):
         inst = self.new()
         self.add_main(inst, "smtpd_recipient_restrictions = %s\n" % self.BAD)
         nline = len(open(os.path.join(inst.dir, "main.cf")).readlines())
         want = ('%s/main.cf:%d: smtpd_recipient_restrictions: unknown '
-                'restriction "reject_unknown_helo_hostname"' % (inst.dir,
+                'restriction "reject_unknown_helo_hostnames"' % (inst.dir,
                                                                 nline))
         rc, lines, last = self.check(inst)
         self.assertEqual(rc, 1)
@@ -192,7 +192,7 @@ class UnknownRestrictionTest(CheckCase):
         inst.set_main(smtpd_recipient_restrictions=self.BAD)
         r = inst.mailctl("reload", check=False)
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn('unknown restriction "reject_unknown_helo_hostname"',
+        self.assertIn('unknown restriction "reject_unknown_helo_hostnames"',
                       r.stdout + r.stderr)
         self.assertEqual(sorted(p["pid"] for p in inst.procs()), pids,
                          "a refused reload must not restart anything")

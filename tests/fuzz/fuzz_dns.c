@@ -6,7 +6,7 @@
  * (dns_valid_name).  No lookups.
  *
  * Input: byte 0 selects the type of dns_answer_fill (A, AAAA, TXT, MX by
- * its low two bits), byte 1 the rcode/NXDOMAIN flags; then records, each
+ * its low two bits; PTR when bit 3 is set), byte 1 the rcode/NXDOMAIN flags; then records, each
  * a u8 length and that many bytes (an exact-size heap copy each, so ASan
  * sees a read past one), up to 300; then two u8-length strings: an
  * address and a zone for dns_rbl_name.
@@ -18,7 +18,8 @@
  *    preference, or DNS_NULLMX / DNS_TEMPFAIL with none;
  *  - dns_answer_fill: a known status, at most DNS_ANS_MAX texts, each
  *    NUL-terminated printable ASCII; DNS_OK exactly when some text was
- *    kept; NXDOMAIN is DNS_NOTFOUND whatever the records;
+ *    kept; NXDOMAIN is DNS_NOTFOUND whatever the records; every PTR text
+ *    is a valid host name;
  *  - dns_rbl_name: 0 gives a valid host name under the zone, at most 255
  *    bytes; dns_rbl_filter (the zone string as the pattern) answers -1, 0
  *    or 1, and 1 only for an IPv4 address; dns_valid_name accepts only
@@ -110,6 +111,8 @@ fuzz_dns_fill(int type, int nx, int rcode, char **rd, int *len)
 		FZ_CHECK(memchr(a.text[i], '\0', sizeof(a.text[i])) != NULL);
 		for (k = 0; a.text[i][k] != '\0'; k++)
 			FZ_CHECK(a.text[i][k] >= 0x20 && a.text[i][k] < 0x7f);
+		if (type == DNS_Q_PTR)
+			FZ_CHECK(dns_valid_name(a.text[i]));
 	}
 }
 
@@ -161,8 +164,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ip = fz_str(&f, 0);
 	zone = fz_str(&f, 0);
 	fuzz_dns_mx(rd, len, n);
-	fuzz_dns_fill(types[t & 3], (int)(flags & 1), (int)(flags >> 1) & 7,
-	    rd, len);
+	fuzz_dns_fill(t & 8 ? DNS_Q_PTR : types[t & 3], (int)(flags & 1),
+	    (int)(flags >> 1) & 7, rd, len);
 	fuzz_dns_rbl(ip, zone);
 	for (i = 0; i < n; i++)
 		free(rd[i]);

@@ -539,6 +539,11 @@ test_answer_fill(void)
 	int	 ml[] = { 3 };
 	char	*bd[] = { (char *)"\x00\x0a\x03" "bad_\x00", NULL };
 	int	 bl[] = { 7 };
+	/* PTR: numeric tail, '_', truncated, a pointer, then a good name */
+	char	*pd[] = { (char *)"\x01" "1\x03" "123\x00",
+	    (char *)"\x03" "a_b\x00", (char *)"\x05" "ab",
+	    (char *)"\xc0\x0c", (char *)"\x04" "Mail\x04" "test\x00", NULL };
+	int	 pl[] = { 7, 5, 3, 2, 11 };
 	char	 name[300];
 
 	dns_answer_fill(DNS_Q_A, 1, 3, NULL, NULL, &a);
@@ -560,6 +565,13 @@ test_answer_fill(void)
 	T_EQ_INT(a.status, DNS_NULLMX, "MX 0 . is a null MX");
 	dns_answer_fill(DNS_Q_MX, 0, 0, bd, bl, &a);
 	T_EQ_INT(a.status, DNS_TEMPFAIL, "MX records, none usable");
+	dns_answer_fill(DNS_Q_PTR, 0, 0, pd, pl, &a);
+	T_OK(a.status == DNS_OK && a.n == 1 &&
+	    strcmp(a.text[0], "mail.test") == 0,
+	    "PTR: only the valid, non-numeric name, lower case");
+	pd[4] = NULL;
+	dns_answer_fill(DNS_Q_PTR, 0, 0, pd, pl, &a);
+	T_EQ_INT(a.status, DNS_EMPTY, "PTR records, none usable: no name");
 	T_EQ_INT(dns_rbl_name("192.0.2.7", "rbl.test", name, sizeof(name)), 0,
 	    "rbl name v4");
 	T_EQ_STR(name, "7.2.0.192.rbl.test", "reversed octets");
@@ -944,7 +956,7 @@ main(void)
 	pid_t		 pid;
 	int		 port;
 
-	t_plan(242);
+	t_plan(244);
 	if (sodium_init() == -1)
 		return 1;
 	test_valid_name();

@@ -44,10 +44,12 @@ t_bad_lists(void)
 		const char	*list;
 		const char	*want;
 	} bad[] = {
-		{ "reject_unknown_helo_hostname",
-		  "unknown restriction \"reject_unknown_helo_hostname\"" },
-		{ "permit_mynetworks, reject_unknown_client_hostname",
-		  "unknown restriction \"reject_unknown_client_hostname\"" },
+		{ "reject_unknown_helo_hostnames",
+		  "unknown restriction \"reject_unknown_helo_hostnames\"" },
+		{ "permit_mynetworks, reject_unknown_client_name",
+		  "unknown restriction \"reject_unknown_client_name\"" },
+		{ "reject_rhsbl_sender", "reject_rhsbl_sender needs 1 argument "
+		  "after it" },
 		{ "reject_unauth_pipelining", "\"reject_unauth_pipelining\"" },
 		{ "check_sender_access hash:/etc/youju/sender_access",
 		  "unknown restriction \"check_sender_access\"" },
@@ -84,6 +86,16 @@ t_good_lists(void)
 		"permit_mynetworks permit_sasl_authenticated "
 		    "reject_unauth_destination",
 		"reject_rbl_client reject_rbl_client",	/* a zone named so */
+		/* the reverse-DNS and DNS-list lines of the tutorials */
+		"permit_mynetworks, reject_unknown_helo_hostname, "
+		    "reject_unknown_client_hostname, "
+		    "reject_unknown_reverse_client_hostname, "
+		    "reject_unknown_hostname, reject_unknown_client",
+		"permit_dnswl_client list.dnswl.org=127.0.[0..255].[1..3], "
+		    "permit_rhswl_client wl.test, reject_rhsbl_client dbl.test, "
+		    "reject_rhsbl_reverse_client dbl.test, reject_rhsbl_helo "
+		    "dbl.test, reject_rhsbl_sender dbl.spamhaus.org=127.0.1.2, "
+		    "reject_rhsbl_recipient dbl.test",
 	};
 	char	 err[512];
 	size_t	 i;
@@ -170,7 +182,7 @@ t_cfcheck(void)
 
 	/* a mistake in main.cf is reported once, not for every service */
 	T_EQ_INT(t_check("smtpd_recipient_restrictions = permit_mynetworks, "
-	    "reject_unknown_helo_hostname\nmua = permit\n",
+	    "reject_unknown_helo_hostnames\nmua = permit\n",
 	    "smtp inet n - y - - smtpd\n"
 	    "submission inet n - y - - smtpd -o smtpd_sasl_auth_enable=yes "
 	    "-o smtpd_client_restrictions=$mua\n"
@@ -178,7 +190,7 @@ t_cfcheck(void)
 	    "-o smtpd_recipient_limit=abc\n", &ck), 0, "sample parses");
 	out = buf_cstr(&ck.out);
 	T_OK(strstr(out, "error: main.cf:1: smtpd_recipient_restrictions: "
-	    "unknown restriction \"reject_unknown_helo_hostname\"") != NULL,
+	    "unknown restriction \"reject_unknown_helo_hostnames\"") != NULL,
 	    "unknown name in main.cf with its line");
 	T_OK(strstr(out, "service submission") == NULL,
 	    "not repeated for a service that inherits it");
@@ -208,7 +220,7 @@ t_cfcheck(void)
 int
 main(void)
 {
-	t_plan(47);
+	t_plan(51);
 	log_open("test_restr", LOG_TO_STDERR, NULL);
 	t_bad_lists();
 	t_good_lists();
