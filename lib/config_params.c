@@ -77,6 +77,9 @@ const struct cfg_param cfg_params[] = {
 	    "accepted, no effect: youju never notifies comsat"),
 	CP_TIME("bounce_queue_lifetime", "5d", 'd', 0, 365 * CP_DAY, 0,
 	    "how long a bounce message stays queued before it is discarded"),
+	CP_TIME("command_time_limit", "1000s", 's', 1, CP_DAY, 0,
+	    "time limit of a command that spawn(8) runs, unless "
+	    "SERVICE_time_limit says otherwise"),
 	CP_STR("compatibility_level", "3.6", A,
 	    "accepted, no effect: youju has one set of defaults"),
 	CP_STR("config_directory", YOUJU_SYSCONFDIR, P | N,

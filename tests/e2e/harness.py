@@ -29,7 +29,8 @@ import unittest
 BUILD = os.environ.get("YOUJU_BUILD", "")
 SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
-PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil"]
+PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil",
+         "spawn"]
 MAIL_OWNER = "youju"
 # every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
 # "doveadm pw -s SHA512-CRYPT -p secret" printed it
