@@ -221,11 +221,11 @@ cfcheck_spawn(struct cfcheck *ck, struct cfg *c, const char *mcfpath,
 	size_t	 i, n;
 	int	 have_argv = 0;
 
-	snprintf(name, sizeof(name), "$%s_time_limit", svc->name);
-	cfg_mark_used(c, name);
-	if ((v = cfg_lookup(c, name + 1)) != NULL && *v != '\0' &&
+	snprintf(name, sizeof(name), "%s_time_limit", svc->name);
+	cfg_mark_name(c, name);
+	if ((v = cfg_lookup(c, name)) != NULL && *v != '\0' &&
 	    (cfg_parse_time(v, 's', &t) == -1 || t < 1))
-		cfcheck_add(ck, 1, "%s: \"%s\" is not a time", name + 1, v);
+		cfcheck_add(ck, 1, "%s: \"%s\" is not a time", name, v);
 	for (i = 0; i < svc->nargs && !have_argv && why == NULL; i++) {
 		if (strncmp(svc->args[i], "argv=", 5) == 0) {
 			have_argv = 1;

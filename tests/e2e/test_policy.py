@@ -21,7 +21,10 @@ first attempt 450 4.2.0 Greylisted, an early retry again, a retry after
 --delay accepted with its X-Greylist header; policyd-spf under spawn
 with an SPF record from dnsmasq: a sender from a permitted address is
 accepted with Received-SPF: Pass, a forged one gets 550 5.7.23; spawn's
-child runs as the user= of master.cf.
+child runs as the user= of master.cf; a spawned program past
+NAME_time_limit is killed; mailctl check accepts policyd-spf_time_limit
+and refuses spawn lines with user=root, a relative argv=, no argv=, an
+unknown attribute or user, and unpriv y.
 """
 import os
 import pwd
@@ -318,3 +321,270 @@ class PolicyUnixTest(harness.InstanceTestCase):
         self.assertGreater(time.time() - t, 0.9)
         self.inst.wait_log("problem talking to server unix:private/nothing",
                            since=off)
+
+
+class Postgrey:
+    """Debian's postgrey as a daemon on 127.0.0.1:port (its own database
+    and empty whitelists in a temporary directory), stopped by its pid."""
+
+    def __init__(self, delay):
+        self.dir = tempfile.mkdtemp(prefix="youju-e2e-postgrey-")
+        os.chmod(self.dir, 0o755)
+        pw = pwd.getpwnam("postgrey")
+        db = os.path.join(self.dir, "db")
+        os.mkdir(db)
+        os.chown(db, pw.pw_uid, pw.pw_gid)
+        wl = os.path.join(self.dir, "whitelist")
+        open(wl, "w").close()
+        self.pidfile = os.path.join(self.dir, "postgrey.pid")
+        self.port = harness.free_port()
+        subprocess.run(["/usr/sbin/postgrey", "--daemonize",
+                        "--inet=127.0.0.1:%d" % self.port,
+                        "--pidfile=" + self.pidfile, "--dbdir=" + db,
+                        "--delay=%d" % delay, "--hostname=greylist.test",
+                        "--whitelist-clients=" + wl,
+                        "--whitelist-recipients=" + wl], check=True,
+                       timeout=60, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for(lambda: self.pid() is not None and
+                        self._listening(), 30):
+            raise RuntimeError("postgrey did not start")
+
+    def _listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            return True
+        except OSError:
+            return False
+
+    def pid(self):
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            if not harness.wait_pid_gone(pid, 10):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PostgreyTest(harness.InstanceTestCase):
+    """Greylisting by Debian's postgrey: 450 first, accepted after the
+    delay with postgrey's X-Greylist header."""
+
+    DELAY = 3
+
+    @classmethod
+    def setUpClass(cls):
+        cls.grey = Postgrey(cls.DELAY)
+        cls.inst = harness.Instance(main={
+            "mynetworks": "192.0.2.0/24",
+            "smtpd_recipient_restrictions": "permit_mynetworks, "
+            "reject_unauth_destination, check_policy_service "
+            "inet:127.0.0.1:%d" % cls.grey.port})
+        try:
+            cls.inst.start()
+        except Exception:
+            cls.grey.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.grey.stop()
+        super().tearDownClass()
+
+    def test_greylisting(self):
+        grey = ("450 4.2.0 <%s>: Recipient address rejected: Greylisted, "
+                "see http://postgrey.schweikert.ch/help/example.com.html"
+                % ALICE)
+        first = time.time()
+        r = rcpt(self.inst.port, "grey@example.org")
+        self.assertEqual(r.text(), grey)
+        r = rcpt(self.inst.port, "grey@example.org")
+        self.assertEqual(r.text(), grey, "an early retry is greylisted")
+        time.sleep(max(0, first + self.DELAY + 1.5 - time.time()))
+        with Conn(self.inst.port) as c:
+            c.ehlo()
+            self.open_txn(c, "grey@example.org", [ALICE])
+            c.send(b"Subject: grey\r\n\r\ntoken-grey\r\n.\r\n")
+            self.assertEqual(c.reply().code, 250)
+        path = harness.find_message(self.inst, ALICE, b"token-grey")
+        self.assertIsNotNone(path)
+        text = harness.read_text(path)
+        self.assertRegex(text, r"(?m)^X-Greylist: delayed \d+ seconds by "
+                         r"postgrey-[0-9.]+ at greylist.test; ")
+        self.assertLess(text.index("X-Greylist:"), text.index("Received:"))
+
+
+# the SPF policy server under spawn(8): Debian's policyd-spf engine with
+# its resolver pointed at the test's dnsmasq (the host's resolv.conf is
+# not the test's to change; everything else is /usr/bin/policyd-spf)
+SPF_WRAPPER = """import sys
+import dns.resolver
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ["127.0.0.1"]
+r.port = %d
+dns.resolver.default_resolver = r
+from spf_engine.policyd_spf import main
+sys.argv = ["policyd-spf", %r]
+sys.exit(main())
+"""
+SPF_CONF = """debugLevel = 0
+TestOnly = 1
+HELO_reject = Fail
+Mail_From_reject = Fail
+PermError_reject = False
+TempError_Defer = False
+skip_addresses = 192.0.2.0/24
+"""
+
+
+class SpfTest(harness.InstanceTestCase):
+    """policyd-spf run by spawn(8) for each connection, as user
+    policyd-spf; spf.test allows 127.0.0.7 only.  A second spawn service
+    runs /bin/sleep 30 with sleeper_time_limit = 1s."""
+
+    EXPECTED_KILLS = ("sleep",)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = tob.Dnsmasq(extra=[
+            "--txt-record=spf.test,v=spf1 ip4:127.0.0.7 -all"])
+        inst = harness.Instance(
+            main={"mynetworks": "192.0.2.0/24",
+                  "smtpd_recipient_restrictions":
+                  "reject_unauth_destination, check_policy_service "
+                  "unix:private/policyd-spf",
+                  "policyd-spf_time_limit": "3600s",
+                  "sleeper_time_limit": "1s"},
+            master_extra="policyd-spf unix - n n - 0 spawn\n"
+            "    user=policyd-spf argv=/usr/bin/python3 %s\n"
+            "sleeper unix - n n - 2 spawn user=nobody argv=/bin/sleep 30\n")
+        wrapper = os.path.join(inst.dir, "policyd-spf-test.py")
+        conf = os.path.join(inst.dir, "policyd-spf.conf")
+        with open(wrapper, "w") as f:
+            f.write(SPF_WRAPPER % (cls.dns.port, conf))
+        with open(conf, "w") as f:
+            f.write(SPF_CONF)
+        mcf = os.path.join(inst.dir, "master.cf")
+        with open(mcf) as f:
+            text = f.read()
+        with open(mcf, "w") as f:
+            f.write(text % wrapper)
+        cls.inst = inst
+        try:
+            inst.start()
+        except Exception:
+            cls.dns.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dns.stop()
+        super().tearDownClass()
+
+    def test_check_accepts_spawn(self):
+        r = self.inst.mailctl("check", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("policyd-spf_time_limit", r.stdout + r.stderr)
+
+    def test_forged_sender_rejected(self):
+        r = rcpt(self.inst.port, "forger@spf.test", source="127.0.0.8",
+                 helo="forger.example.org")
+        self.assertEqual(r.code, 550, r)
+        self.assertTrue(r.text().startswith(
+            "550 5.7.23 <%s>: Recipient address rejected: Message rejected "
+            "due to: SPF fail - not authorized." % ALICE), r)
+
+    def test_permitted_sender_passes(self):
+        with Conn(self.inst.port, source="127.0.0.7") as c:
+            c.ehlo("good.example.org")
+            self.open_txn(c, "good@spf.test", [ALICE])
+            c.send(b"Subject: spf\r\n\r\ntoken-spf\r\n.\r\n")
+            self.assertEqual(c.reply().code, 250)
+        path = harness.find_message(self.inst, ALICE, b"token-spf")
+        self.assertIsNotNone(path)
+        text = harness.read_text(path)
+        self.assertRegex(text, r"(?m)^Received-SPF: Pass \(mailfrom\) "
+                         r"identity=mailfrom; client-ip=127\.0\.0\.7;")
+        self.assertLess(text.index("Received-SPF:"), text.index("Received:"))
+
+    def test_spawned_as_user(self):
+        rcpt(self.inst.port, "who@spf.test", source="127.0.0.7")
+        uid = pwd.getpwnam("policyd-spf").pw_uid
+        spawn = [p for p in self.inst.pids("spawn")
+                 if b"policyd-spf" in harness.read_file("/proc/%d/cmdline"
+                                                        % p)]
+        self.assertEqual(len(spawn), 1)
+
+        def child():
+            for d in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        st = f.read()
+                    if int(st[st.rindex(")") + 2:].split()[1]) != spawn[0]:
+                        continue
+                    with open("/proc/%s/status" % d) as f:
+                        for line in f:
+                            if line.startswith("Uid:"):
+                                return [int(x) for x in line.split()[1:]]
+                except (OSError, ValueError):
+                    continue
+            return None
+
+        # smtpd keeps the connection, so the program is still running
+        uids = wait_for(child, 5)
+        self.assertEqual(uids, [uid] * 4)
+
+    def test_time_limit(self):
+        off = self.inst.log_size()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(os.path.join(self.inst.queue, "private", "sleeper"))
+        t = time.time()
+        self.assertEqual(s.recv(10), b"")
+        s.close()
+        self.assertLess(time.time() - t, 5)
+        self.inst.wait_log(r"/bin/sleep: process \d+ exceeded the time "
+                           r"limit, killed", since=off)
+
+    def test_check_refuses_bad_spawn(self):
+        bad = [("user=root argv=/bin/true", "neither root nor mail_owner"),
+               ("user=nobody argv=true", "absolute path"),
+               ("user=nobody", "missing argv="),
+               ("argv=/bin/true user=nobody", None),
+               ("user=nobody bogus=1 argv=/bin/true", "unknown command "
+                "attribute"),
+               ("user=no-such-user-here argv=/bin/true", "unknown user")]
+        d = tempfile.mkdtemp(prefix="youju-e2e-spawncheck-")
+        try:
+            shutil.copy(os.path.join(self.inst.dir, "main.cf"), d)
+            open(os.path.join(d, "aliases"), "w").close()
+            open(os.path.join(d, "users"), "w").close()
+            for attrs, why in bad:
+                with open(os.path.join(d, "master.cf"), "w") as f:
+                    f.write("x unix - n n - 0 spawn %s\n" % attrs)
+                r = subprocess.run([harness.mailctl_path(), "-c", d,
+                                    "check"], capture_output=True,
+                                   text=True, timeout=60,
+                                   env=self.inst.daemon_env(log_path=True))
+                out = r.stdout + r.stderr
+                if why is None:     # argv= last: "user=nobody" is an arg
+                    self.assertNotIn("service x", out, attrs)
+                    continue
+                self.assertNotEqual(r.returncode, 0, (attrs, out))
+                self.assertIn("master.cf:1: service x: ", out)
+                self.assertIn(why, out, attrs)
+            with open(os.path.join(d, "master.cf"), "w") as f:
+                f.write("x unix - - n - 0 spawn user=nobody argv=/bin/true\n")
+            r = subprocess.run([harness.mailctl_path(), "-c", d, "check"],
+                               capture_output=True, text=True, timeout=60,
+                               env=self.inst.daemon_env(log_path=True))
+            self.assertIn("unpriv n and chroot n", r.stdout + r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
