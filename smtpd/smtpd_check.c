@@ -47,6 +47,9 @@ struct smtpd_ctx {
 	int		 list;		/* restr_lists[] index being evaluated */
 	char		 dip[600];	/* DEFER_IF_PERMIT's reply, or "" */
 	char		 dir[600];	/* DEFER_IF_REJECT's reply, or "" */
+	struct buf	 prep;		/* PREPEND headers of this evaluation:
+					   kept only once it has a verdict (a
+					   rerun would apply them again) */
 };
 
 /* smtpd_rcpt_text - the recipient as the client gave it, for replies */
@@ -448,9 +451,9 @@ static enum smtpd_verdict
 smtpd_check_prepend(struct smtpd_ctx *c, const char *what,
     const char *value, const char *text)
 {
-	struct buf *p = &c->s->prepend;
+	struct buf *p = &c->prep;
 
-	if (p->len + strlen(text) + 2 > SMTPD_PREPEND_MAX)
+	if (c->s->prepend.len + p->len + strlen(text) + 2 > SMTPD_PREPEND_MAX)
 		return smtpd_check_bad_action(c, what, value,
 		    "too many PREPEND headers");
 	(void)buf_puts(p, text);
@@ -649,6 +652,9 @@ smtpd_check_list(struct smtpd_ctx *c, int idx)
 static enum smtpd_res
 smtpd_check_end(struct smtpd_ctx *c, enum smtpd_verdict v)
 {
+	if (v != SMTPD_V_WAIT && c->prep.len > 0)
+		(void)buf_append(&c->s->prepend, c->prep.data, c->prep.len);
+	buf_free(&c->prep);
 	if (v == SMTPD_V_WAIT)
 		return SMTPD_WAIT;
 	smtpd_policy_clear(c->s);
@@ -689,6 +695,7 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
 	enum smtpd_verdict v = SMTPD_V_DUNNO;
 	int	 i;
 
+	buf_init(&c.prep, SMTPD_PREPEND_MAX);
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
 		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
 		    v == SMTPD_V_WAIT)
@@ -706,6 +713,7 @@ smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
 
 	if (s->sd->delay_reject)
 		return SMTPD_OK;
+	buf_init(&c.prep, SMTPD_PREPEND_MAX);
 	for (i = 0; i < 3; i++)
 		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
 		    v == SMTPD_V_WAIT)

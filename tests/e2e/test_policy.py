@@ -89,6 +89,8 @@ class PolicyServer:
                              daemon=True).start()
 
     def answer(self, req):
+        if req.get("policy_context") == "second":
+            return "action=DUNNO\n\n"
         local = req.get("sender", "").split("@")[0]
         if local == "slow":
             time.sleep(30)
@@ -321,6 +323,44 @@ class PolicyUnixTest(harness.InstanceTestCase):
         self.assertGreater(time.time() - t, 0.9)
         self.inst.wait_log("problem talking to server unix:private/nothing",
                            since=off)
+
+
+class PolicyTwiceTest(harness.InstanceTestCase):
+    """Two uses in one list: the second one's wait runs the lists again,
+    and the first one's PREPEND is still added once."""
+
+    @classmethod
+    def setUpClass(cls):
+        inst = harness.Instance(main={"mynetworks": "192.0.2.0/24"})
+        os.makedirs(os.path.join(inst.queue, "private"), exist_ok=True)
+        cls.srv = PolicyServer(os.path.join(inst.queue, "private", "pol"))
+        inst.set_main(smtpd_recipient_restrictions="reject_unauth_destination,"
+                      " check_policy_service unix:private/pol,"
+                      " check_policy_service { unix:private/pol,"
+                      " policy_context=second }")
+        cls.inst = inst
+        inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        super().tearDownClass()
+
+    def test_prepend_once(self):
+        with Conn(self.inst.port) as c:
+            c.ehlo()
+            self.open_txn(c, "prepend@example.org", [ALICE, BOB])
+            c.send(b"Subject: twice\r\n\r\ntoken-twice\r\n.\r\n")
+            self.assertEqual(c.reply().code, 250)
+        path = harness.find_message(self.inst, BOB, b"token-twice")
+        self.assertIsNotNone(path)
+        text = harness.read_text(path)
+        # one per recipient (Postfix adds each answer's header), not one
+        # per evaluation of the lists
+        self.assertEqual(text.count("X-Policy: seen by test"), 2, text)
+        with self.srv.lock:
+            ctx = [q.get("policy_context") for q in self.srv.requests]
+        self.assertEqual(ctx, ["", "second"] * 2)
 
 
 class Postgrey:
