@@ -139,6 +139,20 @@ def rcpt(port, sender, rcpt=ALICE, source=None, helo="client.example.org"):
         return c.cmd("RCPT TO:<%s>" % rcpt)
 
 
+def deliver(test, sender, rcpts, token, source=None,
+            helo="client.example.org"):
+    """One message from sender to rcpts (all accepted) with token in its
+    body; the text of the copy the last recipient got."""
+    with Conn(test.inst.port, source=source) as c:
+        c.ehlo(helo)
+        test.open_txn(c, sender, rcpts)
+        c.send(b"Subject: test\r\n\r\n" + token.encode() + b"\r\n.\r\n")
+        test.assertEqual(c.reply().code, 250)
+    path = harness.find_message(test.inst, rcpts[-1], token.encode())
+    test.assertIsNotNone(path)
+    return harness.read_text(path)
+
+
 class PolicyTest(harness.InstanceTestCase):
     """A live server on TCP (recipient restrictions) and UNIX (sender)."""
 
@@ -229,15 +243,8 @@ class PolicyTest(harness.InstanceTestCase):
                            since=off)
 
     def test_prepend(self):
-        with Conn(self.inst.port) as c:
-            c.ehlo()
-            self.open_txn(c, "prepend@example.org", [BOB])
-            c.send(b"Subject: prepend\r\n\r\ntoken-prepend\r\n.\r\n")
-            self.assertEqual(c.reply().code, 250)
-        path = harness.find_message(self.inst, BOB, b"token-prepend")
-        self.assertIsNotNone(path)
-        lines = harness.read_text(path).split("\n")
-        msg = "\n".join(lines)
+        msg = deliver(self, "prepend@example.org", [BOB], "token-prepend")
+        lines = msg.split("\n")
         i = [k for k, l in enumerate(lines) if l.startswith("X-Policy:")]
         j = [k for k, l in enumerate(lines) if l.startswith("Received:")]
         self.assertEqual(len(i), 1, msg)
@@ -347,14 +354,8 @@ class PolicyTwiceTest(harness.InstanceTestCase):
         super().tearDownClass()
 
     def test_prepend_once(self):
-        with Conn(self.inst.port) as c:
-            c.ehlo()
-            self.open_txn(c, "prepend@example.org", [ALICE, BOB])
-            c.send(b"Subject: twice\r\n\r\ntoken-twice\r\n.\r\n")
-            self.assertEqual(c.reply().code, 250)
-        path = harness.find_message(self.inst, BOB, b"token-twice")
-        self.assertIsNotNone(path)
-        text = harness.read_text(path)
+        text = deliver(self, "prepend@example.org", [ALICE, BOB],
+                       "token-twice")
         # one per recipient (Postfix adds each answer's header), not one
         # per evaluation of the lists
         self.assertEqual(text.count("X-Policy: seen by test"), 2, text)
@@ -448,14 +449,7 @@ class PostgreyTest(harness.InstanceTestCase):
         r = rcpt(self.inst.port, "grey@example.org")
         self.assertEqual(r.text(), grey, "an early retry is greylisted")
         time.sleep(max(0, first + self.DELAY + 1.5 - time.time()))
-        with Conn(self.inst.port) as c:
-            c.ehlo()
-            self.open_txn(c, "grey@example.org", [ALICE])
-            c.send(b"Subject: grey\r\n\r\ntoken-grey\r\n.\r\n")
-            self.assertEqual(c.reply().code, 250)
-        path = harness.find_message(self.inst, ALICE, b"token-grey")
-        self.assertIsNotNone(path)
-        text = harness.read_text(path)
+        text = deliver(self, "grey@example.org", [ALICE], "token-grey")
         self.assertRegex(text, r"(?m)^X-Greylist: delayed \d+ seconds by "
                          r"postgrey-[0-9.]+ at greylist.test; ")
         self.assertLess(text.index("X-Greylist:"), text.index("Received:"))
@@ -542,14 +536,8 @@ class SpfTest(harness.InstanceTestCase):
             "due to: SPF fail - not authorized." % ALICE), r)
 
     def test_permitted_sender_passes(self):
-        with Conn(self.inst.port, source="127.0.0.7") as c:
-            c.ehlo("good.example.org")
-            self.open_txn(c, "good@spf.test", [ALICE])
-            c.send(b"Subject: spf\r\n\r\ntoken-spf\r\n.\r\n")
-            self.assertEqual(c.reply().code, 250)
-        path = harness.find_message(self.inst, ALICE, b"token-spf")
-        self.assertIsNotNone(path)
-        text = harness.read_text(path)
+        text = deliver(self, "good@spf.test", [ALICE], "token-spf",
+                       source="127.0.0.7", helo="good.example.org")
         self.assertRegex(text, r"(?m)^Received-SPF: Pass \(mailfrom\) "
                          r"identity=mailfrom; client-ip=127\.0\.0\.7;")
         self.assertLess(text.index("Received-SPF:"), text.index("Received:"))
