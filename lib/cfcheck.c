@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "cfcheck.h"
 #include "cfg.h"
 #include "mcf.h"
@@ -144,6 +145,23 @@ cfcheck_smtp(struct cfcheck *ck, const struct cfg *c)
 	}
 }
 
+/* cfcheck_policy - the default action of check_policy_service */
+static void
+cfcheck_policy(struct cfcheck *ck, const struct cfg *c)
+{
+	struct access_action a;
+	char	 why[512], where[1024];
+
+	if (access_parse(cfg_str(c, "smtpd_policy_service_default_action"),
+	    NULL, &a, why, sizeof(why)) == 0) {
+		access_free(&a);
+		return;
+	}
+	cfg_origin(c, "smtpd_policy_service_default_action", where,
+	    sizeof(where));
+	cfcheck_add(ck, 1, "%s: %s (smtpd would not start)", where, why);
+}
+
 /* cfcheck_smtpd - what smtpd reads at start, from one configuration */
 static void
 cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
@@ -158,6 +176,7 @@ cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
 	ck->nwarn += n - nerr;
 	free(text);
 	cfcheck_lists(ck, c);
+	cfcheck_policy(ck, c);
 	cfcheck_nets(ck, c);
 	cfcheck_tls(ck, c);
 }

@@ -41,6 +41,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "cfg.h"
 #include "log.h"
 #include "policy.h"
@@ -628,6 +629,7 @@ static void
 smtpd_policy_use(struct smtpd *sd, const char *word)
 {
 	struct smtpd_psvc *svc;
+	struct access_action a;
 	const char *why;
 	char	 err[512];
 
@@ -652,6 +654,9 @@ smtpd_policy_use(struct smtpd *sd, const char *word)
 	svc->def_action = xstrdup(svc->spec.default_action != NULL ?
 	    svc->spec.default_action : cfg_str(sd->cfg,
 	    "smtpd_policy_service_default_action"));
+	if (access_parse(svc->def_action, NULL, &a, err, sizeof(err)) == -1)
+		log_fatal("smtpd_policy_service_default_action: %s", err);
+	access_free(&a);
 	svc->context = xstrdup(svc->spec.policy_context != NULL ?
 	    svc->spec.policy_context : cfg_str(sd->cfg,
 	    "smtpd_policy_service_policy_context"));

@@ -608,11 +608,16 @@ class SpfTest(harness.InstanceTestCase):
                 self.assertNotEqual(r.returncode, 0, (attrs, out))
                 self.assertIn("master.cf:1: service x: ", out)
                 self.assertIn(why, out, attrs)
+            with open(os.path.join(d, "main.cf"), "a") as f:
+                f.write("smtpd_policy_service_default_action = 550\n")
             with open(os.path.join(d, "master.cf"), "w") as f:
                 f.write("x unix - - n - 0 spawn user=nobody argv=/bin/true\n")
             r = subprocess.run([harness.mailctl_path(), "-c", d, "check"],
                                capture_output=True, text=True, timeout=60,
                                env=self.inst.daemon_env(log_path=True))
             self.assertIn("unpriv n and chroot n", r.stdout + r.stderr)
+            self.assertRegex(r.stdout + r.stderr, r"main.cf:\d+: "
+                             r"smtpd_policy_service_default_action: .*"
+                             r"smtpd would not start")
         finally:
             shutil.rmtree(d, ignore_errors=True)
