@@ -622,7 +622,10 @@ smtpd_check_words(struct smtpd_ctx *c, char **v, size_t n, int nested)
 	for (k = 0; k < n; k++) {
 		if ((r = restr_find(v[k])) == NULL || (nested &&
 		    r->id == RESTR_CHECK_POLICY_SERVICE)) {
-			/* smtpd_check_config refused this at start */
+			/* not nested: smtpd_check_config refused it at start */
+			if (nested)
+				log_warn("unknown[%s]: check_policy_service in "
+				    "an action is refused", c->s->client_addr);
 			snprintf(c->msg, c->msglen, "451 4.3.5 Server "
 			    "configuration error");
 			c->temp = 1;

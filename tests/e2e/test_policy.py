@@ -5,8 +5,10 @@ Debian's postfix-policyd-spf-python run by youju's spawn(8).
 The test's server (PolicyServer) speaks the protocol on TCP and on a UNIX
 socket below the queue directory, records every connection and request,
 and answers by the sender's local part: reject@ REJECT, code@ a 550 with
-an enhanced code, dip@ DEFER_IF_PERMIT, prepend@ PREPEND, slow@ after 30
-seconds, junk@ a reply without '=', anything else DUNNO.
+an enhanced code, dip@ DEFER_IF_PERMIT, prepend@ PREPEND, restr@
+restriction names, nested@ a check_policy_service, slow@ after 30
+seconds, junk@ a reply without '=', anything else DUNNO (and DUNNO to
+every request with policy_context=second).
 
 Covered: every attribute youju sends (request, protocol_state, ...,
 policy_context); the replies of REJECT, 5NN and DEFER_IF_PERMIT in
@@ -99,6 +101,9 @@ class PolicyServer:
                 "dip": "action=DEFER_IF_PERMIT come back later\n\n",
                 "prepend": "action=PREPEND X-Policy: seen by test\n\n",
                 "junk": "this is no attribute\n\n",
+                "restr": "action=permit_mynetworks, reject\n\n",
+                "nested": "action=check_policy_service inet:127.0.0.1:9"
+                "\n\n",
                 }.get(local, "other=ignored\naction=DUNNO\n\n")
 
     def _serve(self, c):
@@ -233,6 +238,13 @@ class PolicyTest(harness.InstanceTestCase):
         r = rcpt(self.inst.port, "dip@example.org")
         self.assertEqual(r.text(), "450 4.7.1 <%s>: Recipient address "
                          "rejected: come back later" % ALICE)
+        # restriction names, evaluated in place (the client is not in
+        # mynetworks here)
+        r = rcpt(self.inst.port, "restr@example.org")
+        self.assertEqual(r.text(), "554 5.7.1 Access denied")
+        # a server cannot name another server
+        r = rcpt(self.inst.port, "nested@example.org")
+        self.assertEqual(r.text(), "451 4.3.5 Server configuration error")
 
     def test_malformed_reply(self):
         off = self.inst.log_size()
