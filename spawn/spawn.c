@@ -194,19 +194,28 @@ spawn_accept(evutil_socket_t fd, short what, void *arg)
 	struct spawn *sp = arg;
 	struct spawn_child *c;
 	struct timeval tv = { (time_t)sp->time_limit, 0 };
+	sigset_t all, old;
 	pid_t	 pid;
 	int	 conn;
 
 	(void)what;
 	if ((conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
-	if ((pid = fork()) == -1) {
+	/*
+	 * Signals stay blocked across fork until the child has reset every
+	 * handler (as master does): libevent's handler in the child would
+	 * tell this process of a signal it never got.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0)
+		spawn_exec(sp, conn);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
 		log_err("fork: %s", strerror(errno));
 		close(conn);
 		return;
 	}
-	if (pid == 0)
-		spawn_exec(sp, conn);
 	close(conn);
 	c = xcalloc(1, sizeof(*c));
 	c->pid = pid;
