@@ -17,11 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "cfcheck.h"
 #include "cfg.h"
 #include "mcf.h"
 #include "metrics.h"
 #include "net.h"
+#include "privdrop.h"
 #include "restr.h"
 #include "util.h"
 
@@ -144,6 +146,23 @@ cfcheck_smtp(struct cfcheck *ck, const struct cfg *c)
 	}
 }
 
+/* cfcheck_policy - the default action of check_policy_service */
+static void
+cfcheck_policy(struct cfcheck *ck, const struct cfg *c)
+{
+	struct access_action a;
+	char	 why[512], where[1024];
+
+	if (access_parse(cfg_str(c, "smtpd_policy_service_default_action"),
+	    NULL, &a, why, sizeof(why)) == 0) {
+		access_free(&a);
+		return;
+	}
+	cfg_origin(c, "smtpd_policy_service_default_action", where,
+	    sizeof(where));
+	cfcheck_add(ck, 1, "%s: %s (smtpd would not start)", where, why);
+}
+
 /* cfcheck_smtpd - what smtpd reads at start, from one configuration */
 static void
 cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
@@ -158,6 +177,7 @@ cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
 	ck->nwarn += n - nerr;
 	free(text);
 	cfcheck_lists(ck, c);
+	cfcheck_policy(ck, c);
 	cfcheck_nets(ck, c);
 	cfcheck_tls(ck, c);
 }
@@ -221,6 +241,55 @@ cfcheck_metrics(struct cfcheck *ck, const struct cfg *c)
 	cfcheck_add(ck, 1, "%s: \"%s\": %s", where, v, why);
 }
 
+/*
+ * cfcheck_spawn - a spawn service's command attributes (spawn(8) refuses
+ * the same at start) and its NAME_time_limit, which counts as used
+ */
+static void
+cfcheck_spawn(struct cfcheck *ck, struct cfg *c, const char *mcfpath,
+    const struct mcf_service *svc)
+{
+	char	 name[300], user[256];
+	const char *v, *why = NULL;
+	long long t;
+	uid_t	 uid;
+	gid_t	 gid;
+	size_t	 i, n;
+	int	 have_argv = 0;
+
+	snprintf(name, sizeof(name), "%s_time_limit", svc->name);
+	cfg_mark_name(c, name);
+	if ((v = cfg_lookup(c, name)) != NULL && *v != '\0' &&
+	    (cfg_parse_time(v, 's', &t) == -1 || t < 1))
+		cfcheck_add(ck, 1, "%s: \"%s\" is not a time", name, v);
+	for (i = 0; i < svc->nargs && !have_argv && why == NULL; i++) {
+		if (strncmp(svc->args[i], "argv=", 5) == 0) {
+			have_argv = 1;
+			if (svc->args[i][5] != '/')
+				why = "argv= needs the command's absolute path";
+		} else if (strncmp(svc->args[i], "user=", 5) == 0) {
+			n = strcspn(svc->args[i] + 5, ":");
+			snprintf(user, sizeof(user), "%.*s", (int)n,
+			    svc->args[i] + 5);
+			if (privdrop_lookup(user, &uid, &gid) == -1)
+				why = "user= names an unknown user";
+			else if (uid == 0 || strcmp(user, cfg_str(c,
+			    "mail_owner")) == 0)
+				why = "user= must be neither root nor "
+				    "mail_owner";
+		} else
+			why = "unknown command attribute (user= and argv=, "
+			    "argv= last)";
+	}
+	if (why == NULL && !have_argv)
+		why = "missing argv=";
+	if (why == NULL && (svc->unpriv || svc->chroot))
+		why = "spawn needs unpriv n and chroot n";
+	if (why != NULL)
+		cfcheck_add(ck, 1, "%s:%d: service %s: %s", mcfpath,
+		    svc->line, svc->name, why);
+}
+
 /* cfcheck_config - see cfcheck.h */
 void
 cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
@@ -235,6 +304,9 @@ cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
 	for (i = 0; i < mcf->nsvc; i++)
 		for (k = 0; k < mcf->svc[i].nopts; k++)
 			cfg_mark_used(main_cfg, mcf->svc[i].opts[k].value);
+	for (i = 0; i < mcf->nsvc; i++)
+		if (strcmp(mcf->svc[i].command, "spawn") == 0)
+			cfcheck_spawn(ck, main_cfg, mcfpath, &mcf->svc[i]);
 	cfcheck_smtpd(ck, main_cfg);
 	cfcheck_smtp(ck, main_cfg);
 	cfcheck_metrics(ck, main_cfg);

@@ -122,6 +122,8 @@ const char *cfg_lookup(const struct cfg *, const char *);
 int	 cfg_value(const struct cfg *, const char *, int, const char **, int *);
 /* cfg_mark_used - $names in this text (e.g. master.cf -o values) are used */
 void	 cfg_mark_used(struct cfg *, const char *);
+/* cfg_mark_name - this user-defined name (e.g. NAME_time_limit) is used */
+void	 cfg_mark_name(struct cfg *, const char *);
 /* the config directory the cfg was loaded from (or "") */
 const char *cfg_dir(const struct cfg *);
 void	 cfg_set_dir(struct cfg *, const char *);

@@ -221,14 +221,19 @@ cfg_is_name_char(int c)
 	    (c >= '0' && c <= '9') || c == '_';
 }
 
-/* cfg_valid_name - 1..CFG_NAME_MAX-1 letters, digits, underscores */
+/*
+ * cfg_valid_name - 1..CFG_NAME_MAX-1 letters, digits, underscores and
+ * dashes: a master.cf service name with a dash makes per-service names
+ * such as Postfix's "policyd-spf_time_limit" (a $name reference still
+ * stops at the dash, as in Postfix)
+ */
 static int
 cfg_valid_name(const char *s)
 {
 	size_t	 i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (!cfg_is_name_char((unsigned char)s[i]) ||
+		if ((!cfg_is_name_char((unsigned char)s[i]) && s[i] != '-') ||
 		    i + 1 >= CFG_NAME_MAX)
 			return 0;
 	return i > 0;
@@ -1529,6 +1534,16 @@ cfg_unknown(const struct cfg *c, size_t *n)
 	if (n != NULL)
 		*n = c->nuser;
 	return c->user_names;
+}
+
+/* cfg_mark_name - see cfg.h */
+void
+cfg_mark_name(struct cfg *c, const char *name)
+{
+	struct cfg_val *v;
+
+	if ((v = cfg_user_find(c, name)) != NULL)
+		v->used_ext = 1;
 }
 
 /* cfg_mark_used - user-defined $names in text count as used */

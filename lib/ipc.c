@@ -885,12 +885,12 @@ ipc_accept(int lfd, uid_t want, const char *what)
 }
 
 /*
- * ipc_listen - bind a SEQPACKET socket at path.  A stale socket is removed;
- * anything else at that path is left alone (EEXIST).  The socket directory
+ * ipc_listen_type - bind a SEQPACKET (stream: a SOCK_STREAM) socket at
+ * path.  A stale socket is removed; anything else at that path is left alone (EEXIST).  The socket directory
  * (private/, 0700) keeps others out during the moment between bind and chmod.
  */
-int
-ipc_listen(const char *path, mode_t mode, int backlog)
+static int
+ipc_listen_type(const char *path, mode_t mode, int backlog, int stream)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -907,7 +907,8 @@ ipc_listen(const char *path, mode_t mode, int backlog)
 			return -1;
 	} else if (errno != ENOENT)
 		return -1;
-	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+	if ((s = socket(AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) |
+	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		goto fail;
@@ -923,6 +924,20 @@ fail:
 	close(s);
 	errno = saved;
 	return -1;
+}
+
+/* ipc_listen - see ipc.h */
+int
+ipc_listen(const char *path, mode_t mode, int backlog)
+{
+	return ipc_listen_type(path, mode, backlog, 0);
+}
+
+/* ipc_listen_stream - see ipc.h */
+int
+ipc_listen_stream(const char *path, mode_t mode, int backlog)
+{
+	return ipc_listen_type(path, mode, backlog, 1);
 }
 
 /* ipc_serve_request - see ipc.h */

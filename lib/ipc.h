@@ -250,6 +250,9 @@ int	 ipc_next(int, unsigned *, unsigned, unsigned, struct ipc_msg *);
 int	 ipc_accept(int, uid_t, const char *);
 /* ipc_listen - bind a SEQPACKET socket at path (unlinking a stale one) */
 int	 ipc_listen(const char *, mode_t, int);
+/* ipc_listen_stream - the same with a SOCK_STREAM socket (spawn's
+   commands speak plain streams, as Postfix's unix services) */
+int	 ipc_listen_stream(const char *, mode_t, int);
 /* ipc_connect - connect a SEQPACKET socket (blocking) */
 int	 ipc_connect(const char *);
 /*

@@ -618,7 +618,8 @@ mcf_process_count(const struct mcf_service *d, int ncpu)
 	if (strcmp(d->command, "qmgr") == 0 ||
 	    strcmp(d->command, "auth") == 0 ||
 	    strcmp(d->command, "anvil") == 0 ||
-	    strcmp(d->command, "pickup") == 0)
+	    strcmp(d->command, "pickup") == 0 ||
+	    strcmp(d->command, "spawn") == 0)	/* its children: maxproc */
 		return 1;
 	if (d->type == MCF_INET)
 		want = ncpu;

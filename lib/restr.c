@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy.h"
 #include "restr.h"
 #include "util.h"
 
@@ -64,6 +65,7 @@ static const struct restr_def restr_defs[] = {
 	{ "reject_rhsbl_recipient", RESTR_REJECT_RHSBL_RECIPIENT, 1 },
 	{ "permit_dnswl_client", RESTR_PERMIT_DNSWL_CLIENT, 1 },
 	{ "permit_rhswl_client", RESTR_PERMIT_RHSWL_CLIENT, 1 },
+	{ "check_policy_service", RESTR_CHECK_POLICY_SERVICE, 1 },
 };
 
 /* restr_find - see restr.h */
@@ -90,6 +92,21 @@ restr_def_of(enum restr_id id)
 	return NULL;
 }
 
+/* restr_check_policy - the argument of check_policy_service */
+static int
+restr_check_policy(const char *arg, char *err, size_t errlen)
+{
+	struct policy_spec sp;
+	char	 why[512];
+
+	if (policy_spec_parse(arg, &sp, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "check_policy_service: %s", why);
+		return -1;
+	}
+	policy_spec_free(&sp);
+	return 0;
+}
+
 /* restr_check_list - see restr.h */
 int
 restr_check_list(char **v, size_t n, char *err, size_t errlen)
@@ -108,6 +125,9 @@ restr_check_list(char **v, size_t n, char *err, size_t errlen)
 			    "it", r->name, r->nargs, r->nargs == 1 ? "" : "s");
 			return -1;
 		}
+		if (r->id == RESTR_CHECK_POLICY_SERVICE &&
+		    restr_check_policy(v[k + 1], err, errlen) == -1)
+			return -1;
 		k += (size_t)r->nargs;
 	}
 	return 0;

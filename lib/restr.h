@@ -43,6 +43,8 @@ enum restr_id {
 	RESTR_REJECT_RHSBL_RECIPIENT,
 	RESTR_PERMIT_DNSWL_CLIENT,
 	RESTR_PERMIT_RHSWL_CLIENT,
+	/* policy services (smtpd_policy.c) */
+	RESTR_CHECK_POLICY_SERVICE,
 	RESTR_N
 };
 

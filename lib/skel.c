@@ -167,8 +167,11 @@ skel_args(struct skel *sk, int argc, char **argv, char **opts, int *nopts)
 			skel_usage(argv[0]);
 		}
 	}
-	if (sk->config_dir == NULL || optind != argc)
+	if (sk->config_dir == NULL)
 		skel_usage(argv[0]);
+	/* the service's command attributes, after "--" (master.cf) */
+	sk->args = argv + optind;
+	sk->nargs = argc - optind;
 	if (sk->service == NULL)
 		sk->service = sk->progname;
 }

@@ -53,6 +53,9 @@ struct skel {
 	int		 debug;
 	int		 oneshot;	/* -x: one job, no event loop */
 	void		*ctx;		/* the daemon's own state */
+	char		**args;		/* master.cf words after the command
+					   (given after "--"), e.g. spawn's */
+	int		 nargs;
 	struct event	*master_ev;	/* master's life pipe */
 };
 

@@ -221,12 +221,15 @@ master_listed(const char *const *list, size_t n, const char *name)
 
 /*
  * master_listen_unix - a socket at queue_directory/rel: for mail_owner
- * (mode 0600), or for everyone (public: 0666, left root's)
+ * (mode 0600), or for everyone (public: 0666, left root's); SEQPACKET for
+ * youju's own services, a stream for spawn's commands (the policy protocol
+ * and Postfix's unix services are streams)
  */
 static int
 master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
     int public, char *err, size_t errlen)
 {
+	int	 stream = strcmp(s->def->command, "spawn") == 0;
 	char	 path[4096];
 	int	 fd;
 
@@ -240,7 +243,9 @@ master_listen_unix(struct master *m, struct master_svc *s, const char *rel,
 		    s->def->name);
 		return -1;
 	}
-	if ((fd = ipc_listen(path, public ? 0666 : 0600, 256)) == -1) {
+	fd = stream ? ipc_listen_stream(path, 0600, 256) :
+	    ipc_listen(path, public ? 0666 : 0600, 256);
+	if (fd == -1) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -350,6 +355,12 @@ master_svc_new(struct master *m, struct mcf_service *d, char *err,
 	struct buf key;
 	char	 prog[4096];
 
+	if (strcmp(d->command, "spawn") == 0 && (d->unpriv || d->chroot)) {
+		snprintf(err, errlen, "master.cf line %d: service %s: spawn "
+		    "needs unpriv n and chroot n (it runs commands as their "
+		    "user=)", d->line, d->name);
+		return NULL;
+	}
 	if (master_listed(master_single, NELEM(master_single), d->command) &&
 	    d->maxproc != 1) {
 		snprintf(err, errlen, "master.cf line %d: %s needs maxproc 1",
@@ -477,6 +488,8 @@ master_child(struct master *m, struct master_svc *s)
 	setenv("YOUJU_LISTEN_FDS", nfds, 1);
 	snprintf(nfds, sizeof(nfds), "%d", 3 + s->nfds);
 	setenv("YOUJU_MASTER_FD", nfds, 1);
+	snprintf(nfds, sizeof(nfds), "%d", d->maxproc);
+	setenv("YOUJU_SERVICE_MAXPROC", nfds, 1);	/* spawn's child limit */
 	/* systemd hears from master only (NotifyAccess=main) */
 	unsetenv("NOTIFY_SOCKET");
 	if (util_fmt(prog, sizeof(prog), "%s/%s", m->daemon_dir,
@@ -501,6 +514,11 @@ master_child(struct master *m, struct master_svc *s)
 			_exit(127);
 		argv[n++] = "-o";
 		argv[n++] = buf_detach(&o);
+	}
+	if (d->nargs > 0) {
+		argv[n++] = "--";
+		for (i = 0; i < d->nargs; i++)
+			argv[n++] = d->args[i];
 	}
 	argv[n] = NULL;
 	execv(prog, argv);

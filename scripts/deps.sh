@@ -14,7 +14,8 @@ libevent-dev libunbound-dev libdb-dev libpam0g-dev libcrypt-dev
 libsystemd-dev libpcre2-dev"
 TEST="python3 swaks libnet-ssleay-perl cppcheck mandoc openssl procps
 dovecot-imapd clang libclang-rt-14-dev dnsmasq python3-aiosmtpd strace
-python3-dkim opendkim opendkim-tools logrotate curl prometheus"
+python3-dkim opendkim opendkim-tools logrotate curl prometheus postgrey
+postfix-policyd-spf-python"
 BENCH="postfix postfix-pcre bc"
 
 case "${1:-build}" in

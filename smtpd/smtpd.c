@@ -137,7 +137,9 @@ smtpd_free(struct smtpd_sess *s)
 	smtpd_auth_forget(s);
 	smtpd_dns_forget(s);
 	smtpd_anvil_forget(s);
+	smtpd_policy_forget(s);
 	smtpd_txn_reset(s);
+	buf_free(&s->prepend);
 	free(s->helo);
 	smtpd_sasl_forget(s);
 	free(s->tls_info);
@@ -425,8 +427,8 @@ smtpd_session_cb(struct smtpd_sess *s)
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
-/* smtpd_addr_text - printable client address (v4-mapped shown as v4) */
-static void
+/* smtpd_addr_text - printable socket address (v4-mapped shown as v4) */
+void
 smtpd_addr_text(const struct sockaddr *sa, char *out, size_t outlen,
     int *port)
 {
@@ -493,6 +495,7 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (s->bev == NULL || s->timer == NULL)
 		log_fatal("out of memory for a session");
 	buf_init(&s->line, sd->line_limit + 2);
+	buf_init(&s->prepend, SMTPD_PREPEND_MAX);
 	s->mynetworks = smtpd_in_mynetworks(sd, s->client_addr);
 	smtpd_session_cb(s);
 	sd->nsess++;
@@ -571,6 +574,7 @@ smtpd_pre_jail(struct skel *sk)
 		    &sd->nrestr[i]);
 	/* the resolver reads /etc/resolv.conf: before the jail */
 	smtpd_dns_setup(sd);
+	smtpd_policy_setup(sd);	/* resolves inet: policy servers */
 	if (smtpd_tls_setup(sd, err, sizeof(err)) == -1)
 		log_err("service %s: %s: %s", sk->service, err,
 		    sd->tls_wrapper ? "connections are closed" :

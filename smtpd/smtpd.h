@@ -29,10 +29,13 @@ struct cfg;
 struct dns;
 struct dns_aq;
 struct smtpd_dnsent;
+struct smtpd_preq;
+struct smtpd_psvc;
 
 #define SMTPD_CMD_MAX		2048	/* a command line, CRLF included */
 #define SMTPD_MAX_SESSIONS	100000
 #define SMTPD_DNS_MAX		16	/* DNS answers a session keeps */
+#define SMTPD_PREPEND_MAX	8192	/* PREPEND headers of one transaction */
 
 /* kinds of DNS entries, and what a session waits for (smtpd_dns.c) */
 #define SMTPD_DNS_RBL		1
@@ -169,6 +172,10 @@ struct smtpd_sess {
 	int		 anvil_counted;	/* anvil counts this connection */
 	int		 anvil_mail_ok;	/* MAIL running again after the count */
 	char		*anvil_line;	/* the MAIL line to run again */
+	/* policy delegation (smtpd_policy.c) */
+	struct smtpd_preq *policy;	/* the question and answers, or NULL */
+	unsigned	 txn_seq;	/* counts transactions: "instance" */
+	struct buf	 prepend;	/* PREPEND headers, CRLF ended */
 };
 
 /* kinds of broker requests a session can wait for */
@@ -275,6 +282,9 @@ struct smtpd {
 	struct net	*exempt;	/* smtpd_client_event_limit_exceptions */
 	size_t		 nexempt;
 	struct ipc_client *anvil;
+	/* check_policy_service uses (smtpd_policy.c) */
+	struct smtpd_psvc *policy;
+	size_t		 npolicy;
 };
 
 #define SMTPD_BARELF_NORMALIZE	0
@@ -291,6 +301,7 @@ void	 smtpd_resume(struct smtpd_sess *);
 uint64_t smtpd_wait_limit(const struct smtpd *, uint64_t);
 void	 smtpd_reset_timer(struct smtpd_sess *);
 void	 smtpd_session_cb(struct smtpd_sess *);
+void	 smtpd_addr_text(const struct sockaddr *, char *, size_t, int *);
 
 /* smtpd_proto.c */
 void	 smtpd_greet(struct smtpd_sess *);
@@ -300,6 +311,7 @@ void	 smtpd_rcpt_lookup_done(struct smtpd_sess *, int);
 void	 smtpd_mail_finish(struct smtpd_sess *);
 int	 smtpd_in_mynetworks(struct smtpd *, const char *);
 int	 smtpd_is_mydest(struct smtpd *, const char *);
+void	 smtpd_rerun(struct smtpd_sess *, int, const char *);
 
 /* smtpd_check.c */
 enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
@@ -307,6 +319,22 @@ enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
 enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
 int	 smtpd_check_uses(struct smtpd *, const char *);
 int	 smtpd_check_config(struct smtpd *, char *, size_t);
+int	 smtpd_check_wait(struct smtpd_sess *, int, const char *);
+
+/* smtpd_policy.c: check_policy_service */
+void	 smtpd_policy_setup(struct smtpd *);
+/*
+ * smtpd_policy_ask - the answer for the list word (an action), 0 with
+ * *action set (NULL: the word is no check_policy_service of the lists),
+ * or -1 while the question is out (the restriction waits)
+ */
+int	 smtpd_policy_ask(struct smtpd_sess *, const char *, const char *,
+	    const char *, const char **);
+/* smtpd_policy_wait - wait for the answer, then smtpd_rerun; 1 waiting */
+int	 smtpd_policy_wait(struct smtpd_sess *, int, const char *);
+/* smtpd_policy_clear - forget the answers (the lists reached a verdict) */
+void	 smtpd_policy_clear(struct smtpd_sess *);
+void	 smtpd_policy_forget(struct smtpd_sess *);
 
 /* smtpd_dns.c */
 void	 smtpd_dns_setup(struct smtpd *);

@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "addr.h"
+#include "buf.h"
+#include "dns.h"
 #include "log.h"
 #include "restr.h"
 #include "util.h"
@@ -269,6 +272,163 @@ smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 	return SMTPD_V_DUNNO;
 }
 
+/*
+ * Access(5) actions (Postfix's check_table_result): the answer of a policy
+ * server, and of any other restriction that finds an action, is applied
+ * by smtpd_check_action.  REJECT and DEFER use Postfix's default
+ * access_map_reject_code and access_map_defer_code.
+ */
+#define SMTPD_ACCESS_REJECT_CODE	554
+#define SMTPD_ACCESS_DEFER_CODE		450
+
+static enum smtpd_verdict smtpd_check_words(struct smtpd_ctx *, char **,
+	    size_t, int);
+
+/* smtpd_check_subject - what the list checks, for "<%s>: %s rejected" */
+static const char *
+smtpd_check_subject(struct smtpd_ctx *c, const char **cls, char *buf,
+    size_t len)
+{
+	struct smtpd_sess *s = c->s;
+
+	switch (c->list) {
+	case 0:
+		*cls = "Client host";
+		snprintf(buf, len, "%s[%s]", s->client_name, s->client_addr);
+		return buf;
+	case 1:
+		*cls = "Helo command";
+		return log_str(s->helo != NULL ? s->helo : "");
+	case 2:
+		*cls = "Sender address";
+		return log_str(s->sender != NULL ? s->sender : "");
+	default:
+		*cls = "Recipient address";
+		return smtpd_rcpt_text(c, buf, len);
+	}
+}
+
+/* smtpd_check_reply - "CODE X.Y.Z <subject>: Class rejected: text" */
+static void
+smtpd_check_reply(struct smtpd_ctx *c, char *out, size_t outlen, int code,
+    const char *dsn, const char *text)
+{
+	const char *cls, *subj;
+	char	 b[600];
+
+	subj = smtpd_check_subject(c, &cls, b, sizeof(b));
+	snprintf(out, outlen, "%d %s <%s>: %s rejected: %s", code, dsn, subj,
+	    cls, *text != '\0' ? log_str(text) : "Access denied");
+}
+
+/* smtpd_check_bad_action - an action youju cannot apply: 451, logged */
+static enum smtpd_verdict
+smtpd_check_bad_action(struct smtpd_ctx *c, const char *what,
+    const char *value, const char *why)
+{
+	log_warn("%s[%s]: %s: action \"%s\": %s", c->s->client_name,
+	    c->s->client_addr,
+	    what, log_str(value), why);
+	snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration error");
+	c->temp = 1;
+	return SMTPD_V_REJECT;
+}
+
+/* smtpd_check_prepend - PREPEND: the header goes above our Received: */
+static enum smtpd_verdict
+smtpd_check_prepend(struct smtpd_ctx *c, const char *what,
+    const char *value, const char *text)
+{
+	struct buf *p = &c->prep;
+
+	if (c->s->prepend.len + p->len + strlen(text) + 2 > SMTPD_PREPEND_MAX)
+		return smtpd_check_bad_action(c, what, value,
+		    "too many PREPEND headers");
+	(void)buf_puts(p, text);
+	(void)buf_puts(p, "\r\n");
+	return SMTPD_V_DUNNO;
+}
+
+/*
+ * smtpd_check_action - apply an access(5) action (value) that a
+ * restriction found; what names where it came from in the log ("policy
+ * query").  DEFER_IF_PERMIT and DEFER_IF_REJECT are remembered and
+ * decided when the lists end (smtpd_check_end).
+ */
+static enum smtpd_verdict
+smtpd_check_action(struct smtpd_ctx *c, const char *what, const char *value)
+{
+	struct access_action a;
+	enum smtpd_verdict v = SMTPD_V_DUNNO;
+	char	 why[512];
+
+	if (access_parse(value, NULL, &a, why, sizeof(why)) == -1)
+		return smtpd_check_bad_action(c, what, value, why);
+	switch (a.kind) {
+	case ACCESS_OK:
+		v = SMTPD_V_PERMIT;
+		break;
+	case ACCESS_REJECT:
+	case ACCESS_DEFER:
+	case ACCESS_CODE:
+		c->temp = a.kind == ACCESS_DEFER || a.code / 100 == 4;
+		smtpd_check_reply(c, c->msg, c->msglen, a.kind ==
+		    ACCESS_REJECT ? SMTPD_ACCESS_REJECT_CODE : a.kind ==
+		    ACCESS_DEFER ? SMTPD_ACCESS_DEFER_CODE : a.code, a.dsn,
+		    a.text);
+		v = SMTPD_V_REJECT;
+		break;
+	case ACCESS_DEFER_IF_PERMIT:
+	case ACCESS_DEFER_IF_REJECT:
+		smtpd_check_reply(c, a.kind == ACCESS_DEFER_IF_PERMIT ? c->dip :
+		    c->dir, sizeof(c->dip), SMTPD_ACCESS_DEFER_CODE, a.dsn,
+		    a.text);
+		break;
+	case ACCESS_WARN:
+	case ACCESS_INFO:
+		log_info("%s: %s[%s]: %s: %s", a.kind == ACCESS_WARN ?
+		    "warn" : "info", c->s->client_name, c->s->client_addr, what,
+		    log_str(a.text));
+		break;
+	case ACCESS_PREPEND:
+		v = smtpd_check_prepend(c, what, value, a.text);
+		break;
+	case ACCESS_RESTRICT:
+		v = smtpd_check_words(c, a.words, a.nwords, 1);
+		break;
+	case ACCESS_DUNNO:
+		break;
+	default:	/* DISCARD, HOLD: no queue support in smtpd */
+		v = smtpd_check_bad_action(c, what, value, "not available "
+		    "for this restriction");
+		break;
+	}
+	access_free(&a);
+	return v;
+}
+
+/*
+ * smtpd_r_policy - check_policy_service: the server's answer (or the
+ * default action) once smtpd_policy.c has it, applied as an action
+ */
+static enum smtpd_verdict
+smtpd_r_policy(struct smtpd_ctx *c, const char *arg)
+{
+	const char *action;
+	char	 b[600];
+
+	if (arg == NULL)
+		return SMTPD_V_DUNNO;
+	if (smtpd_policy_ask(c->s, arg, c->rcpt != NULL ? "RCPT" : "MAIL",
+	    c->rcpt != NULL ? smtpd_rcpt_text(c, b, sizeof(b)) : "",
+	    &action) == -1)
+		return SMTPD_V_WAIT;
+	if (action == NULL)	/* a word from a policy server's answer */
+		return smtpd_check_bad_action(c, "policy query", arg,
+		    "check_policy_service only in restriction lists");
+	return smtpd_check_action(c, "policy query", action);
+}
+
 /* the handler of each restriction (lib/restr.c has the names) */
 static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
     struct smtpd_ctx *, const char *) = {
@@ -304,6 +464,7 @@ static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
 	[RESTR_REJECT_RHSBL_RECIPIENT] = smtpd_r_rhsbl_rcpt,
 	[RESTR_PERMIT_DNSWL_CLIENT] = smtpd_r_dnswl,
 	[RESTR_PERMIT_RHSWL_CLIENT] = smtpd_r_rhswl,
+	[RESTR_CHECK_POLICY_SERVICE] = smtpd_r_policy,
 };
 
 /*
@@ -345,30 +506,86 @@ smtpd_check_uses(struct smtpd *sd, const char *text)
 	return 0;
 }
 
-/* smtpd_check_list - run one restriction list */
+/*
+ * smtpd_check_words - run restriction words (a list, or an action's
+ * restriction names when nested: check_policy_service is then refused,
+ * its address must come from main.cf)
+ */
 static enum smtpd_verdict
-smtpd_check_list(struct smtpd_ctx *c, int idx)
+smtpd_check_words(struct smtpd_ctx *c, char **v, size_t n, int nested)
 {
-	struct smtpd *sd = c->s->sd;
 	const struct restr_def *r;
-	enum smtpd_verdict v;
+	enum smtpd_verdict vd;
 	size_t	 k;
 
-	for (k = 0; k < sd->nrestr[idx]; k++) {
-		if ((r = restr_find(sd->restr[idx][k])) == NULL) {
-			/* smtpd_check_config refused this at start */
+	for (k = 0; k < n; k++) {
+		if ((r = restr_find(v[k])) == NULL || (nested &&
+		    r->id == RESTR_CHECK_POLICY_SERVICE)) {
+			/* not nested: smtpd_check_config refused it at start */
+			if (nested)
+				log_warn("%s[%s]: check_policy_service in "
+				    "an action is refused", c->s->client_name,
+				    c->s->client_addr);
 			snprintf(c->msg, c->msglen, "451 4.3.5 Server "
 			    "configuration error");
 			c->temp = 1;
 			return SMTPD_V_REJECT;
 		}
-		v = smtpd_restr_fn[r->id](c, k + 1 < sd->nrestr[idx] ?
-		    sd->restr[idx][k + 1] : NULL);
+		vd = smtpd_restr_fn[r->id](c, k + 1 < n ? v[k + 1] : NULL);
 		k += (size_t)r->nargs;
-		if (v != SMTPD_V_DUNNO)
-			return v;
+		if (vd != SMTPD_V_DUNNO)
+			return vd;
 	}
 	return SMTPD_V_DUNNO;
+}
+
+/* smtpd_check_list - run one restriction list */
+static enum smtpd_verdict
+smtpd_check_list(struct smtpd_ctx *c, int idx)
+{
+	c->list = idx;
+	return smtpd_check_words(c, c->s->sd->restr[idx],
+	    c->s->sd->nrestr[idx], 0);
+}
+
+/*
+ * smtpd_check_end - the lists' verdict with DEFER_IF_PERMIT and
+ * DEFER_IF_REJECT applied; policy answers are forgotten once there is one
+ */
+static enum smtpd_res
+smtpd_check_end(struct smtpd_ctx *c, enum smtpd_verdict v)
+{
+	if (v != SMTPD_V_WAIT && c->prep.len > 0)
+		(void)buf_append(&c->s->prepend, c->prep.data, c->prep.len);
+	buf_free(&c->prep);
+	if (v == SMTPD_V_WAIT)
+		return SMTPD_WAIT;
+	smtpd_policy_clear(c->s);
+	if (v == SMTPD_V_REJECT && !c->temp && c->dir[0] != '\0') {
+		snprintf(c->msg, c->msglen, "%s", c->dir);
+		return SMTPD_TEMPFAIL;
+	}
+	if (v == SMTPD_V_REJECT)
+		return c->temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
+	if (c->dip[0] != '\0') {
+		snprintf(c->msg, c->msglen, "%s", c->dip);
+		return SMTPD_TEMPFAIL;
+	}
+	return SMTPD_OK;
+}
+
+/*
+ * smtpd_check_wait - a restriction waits (SMTPD_WAIT): 1 when the
+ * session now waits for DNS or a policy server and runs the command again
+ * (smtpd_rerun), 0 when it cannot (answer 4xx)
+ */
+int
+smtpd_check_wait(struct smtpd_sess *s, int kind, const char *line)
+{
+	if (smtpd_dns_wait(s, kind, line) || smtpd_policy_wait(s, kind, line))
+		return 1;
+	smtpd_policy_clear(s);
+	return 0;
 }
 
 /* smtpd_check_rcpt - every list for one recipient */
@@ -376,7 +593,9 @@ enum smtpd_res
 smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
     char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { s, rcpt, bare, msg, msglen, 0 };
+	struct smtpd_ctx c = { .s = s, .rcpt = rcpt, .bare = bare, .msg = msg,
+	    .msglen = msglen };
+	enum smtpd_verdict v = SMTPD_V_DUNNO;
 	int	 i;
 
 	if (s->pregreet_enforce) {
@@ -384,35 +603,28 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
 		snprintf(msg, msglen, "550 5.5.1 Protocol error");
 		return SMTPD_PERMFAIL;
 	}
+	buf_init(&c.prep, SMTPD_PREPEND_MAX);
 	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
-		switch (smtpd_check_list(&c, i)) {
-		case SMTPD_V_REJECT:
-			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
-		case SMTPD_V_WAIT:
-			return SMTPD_WAIT;
-		default:
+		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
+		    v == SMTPD_V_WAIT)
 			break;
-		}
-	return SMTPD_OK;
+	return smtpd_check_end(&c, v);
 }
 
 /* smtpd_check_mail - client, helo, sender lists at MAIL (no delay_reject) */
 enum smtpd_res
 smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { s, NULL, 0, msg, msglen, 0 };
+	struct smtpd_ctx c = { .s = s, .msg = msg, .msglen = msglen };
+	enum smtpd_verdict v = SMTPD_V_DUNNO;
 	int	 i;
 
 	if (s->sd->delay_reject)
 		return SMTPD_OK;
+	buf_init(&c.prep, SMTPD_PREPEND_MAX);
 	for (i = 0; i < 3; i++)
-		switch (smtpd_check_list(&c, i)) {
-		case SMTPD_V_REJECT:
-			return c.temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
-		case SMTPD_V_WAIT:
-			return SMTPD_WAIT;
-		default:
+		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
+		    v == SMTPD_V_WAIT)
 			break;
-		}
-	return SMTPD_OK;
+	return smtpd_check_end(&c, v);
 }

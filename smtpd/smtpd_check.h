@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 struct addr;
 struct smtpd_sess;
 
@@ -31,6 +33,12 @@ struct smtpd_ctx {
 	char		*msg;
 	size_t		 msglen;
 	int		 temp;		/* the reply is a 4xx */
+	int		 list;		/* restr_lists[] index being evaluated */
+	char		 dip[600];	/* DEFER_IF_PERMIT's reply, or "" */
+	char		 dir[600];	/* DEFER_IF_REJECT's reply, or "" */
+	struct buf	 prep;		/* PREPEND headers of this evaluation:
+					   kept only once it has a verdict (a
+					   rerun would apply them again) */
 };
 
 /* smtpd_check.c */

@@ -74,6 +74,9 @@ smtpd_received(struct smtpd_sess *s)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000 (UTC)",
 	    &tm);
+	/* PREPEND headers of the restrictions go above it, as Postfix's */
+	if (s->prepend.len > 0)
+		smtpd_data_write(s, s->prepend.data, s->prepend.len);
 	buf_init(&h, 4096);
 	buf_printf(&h, "Received: from %s (%s [%s])\r\n",
 	    s->helo != NULL ? s->helo : "unknown", s->client_name,

@@ -408,21 +408,13 @@ static void
 smtpd_dns_go(struct smtpd_sess *s)
 {
 	int	 kind = s->dns_wait;
-	char	*line;
+	char	*line = s->dns_line;
 
 	s->dns_wait = 0;
+	s->dns_line = NULL;
 	evtimer_del(s->dns_timer);
-	s->phase = SMTPD_PH_CMD;
-	if (kind == SMTPD_DW_MAIL)
-		smtpd_mail_finish(s);
-	else {
-		line = s->dns_line;
-		s->dns_line = NULL;
-		if (line != NULL)
-			smtpd_command(s, line, strlen(line));
-		free(line);
-	}
-	smtpd_resume(s);
+	smtpd_rerun(s, kind, line);
+	free(line);
 }
 
 /* smtpd_dns_done - an entry is complete: log, and wake its session */

@@ -94,6 +94,8 @@ smtpd_txn_reset(struct smtpd_sess *s)
 	smtpd_owners_forget(s);
 	s->in_mail = 0;
 	smtpd_mail_forget(s);
+	buf_reset(&s->prepend);
+	s->txn_seq++;
 }
 
 /* smtpd_mail_forget - forget the MAIL parameters */
@@ -399,6 +401,27 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	smtpd_mail_finish(s);
 }
 
+/*
+ * smtpd_rerun - the DNS or policy answers a restriction waited for came:
+ * run the waiting MAIL (kind SMTPD_DW_MAIL) or RCPT line again, then the
+ * input that waited behind it
+ */
+void
+smtpd_rerun(struct smtpd_sess *s, int kind, const char *line)
+{
+	char	*copy;
+
+	s->phase = SMTPD_PH_CMD;
+	if (kind == SMTPD_DW_MAIL)
+		smtpd_mail_finish(s);
+	else if (line != NULL) {
+		copy = xstrdup(line);
+		smtpd_command(s, copy, strlen(copy));
+		free(copy);
+	}
+	smtpd_resume(s);
+}
+
 /* smtpd_mail_finish - MAIL restrictions (no delay_reject) and 250 */
 void
 smtpd_mail_finish(struct smtpd_sess *s)
@@ -408,8 +431,8 @@ smtpd_mail_finish(struct smtpd_sess *s)
 
 	r = smtpd_check_mail(s, msg, sizeof(msg));
 	if (r == SMTPD_WAIT) {
-		/* DNS answers first, then this again */
-		if (smtpd_dns_wait(s, SMTPD_DW_MAIL, NULL))
+		/* DNS or policy answers first, then this again */
+		if (smtpd_check_wait(s, SMTPD_DW_MAIL, NULL))
 			return;
 		snprintf(msg, sizeof(msg), "451 4.3.0 Temporary lookup "
 		    "failure");
@@ -559,7 +582,7 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	int	 bare;
 
 	/* the command as it came, to run again after DNS answers */
-	if (s->sd->dns != NULL)
+	if (s->sd->dns != NULL || s->sd->npolicy > 0)
 		(void)util_fmt(redo, sizeof(redo), "RCPT %s", arg);
 	if (!s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
@@ -596,8 +619,8 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	}
 	r = smtpd_check_rcpt(s, &a, bare, msg, sizeof(msg));
 	if (r == SMTPD_WAIT) {
-		/* DNS answers first, then this command again */
-		if (redo[0] != '\0' && smtpd_dns_wait(s, SMTPD_DW_RCPT, redo))
+		/* DNS or policy answers first, then this command again */
+		if (redo[0] != '\0' && smtpd_check_wait(s, SMTPD_DW_RCPT, redo))
 			return;
 		snprintf(msg, sizeof(msg), "451 4.3.0 Temporary lookup "
 		    "failure");

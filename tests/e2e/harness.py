@@ -30,7 +30,7 @@ BUILD = os.environ.get("YOUJU_BUILD", "")
 SRC = os.environ.get("YOUJU_SRC", os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
 PROGS = ["master", "smtpd", "qmgr", "local", "auth", "smtp", "anvil",
-         "pickup"]
+         "pickup", "spawn"]
 MAIL_OWNER = "youju"
 # every test user's password is PASSWORD; this is its SHA512-CRYPT hash as
 # "doveadm pw -s SHA512-CRYPT -p secret" printed it

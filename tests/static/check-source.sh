@@ -41,7 +41,8 @@ $bad"
 util="buf util log privdrop passwd sasl ktab cfg_edit"
 mail="qid qfile addr net config config_params cfg mcf ipc db
 users aliases header restr dkim dkim_client dns dns_async dns_priv dns_query smtpreply dsn tls spf
-maps maps_priv maps_text maps_db maps_cidr maps_re access maillog metrics"
+maps maps_priv maps_text maps_db maps_cidr maps_re access maillog metrics
+policy"
 server="skel cfcheck ipc_client metrics_client"
 for m in $util $mail $server; do
 	[ -f "lib/$m.c" ] || [ -f "lib/$m.h" ] ||

@@ -32,8 +32,8 @@ static const struct bad_case bad_cases[] = {
 	{ "leading white space", "  mail_name = x\n",
 	  "main.cf:1: line starts with white space but continues no "
 	  "parameter" },
-	{ "bad name", "my-host = x\n",
-	  "main.cf:1: bad parameter name \"my-host\"" },
+	{ "bad name", "my.host = x\n",
+	  "main.cf:1: bad parameter name \"my.host\"" },
 	{ "empty name", " = x\n", "line starts with white space" },
 	{ "empty name 2", "= x\n", "main.cf:1: bad parameter name \"\"" },
 	{ "bad int", "smtpd_recipient_limit = abc\n",
