@@ -61,6 +61,11 @@
 #define R	CFG_F_RESTR
 
 const struct cfg_param cfg_params[] = {
+	CP_INT("access_map_defer_code", "450", 400, 499, 0,
+	    "reply code of DEFER, DEFER_IF_PERMIT, DEFER_IF_REJECT in access "
+	    "tables"),
+	CP_INT("access_map_reject_code", "554", 500, 599, 0,
+	    "reply code of REJECT in access tables"),
 	CP_LIST("alias_database", "$alias_maps", A,
 	    "accepted, no effect: youju reads the aliases text file itself"),
 	CP_LIST("alias_maps", "$config_directory/aliases", 0,
@@ -89,6 +94,8 @@ const struct cfg_param cfg_params[] = {
 	    "recipients per outbound delivery"),
 	CP_INT("default_process_limit", "100", 1, 100000, 0,
 	    "processes per service when master.cf says '-' for maxproc"),
+	CP_INT("defer_code", "450", 400, 499, 0,
+	    "reply code of the defer restriction"),
 	CP_TIME("delay_warning_time", "0h", 'h', 0, 365 * CP_DAY, 0,
 	    "send a delay notice after this time; 0 = never"),
 	CP_BOOL("disable_vrfy_command", "no", 0,
@@ -143,6 +150,8 @@ const struct cfg_param cfg_params[] = {
 	    "largest message in bytes; 0 = no limit"),
 	CP_TIME("minimal_backoff_time", "300s", 's', 1, 30 * CP_DAY, 0,
 	    "shortest time between delivery attempts of a deferred message"),
+	CP_INT("multi_recipient_bounce_reject_code", "550", 400, 599, 0,
+	    "reply code of reject_multi_recipient_bounce"),
 	CP_LIST("mydestination", "$myhostname, localhost.$mydomain, localhost",
 	    0, "domains delivered locally"),
 	CP_STR("mydomain", "", CFG_F_COMPUTED | N,
@@ -153,6 +162,13 @@ const struct cfg_param cfg_params[] = {
 	    "trusted client networks (permit_mynetworks)"),
 	CP_STR("myorigin", "$myhostname", N,
 	    "domain appended to unqualified sender addresses"),
+	CP_LIST("parent_domain_matches_subdomains",
+	    "debug_peer_list, fast_flush_domains, mynetworks, "
+	    "permit_mx_backup_networks, qmqpd_authorized_clients, "
+	    "relay_domains, smtpd_access_maps", 0,
+	    "with smtpd_access_maps: a domain key also matches its subdomains"),
+	CP_INT("plaintext_reject_code", "450", 400, 599, 0,
+	    "reply code of reject_plaintext_session"),
 	CP_INT("qmgr_message_active_limit", "20000", 1, 10000000, 0,
 	    "messages in the active queue at once"),
 	CP_STR("queue_directory", "/var/spool/youju", P | N,
@@ -163,6 +179,8 @@ const struct cfg_param cfg_params[] = {
 	    "accepted, no effect"),
 	CP_STR("recipient_delimiter", "", 0,
 	    "characters that separate a user name from an extension"),
+	CP_INT("reject_code", "554", 500, 599, 0,
+	    "reply code of the reject restriction"),
 	CP_STR("relayhost", "", 0,
 	    "send all non-local mail through this host ([host]:port)"),
 	CP_STR("smtp_bind_address", "", 0,
@@ -222,8 +240,12 @@ const struct cfg_param cfg_params[] = {
 	    "messages per client per anvil_rate_time_unit; 0 = no limit"),
 	CP_LIST("smtpd_client_restrictions", "", R,
 	    "restrictions applied to the client address"),
+	CP_LIST("smtpd_data_restrictions", "", R,
+	    "restrictions applied at DATA"),
 	CP_BOOL("smtpd_delay_reject", "yes", 0,
 	    "apply client, helo and sender restrictions at RCPT TO"),
+	CP_LIST("smtpd_end_of_data_restrictions", "", R,
+	    "restrictions applied after the end of the message content"),
 	CP_TIME("smtpd_error_sleep_time", "1s", 's', 0, 300, 0,
 	    "pause before an error reply once the soft error limit is hit"),
 	CP_ENUM("smtpd_forbid_bare_newline", "normalize",
@@ -239,6 +261,8 @@ const struct cfg_param cfg_params[] = {
 	    "NOOP, RSET, VRFY, ... commands allowed per session"),
 	CP_INT("smtpd_line_length_limit", "65536", 1000, 1048576, Y,
 	    "longest text line accepted in DATA, in bytes"),
+	CP_STR("smtpd_null_access_lookup_key", "<>", N,
+	    "the key the null sender is looked up as in access tables"),
 	CP_INT("smtpd_recipient_limit", "1000", 1, 1000000, 0,
 	    "recipients accepted per message"),
 	CP_INT("smtpd_recipient_overshoot_limit", "1000", 1, 1000000, 0,
@@ -249,6 +273,8 @@ const struct cfg_param cfg_params[] = {
 	    "permit_mynetworks, permit_sasl_authenticated, "
 	    "reject_unauth_destination", R,
 	    "relay control applied at RCPT TO"),
+	CP_LIST("smtpd_restriction_classes", "", 0,
+	    "names of restriction lists defined in main.cf"),
 	CP_ENUM("smtpd_sasl_auth_backend", "file", "file|pam", Y,
 	    "where the auth broker checks passwords: file or pam"),
 	CP_BOOL("smtpd_sasl_auth_enable", "no", 0,
@@ -304,6 +330,8 @@ const struct cfg_param cfg_params[] = {
 	CP_INT("unknown_address_reject_code", "450", 400, 599, 0,
 	    "reply code of reject_unknown_sender_domain and "
 	    "reject_unknown_recipient_domain for a domain without DNS records"),
+	CP_INT("unknown_local_recipient_reject_code", "550", 400, 599, 0,
+	    "reply code for an unknown local address (reject_unlisted_sender)"),
 	CP_STR("users_file", "$config_directory/users", Y | P,
 	    "the youju-users(5) file (Dovecot passwd-file format)"),
 };

@@ -38,6 +38,7 @@
 static struct smtpd smtpd_state;
 
 static void smtpd_process(struct smtpd_sess *);
+static void smtpd_retire(struct skel *);
 
 /* smtpd_reply - queue one reply line (the CRLF is added here) */
 void
@@ -53,31 +54,26 @@ smtpd_reply(struct smtpd_sess *s, const char *fmt, ...)
 }
 
 /*
- * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
- * rate limits, lookups): reply, and log it as Postfix does, because log
- * readers and fail2ban look for exactly this line:
- *	QID: reject: STAGE from unknown[ADDR]: REPLY; from=<S> to=<R>
+ * smtpd_whatsup - log a policy event (what: "reject", "reject_warning",
+ * "hold", "discard", "warn", "info") as Postfix does, because log readers
+ * and fail2ban look for exactly this line:
+ *	QID: WHAT: STAGE from unknown[ADDR]: TEXT; from=<S> to=<R>
  *	    proto=ESMTP helo=<H>
  * QID is NOQUEUE before a queue file exists; from= needs a sender (the
  * session's, or sender when not NULL), to= a recipient, helo= a HELO
  */
 void
-smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
-    const char *rcpt, const char *fmt, ...)
+smtpd_whatsup(struct smtpd_sess *s, const char *what, const char *stage,
+    const char *sender, const char *rcpt, const char *text)
 {
 	struct buf b;
-	char	 reply[1024];
-	va_list	 ap;
 
-	va_start(ap, fmt);
-	(void)vsnprintf(reply, sizeof(reply), fmt, ap);
-	va_end(ap);
 	if (sender == NULL)
 		sender = s->sender;
 	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s: reject: %s from unknown[%s]: %s;",
-	    s->qw_open ? s->qw.qid : "NOQUEUE", stage, s->client_addr,
-	    log_str(reply));
+	(void)buf_printf(&b, "%s: %s: %s from unknown[%s]: %s;",
+	    s->qw_open ? s->qw.qid : "NOQUEUE", what, stage, s->client_addr,
+	    log_str(text));
 	if (sender != NULL)
 		(void)buf_printf(&b, " from=<%s>", log_str(sender));
 	if (rcpt != NULL)
@@ -87,6 +83,23 @@ smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
 		(void)buf_printf(&b, " helo=<%s>", log_str(s->helo));
 	log_info("%s", buf_cstr(&b));
 	buf_free(&b);
+}
+
+/*
+ * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
+ * rate limits, lookups): reply, and log it (smtpd_whatsup "reject")
+ */
+void
+smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
+    const char *rcpt, const char *fmt, ...)
+{
+	char	 reply[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reply, sizeof(reply), fmt, ap);
+	va_end(ap);
+	smtpd_whatsup(s, "reject", stage, sender, rcpt, reply);
 	smtpd_reply(s, "%s", reply);
 }
 
@@ -102,6 +115,7 @@ smtpd_free(struct smtpd_sess *s)
 	smtpd_dns_forget(s);
 	smtpd_anvil_forget(s);
 	smtpd_txn_reset(s);
+	smtpd_check_forget(s);
 	free(s->helo);
 	smtpd_sasl_forget(s);
 	free(s->tls_info);
@@ -462,9 +476,34 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (!s->mynetworks)
 		smtpd_dns_rbl(s);	/* answers come while the client talks */
 	smtpd_reset_timer(s);
+	/*
+	 * A table changed that cannot be read again inside the jail: this
+	 * client still gets the old contents, the next ones a new process
+	 * (master starts it when this one has finished and exited)
+	 */
+	if (!sd->sk->stopping && smtpd_check_maps_changed(sd)) {
+		sd->sk->stopping = sd->sk->retiring = 1;
+		smtpd_retire(sd->sk);
+	}
 	if (smtpd_anvil_connect(s))
 		return;			/* greeted when anvil has counted */
 	smtpd_greet(s);
+}
+
+/* smtpd_settings_has - does a list parameter have this word */
+static int
+smtpd_settings_has(struct cfg *cfg, const char *name, const char *word)
+{
+	char	**v;
+	size_t	 n, i;
+	int	 has = 0;
+
+	v = cfg_list(cfg, name, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], word) == 0)
+			has = 1;
+	cfg_list_free(v, n);
+	return has;
 }
 
 /* smtpd_settings - cache main.cf values */
@@ -509,8 +548,20 @@ smtpd_settings(struct smtpd *sd)
 	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
 	sd->sasl_enable = cfg_bool(sd->cfg, "smtpd_sasl_auth_enable");
 	sd->sasl_tls_only = cfg_bool(sd->cfg, "smtpd_tls_auth_only");
-	if (smtpd_check_config(sd, err, sizeof(err)) == -1)
-		log_fatal("%s", err);
+	sd->reject_code = (int)cfg_int(sd->cfg, "reject_code");
+	sd->defer_code = (int)cfg_int(sd->cfg, "defer_code");
+	sd->access_reject_code = (int)cfg_int(sd->cfg,
+	    "access_map_reject_code");
+	sd->access_defer_code = (int)cfg_int(sd->cfg, "access_map_defer_code");
+	sd->plaintext_code = (int)cfg_int(sd->cfg, "plaintext_reject_code");
+	sd->mul_rcpt_code = (int)cfg_int(sd->cfg,
+	    "multi_recipient_bounce_reject_code");
+	sd->local_rcpt_code = (int)cfg_int(sd->cfg,
+	    "unknown_local_recipient_reject_code");
+	sd->null_key = xstrdup(cfg_str(sd->cfg, "smtpd_null_access_lookup_key"));
+	sd->delims = xstrdup(cfg_str(sd->cfg, "recipient_delimiter"));
+	sd->parent_access = smtpd_settings_has(sd->cfg,
+	    "parent_domain_matches_subdomains", "smtpd_access_maps");
 	sd->sender_owners = smtpd_check_uses(sd, "sender_login_mismatch");
 }
 
@@ -520,13 +571,12 @@ smtpd_pre_jail(struct skel *sk)
 {
 	struct smtpd *sd = &smtpd_state;
 	char	 err[1024];
-	int	 i;
 
 	sd->sk = sk;
 	sd->cfg = sk->cfg;
-	for (i = 0; i < RESTR_NLISTS; i++)
-		sd->restr[i] = cfg_list(sd->cfg, restr_lists[i],
-		    &sd->nrestr[i]);
+	/* the lists, classes and tables: the tables are outside the jail */
+	if (smtpd_check_open(sd, err, sizeof(err)) == -1)
+		log_fatal("service %s: %s", sk->service, err);
 	/* the resolver reads /etc/resolv.conf: before the jail */
 	smtpd_dns_setup(sd);
 	if (smtpd_tls_setup(sd, err, sizeof(err)) == -1)
