@@ -32,6 +32,10 @@
  * reject_unknown_recipient_domain) read answers that smtpd_dns.c fetched
  * before the lists run; the access tables and the other evaluation-rule
  * restrictions are in smtpd_access.c.
+ *
+ * Just over 800 lines: the built-in handlers and the evaluator share the
+ * context's reply conventions; the handlers that grow next (restr-dns,
+ * policy) go to files of their own.
  */
 #include <stdio.h>
 #include <string.h>
