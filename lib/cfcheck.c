@@ -20,6 +20,7 @@
 #include "access.h"
 #include "cfcheck.h"
 #include "cfg.h"
+#include "maps.h"
 #include "mcf.h"
 #include "metrics.h"
 #include "net.h"
@@ -61,21 +62,96 @@ cfcheck_add(struct cfcheck *ck, int err, const char *fmt, ...)
 		ck->nwarn++;
 }
 
-/* cfcheck_lists - restriction lists: every name known, with arguments */
+/* one table finding, passed on with where the table is named */
+struct cfcheck_mapctx {
+	struct cfcheck	*ck;
+	const char	*where;
+};
+
+/* cfcheck_map_finding - a finding of maps_check ("FILE:LINE: text") */
+static void
+cfcheck_map_finding(void *arg, int err, const char *text)
+{
+	struct cfcheck_mapctx *m = arg;
+
+	cfcheck_add(m->ck, err, "%s: %s", m->where, text);
+}
+
+/*
+ * cfcheck_tables - every table a list names (check_*_access): the type
+ * known, the file there, its patterns compiled, a hash: .db not older
+ * than its source, every value an access(5) action
+ */
+static void
+cfcheck_tables(struct cfcheck *ck, char **v, size_t n,
+    const char *const *classes, const char *where)
+{
+	struct cfcheck_mapctx m = { ck, where };
+	struct maps_report r = { cfcheck_map_finding, &m, 0, 0, classes };
+	const struct restr_def *d;
+	size_t	 k;
+
+	for (k = 0; k + 1 < n; k++) {
+		if ((d = restr_find(v[k])) == NULL)
+			continue;
+		if (restr_arg_flags(d->id) & RESTR_F_TABLE)
+			(void)maps_check(v[k + 1], MAPS_CHK_ACCESS, &r);
+		k += (size_t)d->nargs;
+	}
+}
+
+/* cfcheck_one_list - one list or class: names, arguments, tables */
+static void
+cfcheck_one_list(struct cfcheck *ck, const struct cfg *c, const char *name,
+    const char *value, const char *const *classes)
+{
+	char	 why[512], where[1024], **v;
+	size_t	 n;
+
+	cfg_origin(c, name, where, sizeof(where));
+	v = cfg_split_list(value, &n);
+	if (restr_check_list_cls(v, n, classes, why, sizeof(why)) == -1)
+		cfcheck_add(ck, 1, "%s: %s", where, why);
+	else
+		cfcheck_tables(ck, v, n, classes, where);
+	cfg_list_free(v, n);
+}
+
+/*
+ * cfcheck_lists - restriction lists and classes (smtpd_restriction_
+ * classes): every name known, with its arguments, every table usable,
+ * every class defined
+ */
 static void
 cfcheck_lists(struct cfcheck *ck, const struct cfg *c)
 {
-	char	 why[512], where[1024], **v;
+	char	 where[1024], **cls;
+	const char *val;
 	size_t	 i, n;
 
-	for (i = 0; i < RESTR_NLISTS; i++) {
-		v = cfg_list(c, restr_lists[i], &n);
-		if (restr_check_list(v, n, why, sizeof(why)) == -1) {
-			cfg_origin(c, restr_lists[i], where, sizeof(where));
-			cfcheck_add(ck, 1, "%s: %s", where, why);
-		}
-		cfg_list_free(v, n);
+	cls = cfg_list(c, "smtpd_restriction_classes", &n);
+	cls = xreallocarray(cls, n + 1, sizeof(*cls));
+	cls[n] = NULL;
+	for (i = 0; i < n; i++) {
+		if (restr_find(cls[i]) != NULL || cfg_param_find(cls[i]) !=
+		    NULL) {
+			cfg_origin(c, "smtpd_restriction_classes", where,
+			    sizeof(where));
+			cfcheck_add(ck, 1, "%s: class name \"%s\" is a "
+			    "restriction or parameter name", where, cls[i]);
+		} else if ((val = cfg_lookup(c, cls[i])) == NULL) {
+			cfg_origin(c, "smtpd_restriction_classes", where,
+			    sizeof(where));
+			cfcheck_add(ck, 1, "%s: class \"%s\" is not defined "
+			    "(smtpd would not start)", where, cls[i]);
+		} else
+			cfcheck_one_list(ck, c, cls[i], val,
+			    (const char *const *)cls);
 	}
+	for (i = 0; i < RESTR_NLISTS; i++)
+		cfcheck_one_list(ck, c, restr_lists[i], cfg_str(c,
+		    restr_lists[i]), (const char *const *)cls);
+	cfg_list_free(cls, n);
 }
 
 /* cfcheck_nets - the network lists smtpd parses at start */
@@ -290,6 +366,20 @@ cfcheck_spawn(struct cfcheck *ck, struct cfg *c, const char *mcfpath,
 		    svc->line, svc->name, why);
 }
 
+/* cfcheck_mark_classes - class names are used: no "unused" warning */
+static void
+cfcheck_mark_classes(struct cfg *c, const char *list)
+{
+	char	**v, ref[256];
+	size_t	 n, i;
+
+	v = cfg_split_list(list, &n);
+	for (i = 0; i < n; i++)
+		if (util_fmt(ref, sizeof(ref), "${%s}", v[i]) == 0)
+			cfg_mark_used(c, ref);
+	cfg_list_free(v, n);
+}
+
 /* cfcheck_config - see cfcheck.h */
 void
 cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
@@ -302,8 +392,15 @@ cfcheck_config(struct cfcheck *ck, struct cfg *main_cfg,
 	size_t	 i, k;
 
 	for (i = 0; i < mcf->nsvc; i++)
-		for (k = 0; k < mcf->svc[i].nopts; k++)
+		for (k = 0; k < mcf->svc[i].nopts; k++) {
 			cfg_mark_used(main_cfg, mcf->svc[i].opts[k].value);
+			if (strcmp(mcf->svc[i].opts[k].name,
+			    "smtpd_restriction_classes") == 0)
+				cfcheck_mark_classes(main_cfg,
+				    mcf->svc[i].opts[k].value);
+		}
+	cfcheck_mark_classes(main_cfg, cfg_str(main_cfg,
+	    "smtpd_restriction_classes"));
 	for (i = 0; i < mcf->nsvc; i++)
 		if (strcmp(mcf->svc[i].command, "spawn") == 0)
 			cfcheck_spawn(ck, main_cfg, mcfpath, &mcf->svc[i]);

@@ -289,7 +289,8 @@ maps_open_check(const char *spec, int check, struct maps_report *report,
     char *err, size_t errlen)
 {
 	struct maps_fw fw = { report, err, errlen };
-	struct maps_report r = { maps_fw_fn, &fw, 0, 0 };
+	struct maps_report r = { maps_fw_fn, &fw, 0, 0,
+	    report != NULL ? report->classes : NULL };
 	const struct maps_type *t;
 	const char *colon, *name;
 	struct map *m;
@@ -419,7 +420,7 @@ static void
 maps_refresh(struct map *m)
 {
 	struct maps_fw fw;
-	struct maps_report r = { maps_fw_fn, &fw, 0, 0 };
+	struct maps_report r = { maps_fw_fn, &fw, 0, 0, NULL };
 	struct stat sb;
 	char	 err[512];
 	void	*st;
@@ -452,6 +453,14 @@ maps_refresh(struct map *m)
 		    "the old contents stay in use", m->spec, err);
 	m->stale = 1;
 	m->retry_ms = util_mono_ms() + MAPS_RETRY_MS;
+}
+
+/* maps_update - see maps.h */
+int
+maps_update(struct map *m)
+{
+	maps_refresh(m);
+	return maps_stale(m);
 }
 
 /* maps_lookup - see maps.h */
@@ -649,7 +658,7 @@ maps_check_value(const struct maps_src *src, struct maps_report *r,
 	/* the action word itself must not come from the key */
 	if (subst && value[0] == '$')
 		return;
-	if (access_parse(value, NULL, &a, err, sizeof(err)) == -1) {
+	if (access_parse(value, r->classes, &a, err, sizeof(err)) == -1) {
 		if (subst && strstr(err, "unknown action or restriction") !=
 		    NULL)
 			return;		/* a word may come from $n */
@@ -688,7 +697,7 @@ maps_check_hash(const char *path, int check, struct maps_report *r)
 int
 maps_check(const char *spec, int check, struct maps_report *report)
 {
-	struct maps_report local = { NULL, NULL, 0, 0 };
+	struct maps_report local = { NULL, NULL, 0, 0, NULL };
 	struct maps_report *r = report != NULL ? report : &local;
 	struct map *m;
 	int	 before = r->nerr;

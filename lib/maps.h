@@ -63,6 +63,9 @@ struct maps_report {
 	void	*arg;
 	int	 nerr;
 	int	 nwarn;
+	/* MAPS_CHK_ACCESS: restriction class names a value may use
+	   (NULL-terminated, or NULL) */
+	const char *const *classes;
 };
 
 /*
@@ -87,6 +90,11 @@ int	 maps_is_pattern(const struct map *);
 int	 maps_changed(struct map *);
 /* maps_stale - changed, and could not be read again (see above) */
 int	 maps_stale(const struct map *);
+/*
+ * maps_update - what every lookup does first, now: a changed file is
+ * read again; returns maps_stale()
+ */
+int	 maps_update(struct map *);
 
 /*
  * Postfix's lookup orders (access(5)).  Each tries the keys in order and

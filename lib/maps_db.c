@@ -255,7 +255,7 @@ int
 maps_build(const char *path, struct maps_report *report, char *err,
     size_t errlen)
 {
-	struct maps_report local = { NULL, NULL, 0, 0 };
+	struct maps_report local = { NULL, NULL, 0, 0, NULL };
 	struct maps_report *r = report != NULL ? report : &local;
 	struct maps_src src;
 	struct buf text;

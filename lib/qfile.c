@@ -542,6 +542,18 @@ qfile_abort(struct qfile_writer *w)
 	qfile_release(w, w->tmppath);
 }
 
+/* qfile_to_hold - see qfile.h */
+int
+qfile_to_hold(struct qfile_writer *w)
+{
+	if (qfile_wcheck(w, QFILE_W_RCPT, QFILE_W_PREP) == -1)
+		return -1;
+	if (util_fmt(w->path, sizeof(w->path), "%s/%s", QFILE_HOLD_DIR,
+	    w->qid) == -1)
+		return qfile_fail(w, ENAMETOOLONG);
+	return 0;
+}
+
 /* qfile_parent - the directory part of a relative path ("." for none) */
 static void
 qfile_parent(const char *path, char *dir, size_t len)

@@ -180,6 +180,9 @@ int	 qfile_put_rcpt(struct qfile_writer *, const char *, const char *, unsigned)
 int	 qfile_write_body(struct qfile_writer *, const void *, size_t);
 int	 qfile_put_prepend(struct qfile_writer *, const void *, size_t);
 int	 qfile_commit(struct qfile_writer *);
+/* qfile_to_hold - the commit renames into hold/QID (an access table's
+   HOLD action), not into the queue */
+int	 qfile_to_hold(struct qfile_writer *);
 void	 qfile_abort(struct qfile_writer *);
 
 /*

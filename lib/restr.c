@@ -15,7 +15,8 @@
 const char *const restr_lists[RESTR_NLISTS] = {
 	"smtpd_client_restrictions", "smtpd_helo_restrictions",
 	"smtpd_sender_restrictions", "smtpd_relay_restrictions",
-	"smtpd_recipient_restrictions"
+	"smtpd_recipient_restrictions", "smtpd_data_restrictions",
+	"smtpd_end_of_data_restrictions"
 };
 
 /*
@@ -66,7 +67,48 @@ static const struct restr_def restr_defs[] = {
 	{ "permit_dnswl_client", RESTR_PERMIT_DNSWL_CLIENT, 1 },
 	{ "permit_rhswl_client", RESTR_PERMIT_RHSWL_CLIENT, 1 },
 	{ "check_policy_service", RESTR_CHECK_POLICY_SERVICE, 1 },
+	{ "warn_if_reject", RESTR_WARN_IF_REJECT, 0 },
+	{ "defer_if_permit", RESTR_DEFER_IF_PERMIT, 0 },
+	{ "defer_if_reject", RESTR_DEFER_IF_REJECT, 0 },
+	{ "sleep", RESTR_SLEEP, 1 },
+	{ "permit_auth_destination", RESTR_PERMIT_AUTH_DESTINATION, 0 },
+	{ "reject_unauth_pipelining", RESTR_REJECT_UNAUTH_PIPELINING, 0 },
+	{ "reject_unlisted_sender", RESTR_REJECT_UNLISTED_SENDER, 0 },
+	{ "reject_multi_recipient_bounce",
+	    RESTR_REJECT_MULTI_RECIPIENT_BOUNCE, 0 },
+	{ "reject_plaintext_session", RESTR_REJECT_PLAINTEXT_SESSION, 0 },
+	{ "check_client_access", RESTR_CHECK_CLIENT_ACCESS, 1 },
+	{ "check_reverse_client_hostname_access",
+	    RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_ACCESS, 1 },
+	{ "check_helo_access", RESTR_CHECK_HELO_ACCESS, 1 },
+	{ "check_sender_access", RESTR_CHECK_SENDER_ACCESS, 1 },
+	{ "check_recipient_access", RESTR_CHECK_RECIPIENT_ACCESS, 1 },
 };
+
+/* what the argument of a restriction must be, where it is not free text */
+static const struct {
+	enum restr_id	 id;
+	int		 flags;
+} restr_args[] = {
+	{ RESTR_SLEEP, RESTR_F_NUMBER },
+	{ RESTR_CHECK_CLIENT_ACCESS, RESTR_F_TABLE },
+	{ RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_ACCESS, RESTR_F_TABLE },
+	{ RESTR_CHECK_HELO_ACCESS, RESTR_F_TABLE },
+	{ RESTR_CHECK_SENDER_ACCESS, RESTR_F_TABLE },
+	{ RESTR_CHECK_RECIPIENT_ACCESS, RESTR_F_TABLE },
+};
+
+/* restr_arg_flags - see restr.h */
+int
+restr_arg_flags(enum restr_id id)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(restr_args); i++)
+		if (restr_args[i].id == id)
+			return restr_args[i].flags;
+	return 0;
+}
 
 /* restr_find - see restr.h */
 const struct restr_def *
@@ -107,14 +149,62 @@ restr_check_policy(const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* restr_is_class - see restr.h */
+int
+restr_is_class(const char *w, const char *const *classes)
+{
+	size_t	 i;
+
+	for (i = 0; classes != NULL && classes[i] != NULL; i++)
+		if (strcmp(classes[i], w) == 0)
+			return 1;
+	return 0;
+}
+
+/* restr_check_arg - the argument of r: a table or a number when needed */
+static int
+restr_check_arg(const struct restr_def *r, const char *arg, char *err,
+    size_t errlen)
+{
+	const char *p;
+	int	 flags = restr_arg_flags(r->id);
+
+	if ((flags & RESTR_F_TABLE) && ((p = strchr(arg, ':')) == NULL ||
+	    p == arg || p[1] == '\0')) {
+		snprintf(err, errlen, "%s needs a lookup table \"type:name\", "
+		    "not \"%.200s\"", r->name, arg);
+		return -1;
+	}
+	if (flags & RESTR_F_NUMBER) {
+		for (p = arg; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == arg || *p != '\0' || p - arg > 4) {
+			snprintf(err, errlen, "%s needs a number of seconds "
+			    "(0-9999), not \"%.200s\"", r->name, arg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* restr_check_list - see restr.h */
 int
 restr_check_list(char **v, size_t n, char *err, size_t errlen)
+{
+	return restr_check_list_cls(v, n, NULL, err, errlen);
+}
+
+/* restr_check_list_cls - see restr.h */
+int
+restr_check_list_cls(char **v, size_t n, const char *const *classes,
+    char *err, size_t errlen)
 {
 	const struct restr_def *r;
 	size_t	 k;
 
 	for (k = 0; k < n; k++) {
+		if (restr_is_class(v[k], classes))
+			continue;
 		if ((r = restr_find(v[k])) == NULL) {
 			snprintf(err, errlen, "unknown restriction \"%.200s\" "
 			    "(see smtpd(8) for the ones youju knows)", v[k]);
@@ -127,6 +217,9 @@ restr_check_list(char **v, size_t n, char *err, size_t errlen)
 		}
 		if (r->id == RESTR_CHECK_POLICY_SERVICE &&
 		    restr_check_policy(v[k + 1], err, errlen) == -1)
+			return -1;
+		if (r->nargs > 0 && restr_check_arg(r, v[k + 1], err,
+		    errlen) == -1)
 			return -1;
 		k += (size_t)r->nargs;
 	}

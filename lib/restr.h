@@ -45,6 +45,21 @@ enum restr_id {
 	RESTR_PERMIT_RHSWL_CLIENT,
 	/* policy services (smtpd_policy.c) */
 	RESTR_CHECK_POLICY_SERVICE,
+	/* the evaluation rules and access tables (smtpd_access.c) */
+	RESTR_WARN_IF_REJECT,
+	RESTR_DEFER_IF_PERMIT,
+	RESTR_DEFER_IF_REJECT,
+	RESTR_SLEEP,
+	RESTR_PERMIT_AUTH_DESTINATION,
+	RESTR_REJECT_UNAUTH_PIPELINING,
+	RESTR_REJECT_UNLISTED_SENDER,
+	RESTR_REJECT_MULTI_RECIPIENT_BOUNCE,
+	RESTR_REJECT_PLAINTEXT_SESSION,
+	RESTR_CHECK_CLIENT_ACCESS,
+	RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_ACCESS,
+	RESTR_CHECK_HELO_ACCESS,
+	RESTR_CHECK_SENDER_ACCESS,
+	RESTR_CHECK_RECIPIENT_ACCESS,
 	RESTR_N
 };
 
@@ -54,12 +69,30 @@ struct restr_def {
 	int		 nargs;		/* words that follow it in the list */
 };
 
-/* the parameters that hold restriction lists, in evaluation order */
-#define RESTR_NLISTS	5
+#define RESTR_F_TABLE	0x01	/* the argument is a lookup table */
+#define RESTR_F_NUMBER	0x02	/* the argument is a number (sleep) */
+
+/*
+ * the parameters that hold restriction lists, in evaluation order:
+ * client, helo, sender, relay, recipient (RCPT), data (DATA), end of
+ * data (the final dot)
+ */
+#define RESTR_NLISTS	7
+#define RESTR_L_CLIENT	0
+#define RESTR_L_HELO	1
+#define RESTR_L_SENDER	2
+#define RESTR_L_RELAY	3
+#define RESTR_L_RCPT	4
+#define RESTR_L_DATA	5
+#define RESTR_L_EOD	6
+#define RESTR_DEPTH_MAX	20	/* classes and access results inside
+				   each other */
 extern const char *const restr_lists[RESTR_NLISTS];
 
 /* restr_find - the row of a restriction name (exact, lower case) or NULL */
 const struct restr_def *restr_find(const char *);
+/* restr_arg_flags - RESTR_F_* of an id's argument (0: free text) */
+int	 restr_arg_flags(enum restr_id);
 /* restr_def_of - the row of an id */
 const struct restr_def *restr_def_of(enum restr_id);
 /*
@@ -68,5 +101,14 @@ const struct restr_def *restr_def_of(enum restr_id);
  * and what is wrong) in err
  */
 int	 restr_check_list(char **, size_t, char *, size_t);
+/*
+ * restr_check_list_cls - the same, where the NULL-terminated classes
+ * (smtpd_restriction_classes) are names too; a table argument
+ * (check_*_access) must be "type:name"
+ */
+int	 restr_check_list_cls(char **, size_t, const char *const *, char *,
+	    size_t);
+/* restr_is_class - is a word one of the classes (NULL: none) */
+int	 restr_is_class(const char *, const char *const *);
 
 #endif

@@ -69,7 +69,7 @@ mm_spec(const char *arg)
 static int
 mm_build(int argc, char **argv)
 {
-	struct maps_report r = { mm_report, NULL, 0, 0 };
+	struct maps_report r = { mm_report, NULL, 0, 0, NULL };
 	char	 err[1024];
 	int	 i, rc = 0;
 
@@ -131,7 +131,7 @@ mm_keys(struct map **m, int n, struct buf *val)
 static int
 mm_lookup(const char *key, int argc, char **argv)
 {
-	struct maps_report r = { mm_report, NULL, 0, 0 };
+	struct maps_report r = { mm_report, NULL, 0, 0, NULL };
 	struct map **m;
 	struct buf val;
 	char	 err[1024], *spec;
@@ -163,7 +163,7 @@ out:
 static int
 mm_check(int access, int argc, char **argv)
 {
-	struct maps_report r = { mm_report, NULL, 0, 0 };
+	struct maps_report r = { mm_report, NULL, 0, 0, NULL };
 	char	*spec;
 	int	 i;
 

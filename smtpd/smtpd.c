@@ -39,6 +39,7 @@
 static struct smtpd smtpd_state;
 
 static void smtpd_process(struct smtpd_sess *);
+static void smtpd_retire(struct skel *);
 
 /*
  * smtpd_count_reply - metrics: a reply's class and reason, counted once
@@ -85,31 +86,26 @@ smtpd_count_sessions(struct smtpd *sd)
 }
 
 /*
- * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
- * rate limits, lookups): reply, and log it as Postfix does, because log
- * readers and fail2ban look for exactly this line:
- *	QID: reject: STAGE from NAME[ADDR]: REPLY; from=<S> to=<R>
+ * smtpd_whatsup - log a policy event (what: "reject", "reject_warning",
+ * "hold", "discard", "warn", "info") as Postfix does, because log readers
+ * and fail2ban look for exactly this line:
+ *	QID: WHAT: STAGE from NAME[ADDR]: TEXT; from=<S> to=<R>
  *	    proto=ESMTP helo=<H>
  * QID is NOQUEUE before a queue file exists; from= needs a sender (the
  * session's, or sender when not NULL), to= a recipient, helo= a HELO
  */
 void
-smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
-    const char *rcpt, const char *fmt, ...)
+smtpd_whatsup(struct smtpd_sess *s, const char *what, const char *stage,
+    const char *sender, const char *rcpt, const char *text)
 {
 	struct buf b;
-	char	 reply[1024];
-	va_list	 ap;
 
-	va_start(ap, fmt);
-	(void)vsnprintf(reply, sizeof(reply), fmt, ap);
-	va_end(ap);
 	if (sender == NULL)
 		sender = s->sender;
 	buf_init(&b, 4096);
-	(void)buf_printf(&b, "%s: reject: %s from %s[%s]: %s;",
-	    s->qw_open ? s->qw.qid : "NOQUEUE", stage, s->client_name,
-	    s->client_addr, log_str(reply));
+	(void)buf_printf(&b, "%s: %s: %s from %s[%s]: %s;",
+	    s->qw_open ? s->qw.qid : "NOQUEUE", what, stage, s->client_name,
+	    s->client_addr, log_str(text));
 	if (sender != NULL)
 		(void)buf_printf(&b, " from=<%s>", log_str(sender));
 	if (rcpt != NULL)
@@ -119,6 +115,23 @@ smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
 		(void)buf_printf(&b, " helo=<%s>", log_str(s->helo));
 	log_info("%s", buf_cstr(&b));
 	buf_free(&b);
+}
+
+/*
+ * smtpd_reject - a refusal for a policy reason (size, relay, restrictions,
+ * rate limits, lookups): reply, and log it (smtpd_whatsup "reject")
+ */
+void
+smtpd_reject(struct smtpd_sess *s, const char *stage, const char *sender,
+    const char *rcpt, const char *fmt, ...)
+{
+	char	 reply[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reply, sizeof(reply), fmt, ap);
+	va_end(ap);
+	smtpd_whatsup(s, "reject", stage, sender, rcpt, reply);
 	smtpd_reply(s, "%s", reply);
 }
 
@@ -139,7 +152,7 @@ smtpd_free(struct smtpd_sess *s)
 	smtpd_anvil_forget(s);
 	smtpd_policy_forget(s);
 	smtpd_txn_reset(s);
-	buf_free(&s->prepend);
+	smtpd_check_forget(s);
 	free(s->helo);
 	smtpd_sasl_forget(s);
 	free(s->tls_info);
@@ -495,7 +508,6 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (s->bev == NULL || s->timer == NULL)
 		log_fatal("out of memory for a session");
 	buf_init(&s->line, sd->line_limit + 2);
-	buf_init(&s->prepend, SMTPD_PREPEND_MAX);
 	s->mynetworks = smtpd_in_mynetworks(sd, s->client_addr);
 	smtpd_session_cb(s);
 	sd->nsess++;
@@ -504,8 +516,33 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (sd->sessions != NULL)
 		sd->sessions->prev = s;
 	sd->sessions = s;
+	/*
+	 * A table changed that cannot be read again inside the jail: this
+	 * client still gets the old contents, the next ones a new process
+	 * (master starts it when this one has finished and exited)
+	 */
+	if (!sd->sk->stopping && smtpd_check_maps_changed(sd)) {
+		sd->sk->stopping = sd->sk->retiring = 1;
+		smtpd_retire(sd->sk);
+	}
 	/* the client's name, then logging, anvil and the banner */
 	smtpd_peer_start(s);
+}
+
+/* smtpd_settings_has - does a list parameter have this word */
+static int
+smtpd_settings_has(struct cfg *cfg, const char *name, const char *word)
+{
+	char	**v;
+	size_t	 n, i;
+	int	 has = 0;
+
+	v = cfg_list(cfg, name, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], word) == 0)
+			has = 1;
+	cfg_list_free(v, n);
+	return has;
 }
 
 /* smtpd_settings - cache main.cf values */
@@ -554,8 +591,20 @@ smtpd_settings(struct smtpd *sd)
 	sd->hash_depth = (int)cfg_int(sd->cfg, "hash_queue_depth");
 	sd->sasl_enable = cfg_bool(sd->cfg, "smtpd_sasl_auth_enable");
 	sd->sasl_tls_only = cfg_bool(sd->cfg, "smtpd_tls_auth_only");
-	if (smtpd_check_config(sd, err, sizeof(err)) == -1)
-		log_fatal("%s", err);
+	sd->reject_code = (int)cfg_int(sd->cfg, "reject_code");
+	sd->defer_code = (int)cfg_int(sd->cfg, "defer_code");
+	sd->access_reject_code = (int)cfg_int(sd->cfg,
+	    "access_map_reject_code");
+	sd->access_defer_code = (int)cfg_int(sd->cfg, "access_map_defer_code");
+	sd->plaintext_code = (int)cfg_int(sd->cfg, "plaintext_reject_code");
+	sd->mul_rcpt_code = (int)cfg_int(sd->cfg,
+	    "multi_recipient_bounce_reject_code");
+	sd->local_rcpt_code = (int)cfg_int(sd->cfg,
+	    "unknown_local_recipient_reject_code");
+	sd->null_key = xstrdup(cfg_str(sd->cfg, "smtpd_null_access_lookup_key"));
+	sd->delims = xstrdup(cfg_str(sd->cfg, "recipient_delimiter"));
+	sd->parent_access = smtpd_settings_has(sd->cfg,
+	    "parent_domain_matches_subdomains", "smtpd_access_maps");
 	sd->sender_owners = smtpd_check_uses(sd, "sender_login_mismatch");
 }
 
@@ -565,13 +614,12 @@ smtpd_pre_jail(struct skel *sk)
 {
 	struct smtpd *sd = &smtpd_state;
 	char	 err[1024];
-	int	 i;
 
 	sd->sk = sk;
 	sd->cfg = sk->cfg;
-	for (i = 0; i < RESTR_NLISTS; i++)
-		sd->restr[i] = cfg_list(sd->cfg, restr_lists[i],
-		    &sd->nrestr[i]);
+	/* the lists, classes and tables: the tables are outside the jail */
+	if (smtpd_check_open(sd, err, sizeof(err)) == -1)
+		log_fatal("service %s: %s", sk->service, err);
 	/* the resolver reads /etc/resolv.conf: before the jail */
 	smtpd_dns_setup(sd);
 	smtpd_policy_setup(sd);	/* resolves inet: policy servers */

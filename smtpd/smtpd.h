@@ -35,7 +35,7 @@ struct smtpd_psvc;
 #define SMTPD_CMD_MAX		2048	/* a command line, CRLF included */
 #define SMTPD_MAX_SESSIONS	100000
 #define SMTPD_DNS_MAX		16	/* DNS answers a session keeps */
-#define SMTPD_PREPEND_MAX	8192	/* PREPEND headers of one transaction */
+#define SMTPD_PREPEND_MAX	(64 * 1024)	/* PREPEND headers of a message */
 
 /* kinds of DNS entries, and what a session waits for (smtpd_dns.c) */
 #define SMTPD_DNS_RBL		1
@@ -65,9 +65,47 @@ enum smtpd_res {
 	SMTPD_OK = 0,
 	SMTPD_TEMPFAIL,
 	SMTPD_PERMFAIL,
-	SMTPD_WAIT		/* a restriction waits for DNS answers */
+	SMTPD_WAIT,		/* a restriction waits for DNS answers */
+	SMTPD_SLEEP		/* a sleep restriction: pause, run again */
 };
 
+
+/* a defer_if_permit / defer_if_reject armed, with the reply it gives */
+struct smtpd_defer {
+	int		 active;
+	char		 msg[512];
+};
+
+/*
+ * what access tables asked for beside the reply (HOLD, DISCARD,
+ * PREPEND): for the session (at CONNECT and HELO without
+ * smtpd_delay_reject) or for the transaction
+ */
+struct smtpd_acts {
+	int		 hold;
+	int		 discard;
+	char		*prepend;	/* header lines, each ending in CRLF */
+	size_t		 prepend_len;
+};
+
+/* a restriction class (smtpd_restriction_classes) */
+struct smtpd_class {
+	char		*name;
+	char		**v;
+	size_t		 n;
+};
+
+/* a lookup table a restriction list names, opened before the jail */
+struct smtpd_map {
+	char		*spec;
+	struct map	*m;
+};
+
+/* what a session waits for in a sleep restriction */
+#define SMTPD_SW_CONNECT	1
+#define SMTPD_SW_LINE		2	/* HELO, EHLO, RCPT, DATA: run again */
+#define SMTPD_SW_MAIL		3
+#define SMTPD_SW_EOD		4
 
 struct smtpd_rcpt {
 	char		*addr;		/* canonical local@domain */
@@ -175,7 +213,24 @@ struct smtpd_sess {
 	/* policy delegation (smtpd_policy.c) */
 	struct smtpd_preq *policy;	/* the question and answers, or NULL */
 	unsigned	 txn_seq;	/* counts transactions: "instance" */
-	struct buf	 prepend;	/* PREPEND headers, CRLF ended */
+	/* restrictions (smtpd_check.c, smtpd_access.c) */
+	int		 access_denied;	/* client restrictions refused it at
+					   connect: 503 to every command */
+	int		 client_later;	/* connect/HELO checks waited for DNS:
+					   they run at MAIL */
+	int		 helo_later;
+	struct smtpd_defer dip_stage[3];	/* defer_if_permit of the
+					   client, helo, sender lists */
+	struct smtpd_acts acts_sess;
+	struct smtpd_acts acts_txn;
+	int		 ill_pipelining;	/* input came ahead of time */
+	int		 sleep_done;	/* sleeps done in this command */
+	int		 sleep_secs;	/* of the sleep that asked for a pause */
+	int		 sender_listed;	/* reject_unlisted_sender: 0 not asked,
+					   1 listed, 2 unknown, 3 lookup failed */
+	int		 sleep_kind;	/* SMTPD_SW_* while sleeping */
+	char		*sleep_line;
+	struct event	*sleep_ev;
 };
 
 /* kinds of broker requests a session can wait for */
@@ -184,6 +239,7 @@ struct smtpd_sess {
 #define SMTPD_REQ_SENDER	3
 #define SMTPD_REQ_DKIM_KEYS	4
 #define SMTPD_REQ_DKIM_SIGN	5
+#define SMTPD_REQ_LISTED	6	/* reject_unlisted_sender */
 
 /* an answer of the broker, decoded (smtpd_queue.c) */
 struct smtpd_answer {
@@ -257,9 +313,23 @@ struct smtpd {
 	int		 sasl_enable;	/* smtpd_sasl_auth_enable */
 	int		 sasl_tls_only;	/* smtpd_tls_auth_only */
 	int		 sender_owners;	/* a list has reject_*sender_login_mismatch */
-	char		**restr[5];	/* restr_lists[]: client, helo, sender,
-					   relay, recipient */
-	size_t		 nrestr[5];
+	char		**restr[7];	/* restr_lists[]: client, helo, sender,
+					   relay, recipient, data, end of data */
+	size_t		 nrestr[7];
+	struct smtpd_class *classes;	/* smtpd_restriction_classes */
+	size_t		 nclasses;
+	const char	**class_names;	/* NULL-terminated */
+	struct smtpd_map *maps;		/* tables of check_*_access */
+	size_t		 nmaps;
+	int		 maps_stale;	/* a table changed and cannot be read
+					   again here: retire */
+	int		 reject_code, defer_code;
+	int		 access_reject_code, access_defer_code;
+	int		 plaintext_code, mul_rcpt_code, local_rcpt_code;
+	int		 parent_access;	/* parent_domain_matches_subdomains
+					   has smtpd_access_maps */
+	char		*null_key;	/* smtpd_null_access_lookup_key */
+	char		*delims;	/* recipient_delimiter */
 	/* the internal services (lib/ipc_client) */
 	struct ipc_client *qmgr;	/* notices (smtpd_qmgr.c) */
 	struct ipc_client *auth;	/* the broker (smtpd_auth.c) */
@@ -317,6 +387,11 @@ void	 smtpd_rerun(struct smtpd_sess *, int, const char *);
 enum smtpd_res smtpd_check_rcpt(struct smtpd_sess *, const struct addr *,
 	    int, char *, size_t);
 enum smtpd_res smtpd_check_mail(struct smtpd_sess *, char *, size_t);
+enum smtpd_res smtpd_check_connect(struct smtpd_sess *, char *, size_t);
+enum smtpd_res smtpd_check_helo(struct smtpd_sess *, const char *, char *,
+	    size_t);
+enum smtpd_res smtpd_check_data(struct smtpd_sess *, char *, size_t);
+enum smtpd_res smtpd_check_eod(struct smtpd_sess *, char *, size_t);
 int	 smtpd_check_uses(struct smtpd *, const char *);
 int	 smtpd_check_config(struct smtpd *, char *, size_t);
 int	 smtpd_check_wait(struct smtpd_sess *, int, const char *);
@@ -335,6 +410,22 @@ int	 smtpd_policy_wait(struct smtpd_sess *, int, const char *);
 /* smtpd_policy_clear - forget the answers (the lists reached a verdict) */
 void	 smtpd_policy_clear(struct smtpd_sess *);
 void	 smtpd_policy_forget(struct smtpd_sess *);
+/* smtpd_check_open - classes and tables, before the jail; -1 with why */
+int	 smtpd_check_open(struct smtpd *, char *, size_t);
+/* smtpd_check_maps_changed - a table changed that cannot be read again */
+int	 smtpd_check_maps_changed(struct smtpd *);
+void	 smtpd_check_txn_reset(struct smtpd_sess *);
+void	 smtpd_check_forget(struct smtpd_sess *);
+/* smtpd_check_sleep - a sleep restriction asked for a pause: 1 if paused */
+int	 smtpd_check_sleep(struct smtpd_sess *, int, const char *);
+/* smtpd_check_listed - reject_unlisted_sender's lookup: 1 if waiting */
+int	 smtpd_check_listed(struct smtpd_sess *);
+void	 smtpd_check_listed_done(struct smtpd_sess *, int);
+/* smtpd_check_pipelining - note input that came ahead of time */
+void	 smtpd_check_pipelining(struct smtpd_sess *, const char *, int);
+/* smtpd_whatsup - log a policy event as Postfix does (see smtpd_reject) */
+void	 smtpd_whatsup(struct smtpd_sess *, const char *, const char *,
+	    const char *, const char *, const char *);
 
 /* smtpd_dns.c */
 void	 smtpd_dns_setup(struct smtpd *);
@@ -381,6 +472,7 @@ void	 smtpd_owners_forget(struct smtpd_sess *);
 /* smtpd_data.c */
 int	 smtpd_data_begin(struct smtpd_sess *);
 void	 smtpd_data_commit(struct smtpd_sess *);
+void	 smtpd_data_eod(struct smtpd_sess *);
 void	 smtpd_data_fail(struct smtpd_sess *, const char *);
 int	 smtpd_data_input(struct smtpd_sess *, const unsigned char *, size_t,
 	    size_t *);
@@ -405,6 +497,7 @@ void	 smtpd_dkim_sign_answer(struct smtpd_sess *,
 int	 smtpd_auth_request(struct smtpd_sess *, int, uint32_t,
 	    const struct ipc_out *);
 int	 smtpd_auth_lookup(struct smtpd_sess *, const struct addr *);
+int	 smtpd_auth_lookup_kind(struct smtpd_sess *, const struct addr *, int);
 void	 smtpd_auth_forget(struct smtpd_sess *);
 void	 smtpd_auth_init(struct smtpd *);
 

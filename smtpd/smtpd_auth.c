@@ -93,6 +93,13 @@ smtpd_sender_answer(struct smtpd_sess *s, const struct smtpd_answer *a)
 	smtpd_sender_done(s, a->result, a->owners, a->nowners);
 }
 
+/* smtpd_listed_answer - AUTH_RCPT answered for the sender */
+static void
+smtpd_listed_answer(struct smtpd_sess *s, const struct smtpd_answer *a)
+{
+	smtpd_check_listed_done(s, a->result);
+}
+
 /* smtpd_dec_lookup - AUTH_RCPT_REPLY: u32 IPC_LOOKUP_* */
 static int
 smtpd_dec_lookup(struct ipc_in *in, struct smtpd_answer *a)
@@ -159,6 +166,8 @@ static const struct smtpd_auth_kind smtpd_auth_kinds[] = {
 	    smtpd_dkim_keys_answer, IPC_DKIM_FAIL, SMTPD_AUTH_TIMEOUT_MS },
 	{ SMTPD_REQ_DKIM_SIGN, IPC_DKIM_SIGN_REPLY, smtpd_dec_sig,
 	    smtpd_dkim_sign_answer, IPC_DKIM_FAIL, SMTPD_AUTH_TIMEOUT_MS },
+	{ SMTPD_REQ_LISTED, IPC_AUTH_RCPT_REPLY, smtpd_dec_lookup,
+	    smtpd_listed_answer, IPC_LOOKUP_TEMPFAIL, SMTPD_AUTH_TIMEOUT_MS },
 };
 
 /* smtpd_auth_kind_of - the table row of a request kind */
@@ -242,13 +251,20 @@ smtpd_auth_request(struct smtpd_sess *s, int kind, uint32_t type,
 int
 smtpd_auth_lookup(struct smtpd_sess *s, const struct addr *a)
 {
+	return smtpd_auth_lookup_kind(s, a, SMTPD_REQ_RCPT);
+}
+
+/* smtpd_auth_lookup_kind - the same, answered to kind's handler */
+int
+smtpd_auth_lookup_kind(struct smtpd_sess *s, const struct addr *a, int kind)
+{
 	struct ipc_out o;
 	int	 r;
 
 	ipc_out_init(&o);
 	ipc_put_str(&o, a->local);
 	ipc_put_str(&o, a->domain);
-	r = smtpd_auth_request(s, SMTPD_REQ_RCPT, IPC_AUTH_RCPT, &o);
+	r = smtpd_auth_request(s, kind, IPC_AUTH_RCPT, &o);
 	ipc_out_free(&o);
 	return r;
 }

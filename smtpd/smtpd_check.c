@@ -1,11 +1,26 @@
 /*
- * smtpd_check.c - access restrictions (Postfix's smtpd_*_restrictions).
+ * smtpd_check.c - access restrictions (Postfix's smtpd_*_restrictions):
+ * the evaluation of the lists, and the built-in restrictions.
  *
- * Lists are evaluated at RCPT time in Postfix's order: client, helo,
- * sender, relay, recipient (smtpd_delay_reject = yes, the default; with
- * "no" the first three are evaluated at MAIL FROM instead, see
- * smtpd_check_mail).  In each list the first restriction that decides
- * (permit / reject / defer) ends that list; "permit" lets the next list run.
+ * Postfix's rules (SMTPD_ACCESS_README, postconf(5)):
+ *  - Lists and when they run: smtpd_client_restrictions at connect,
+ *    smtpd_helo_restrictions at HELO/EHLO, smtpd_sender_restrictions at
+ *    MAIL FROM - or all three at each RCPT TO with smtpd_delay_reject =
+ *    yes (the default) -; smtpd_relay_restrictions then
+ *    smtpd_recipient_restrictions at RCPT TO, smtpd_data_restrictions at
+ *    DATA, smtpd_end_of_data_restrictions after the final dot.
+ *  - In a list the first restriction that decides ends the list: a
+ *    reject (or defer) ends the whole stage with its reply, a permit
+ *    ends that list only and the next list runs.
+ *  - warn_if_reject: the next restriction's reject is only logged
+ *    ("reject_warning"); defer_if_reject: a later 5xx reject of this
+ *    stage becomes the 450 armed here; defer_if_permit: when the stage
+ *    ends without a reject, the 450 armed here is the answer (the client,
+ *    helo and sender lists' arms are kept for RCPT, as Postfix keeps
+ *    them).
+ *  - A restriction class (smtpd_restriction_classes) or an access-table
+ *    result that is a list of restrictions runs like a list in place of
+ *    the one word; RESTR_DEPTH_MAX bounds the nesting.
  * The names, and how many arguments follow each, are lib/restr.c's table;
  * smtpd_restr_fn[] binds a handler to each.  master and mailctl check
  * refuse a list with a name that is not in the table, and so does
@@ -14,15 +29,18 @@
  * configuration error", so mail is deferred, never let through.
  *
  * The handlers of the restrictions that read the DNS or the client name
- * are in smtpd_check_dns.c (the types they share: smtpd_check.h).
+ * are in smtpd_check_dns.c; the access tables, the access(5) actions and
+ * the other evaluation-rule restrictions in smtpd_access.c;
+ * check_policy_service asks through smtpd_policy.c (smtpd_r_policy here).
+ * A restriction that waits for an answer (DNS, a policy server) makes
+ * the stage answer SMTPD_WAIT: the command runs again once the answer
+ * is in (smtpd_check_wait).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "access.h"
 #include "addr.h"
-#include "buf.h"
 #include "dns.h"
 #include "log.h"
 #include "restr.h"
@@ -56,14 +74,24 @@ smtpd_r_permit(struct smtpd_ctx *c, const char *arg)
 static enum smtpd_verdict
 smtpd_r_reject(struct smtpd_ctx *c, const char *arg)
 {
-	snprintf(c->msg, c->msglen, "554 5.7.1 Access denied");
+	const char *cls, *name;
+	char	 b[600];
+
+	name = smtpd_ck_name(c, b, sizeof(b), &cls);
+	snprintf(c->msg, c->msglen, "%d 5.7.1 <%s>: %s rejected: Access "
+	    "denied", c->s->sd->reject_code, name, cls);
 	return SMTPD_V_REJECT;
 }
 
 static enum smtpd_verdict
 smtpd_r_defer(struct smtpd_ctx *c, const char *arg)
 {
-	snprintf(c->msg, c->msglen, "450 4.7.1 Try again later");
+	const char *cls, *name;
+	char	 b[600];
+
+	name = smtpd_ck_name(c, b, sizeof(b), &cls);
+	snprintf(c->msg, c->msglen, "%d 4.3.2 <%s>: %s rejected: Try again "
+	    "later", c->s->sd->defer_code, name, cls);
 	c->temp = 1;
 	return SMTPD_V_REJECT;
 }
@@ -143,9 +171,9 @@ smtpd_r_unauth_login_mismatch(struct smtpd_ctx *c, const char *arg)
 	return smtpd_login_mismatch(c, 'u');
 }
 
-/* smtpd_unauth_dest - see smtpd_check.h */
+/* smtpd_ck_unauth_dest - see smtpd_check.h */
 int
-smtpd_unauth_dest(struct smtpd_ctx *c)
+smtpd_ck_unauth_dest(struct smtpd_ctx *c)
 {
 	if (c->rcpt == NULL)
 		return 0;
@@ -160,7 +188,7 @@ smtpd_r_unauth_dest(struct smtpd_ctx *c, const char *arg)
 {
 	char	 b[600];
 
-	if (!smtpd_unauth_dest(c))
+	if (!smtpd_ck_unauth_dest(c))
 		return SMTPD_V_DUNNO;
 	snprintf(c->msg, c->msglen, "554 5.7.1 <%s>: Relay access denied",
 	    smtpd_rcpt_text(c, b, sizeof(b)));
@@ -172,7 +200,7 @@ smtpd_r_defer_unauth_dest(struct smtpd_ctx *c, const char *arg)
 {
 	char	 b[600];
 
-	if (!smtpd_unauth_dest(c))
+	if (!smtpd_ck_unauth_dest(c))
 		return SMTPD_V_DUNNO;
 	snprintf(c->msg, c->msglen, "454 4.7.1 <%s>: Relay access denied",
 	    smtpd_rcpt_text(c, b, sizeof(b)));
@@ -265,168 +293,45 @@ smtpd_refuse(struct smtpd_ctx *c, int code, const char *dsn,
 	return SMTPD_V_REJECT;
 }
 
+/*
+ * smtpd_r_policy - check_policy_service: the server's answer (or the
+ * default action) once smtpd_policy.c has it, applied as an access(5)
+ * action; within an answer's own restriction names it is refused (a
+ * server cannot name another one)
+ */
+static enum smtpd_verdict
+smtpd_r_policy(struct smtpd_ctx *c, const char *arg)
+{
+	enum smtpd_verdict v;
+	const char *action = NULL;
+	char	 b[600];
+
+	if (arg == NULL)
+		return SMTPD_V_DUNNO;
+	if (!c->in_action) {
+		if (smtpd_policy_ask(c->s, arg, c->stage, c->rcpt != NULL ?
+		    smtpd_rcpt_text(c, b, sizeof(b)) : "", &action) == -1)
+			return SMTPD_V_WAIT;
+		if (action != NULL) {
+			c->in_action = 1;
+			v = smtpd_ck_action(c, "policy query", action);
+			c->in_action = 0;
+			return v;
+		}
+	}
+	/* in a policy server's answer, or not set up at start */
+	log_warn("%s[%s]: check_policy_service %s in an action is refused",
+	    c->s->client_name, c->s->client_addr, log_str(arg));
+	snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration error");
+	c->temp = c->conferr = 1;
+	return SMTPD_V_REJECT;
+}
+
 static enum smtpd_verdict
 smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 {
 	/* reject_unlisted_recipient: the local lookup always runs */
 	return SMTPD_V_DUNNO;
-}
-
-/*
- * Access(5) actions (Postfix's check_table_result): the answer of a policy
- * server, and of any other restriction that finds an action, is applied
- * by smtpd_check_action.  REJECT and DEFER use Postfix's default
- * access_map_reject_code and access_map_defer_code.
- */
-#define SMTPD_ACCESS_REJECT_CODE	554
-#define SMTPD_ACCESS_DEFER_CODE		450
-
-static enum smtpd_verdict smtpd_check_words(struct smtpd_ctx *, char **,
-	    size_t, int);
-
-/* smtpd_check_subject - what the list checks, for "<%s>: %s rejected" */
-static const char *
-smtpd_check_subject(struct smtpd_ctx *c, const char **cls, char *buf,
-    size_t len)
-{
-	struct smtpd_sess *s = c->s;
-
-	switch (c->list) {
-	case 0:
-		*cls = "Client host";
-		snprintf(buf, len, "%s[%s]", s->client_name, s->client_addr);
-		return buf;
-	case 1:
-		*cls = "Helo command";
-		return log_str(s->helo != NULL ? s->helo : "");
-	case 2:
-		*cls = "Sender address";
-		return log_str(s->sender != NULL ? s->sender : "");
-	default:
-		*cls = "Recipient address";
-		return smtpd_rcpt_text(c, buf, len);
-	}
-}
-
-/* smtpd_check_reply - "CODE X.Y.Z <subject>: Class rejected: text" */
-static void
-smtpd_check_reply(struct smtpd_ctx *c, char *out, size_t outlen, int code,
-    const char *dsn, const char *text)
-{
-	const char *cls, *subj;
-	char	 b[600];
-
-	subj = smtpd_check_subject(c, &cls, b, sizeof(b));
-	snprintf(out, outlen, "%d %s <%s>: %s rejected: %s", code, dsn, subj,
-	    cls, *text != '\0' ? log_str(text) : "Access denied");
-}
-
-/* smtpd_check_bad_action - an action youju cannot apply: 451, logged */
-static enum smtpd_verdict
-smtpd_check_bad_action(struct smtpd_ctx *c, const char *what,
-    const char *value, const char *why)
-{
-	log_warn("%s[%s]: %s: action \"%s\": %s", c->s->client_name,
-	    c->s->client_addr,
-	    what, log_str(value), why);
-	snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration error");
-	c->temp = 1;
-	return SMTPD_V_REJECT;
-}
-
-/* smtpd_check_prepend - PREPEND: the header goes above our Received: */
-static enum smtpd_verdict
-smtpd_check_prepend(struct smtpd_ctx *c, const char *what,
-    const char *value, const char *text)
-{
-	struct buf *p = &c->prep;
-
-	if (c->s->prepend.len + p->len + strlen(text) + 2 > SMTPD_PREPEND_MAX)
-		return smtpd_check_bad_action(c, what, value,
-		    "too many PREPEND headers");
-	(void)buf_puts(p, text);
-	(void)buf_puts(p, "\r\n");
-	return SMTPD_V_DUNNO;
-}
-
-/*
- * smtpd_check_action - apply an access(5) action (value) that a
- * restriction found; what names where it came from in the log ("policy
- * query").  DEFER_IF_PERMIT and DEFER_IF_REJECT are remembered and
- * decided when the lists end (smtpd_check_end).
- */
-static enum smtpd_verdict
-smtpd_check_action(struct smtpd_ctx *c, const char *what, const char *value)
-{
-	struct access_action a;
-	enum smtpd_verdict v = SMTPD_V_DUNNO;
-	char	 why[512];
-
-	if (access_parse(value, NULL, &a, why, sizeof(why)) == -1)
-		return smtpd_check_bad_action(c, what, value, why);
-	switch (a.kind) {
-	case ACCESS_OK:
-		v = SMTPD_V_PERMIT;
-		break;
-	case ACCESS_REJECT:
-	case ACCESS_DEFER:
-	case ACCESS_CODE:
-		c->temp = a.kind == ACCESS_DEFER || a.code / 100 == 4;
-		smtpd_check_reply(c, c->msg, c->msglen, a.kind ==
-		    ACCESS_REJECT ? SMTPD_ACCESS_REJECT_CODE : a.kind ==
-		    ACCESS_DEFER ? SMTPD_ACCESS_DEFER_CODE : a.code, a.dsn,
-		    a.text);
-		v = SMTPD_V_REJECT;
-		break;
-	case ACCESS_DEFER_IF_PERMIT:
-	case ACCESS_DEFER_IF_REJECT:
-		smtpd_check_reply(c, a.kind == ACCESS_DEFER_IF_PERMIT ? c->dip :
-		    c->dir, sizeof(c->dip), SMTPD_ACCESS_DEFER_CODE, a.dsn,
-		    a.text);
-		break;
-	case ACCESS_WARN:
-	case ACCESS_INFO:
-		log_info("%s: %s[%s]: %s: %s", a.kind == ACCESS_WARN ?
-		    "warn" : "info", c->s->client_name, c->s->client_addr, what,
-		    log_str(a.text));
-		break;
-	case ACCESS_PREPEND:
-		v = smtpd_check_prepend(c, what, value, a.text);
-		break;
-	case ACCESS_RESTRICT:
-		v = smtpd_check_words(c, a.words, a.nwords, 1);
-		break;
-	case ACCESS_DUNNO:
-		break;
-	default:	/* DISCARD, HOLD: no queue support in smtpd */
-		v = smtpd_check_bad_action(c, what, value, "not available "
-		    "for this restriction");
-		break;
-	}
-	access_free(&a);
-	return v;
-}
-
-/*
- * smtpd_r_policy - check_policy_service: the server's answer (or the
- * default action) once smtpd_policy.c has it, applied as an action
- */
-static enum smtpd_verdict
-smtpd_r_policy(struct smtpd_ctx *c, const char *arg)
-{
-	const char *action;
-	char	 b[600];
-
-	if (arg == NULL)
-		return SMTPD_V_DUNNO;
-	if (smtpd_policy_ask(c->s, arg, c->rcpt != NULL ? "RCPT" : "MAIL",
-	    c->rcpt != NULL ? smtpd_rcpt_text(c, b, sizeof(b)) : "",
-	    &action) == -1)
-		return SMTPD_V_WAIT;
-	if (action == NULL)	/* a word from a policy server's answer */
-		return smtpd_check_bad_action(c, "policy query", arg,
-		    "check_policy_service only in restriction lists");
-	return smtpd_check_action(c, "policy query", action);
 }
 
 /* the handler of each restriction (lib/restr.c has the names) */
@@ -453,6 +358,21 @@ static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
 	[RESTR_REJECT_RBL_CLIENT] = smtpd_r_rbl,
 	[RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = smtpd_r_unknown_sender,
 	[RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = smtpd_r_unknown_rcpt,
+	[RESTR_WARN_IF_REJECT] = smtpd_r_warn_if_reject,
+	[RESTR_DEFER_IF_PERMIT] = smtpd_r_defer_if_permit,
+	[RESTR_DEFER_IF_REJECT] = smtpd_r_defer_if_reject,
+	[RESTR_SLEEP] = smtpd_r_sleep,
+	[RESTR_PERMIT_AUTH_DESTINATION] = smtpd_r_auth_dest,
+	[RESTR_REJECT_UNAUTH_PIPELINING] = smtpd_r_pipelining,
+	[RESTR_REJECT_UNLISTED_SENDER] = smtpd_r_unlisted_sender,
+	[RESTR_REJECT_MULTI_RECIPIENT_BOUNCE] = smtpd_r_multi_bounce,
+	[RESTR_REJECT_PLAINTEXT_SESSION] = smtpd_r_plaintext,
+	[RESTR_CHECK_CLIENT_ACCESS] = smtpd_r_client_access,
+	[RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_ACCESS] =
+	    smtpd_r_rev_client_access,
+	[RESTR_CHECK_HELO_ACCESS] = smtpd_r_helo_access,
+	[RESTR_CHECK_SENDER_ACCESS] = smtpd_r_sender_access,
+	[RESTR_CHECK_RECIPIENT_ACCESS] = smtpd_r_rcpt_access,
 	[RESTR_REJECT_UNKNOWN_HELO_HOSTNAME] = smtpd_r_unknown_helo,
 	[RESTR_REJECT_UNKNOWN_CLIENT_HOSTNAME] = smtpd_r_unknown_client,
 	[RESTR_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME] =
@@ -467,10 +387,51 @@ static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
 	[RESTR_CHECK_POLICY_SERVICE] = smtpd_r_policy,
 };
 
+/* smtpd_ck_name - see smtpd_check.h */
+const char *
+smtpd_ck_name(struct smtpd_ctx *c, char *buf, size_t len, const char **cls)
+{
+	struct smtpd_sess *s = c->s;
+
+	switch (c->list) {
+	case RESTR_L_CLIENT:
+		*cls = "Client host";
+		snprintf(buf, len, "%s[%s]", s->client_name, s->client_addr);
+		return buf;
+	case RESTR_L_HELO:
+		*cls = "Helo command";
+		return log_str(s->helo != NULL ? s->helo : "");
+	case RESTR_L_SENDER:
+		*cls = "Sender address";
+		return log_str(s->sender != NULL ? s->sender : "");
+	case RESTR_L_DATA:
+		*cls = "Data command";
+		return "DATA";
+	case RESTR_L_EOD:
+		*cls = "End-of-data";
+		return "END-OF-MESSAGE";
+	default:
+		*cls = "Recipient address";
+		return smtpd_rcpt_text(c, buf, len);
+	}
+}
+
+/* smtpd_ck_class - see smtpd_check.h */
+const struct smtpd_class *
+smtpd_ck_class(const struct smtpd *sd, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sd->nclasses; i++)
+		if (strcmp(sd->classes[i].name, name) == 0)
+			return &sd->classes[i];
+	return NULL;
+}
+
 /*
- * smtpd_check_config - every list checked as master and mailctl check do
- * (an unknown name is refused there; here it stops this service), and
- * every restriction has its handler (else: our own bug)
+ * smtpd_check_config - every list and class checked as master and
+ * mailctl check do (an unknown name is refused there; here it stops this
+ * service), and every restriction has its handler (else: our own bug)
  */
 int
 smtpd_check_config(struct smtpd *sd, char *err, size_t errlen)
@@ -485,15 +446,22 @@ smtpd_check_config(struct smtpd *sd, char *err, size_t errlen)
 			return -1;
 		}
 	for (i = 0; i < RESTR_NLISTS; i++)
-		if (restr_check_list(sd->restr[i], sd->nrestr[i], why,
-		    sizeof(why)) == -1) {
+		if (restr_check_list_cls(sd->restr[i], sd->nrestr[i],
+		    sd->class_names, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s: %s", restr_lists[i], why);
+			return -1;
+		}
+	for (i = 0; i < sd->nclasses; i++)
+		if (restr_check_list_cls(sd->classes[i].v, sd->classes[i].n,
+		    sd->class_names, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s: %s", sd->classes[i].name,
+			    why);
 			return -1;
 		}
 	return 0;
 }
 
-/* smtpd_check_uses - does any list name a restriction containing text */
+/* smtpd_check_uses - does any list or class name a restriction with text */
 int
 smtpd_check_uses(struct smtpd *sd, const char *text)
 {
@@ -503,75 +471,245 @@ smtpd_check_uses(struct smtpd *sd, const char *text)
 		for (k = 0; k < sd->nrestr[i]; k++)
 			if (strstr(sd->restr[i][k], text) != NULL)
 				return 1;
+	for (i = 0; i < sd->nclasses; i++)
+		for (k = 0; k < sd->classes[i].n; k++)
+			if (strstr(sd->classes[i].v[k], text) != NULL)
+				return 1;
 	return 0;
 }
 
+/* smtpd_ck_rcpt_text - the recipient of the context for a log line */
+static const char *
+smtpd_ck_rcpt_log(struct smtpd_ctx *c, char *b, size_t len)
+{
+	return c->rcpt != NULL ? smtpd_rcpt_text(c, b, len) : NULL;
+}
+
 /*
- * smtpd_check_words - run restriction words (a list, or an action's
- * restriction names when nested: check_policy_service is then refused,
- * its address must come from main.cf)
+ * smtpd_ck_rejected - a restriction rejected: under warn_if_reject only
+ * log it and go on (DUNNO); under defer_if_reject a 5xx becomes the 450
+ * armed there.  Configuration errors are never softened.
  */
 static enum smtpd_verdict
-smtpd_check_words(struct smtpd_ctx *c, char **v, size_t n, int nested)
+smtpd_ck_rejected(struct smtpd_ctx *c)
 {
+	char	 b[600];
+
+	if (c->conferr)
+		return SMTPD_V_REJECT;
+	if (c->warn_at != 0) {
+		smtpd_whatsup(c->s, "reject_warning", c->stage, NULL,
+		    smtpd_ck_rcpt_log(c, b, sizeof(b)), c->msg);
+		c->msg[0] = '\0';
+		c->temp = 0;
+		return SMTPD_V_DUNNO;
+	}
+	if (c->dir.active && c->msg[0] == '5') {
+		util_strlcpy(c->msg, c->dir.msg, c->msglen);
+		c->temp = 1;
+	}
+	return SMTPD_V_REJECT;
+}
+
+/* smtpd_ck_conferr - a name the checks at start should have refused */
+static enum smtpd_verdict
+smtpd_ck_conferr(struct smtpd_ctx *c, const char *why)
+{
+	log_err("%s: restriction list cannot be evaluated: %s", c->stage,
+	    why);
+	snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration error");
+	c->temp = 1;
+	c->conferr = 1;
+	return SMTPD_V_REJECT;
+}
+
+/* smtpd_ck_eval - see smtpd_check.h */
+enum smtpd_verdict
+smtpd_ck_eval(struct smtpd_ctx *c, char **v, size_t n)
+{
+	const struct smtpd_class *cl;
 	const struct restr_def *r;
-	enum smtpd_verdict vd;
+	enum smtpd_verdict res;
 	size_t	 k;
 
+	if (c->depth >= RESTR_DEPTH_MAX)
+		return smtpd_ck_conferr(c, "classes or access results nested "
+		    "too deeply");
 	for (k = 0; k < n; k++) {
-		if ((r = restr_find(v[k])) == NULL || (nested &&
-		    r->id == RESTR_CHECK_POLICY_SERVICE)) {
-			/* not nested: smtpd_check_config refused it at start */
-			if (nested)
-				log_warn("%s[%s]: check_policy_service in "
-				    "an action is refused", c->s->client_name,
-				    c->s->client_addr);
-			snprintf(c->msg, c->msglen, "451 4.3.5 Server "
-			    "configuration error");
-			c->temp = 1;
-			return SMTPD_V_REJECT;
-		}
-		vd = smtpd_restr_fn[r->id](c, k + 1 < n ? v[k + 1] : NULL);
-		k += (size_t)r->nargs;
-		if (vd != SMTPD_V_DUNNO)
-			return vd;
+		if ((cl = smtpd_ck_class(c->s->sd, v[k])) != NULL) {
+			c->depth++;
+			res = smtpd_ck_eval(c, cl->v, cl->n);
+			c->depth--;
+			r = NULL;
+		} else if ((r = restr_find(v[k])) == NULL)
+			return smtpd_ck_conferr(c, "unknown restriction");
+		else
+			res = smtpd_restr_fn[r->id](c, k + 1 < n ? v[k + 1] :
+			    NULL);
+		if (res == SMTPD_V_REJECT)
+			res = smtpd_ck_rejected(c);
+		/* warn_if_reject covers the one restriction after it */
+		if (r == NULL || r->id != RESTR_WARN_IF_REJECT) {
+			if (c->warn_at == c->depth + 1)
+				c->warn_at = 0;
+		} else if (c->warn_at == 0)
+			c->warn_at = c->depth + 1;
+		if (r != NULL)
+			k += (size_t)r->nargs;
+		if (res != SMTPD_V_DUNNO)
+			return res;
 	}
 	return SMTPD_V_DUNNO;
 }
 
-/* smtpd_check_list - run one restriction list */
+/*
+ * smtpd_ck_run - the lists [from, to] of one stage, each in its own
+ * right: a permit ends only its list.  Results: DUNNO (every list passed),
+ * REJECT, WAIT or SLEEP
+ */
 static enum smtpd_verdict
-smtpd_check_list(struct smtpd_ctx *c, int idx)
+smtpd_ck_run(struct smtpd_ctx *c, int from, int to)
 {
-	c->list = idx;
-	return smtpd_check_words(c, c->s->sd->restr[idx],
-	    c->s->sd->nrestr[idx], 0);
+	struct smtpd *sd = c->s->sd;
+	enum smtpd_verdict v;
+	int	 i;
+
+	for (i = from; i <= to; i++) {
+		c->list = i;
+		c->warn_at = 0;
+		v = smtpd_ck_eval(c, sd->restr[i], sd->nrestr[i]);
+		if (i <= RESTR_L_SENDER)	/* kept for RCPT */
+			c->s->dip_stage[i] = c->dip;
+		if (v != SMTPD_V_DUNNO && v != SMTPD_V_PERMIT)
+			return v;
+	}
+	return SMTPD_V_DUNNO;
 }
 
 /*
- * smtpd_check_end - the lists' verdict with DEFER_IF_PERMIT and
- * DEFER_IF_REJECT applied; policy answers are forgotten once there is one
+ * smtpd_ck_result - the stage's verdict as a reply: a pass becomes the
+ * 450 of an armed defer_if_permit (this stage's, or with stages kept, the
+ * client, helo and sender lists')
  */
 static enum smtpd_res
-smtpd_check_end(struct smtpd_ctx *c, enum smtpd_verdict v)
+smtpd_ck_result(struct smtpd_ctx *c, enum smtpd_verdict v, int kept)
 {
-	if (v != SMTPD_V_WAIT && c->prep.len > 0)
-		(void)buf_append(&c->s->prepend, c->prep.data, c->prep.len);
+	struct smtpd_sess *s = c->s;
+	const struct smtpd_defer *d = NULL;
+	int	 i;
+
+	if (v != SMTPD_V_SLEEP)
+		s->sleep_done = 0;
+	if (v != SMTPD_V_SLEEP && v != SMTPD_V_WAIT) {
+		/* a verdict: the answers are used, the PREPENDs stay */
+		smtpd_ck_keep(c);
+		smtpd_policy_clear(s);
+	}
 	buf_free(&c->prep);
-	if (v == SMTPD_V_WAIT)
-		return SMTPD_WAIT;
-	smtpd_policy_clear(c->s);
-	if (v == SMTPD_V_REJECT && !c->temp && c->dir[0] != '\0') {
-		snprintf(c->msg, c->msglen, "%s", c->dir);
-		return SMTPD_TEMPFAIL;
-	}
-	if (v == SMTPD_V_REJECT)
+	switch (v) {
+	case SMTPD_V_REJECT:
 		return c->temp ? SMTPD_TEMPFAIL : SMTPD_PERMFAIL;
-	if (c->dip[0] != '\0') {
-		snprintf(c->msg, c->msglen, "%s", c->dip);
-		return SMTPD_TEMPFAIL;
+	case SMTPD_V_WAIT:
+		return SMTPD_WAIT;
+	case SMTPD_V_SLEEP:
+		return SMTPD_SLEEP;
+	default:
+		break;
 	}
-	return SMTPD_OK;
+	for (i = 0; kept && i < 3 && d == NULL; i++)
+		if (s->dip_stage[i].active)
+			d = &s->dip_stage[i];
+	if (d == NULL && c->dip.active)
+		d = &c->dip;
+	if (d == NULL)
+		return SMTPD_OK;
+	util_strlcpy(c->msg, d->msg, c->msglen);
+	return SMTPD_TEMPFAIL;
+}
+
+/* smtpd_ck_init - a context for a stage */
+static void
+smtpd_ck_init(struct smtpd_ctx *c, struct smtpd_sess *s, const char *stage,
+    char *msg, size_t msglen)
+{
+	memset(c, 0, sizeof(*c));
+	c->s = s;
+	c->stage = stage;
+	c->msg = msg;
+	c->msglen = msglen;
+	msg[0] = '\0';
+	buf_init(&c->prep, SMTPD_PREPEND_MAX);
+}
+
+/* smtpd_check_connect - the client list at connect (no delay_reject) */
+enum smtpd_res
+smtpd_check_connect(struct smtpd_sess *s, char *msg, size_t msglen)
+{
+	struct smtpd_ctx c;
+	enum smtpd_res r;
+
+	if (s->sd->delay_reject)
+		return SMTPD_OK;
+	smtpd_ck_init(&c, s, "CONNECT", msg, msglen);
+	r = smtpd_ck_result(&c, smtpd_ck_run(&c, RESTR_L_CLIENT,
+	    RESTR_L_CLIENT), 0);
+	if (r == SMTPD_WAIT) {
+		s->client_later = 1;	/* DNS answers: at MAIL */
+		return SMTPD_OK;
+	}
+	return r == SMTPD_OK && c.dip.active ? SMTPD_OK : r;
+}
+
+/* smtpd_check_helo - the helo list at HELO/EHLO (no delay_reject) */
+enum smtpd_res
+smtpd_check_helo(struct smtpd_sess *s, const char *helo, char *msg,
+    size_t msglen)
+{
+	struct smtpd_ctx c;
+	enum smtpd_res r;
+	char	*saved = s->helo;
+
+	if (s->sd->delay_reject)
+		return SMTPD_OK;
+	smtpd_ck_init(&c, s, "HELO", msg, msglen);
+	s->helo = (char *)helo;		/* what the list looks at */
+	r = smtpd_ck_result(&c, smtpd_ck_run(&c, RESTR_L_HELO,
+	    RESTR_L_HELO), 0);
+	s->helo = saved;
+	if (r == SMTPD_WAIT) {
+		s->helo_later = 1;
+		return SMTPD_OK;
+	}
+	return r;
+}
+
+/*
+ * smtpd_check_mail - at MAIL without delay_reject: the sender list (and
+ * the client and helo lists when they waited for DNS at connect or HELO)
+ */
+enum smtpd_res
+smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
+{
+	struct smtpd_ctx c;
+	enum smtpd_verdict v = SMTPD_V_DUNNO;
+
+	if (s->sd->delay_reject)
+		return SMTPD_OK;
+	smtpd_ck_init(&c, s, "MAIL", msg, msglen);
+	if (s->client_later)
+		v = smtpd_ck_run(&c, RESTR_L_CLIENT, RESTR_L_CLIENT);
+	memset(&c.dip, 0, sizeof(c.dip));
+	if (v == SMTPD_V_DUNNO && s->helo_later)
+		v = smtpd_ck_run(&c, RESTR_L_HELO, RESTR_L_HELO);
+	memset(&c.dip, 0, sizeof(c.dip));
+	memset(&c.dir, 0, sizeof(c.dir));
+	if (v == SMTPD_V_DUNNO)
+		v = smtpd_ck_run(&c, RESTR_L_SENDER, RESTR_L_SENDER);
+	if (v == SMTPD_V_DUNNO)
+		s->client_later = s->helo_later = 0;
+	/* an armed defer_if_permit answers at RCPT */
+	memset(&c.dip, 0, sizeof(c.dip));
+	return smtpd_ck_result(&c, v, 0);
 }
 
 /*
@@ -588,13 +726,12 @@ smtpd_check_wait(struct smtpd_sess *s, int kind, const char *line)
 	return 0;
 }
 
-/* smtpd_check_rcpt - every list for one recipient */
+/* smtpd_check_rcpt - the lists of RCPT for one recipient */
 enum smtpd_res
 smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
     char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { .s = s, .rcpt = rcpt, .bare = bare, .msg = msg,
-	    .msglen = msglen };
+	struct smtpd_ctx c;
 	enum smtpd_verdict v = SMTPD_V_DUNNO;
 	int	 i;
 
@@ -603,28 +740,42 @@ smtpd_check_rcpt(struct smtpd_sess *s, const struct addr *rcpt, int bare,
 		snprintf(msg, msglen, "550 5.5.1 Protocol error");
 		return SMTPD_PERMFAIL;
 	}
-	buf_init(&c.prep, SMTPD_PREPEND_MAX);
-	for (i = s->sd->delay_reject ? 0 : 3; i < 5; i++)
-		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
-		    v == SMTPD_V_WAIT)
-			break;
-	return smtpd_check_end(&c, v);
+	smtpd_ck_init(&c, s, "RCPT", msg, msglen);
+	c.rcpt = rcpt;
+	c.bare = bare;
+	if (s->sd->delay_reject)
+		for (i = RESTR_L_CLIENT; i <= RESTR_L_SENDER &&
+		    v == SMTPD_V_DUNNO; i++) {
+			/* each of these is a stage of its own in Postfix */
+			memset(&c.dip, 0, sizeof(c.dip));
+			memset(&c.dir, 0, sizeof(c.dir));
+			v = smtpd_ck_run(&c, i, i);
+		}
+	memset(&c.dip, 0, sizeof(c.dip));
+	memset(&c.dir, 0, sizeof(c.dir));
+	if (v == SMTPD_V_DUNNO)
+		v = smtpd_ck_run(&c, RESTR_L_RELAY, RESTR_L_RCPT);
+	return smtpd_ck_result(&c, v, 1);
 }
 
-/* smtpd_check_mail - client, helo, sender lists at MAIL (no delay_reject) */
+/* smtpd_check_data - smtpd_data_restrictions at DATA */
 enum smtpd_res
-smtpd_check_mail(struct smtpd_sess *s, char *msg, size_t msglen)
+smtpd_check_data(struct smtpd_sess *s, char *msg, size_t msglen)
 {
-	struct smtpd_ctx c = { .s = s, .msg = msg, .msglen = msglen };
-	enum smtpd_verdict v = SMTPD_V_DUNNO;
-	int	 i;
+	struct smtpd_ctx c;
 
-	if (s->sd->delay_reject)
-		return SMTPD_OK;
-	buf_init(&c.prep, SMTPD_PREPEND_MAX);
-	for (i = 0; i < 3; i++)
-		if ((v = smtpd_check_list(&c, i)) == SMTPD_V_REJECT ||
-		    v == SMTPD_V_WAIT)
-			break;
-	return smtpd_check_end(&c, v);
+	smtpd_ck_init(&c, s, "DATA", msg, msglen);
+	return smtpd_ck_result(&c, smtpd_ck_run(&c, RESTR_L_DATA,
+	    RESTR_L_DATA), 0);
+}
+
+/* smtpd_check_eod - smtpd_end_of_data_restrictions after the final dot */
+enum smtpd_res
+smtpd_check_eod(struct smtpd_sess *s, char *msg, size_t msglen)
+{
+	struct smtpd_ctx c;
+
+	smtpd_ck_init(&c, s, "END-OF-MESSAGE", msg, msglen);
+	return smtpd_ck_result(&c, smtpd_ck_run(&c, RESTR_L_EOD,
+	    RESTR_L_EOD), 0);
 }

@@ -367,7 +367,7 @@ smtpd_r_dnswl(struct smtpd_ctx *c, const char *arg)
 	const char *txt, *hit;
 	char	 zone[DNS_NAME_MAX + 1];
 
-	if (smtpd_unauth_dest(c))
+	if (smtpd_ck_unauth_dest(c))
 		return SMTPD_V_DUNNO;
 	switch (smtpd_dnsxl_client(c, arg, zone, sizeof(zone), &txt, &hit)) {
 	case -1:
@@ -385,7 +385,7 @@ smtpd_r_rhswl(struct smtpd_ctx *c, const char *arg)
 	const char *txt, *hit;
 	char	 zone[DNS_NAME_MAX + 1];
 
-	if (smtpd_unauth_dest(c) || c->s->name_status != SMTPD_PEER_OK)
+	if (smtpd_ck_unauth_dest(c) || c->s->name_status != SMTPD_PEER_OK)
 		return SMTPD_V_DUNNO;
 	switch (smtpd_rhsxl(c, arg, c->s->client_name, zone, sizeof(zone),
 	    &txt, &hit)) {

@@ -74,9 +74,6 @@ smtpd_received(struct smtpd_sess *s)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000 (UTC)",
 	    &tm);
-	/* PREPEND headers of the restrictions go above it, as Postfix's */
-	if (s->prepend.len > 0)
-		smtpd_data_write(s, s->prepend.data, s->prepend.len);
 	buf_init(&h, 4096);
 	buf_printf(&h, "Received: from %s (%s [%s])\r\n",
 	    s->helo != NULL ? s->helo : "unknown", s->client_name,
@@ -214,6 +211,35 @@ smtpd_data_end(struct smtpd_sess *s)
 		smtpd_data_fail(s, smtpd_data_fail_text(s->data_flags));
 		return;
 	}
+	smtpd_data_eod(s);
+}
+
+/*
+ * smtpd_data_eod - smtpd_end_of_data_restrictions (a sleep there runs
+ * this again), then DKIM signing (which may wait for the broker and
+ * calls smtpd_data_commit itself)
+ */
+void
+smtpd_data_eod(struct smtpd_sess *s)
+{
+	char	 msg[1024];
+
+	switch (smtpd_check_eod(s, msg, sizeof(msg))) {
+	case SMTPD_SLEEP:
+		if (smtpd_check_sleep(s, SMTPD_SW_EOD, NULL))
+			return;
+		/* FALLTHROUGH */
+	case SMTPD_WAIT:
+		smtpd_data_fail(s, "451 4.3.0 Temporary lookup failure");
+		return;
+	case SMTPD_TEMPFAIL:
+	case SMTPD_PERMFAIL:
+		smtpd_data_fail(s, msg);
+		s->errors++;
+		return;
+	default:
+		break;
+	}
 	switch (smtpd_dkim_end(s)) {
 	case 1:
 		return;		/* signing: the broker's answer goes on */
@@ -227,17 +253,69 @@ smtpd_data_end(struct smtpd_sess *s)
 	}
 }
 
+/*
+ * smtpd_data_actions - what the access tables asked for: the PREPEND
+ * headers (P records: above our Received: at delivery, as Postfix puts
+ * them), DISCARD (1: the file is dropped and the client hears 250), HOLD
+ * (the file goes to hold/, qmgr is not told); -1 on a write error
+ */
+static int
+smtpd_data_actions(struct smtpd_sess *s, int *hold)
+{
+	const struct smtpd_acts *a[2] = { &s->acts_sess, &s->acts_txn };
+	const char *p, *nl;
+	size_t	 i;
+
+	*hold = a[0]->hold || a[1]->hold;
+	if (a[0]->discard || a[1]->discard)
+		return 1;
+	for (i = 0; i < 2; i++)
+		for (p = a[i]->prepend; p != NULL && *p != '\0'; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (qfile_put_prepend(&s->qw, p, (size_t)(nl - p + 1)) ==
+			    -1)
+				return -1;
+		}
+	if (*hold && qfile_to_hold(&s->qw) == -1)
+		return -1;
+	return 0;
+}
+
+/* smtpd_data_discard - DISCARD: drop the file, answer as if queued */
+static void
+smtpd_data_discard(struct smtpd_sess *s)
+{
+	char	 qid[QID_BUFSZ];
+
+	util_strlcpy(qid, s->qw.qid, sizeof(qid));
+	smtpd_data_abort(s);
+	log_info("%s: discard: END-OF-MESSAGE from %s[%s]: message "
+	    "discarded by a DISCARD action; from=<%s>", qid, s->client_name,
+	    s->client_addr,
+	    log_str(s->sender != NULL ? s->sender : ""));
+	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
+	s->errors = 0;
+	s->junk = 0;
+	smtpd_txn_reset(s);
+}
+
 /* smtpd_data_commit - commit, tell qmgr, answer */
 void
 smtpd_data_commit(struct smtpd_sess *s)
 {
 	char	 qid[QID_BUFSZ];
-	int	 err;
+	int	 err, hold, act;
 
+	if ((act = smtpd_data_actions(s, &hold)) == 1) {
+		smtpd_data_discard(s);
+		return;
+	}
 	util_strlcpy(qid, s->qw.qid, sizeof(qid));
 	s->qw_open = 0;
-	if (qfile_commit(&s->qw) == -1) {
-		err = errno;
+	if (act == -1 || qfile_commit(&s->qw) == -1) {
+		err = act == -1 ? s->qw.err : errno;
+		if (act == -1)
+			qfile_abort(&s->qw);
 		log_err("%s: cannot commit queue file: %s", qid,
 		    strerror(err));
 		if (err == ENOSPC || err == EDQUOT)
@@ -256,7 +334,11 @@ smtpd_data_commit(struct smtpd_sess *s)
 	else
 		log_info("%s: client=%s[%s]", qid, s->client_name,
 		    s->client_addr);
-	smtpd_qmgr_notify(s->sd, qid);
+	if (hold)
+		log_info("%s: hold: message put on hold by a HOLD action "
+		    "(\"mailctl queue release %s\" lets it go)", qid, qid);
+	else
+		smtpd_qmgr_notify(s->sd, qid);
 	metrics_client_count(METRIC_RECEIVED, s->sd->sk->service, NULL, 1);
 	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
 	/* Postfix: the error and junk limits count "without delivering

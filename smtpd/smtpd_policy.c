@@ -670,20 +670,30 @@ smtpd_policy_use(struct smtpd *sd, const char *word)
 	sd->policy = svc;
 }
 
+/* smtpd_policy_scan - the check_policy_service words of one list */
+static void
+smtpd_policy_scan(struct smtpd *sd, char **v, size_t n)
+{
+	const struct restr_def *r;
+	size_t	 k;
+
+	for (k = 0; k < n; k++) {
+		if ((r = restr_find(v[k])) == NULL)
+			continue;	/* a class, or smtpd_check_config says */
+		if (r->id == RESTR_CHECK_POLICY_SERVICE && k + 1 < n)
+			smtpd_policy_use(sd, v[k + 1]);
+		k += (size_t)r->nargs;
+	}
+}
+
 /* smtpd_policy_setup - see smtpd.h */
 void
 smtpd_policy_setup(struct smtpd *sd)
 {
-	const struct restr_def *r;
-	size_t	 i, k;
+	size_t	 i;
 
 	for (i = 0; i < RESTR_NLISTS; i++)
-		for (k = 0; k < sd->nrestr[i]; k++) {
-			if ((r = restr_find(sd->restr[i][k])) == NULL)
-				continue;	/* smtpd_check_config says */
-			if (r->id == RESTR_CHECK_POLICY_SERVICE &&
-			    k + 1 < sd->nrestr[i])
-				smtpd_policy_use(sd, sd->restr[i][k + 1]);
-			k += (size_t)r->nargs;
-		}
+		smtpd_policy_scan(sd, sd->restr[i], sd->nrestr[i]);
+	for (i = 0; i < sd->nclasses; i++)
+		smtpd_policy_scan(sd, sd->classes[i].v, sd->classes[i].n);
 }

@@ -33,6 +33,8 @@ struct smtpd_cmd {
 	const char	*name;
 	void		(*fn)(struct smtpd_sess *, char *);
 	int		 junk;		/* counts toward smtpd_junk_command_limit */
+	int		 last;		/* the client must wait for its reply
+					   (reject_unauth_pipelining) */
 };
 
 static void smtpd_helo(struct smtpd_sess *, char *);
@@ -49,26 +51,47 @@ static void smtpd_auth(struct smtpd_sess *, char *);
 static void smtpd_mail_forget(struct smtpd_sess *);
 
 static const struct smtpd_cmd smtpd_cmds[] = {
-	{ "HELO", smtpd_helo, 0 },
-	{ "EHLO", smtpd_ehlo, 0 },
-	{ "MAIL", smtpd_mail, 0 },
-	{ "RCPT", smtpd_rcpt, 0 },
-	{ "DATA", smtpd_data, 0 },
-	{ "RSET", smtpd_rset, 1 },
-	{ "NOOP", smtpd_noop, 1 },
-	{ "QUIT", smtpd_quit, 0 },
-	{ "VRFY", smtpd_vrfy, 1 },
-	{ "HELP", smtpd_help, 1 },
-	{ "STARTTLS", smtpd_starttls, 0 },
-	{ "AUTH", smtpd_auth, 0 },
+	{ "HELO", smtpd_helo, 0, 1 },
+	{ "EHLO", smtpd_ehlo, 0, 1 },
+	{ "MAIL", smtpd_mail, 0, 0 },
+	{ "RCPT", smtpd_rcpt, 0, 0 },
+	{ "DATA", smtpd_data, 0, 1 },
+	{ "RSET", smtpd_rset, 1, 0 },
+	{ "NOOP", smtpd_noop, 1, 0 },
+	{ "QUIT", smtpd_quit, 0, 0 },
+	{ "VRFY", smtpd_vrfy, 1, 0 },
+	{ "HELP", smtpd_help, 1, 0 },
+	{ "STARTTLS", smtpd_starttls, 0, 1 },
+	{ "AUTH", smtpd_auth, 0, 1 },
 };
 
-/* smtpd_greet - the 220 banner */
+/*
+ * smtpd_greet - the 220 banner, or, without smtpd_delay_reject, the
+ * client restrictions' refusal in its place (Postfix: every command but
+ * QUIT then gets 503)
+ */
 void
 smtpd_greet(struct smtpd_sess *s)
 {
+	char	 msg[1024];
+
 	if (smtpd_peer_pregreet(s))
 		return;			/* smtpd_greet_action = drop */
+	smtpd_check_pipelining(s, "CONNECT", 1);
+	switch (smtpd_check_connect(s, msg, sizeof(msg))) {
+	case SMTPD_SLEEP:
+		if (smtpd_check_sleep(s, SMTPD_SW_CONNECT, NULL))
+			return;
+		break;
+	case SMTPD_TEMPFAIL:
+	case SMTPD_PERMFAIL:
+		smtpd_whatsup(s, "reject", "CONNECT", NULL, NULL, msg);
+		smtpd_reply(s, "%s", msg);
+		s->access_denied = 1;
+		return;
+	default:
+		break;
+	}
 	smtpd_reply(s, "220 %s", s->sd->banner);
 }
 
@@ -92,9 +115,9 @@ smtpd_txn_reset(struct smtpd_sess *s)
 	s->pend_orcpt = NULL;
 	s->pend_notify = 0;
 	smtpd_owners_forget(s);
+	smtpd_check_txn_reset(s);
 	s->in_mail = 0;
 	smtpd_mail_forget(s);
-	buf_reset(&s->prepend);
 	s->txn_seq++;
 }
 
@@ -157,6 +180,13 @@ smtpd_command(struct smtpd_sess *s, char *line, size_t len)
 		 * again after every accepted message */
 		if (smtpd_cmds[i].junk && ++s->junk > s->sd->junk_limit)
 			s->errors++;
+		smtpd_check_pipelining(s, verb, smtpd_cmds[i].last);
+		if (s->access_denied && smtpd_cmds[i].fn != smtpd_quit) {
+			smtpd_reply(s, "503 5.7.0 Error: access denied for "
+			    "%s[%s]", s->client_name, s->client_addr);
+			s->errors++;
+			return;
+		}
 		smtpd_cmds[i].fn(s, arg);
 		return;
 	}
@@ -168,7 +198,7 @@ smtpd_command(struct smtpd_sess *s, char *line, size_t len)
 static int
 smtpd_helo_arg(struct smtpd_sess *s, char *arg, const char *verb)
 {
-	char	*end;
+	char	*end, *helo, msg[1024], line[SMTPD_CMD_MAX + 8];
 
 	end = arg + strlen(arg);
 	while (end > arg && end[-1] == ' ')
@@ -178,13 +208,31 @@ smtpd_helo_arg(struct smtpd_sess *s, char *arg, const char *verb)
 		s->errors++;
 		return -1;
 	}
-	free(s->helo);
-	s->helo = xstrdup(arg);
+	(void)util_fmt(line, sizeof(line), "%s %s", verb, arg);
+	helo = xstrdup(arg);
 	/* it goes into our Received: header and the log: printable ASCII
 	 * only, every other byte becomes '?' (Postfix does the same) */
-	for (end = s->helo; *end != '\0'; end++)
+	for (end = helo; *end != '\0'; end++)
 		if ((unsigned char)*end < 0x21 || (unsigned char)*end > 0x7e)
 			*end = '?';
+	switch (smtpd_check_helo(s, helo, msg, sizeof(msg))) {
+	case SMTPD_SLEEP:
+		free(helo);
+		if (smtpd_check_sleep(s, SMTPD_SW_LINE, line))
+			return -1;
+		smtpd_reply(s, "451 4.3.0 Error: try again");
+		return -1;
+	case SMTPD_TEMPFAIL:
+	case SMTPD_PERMFAIL:
+		free(helo);
+		smtpd_reject(s, verb, NULL, NULL, "%s", msg);
+		s->errors++;
+		return -1;
+	default:
+		break;
+	}
+	free(s->helo);
+	s->helo = helo;
 	smtpd_txn_reset(s);
 	return 0;
 }
@@ -391,6 +439,7 @@ smtpd_mail(struct smtpd_sess *s, char *arg)
 	}
 	s->sender = xstrdup(text);
 	smtpd_owners_forget(s);
+	smtpd_check_txn_reset(s);
 	if (s->sd->sender_owners && *s->sender != '\0') {
 		/* who may use this sender: asked now, checked by restrictions */
 		if (smtpd_sender_lookup(s) == 0)
@@ -429,7 +478,15 @@ smtpd_mail_finish(struct smtpd_sess *s)
 	char	 msg[1024];
 	enum smtpd_res r;
 
+	if (smtpd_check_listed(s))
+		return;		/* the broker's answer runs this again */
 	r = smtpd_check_mail(s, msg, sizeof(msg));
+	if (r == SMTPD_SLEEP && smtpd_check_sleep(s, SMTPD_SW_MAIL, NULL))
+		return;
+	if (r == SMTPD_SLEEP) {
+		snprintf(msg, sizeof(msg), "451 4.3.0 Error: try again");
+		r = SMTPD_TEMPFAIL;
+	}
 	if (r == SMTPD_WAIT) {
 		/* DNS or policy answers first, then this again */
 		if (smtpd_check_wait(s, SMTPD_DW_MAIL, NULL))
@@ -581,9 +638,9 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 	enum smtpd_res r;
 	int	 bare;
 
-	/* the command as it came, to run again after DNS answers */
-	if (s->sd->dns != NULL || s->sd->npolicy > 0)
-		(void)util_fmt(redo, sizeof(redo), "RCPT %s", arg);
+	/* the command as it came, to run again after DNS answers or a
+	 * sleep restriction */
+	(void)util_fmt(redo, sizeof(redo), "RCPT %s", arg);
 	if (!s->in_mail) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
 		s->errors++;
@@ -618,6 +675,12 @@ smtpd_rcpt(struct smtpd_sess *s, char *arg)
 		return;
 	}
 	r = smtpd_check_rcpt(s, &a, bare, msg, sizeof(msg));
+	if (r == SMTPD_SLEEP && smtpd_check_sleep(s, SMTPD_SW_LINE, redo))
+		return;
+	if (r == SMTPD_SLEEP) {
+		snprintf(msg, sizeof(msg), "451 4.3.0 Error: try again");
+		r = SMTPD_TEMPFAIL;
+	}
 	if (r == SMTPD_WAIT) {
 		/* DNS or policy answers first, then this command again */
 		if (redo[0] != '\0' && smtpd_check_wait(s, SMTPD_DW_RCPT, redo))
@@ -696,6 +759,33 @@ smtpd_rcpt_lookup_done(struct smtpd_sess *s, int result)
 	s->pend_notify = 0;
 }
 
+/*
+ * smtpd_data_checks - smtpd_data_restrictions; 0 go on, -1 replied or
+ * waiting (the DATA line runs again)
+ */
+static int
+smtpd_data_checks(struct smtpd_sess *s)
+{
+	char	 msg[1024];
+	enum smtpd_res r;
+
+	r = smtpd_check_data(s, msg, sizeof(msg));
+	if (r == SMTPD_SLEEP && smtpd_check_sleep(s, SMTPD_SW_LINE, "DATA"))
+		return -1;
+	if (r == SMTPD_WAIT && smtpd_check_wait(s, SMTPD_DW_RCPT, "DATA"))
+		return -1;
+	if (r == SMTPD_SLEEP || r == SMTPD_WAIT) {
+		snprintf(msg, sizeof(msg), "451 4.3.0 Temporary lookup "
+		    "failure");
+		r = SMTPD_TEMPFAIL;
+	}
+	if (r == SMTPD_OK)
+		return 0;
+	smtpd_reject(s, "DATA", NULL, s->rcpt[s->nrcpt - 1].addr, "%s", msg);
+	s->errors++;
+	return -1;
+}
+
 /* smtpd_data - DATA */
 static void
 smtpd_data(struct smtpd_sess *s, char *arg)
@@ -715,6 +805,8 @@ smtpd_data(struct smtpd_sess *s, char *arg)
 		s->errors++;
 		return;
 	}
+	if (smtpd_data_checks(s) == -1)
+		return;
 	if (smtpd_data_begin(s) == -1) {
 		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
 		smtpd_txn_reset(s);

@@ -211,7 +211,7 @@ fuzz_maps_keys(struct map *m, const uint8_t *p, size_t n, int text)
 static void
 fuzz_maps_table(const char *spec, const uint8_t *p, size_t n, int text)
 {
-	struct maps_report r = { fuzz_maps_report, (void *)spec, 0, 0 };
+	struct maps_report r = { fuzz_maps_report, (void *)spec, 0, 0, NULL };
 	struct map *m;
 	char	 err[1024];
 

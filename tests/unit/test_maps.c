@@ -88,7 +88,7 @@ static int
 tm_open_fails(const char *spec, const char *want, const char *what)
 {
 	struct tm_found f;
-	struct maps_report r = { tm_collect, &f, 0, 0 };
+	struct maps_report r = { tm_collect, &f, 0, 0, NULL };
 	struct map *m;
 	char	 err[1024];
 	int	 ok;
@@ -352,7 +352,7 @@ tm_text_types(void)
 		{ "dup", "2" }, { "c", "{d}" }, { "nope", "NOTFOUND" },
 	};
 	struct tm_found f;
-	struct maps_report r = { tm_collect, &f, 0, 0 };
+	struct maps_report r = { tm_collect, &f, 0, 0, NULL };
 	char	 spec[300], err[512];
 
 	tm_put("text", src);
@@ -733,7 +733,7 @@ static void
 tm_build(void)
 {
 	struct tm_found f;
-	struct maps_report r = { tm_collect, &f, 0, 0 };
+	struct maps_report r = { tm_collect, &f, 0, 0, NULL };
 	struct db *db;
 	struct buf v;
 	char	 err[512], spec[300];
@@ -879,7 +879,7 @@ static void
 tm_check(void)
 {
 	struct tm_found f;
-	struct maps_report r = { tm_collect, &f, 0, 0 };
+	struct maps_report r = { tm_collect, &f, 0, 0, NULL };
 	char	 spec[300], err[512];
 
 	buf_init(&f.text, 8192);

@@ -50,9 +50,13 @@ t_bad_lists(void)
 		  "unknown restriction \"reject_unknown_client_name\"" },
 		{ "reject_rhsbl_sender", "reject_rhsbl_sender needs 1 argument "
 		  "after it" },
-		{ "reject_unauth_pipelining", "\"reject_unauth_pipelining\"" },
-		{ "check_sender_access hash:/etc/youju/sender_access",
-		  "unknown restriction \"check_sender_access\"" },
+		{ "reject_unauth_pipelinin", "\"reject_unauth_pipelinin\"" },
+		{ "check_sender_access /etc/youju/sender_access",
+		  "check_sender_access needs a lookup table" },
+		{ "sleep x", "sleep needs a number of seconds" },
+		{ "sleep 100000", "sleep needs a number of seconds" },
+		{ "check_client_access", "check_client_access needs 1 "
+		  "argument" },
 		{ "permit_mynetworks reject_rbl_client",
 		  "reject_rbl_client needs 1 argument after it" },
 		{ "Permit_mynetworks", "unknown restriction "
@@ -122,7 +126,7 @@ t_table(void)
 	T_EQ_INT(restr_find("reject_rbl_client")->nargs, 1,
 	    "reject_rbl_client takes an argument");
 	T_EQ_STR(restr_lists[0], "smtpd_client_restrictions", "first list");
-	T_EQ_STR(restr_lists[4], "smtpd_recipient_restrictions", "last list");
+	T_EQ_STR(restr_lists[4], "smtpd_recipient_restrictions", "RCPT list");
 }
 
 /* t_check - cfcheck_config on main.cf and master.cf texts */
@@ -220,7 +224,7 @@ t_cfcheck(void)
 int
 main(void)
 {
-	t_plan(51);
+	t_plan(57);
 	log_open("test_restr", LOG_TO_STDERR, NULL);
 	t_bad_lists();
 	t_good_lists();
