@@ -241,7 +241,8 @@ class PolicyTest(harness.InstanceTestCase):
         # restriction names, evaluated in place (the client is not in
         # mynetworks here)
         r = rcpt(self.inst.port, "restr@example.org")
-        self.assertEqual(r.text(), "554 5.7.1 Access denied")
+        self.assertEqual(r.text(), "554 5.7.1 <%s>: Recipient address "
+                         "rejected: Access denied" % ALICE)
         # a server cannot name another server
         r = rcpt(self.inst.port, "nested@example.org")
         self.assertEqual(r.text(), "451 4.3.5 Server configuration error")
