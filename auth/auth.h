@@ -14,13 +14,14 @@ struct event_base;
 struct event;
 struct users;
 struct users_ent;
-struct auth_map;
+struct map;
 
 struct auth {
 	struct users	*users;
 	struct aliases	**aliases;
 	size_t		 naliases;
-	struct auth_map	*login_map;	/* smtpd_sender_login_maps, or NULL */
+	struct map	**login_maps;	/* smtpd_sender_login_maps */
+	size_t		 nlogin_maps;
 	char		**mydest;
 	size_t		 nmydest;
 	const char	*delimiter;

@@ -2,10 +2,12 @@
  * auth_sender.c - who may use an envelope sender (IPC_AUTH_SENDER), for
  * smtpd's reject_sender_login_mismatch.
  *
- * With smtpd_sender_login_maps set, its files are read at start: lines
- * "address  login, login ..." ('#' comments; "@domain" as a catch-all for a
- * domain; "type:" prefixes like "hash:" are ignored).  The owners of a
- * sender are those of the full address, else those of "@domain".
+ * With smtpd_sender_login_maps set, its tables (lib/maps: hash: built with
+ * "mailctl map", texthash:, regexp:, pcre:, ...) are opened at start and
+ * looked up as Postfix does: the address, the address without its
+ * extension, "@domain"; the value is a list of logins.  A changed table
+ * is read again where its path can be reached; from the chroot it cannot,
+ * and "mailctl reload" (a new auth process) picks the change up.
  *
  * Without maps (the default), the owners come from the users file and the
  * aliases: the user whose address the sender is, and, when the sender is
@@ -23,23 +25,12 @@
 #include "cfg.h"
 #include "ipc.h"
 #include "log.h"
+#include "maps.h"
 #include "users.h"
 #include "util.h"
 #include "auth.h"
 
 #define AUTH_MAX_OWNERS	64
-#define AUTH_MAP_MAX	(16 * 1024 * 1024)
-
-struct auth_map_ent {
-	char	 *key;		/* lowercased address or @domain */
-	char	**owners;
-	size_t	  nowners;
-};
-
-struct auth_map {
-	struct auth_map_ent *ent;
-	size_t		 n;
-};
 
 struct auth_owners {
 	char		*v[AUTH_MAX_OWNERS];
@@ -59,112 +50,87 @@ auth_owner_add(struct auth_owners *o, const char *login)
 		o->v[o->n++] = xstrdup(login);
 }
 
-/* auth_map_line - one "key value, value" line */
-static int
-auth_map_line(struct auth_map *m, char *line)
-{
-	struct auth_map_ent *e;
-	char	*key, *rest, **v;
-	size_t	 n;
-
-	line = util_trim(line);
-	if (*line == '\0' || *line == '#')
-		return 0;
-	key = line;
-	rest = key + strcspn(key, " \t");
-	if (*rest == '\0')
-		return -1;
-	*rest++ = '\0';
-	v = cfg_split_list(rest, &n);
-	if (n == 0) {
-		cfg_list_free(v, n);
-		return -1;
-	}
-	m->ent = xreallocarray(m->ent, m->n + 1, sizeof(*m->ent));
-	e = &m->ent[m->n++];
-	e->key = xstrdup(key);
-	util_lowercase(e->key);
-	e->owners = v;
-	e->nowners = n;
-	return 0;
-}
-
-/* auth_map_load - read one map file into m */
-static int
-auth_map_load(struct auth_map *m, const char *path, char *err,
-    size_t errlen)
-{
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0, total = 0;
-	ssize_t	 len;
-	int	 lineno = 0;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((len = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		total += (size_t)len;
-		if (total > AUTH_MAP_MAX) {
-			snprintf(err, errlen, "%s: file too large", path);
-			break;
-		}
-		if (len > 65536) {
-			log_warn("%s:%d: line longer than 65536 bytes; line "
-			    "ignored", path, lineno);
-			continue;
-		}
-		if (auth_map_line(m, line) == -1)
-			log_warn("%s:%d: expected \"address login, ...\"; "
-			    "line ignored", path, lineno);
-	}
-	free(line);
-	fclose(f);
-	return total > AUTH_MAP_MAX ? -1 : 0;
-}
-
-/* auth_sender_init - load smtpd_sender_login_maps (may be empty) */
+/*
+ * auth_sender_init - open the smtpd_sender_login_maps tables (none: the
+ * default owners); before the jail, as the tables are outside it
+ */
 int
 auth_sender_init(const char *maps, char *err, size_t errlen)
 {
 	char	**v;
-	const char *p;
 	size_t	 n, i;
 	int	 r = 0;
 
 	v = cfg_split_list(maps, &n);
-	if (n > 0)
-		auth.login_map = xcalloc(1, sizeof(*auth.login_map));
+	auth.login_maps = xcalloc(n + 1, sizeof(*auth.login_maps));
 	for (i = 0; i < n && r == 0; i++) {
-		p = strchr(v[i], ':');
-		p = (p != NULL && p[1] == '/') ? p + 1 : v[i];
-		r = auth_map_load(auth.login_map, p, err, errlen);
+		if ((auth.login_maps[i] = maps_open(v[i], NULL, err,
+		    errlen)) == NULL)
+			r = -1;
+		else
+			auth.nlogin_maps++;
 	}
 	cfg_list_free(v, n);
 	return r;
 }
 
-/* auth_map_owners - owners from the login map */
-static void
+/*
+ * auth_map_find - one table, in Postfix's order for this table
+ * (mail_addr_find): user+ext@domain, user@domain, @domain; a pattern
+ * table sees the whole address only.  MAPS_FOUND, _NOTFOUND, _TEMPFAIL.
+ */
+static int
+auth_map_find(struct map *m, const char *sender, struct buf *val)
+{
+	const char *at = strrchr(sender, '@');
+	char	 key[ADDR_TEXT_MAX + 2];
+	size_t	 base;
+	int	 r;
+
+	if ((r = maps_lookup(m, sender, val)) != MAPS_NOTFOUND ||
+	    maps_is_pattern(m) || at == NULL)
+		return r;
+	base = maps_split_ext(sender, (size_t)(at - sender), auth.delimiter);
+	if (base > 0 && util_fmt(key, sizeof(key), "%.*s%s", (int)base,
+	    sender, at) == 0 &&
+	    (r = maps_lookup(m, key, val)) != MAPS_NOTFOUND)
+		return r;
+	return maps_lookup(m, at, val);
+}
+
+/*
+ * auth_map_owners - owners from smtpd_sender_login_maps: the value of the
+ * first table that has the sender, a list of logins ("alice, bob");
+ * IPC_LOOKUP_OK or, when a table cannot answer, IPC_LOOKUP_TEMPFAIL
+ */
+static int
 auth_map_owners(const char *sender, struct auth_owners *o)
 {
-	const struct auth_map *m = auth.login_map;
-	const char *at = strrchr(sender, '@');
-	size_t	 i, k;
-	int	 pass;
+	struct buf val;
+	char	**v;
+	size_t	 i, k, n;
+	int	 r = MAPS_NOTFOUND;
 
-	for (pass = 0; pass < 2 && o->n == 0; pass++) {
-		const char *key = pass == 0 ? sender : at;
-
-		if (key == NULL)
-			continue;
-		for (i = 0; i < m->n; i++)
-			if (util_strcasecmp_ascii(m->ent[i].key, key) == 0)
-				for (k = 0; k < m->ent[i].nowners; k++)
-					auth_owner_add(o, m->ent[i].owners[k]);
+	buf_init(&val, MAPS_VALUE_MAX + 1);
+	for (i = 0; i < auth.nlogin_maps && r == MAPS_NOTFOUND; i++) {
+		r = auth_map_find(auth.login_maps[i], sender, &val);
+		if (r == MAPS_TEMPFAIL)
+			log_warn("smtpd_sender_login_maps: %s: %s",
+			    maps_spec(auth.login_maps[i]),
+			    maps_error(auth.login_maps[i]));
+		else if (maps_stale(auth.login_maps[i]))
+			log_warn("%s has changed but cannot be read again "
+			    "from the chroot: \"mailctl reload\" picks the "
+			    "change up", maps_spec(auth.login_maps[i]));
 	}
+	if (r == MAPS_FOUND) {
+		v = cfg_split_list(buf_cstr(&val), &n);
+		for (k = 0; k < n; k++)
+			auth_owner_add(o, v[k]);
+		cfg_list_free(v, n);
+	}
+	buf_free(&val);
+	return r == MAPS_TEMPFAIL ? IPC_LOOKUP_TEMPFAIL : IPC_LOOKUP_OK;
 }
 
 /* auth_default_owners - owners from the users file and aliases */
@@ -199,7 +165,7 @@ auth_sender(struct auth_conn *c, const struct ipc_msg *m)
 	struct ipc_in in;
 	struct ipc_out out;
 	char	*sender;
-	uint32_t id;
+	uint32_t id, status;
 	size_t	 i;
 	int	 r;
 
@@ -211,13 +177,17 @@ auth_sender(struct auth_conn *c, const struct ipc_msg *m)
 		return -1;
 	}
 	o.n = 0;
-	if (auth.login_map != NULL)
-		auth_map_owners(sender, &o);
+	status = IPC_LOOKUP_OK;
+	if (auth.nlogin_maps > 0)
+		status = auth_map_owners(sender, &o);
 	else
 		auth_default_owners(sender, &o);
+	if (status != IPC_LOOKUP_OK)
+		while (o.n > 0)
+			free(o.v[--o.n]);
 	ipc_out_init(&out);
 	ipc_put_u32(&out, id);
-	ipc_put_u32(&out, IPC_LOOKUP_OK);
+	ipc_put_u32(&out, status);
 	ipc_put_u32(&out, (uint32_t)o.n);
 	for (i = 0; i < o.n; i++) {
 		ipc_put_str(&out, o.v[i]);

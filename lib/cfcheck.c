@@ -100,6 +100,26 @@ cfcheck_tables(struct cfcheck *ck, char **v, size_t n,
 	}
 }
 
+/*
+ * cfcheck_maps_param - a parameter whose value is a list of tables
+ * (smtpd_sender_login_maps, smtp_sasl_password_maps): each usable
+ */
+static void
+cfcheck_maps_param(struct cfcheck *ck, const struct cfg *c,
+    const char *name)
+{
+	char	 where[1024], **v;
+	size_t	 n, k;
+	struct cfcheck_mapctx m = { ck, where };
+	struct maps_report r = { cfcheck_map_finding, &m, 0, 0, NULL };
+
+	cfg_origin(c, name, where, sizeof(where));
+	v = cfg_list(c, name, &n);
+	for (k = 0; k < n; k++)
+		(void)maps_check(v[k], 0, &r);
+	cfg_list_free(v, n);
+}
+
 /* cfcheck_one_list - one list or class: names, arguments, tables */
 static void
 cfcheck_one_list(struct cfcheck *ck, const struct cfg *c, const char *name,
@@ -253,6 +273,7 @@ cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
 	ck->nwarn += n - nerr;
 	free(text);
 	cfcheck_lists(ck, c);
+	cfcheck_maps_param(ck, c, "smtpd_sender_login_maps");
 	cfcheck_policy(ck, c);
 	cfcheck_nets(ck, c);
 	cfcheck_tls(ck, c);

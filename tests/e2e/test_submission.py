@@ -40,6 +40,7 @@ import smtplib
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -1579,6 +1580,92 @@ class PamTest(SubmissionCase):
         c = self.tls_conn(source=self.ip())
         r = c.cmd("AUTH PLAIN " + plain_ir("no-such-system-user", "x"))
         self.assertEqual(r.code, 535, r)
+
+
+class LoginMapsTest(SubmissionCase):
+    """smtpd_sender_login_maps as Postfix's: a hash: table built with
+    "mailctl map" (the address, the address without its extension, then
+    @domain; the first table with a key answers) and a regexp: table
+    after it; reject_sender_login_mismatch on port 587 uses them."""
+
+    TABLE_DIR = tempfile.mkdtemp(prefix="youju-e2e-login-", dir="/tmp")
+    HASH = os.path.join(TABLE_DIR, "sender_login")
+    REGEXP = os.path.join(TABLE_DIR, "sender_login.re")
+    MAIN = {"smtpd_sender_login_maps": "hash:%s, regexp:%s" % (HASH, REGEXP),
+            "recipient_delimiter": "+"}
+
+    @classmethod
+    def setUpClass(cls):
+        os.chmod(cls.TABLE_DIR, 0o755)
+        with open(os.path.join(cls.TABLE_DIR, "main.cf"), "w"):
+            pass
+        with open(cls.HASH, "w") as f:
+            f.write("# address            logins\n"
+                    "sales@example.com    alice@example.com, "
+                    "bob@example.com\n"
+                    "Alice@Example.COM    alice@example.com\n"
+                    "@example.org         carol@example.com\n")
+        with open(cls.REGEXP, "w") as f:
+            f.write("/^news-.*@example\\.net$/ bob@example.com\n")
+        r = subprocess.run([harness.mailctl_path(), "-c", cls.TABLE_DIR,
+                            "map", cls.HASH], capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("mailctl map: %s" % r.stderr)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.TABLE_DIR, ignore_errors=True)
+
+    def mail_from(self, login, sender):
+        c = self.tls_conn(source=self.ip())
+        self.login(c, user=login)
+        r = c.cmd("MAIL FROM:<%s>" % sender)
+        if r.code == 250:
+            r = c.cmd("RCPT TO:<%s>" % BOB)
+        c.cmd("QUIT")
+        return r
+
+    def test_owners_from_tables(self):
+        cases = [
+            # (login, sender, accepted)
+            (ALICE, "sales@example.com", True),
+            ("bob@example.com", "sales@example.com", True),
+            ("carol@example.com", "sales@example.com", False),
+            (ALICE, "alice@example.com", True),          # case-blind key
+            (ALICE, "alice+lists@example.com", True),    # extension cut
+            ("bob@example.com", "alice@example.com", False),
+            ("carol@example.com", "anyone@example.org", True),  # @domain
+            (ALICE, "anyone@example.org", False),
+            ("bob@example.com", "news-x@example.net", True),    # regexp:
+            (ALICE, "news-x@example.net", False),
+            # in no table: no owner, so nobody may use it (the users
+            # file no longer decides once maps are set)
+            ("bob@example.com", "bob@example.com", False),
+        ]
+        for login, sender, ok in cases:
+            r = self.mail_from(login, sender)
+            if ok:
+                self.assertEqual(r.code, 250, (login, sender, r))
+            else:
+                self.assertEqual(r.code, 553, (login, sender, r))
+                self.assertIn("not owned by user %s" % login, r.last)
+
+    def test_check_refuses_stale_db(self):
+        # a source newer than its .db: mailctl check names the table
+        st = os.stat(self.HASH + ".db")
+        os.utime(self.HASH, (st.st_atime, st.st_mtime + 10))
+        try:
+            r = self.inst.mailctl("check", check=False)
+            self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("smtpd_sender_login_maps", r.stdout + r.stderr)
+            self.assertIn(self.HASH, r.stdout + r.stderr)
+        finally:
+            os.utime(self.HASH, (st.st_atime, st.st_mtime - 10))
 
 
 if __name__ == "__main__":
