@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "ipc.h"
 #include "log.h"
+#include "maps.h"
 #include "qfile.h"
 #include "skel.h"
 #include "tls.h"
@@ -150,42 +151,25 @@ smtp_accept(evutil_socket_t lfd, short what, void *arg)
 		evtimer_add(smtp_cache_ev, &tv);
 }
 
-/* smtp_passwords - smtp_sasl_password_maps: "nexthop user:password" */
+/*
+ * smtp_passwords - open the smtp_sasl_password_maps tables (lib/maps:
+ * hash: built with "mailctl map", texthash:, ...) before the jail
+ */
 static void
 smtp_passwords(struct skel *sk)
 {
-	char	**files, *line = NULL, *k, *v;
-	size_t	 nf, i, cap = 0;
-	const char *p;
-	FILE	*f;
+	char	**v, err[512];
+	size_t	 n, i;
 
-	files = cfg_list(sk->cfg, "smtp_sasl_password_maps", &nf);
-	for (i = 0; i < nf; i++) {
-		p = strchr(files[i], ':');
-		p = (p != NULL && p[1] == '/') ? p + 1 : files[i];
-		if ((f = fopen(p, "re")) == NULL)
-			log_fatal("smtp_sasl_password_maps %s: %s", p,
-			    strerror(errno));
-		while (getline(&line, &cap, f) != -1) {
-			k = util_trim(line);
-			if (*k == '\0' || *k == '#')
-				continue;
-			v = k + strcspn(k, " \t");
-			if (*v == '\0')
-				continue;
-			*v++ = '\0';
-			v = util_trim(v);
-			smtp.pw_keys = xreallocarray(smtp.pw_keys, smtp.npw + 1,
-			    sizeof(char *));
-			smtp.pw_vals = xreallocarray(smtp.pw_vals, smtp.npw + 1,
-			    sizeof(char *));
-			smtp.pw_keys[smtp.npw] = xstrdup(k);
-			smtp.pw_vals[smtp.npw++] = xstrdup(v);
-		}
-		fclose(f);
+	v = cfg_list(sk->cfg, "smtp_sasl_password_maps", &n);
+	smtp.pw_maps = xcalloc(n + 1, sizeof(*smtp.pw_maps));
+	for (i = 0; i < n; i++) {
+		if ((smtp.pw_maps[i] = maps_open(v[i], NULL, err,
+		    sizeof(err))) == NULL)
+			log_fatal("smtp_sasl_password_maps: %s", err);
+		smtp.npw++;
 	}
-	free(line);
-	cfg_list_free(files, nf);
+	cfg_list_free(v, n);
 }
 
 /*

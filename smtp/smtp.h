@@ -77,8 +77,7 @@ struct smtp {
 	int		 t_connect, t_helo, t_mail, t_rcpt, t_data_init;
 	int		 t_data_xfer, t_data_done, t_quit;
 	int		 sasl;
-	char		**pw_keys;		/* smtp_sasl_password_maps */
-	char		**pw_vals;
+	struct map	**pw_maps;		/* smtp_sasl_password_maps */
 	size_t		 npw;
 	struct smtp_conn *cache;		/* idle session for reuse */
 	uid_t		 peer_uid;

@@ -46,6 +46,7 @@
 #include "dsn.h"
 #include "ipc.h"
 #include "log.h"
+#include "maps.h"
 #include "sasl.h"
 #include "util.h"
 #include "smtp.h"
@@ -168,21 +169,42 @@ smtp_ehlo(struct smtp_conn *c)
 	return r.code / 100 == 2 ? 0 : 1;
 }
 
-/* smtp_password - "user:password" for this relay, or NULL */
+/*
+ * smtp_password - "user:password" for this relay, or NULL: each table in
+ * turn is asked for the next hop, "[host]:port", "[host]" and the host
+ * name (Postfix's order); the first key found answers.  A table that
+ * cannot answer is logged and skipped.
+ */
 static const char *
 smtp_password(const struct smtp_conn *c)
 {
-	char	 k1[DNS_NAME_MAX + 16], k2[DNS_NAME_MAX + 16];
-	size_t	 i;
+	static struct buf val;
+	static int init;
+	char	 keys[4][DNS_NAME_MAX + 16];
+	size_t	 i, k;
+	int	 r;
 
-	snprintf(k1, sizeof(k1), "[%s]:%d", c->host, c->port);
-	snprintf(k2, sizeof(k2), "[%s]", c->host);
+	if (!init) {
+		buf_init(&val, MAPS_VALUE_MAX + 1);
+		init = 1;
+	}
+	util_strlcpy(keys[0], c->nexthop, sizeof(keys[0]));
+	snprintf(keys[1], sizeof(keys[1]), "[%s]:%d", c->host, c->port);
+	snprintf(keys[2], sizeof(keys[2]), "[%s]", c->host);
+	util_strlcpy(keys[3], c->host, sizeof(keys[3]));
 	for (i = 0; i < smtp.npw; i++)
-		if (strcasecmp(smtp.pw_keys[i], c->nexthop) == 0 ||
-		    strcasecmp(smtp.pw_keys[i], k1) == 0 ||
-		    strcasecmp(smtp.pw_keys[i], k2) == 0 ||
-		    strcasecmp(smtp.pw_keys[i], c->host) == 0)
-			return smtp.pw_vals[i];
+		for (k = 0; k < NELEM(keys); k++) {
+			buf_reset(&val);
+			r = maps_lookup(smtp.pw_maps[i], keys[k], &val);
+			if (r == MAPS_FOUND)
+				return buf_cstr(&val);
+			if (r == MAPS_TEMPFAIL) {
+				log_warn("smtp_sasl_password_maps: %s: %s",
+				    maps_spec(smtp.pw_maps[i]),
+				    maps_error(smtp.pw_maps[i]));
+				break;
+			}
+		}
 	return NULL;
 }
 

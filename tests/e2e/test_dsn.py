@@ -274,8 +274,8 @@ class DsnTest(DsnCase):
     @classmethod
     def main_extra(cls):
         return {"smtp_sasl_auth_enable": "yes",
-                "smtp_sasl_password_maps": os.path.join(cls.certdir,
-                                                        "sasl_passwd")}
+                "smtp_sasl_password_maps": "texthash:" + os.path.join(
+                    cls.certdir, "sasl_passwd")}
 
     @classmethod
     def prepare_instance(cls):

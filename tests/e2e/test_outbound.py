@@ -600,15 +600,18 @@ class OutboundCase(harness.InstanceTestCase):
         password map (user / secretpw) is written by relay_auth_map."""
         return {"relayhost": "[%s]:%d" % (addr, cls.port),
                 "smtp_sasl_auth_enable": "yes",
-                "smtp_sasl_password_maps": os.path.join(cls.certdir,
-                                                        "sasl_passwd")}
+                "smtp_sasl_password_maps": "hash:" + os.path.join(
+                    cls.certdir, "sasl_passwd")}
 
     @classmethod
     def relay_auth_map(cls, addr):
+        """The Postfix way: the source file, then "mailctl map" (postmap)
+        builds sasl_passwd.db, which smtp reads."""
         path = os.path.join(cls.certdir, "sasl_passwd")
         with open(path, "w") as f:
             f.write("[%s]:%d user:secretpw\n" % (addr, cls.port))
         os.chmod(path, 0o600)
+        cls.inst.mailctl("map", path)
 
     @classmethod
     def add_peer(cls, peer):
@@ -812,8 +815,8 @@ class OutboundMXTest(OutboundCase):
     @classmethod
     def main_extra(cls):
         return {"smtp_sasl_auth_enable": "yes",
-                "smtp_sasl_password_maps": os.path.join(cls.certdir,
-                                                        "sasl_passwd")}
+                "smtp_sasl_password_maps": "texthash:" + os.path.join(
+                    cls.certdir, "sasl_passwd")}
 
     # -- 1 --
     def test_mx_preference_then_fallback(self):

@@ -474,9 +474,10 @@ class TestRestart(SystemTest):
         child can see: this test needs a child that fails."""
         missing = "/nonexistent/youju-e2e-passwords"
         inst = self.new(master_extra="smtp2 unix - - y - 1 smtp "
-                        "-o smtp_sasl_password_maps=%s\n" % missing)
+                        "-o smtp_sasl_password_maps=texthash:%s\n" %
+                        missing)
         inst.start()
-        m = inst.wait_log(r"smtp\[(\d+)\]: fatal: smtp_sasl_password_maps "
+        m = inst.wait_log(r"smtp\[(\d+)\]: fatal: smtp_sasl_password_maps: "
                           r"%s: No such file or directory" %
                           re.escape(missing), 5)
         self.assertIsNotNone(m, "the reason is not in the maillog:\n" +
