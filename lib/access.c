@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "addr.h"
 #include "restr.h"
 #include "util.h"
 
@@ -22,7 +23,8 @@
 #define ACCESS_F_IGNORE	0x02	/* trailing text ignored (Postfix) */
 #define ACCESS_F_REPLY	0x04	/* a reply: a status code may lead */
 #define ACCESS_F_HEADER	0x08	/* text is "name: value", required */
-#define ACCESS_F_NOTYET	0x10	/* youju does not implement it */
+#define ACCESS_F_ADDR	0x10	/* text is one address, required */
+#define ACCESS_F_REFUSE	0x20	/* no counterpart in youju: refused */
 
 struct access_word {
 	const char	*word;
@@ -37,11 +39,11 @@ static const struct access_word access_words[] = {
 	{ "DEFER", ACCESS_DEFER, ACCESS_F_TEXT | ACCESS_F_REPLY, "4.7.1" },
 	{ "WARN", ACCESS_WARN, ACCESS_F_TEXT, NULL },
 	{ "INFO", ACCESS_INFO, ACCESS_F_TEXT, NULL },
-	{ "FILTER", ACCESS_OK, ACCESS_F_NOTYET, NULL },
+	{ "FILTER", ACCESS_OK, ACCESS_F_REFUSE, NULL },
 	{ "HOLD", ACCESS_HOLD, ACCESS_F_TEXT, NULL },
 	{ "DISCARD", ACCESS_DISCARD, ACCESS_F_TEXT, NULL },
-	{ "REDIRECT", ACCESS_OK, ACCESS_F_NOTYET, NULL },
-	{ "BCC", ACCESS_OK, ACCESS_F_NOTYET, NULL },
+	{ "REDIRECT", ACCESS_REDIRECT, ACCESS_F_ADDR, NULL },
+	{ "BCC", ACCESS_BCC, ACCESS_F_ADDR, NULL },
 	{ "DEFER_IF_PERMIT", ACCESS_DEFER_IF_PERMIT,
 	  ACCESS_F_TEXT | ACCESS_F_REPLY, "4.7.1" },
 	{ "DEFER_IF_REJECT", ACCESS_DEFER_IF_REJECT,
@@ -54,7 +56,7 @@ static const struct access_word access_words[] = {
 static const char *const access_names[] = {
 	"OK", "DUNNO", "REJECT", "DEFER", "DEFER_IF_REJECT",
 	"DEFER_IF_PERMIT", "reply", "DISCARD", "HOLD", "WARN", "INFO",
-	"PREPEND", "restrictions"
+	"PREPEND", "restrictions", "REDIRECT", "BCC"
 };
 
 /* access_kind_name - see access.h */
@@ -175,17 +177,40 @@ access_header(const char *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* access_address - REDIRECT and BCC: exactly one address "user@domain" */
+static int
+access_address(const char *word, const char *text, struct access_action *a,
+    char *err, size_t errlen)
+{
+	struct addr ad;
+	const char *why;
+	char	 out[ADDR_BUFSZ];
+
+	if (*text == '\0' || strpbrk(text, " \t,") != NULL ||
+	    addr_parse_mailbox(text, &ad, &why) == -1 || ad.domain[0] == '\0') {
+		snprintf(err, errlen, "%s needs one address user@domain, not "
+		    "\"%.200s\"", word, text);
+		return -1;
+	}
+	addr_format(&ad, out, sizeof(out));
+	a->text = xstrdup(out);
+	return 0;
+}
+
 /* access_word_action - an action word of the table with its text */
 static int
 access_word_action(const struct access_word *w, const char *text,
     struct access_action *a, char *err, size_t errlen)
 {
 	a->kind = w->kind;
-	if (w->flags & ACCESS_F_NOTYET) {
-		snprintf(err, errlen, "%s is not implemented by youju",
-		    w->word);
+	if (w->flags & ACCESS_F_REFUSE) {
+		/* FILTER names a content filter transport: youju has none */
+		snprintf(err, errlen, "%s needs a content filter transport "
+		    "(master.cf), which youju does not have", w->word);
 		return -1;
 	}
+	if (w->flags & ACCESS_F_ADDR)
+		return access_address(w->word, text, a, err, errlen);
 	if (w->flags & ACCESS_F_IGNORE) {
 		a->text = xstrdup("");
 		return 0;

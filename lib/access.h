@@ -15,6 +15,8 @@
  *	DISCARD [text], HOLD [text]	ACCESS_DISCARD, ACCESS_HOLD
  *	WARN [text], INFO [text]	ACCESS_WARN, ACCESS_INFO
  *	PREPEND name: value		ACCESS_PREPEND, text the header
+ *	REDIRECT user@domain		ACCESS_REDIRECT, text the address
+ *	BCC user@domain			ACCESS_BCC, text the address
  *	restriction names		ACCESS_RESTRICT, the words (names in
  *					lower case) checked against
  *					lib/restr.c's table and the given
@@ -29,8 +31,9 @@
  * 4NN/5NN without text (Postfix would take "550" alone as an all-digit
  * OK), a code that is not 4NN or 5NN, a status code of the wrong class,
  * a PREPEND without "name:", control characters or more than
- * ACCESS_TEXT_MAX bytes of text, and FILTER, REDIRECT and BCC, which youju
- * does not implement.
+ * ACCESS_TEXT_MAX bytes of text, REDIRECT or BCC without exactly one
+ * address, and FILTER (a content filter transport, which youju has no
+ * counterpart for).
  */
 #ifndef YOUJU_ACCESS_H
 #define YOUJU_ACCESS_H
@@ -52,7 +55,9 @@ enum access_kind {
 	ACCESS_WARN,
 	ACCESS_INFO,
 	ACCESS_PREPEND,
-	ACCESS_RESTRICT
+	ACCESS_RESTRICT,
+	ACCESS_REDIRECT,
+	ACCESS_BCC
 };
 
 struct access_action {

@@ -86,6 +86,8 @@ struct smtpd_acts {
 	int		 discard;
 	char		*prepend;	/* header lines, each ending in CRLF */
 	size_t		 prepend_len;
+	char		*redirect;	/* REDIRECT: the one recipient, or NULL */
+	char		*bcc;		/* BCC: one more recipient, or NULL */
 };
 
 /* a restriction class (smtpd_restriction_classes) */

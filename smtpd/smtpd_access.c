@@ -282,6 +282,40 @@ smtpd_acc_note(struct smtpd_ctx *c, const char *what, const char *text,
 		smtpd_whatsup(c->s, what, c->stage, NULL, NULL, line);
 }
 
+/*
+ * smtpd_acc_redirect - REDIRECT (the message goes to addr instead of its
+ * recipients) and BCC (a copy to addr): the last one of each counts, as
+ * in Postfix.  The recipients are written when DATA begins, so after the
+ * content (smtpd_end_of_data_restrictions) neither can be applied: that
+ * is a configuration error, answered 451 and logged.
+ */
+static enum smtpd_verdict
+smtpd_acc_redirect(struct smtpd_ctx *c, const char *spec, int kind,
+    const char *addr)
+{
+	struct smtpd_acts *acts = smtpd_acc_acts(c);
+	const char *word = kind == ACCESS_REDIRECT ? "REDIRECT" : "BCC";
+	char	 act[600];
+	char	**slot = kind == ACCESS_REDIRECT ? &acts->redirect : &acts->bcc;
+
+	if (c->list == RESTR_L_EOD) {
+		log_err("%s: %s %s: the recipients are already written at "
+		    "end of data; use it in an earlier restriction list",
+		    spec, word, log_str(addr));
+		snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration "
+		    "error");
+		c->temp = c->conferr = 1;
+		return SMTPD_V_REJECT;
+	}
+	free(*slot);
+	*slot = xstrdup(addr);
+	/* Postfix's words: "... triggers REDIRECT user@domain" */
+	snprintf(act, sizeof(act), "triggers %s %s", word, addr);
+	smtpd_acc_note(c, kind == ACCESS_REDIRECT ? "redirect" : "bcc", act,
+	    word);
+	return SMTPD_V_DUNNO;
+}
+
 /* smtpd_ck_action - see smtpd_check.h */
 enum smtpd_verdict
 smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
@@ -336,6 +370,10 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 		break;
 	case ACCESS_PREPEND:
 		smtpd_acc_prepend(c, a.text);
+		break;
+	case ACCESS_REDIRECT:
+	case ACCESS_BCC:
+		v = smtpd_acc_redirect(c, spec, a.kind, a.text);
 		break;
 	case ACCESS_RESTRICT:
 		c->depth++;
@@ -539,11 +577,13 @@ smtpd_check_maps_changed(struct smtpd *sd)
 	return sd->maps_stale;
 }
 
-/* smtpd_acc_acts_free - forget HOLD, DISCARD, PREPEND */
+/* smtpd_acc_acts_free - forget HOLD, DISCARD, PREPEND, REDIRECT, BCC */
 static void
 smtpd_acc_acts_free(struct smtpd_acts *a)
 {
 	free(a->prepend);
+	free(a->redirect);
+	free(a->bcc);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -26,6 +26,7 @@
 
 #include <event2/bufferevent.h>
 
+#include "addr.h"
 #include "cfg.h"
 #include "buf.h"
 #include "log.h"
@@ -97,12 +98,40 @@ smtpd_data_attr(struct smtpd_sess *s, const char *name, const char *value)
 }
 
 /* smtpd_data_begin - open the queue file and write the envelope */
+/*
+ * smtpd_data_rcpts - the R records: the recipients, or the one address of
+ * a REDIRECT action (its original recipients in the log), and the copy
+ * of a BCC action (without DSN: the sender does not learn of it), once
+ */
+static int
+smtpd_data_rcpts(struct smtpd_sess *s)
+{
+	const char *redirect = s->acts_txn.redirect != NULL ?
+	    s->acts_txn.redirect : s->acts_sess.redirect;
+	const char *bcc = s->acts_txn.bcc != NULL ? s->acts_txn.bcc :
+	    s->acts_sess.bcc;
+	size_t	 i;
+	int	 r = 0;
+
+	if (redirect != NULL)
+		r |= qfile_put_rcpt(&s->qw, redirect, "", 0);
+	for (i = 0; redirect == NULL && i < s->nrcpt; i++)
+		r |= qfile_put_rcpt(&s->qw, s->rcpt[i].addr,
+		    s->rcpt[i].orcpt ? s->rcpt[i].orcpt : "",
+		    s->rcpt[i].notify);
+	for (i = 0; bcc != NULL && redirect == NULL && i < s->nrcpt; i++)
+		if (addr_same(s->rcpt[i].addr, bcc, 1))
+			bcc = NULL;	/* already a recipient */
+	if (bcc != NULL && (redirect == NULL || !addr_same(redirect, bcc, 1)))
+		r |= qfile_put_rcpt(&s->qw, bcc, "", QFILE_NOTIFY_NEVER);
+	return r;
+}
+
 int
 smtpd_data_begin(struct smtpd_sess *s)
 {
 	struct timeval tv;
 	char	 qid[QID_BUFSZ], port[16];
-	size_t	 i;
 	int	 r = 0;
 
 	qid_new(qid);
@@ -134,10 +163,7 @@ smtpd_data_begin(struct smtpd_sess *s)
 		r |= smtpd_data_attr(s, "envid", s->envid);
 	if (s->ret != NULL)
 		r |= smtpd_data_attr(s, "ret", s->ret);
-	for (i = 0; i < s->nrcpt; i++)
-		r |= qfile_put_rcpt(&s->qw, s->rcpt[i].addr,
-		    s->rcpt[i].orcpt ? s->rcpt[i].orcpt : "",
-		    s->rcpt[i].notify);
+	r |= smtpd_data_rcpts(s);
 	if (r != 0) {
 		log_err("%s: queue file write error: %s", qid,
 		    strerror(s->qw.err));

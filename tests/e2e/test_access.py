@@ -26,15 +26,19 @@ class AccessTables(harness.InstanceTestCase):
                     "drop.example DISCARD\n"
                     "tag.example PREPEND X-Tag: tagged\n"
                     "warn.example warn_if_reject, reject\n"
-                    "vip.example myclass\n")
+                    "vip.example myclass\n"
+                    "redir.example REDIRECT bob@example.com\n"
+                    "copy.example BCC bob@example.com\n")
         cls.inst.set_main(
             smtpd_restriction_classes="myclass",
             myclass="check_recipient_access inline:{bob@example.com=REJECT}",
             smtpd_sender_restrictions="check_sender_access texthash:%s"
-            % os.path.join(d, "sender_access"))
+            % os.path.join(d, "sender_access"),
+            smtpd_end_of_data_restrictions="check_sender_access "
+            "inline:{ { late@eod.example = REDIRECT bob@example.com } }")
         cls.inst.start()
 
-    def txn(self, sender, rcpt="alice@example.com"):
+    def txn(self, sender, rcpt="alice@example.com", body="body"):
         with Conn(self.inst.port, source=CLIENT) as c:
             c.ehlo()
             r = c.cmd("MAIL FROM:<%s>" % sender)
@@ -44,7 +48,7 @@ class AccessTables(harness.InstanceTestCase):
                 return r, None
             r = c.cmd("DATA")
             self.assertEqual(r.code, 354, r)
-            r = c.cmd("Subject: t\r\n\r\nbody\r\n.")
+            r = c.cmd("Subject: t\r\n\r\n%s\r\n." % body)
             return r, r
 
     def test_reject_text(self):
@@ -84,6 +88,34 @@ class AccessTables(harness.InstanceTestCase):
                        or "X-Tag: tagged\nReceived:" in harness.read_text(p)
                        for p in self.inst.messages("alice@example.com"))
         wait_for(tagged)
+
+    def has(self, user, token):
+        return any(token in harness.read_text(p)
+                   for p in self.inst.messages(user))
+
+    def test_redirect(self):
+        token = "redirect-%d" % os.getpid()
+        r, _ = self.txn("x@redir.example", body=token)
+        self.assertEqual(r.code, 250, r)
+        wait_for(lambda: self.has("bob@example.com", token))
+        self.assertFalse(self.has("alice@example.com", token))
+        self.assertIn("Sender address triggers REDIRECT bob@example.com",
+                      self.inst.log())
+
+    def test_bcc(self):
+        token = "bcc-%d" % os.getpid()
+        r, _ = self.txn("x@copy.example", body=token)
+        self.assertEqual(r.code, 250, r)
+        wait_for(lambda: self.has("bob@example.com", token) and
+                 self.has("alice@example.com", token))
+
+    def test_redirect_after_data_refused(self):
+        # the recipients are written at DATA: too late, a config error
+        r, _ = self.txn("late@eod.example", body="late")
+        self.assertEqual(r.code, 451, r)
+        self.assertIn("4.3.5", r.text())
+        wait_for(lambda: "the recipients are already written at end of "
+                 "data" in self.inst.log())
 
     def test_warn_if_reject(self):
         r, _ = self.txn("x@warn.example")

@@ -241,9 +241,16 @@ tm_bad_actions(void)
 		{ "PREPEND", "PREPEND needs a header" },
 		{ "PREPEND no header", "PREPEND needs a header" },
 		{ "PREPEND : x", "PREPEND needs a header" },
-		{ "FILTER smtp:[127.0.0.1]:10025", "FILTER is not implemented" },
-		{ "REDIRECT a@example.com", "REDIRECT is not implemented" },
-		{ "BCC a@example.com", "BCC is not implemented" },
+		{ "FILTER smtp:[127.0.0.1]:10025", "FILTER needs a content "
+		  "filter transport" },
+		{ "REDIRECT", "REDIRECT needs one address" },
+		{ "REDIRECT alice", "REDIRECT needs one address" },
+		{ "REDIRECT a@example.com b@example.com", "REDIRECT needs one "
+		  "address" },
+		{ "REDIRECT a@example.com,b@example.com", "REDIRECT needs one "
+		  "address" },
+		{ "BCC <a@example.com>", "BCC needs one address" },
+		{ "BCC a@@example.com", "BCC needs one address" },
 		{ "REJECT a\x01z", "control character 0x01" },
 		{ "nosuchthing", "unknown action or restriction \"nosuchthing\"" },
 		{ "permit_mynetworks bogus", "unknown action or restriction "
@@ -634,6 +641,10 @@ tm_actions(void)
 		{ "PREPEND X-Checked: yes", ACCESS_PREPEND, 0, "",
 		  "X-Checked: yes" },
 		{ "prepend X-Empty:", ACCESS_PREPEND, 0, "", "X-Empty:" },
+		{ "REDIRECT Bob@Example.COM", ACCESS_REDIRECT, 0, "",
+		  "Bob@example.com" },
+		{ "bcc archive@example.org", ACCESS_BCC, 0, "",
+		  "archive@example.org" },
 		{ "  \tOK", ACCESS_OK, 0, "", "" },
 	};
 	struct access_action a;
@@ -939,7 +950,7 @@ tm_cleanup(void)
 int
 main(void)
 {
-	t_plan(263);
+	t_plan(263 + 4 + 2);
 	log_open("test_maps", LOG_TO_STDERR, NULL);
 	snprintf(tm_dir, sizeof(tm_dir), "/tmp/test_maps.XXXXXX");
 	if (mkdtemp(tm_dir) == NULL) {
