@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,6 +153,80 @@ fail:
 	util_fmt(err, errlen, "libunbound: %s", ub_strerror(r));
 	dns_free(d);
 	return NULL;
+}
+
+/* dns_hosts_line - see dns.h */
+int
+dns_hosts_line(const char *line, char *rev, size_t revlen, char *name,
+    size_t namelen)
+{
+	char	 w[2][DNS_NAME_MAX + 2];
+	size_t	 n, k;
+	const char *p = line;
+
+	for (k = 0; k < 2; k++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, " \t#\r\n");
+		if (n == 0 || n >= sizeof(w[k]))
+			return 0;	/* blank, comment, one word, too long */
+		memcpy(w[k], p, n);
+		w[k][n] = '\0';
+		p += n;
+	}
+	if (!dns_valid_name(w[1]) || util_strlcpy(name, w[1], namelen) >=
+	    namelen || dns_reverse_name(w[0], rev, revlen) == -1)
+		return 0;
+	util_lowercase(name);
+	return 1;
+}
+
+/*
+ * dns_hosts - see dns.h.  libunbound's ub_ctx_hosts() gives the names
+ * their addresses; the PTR records are ours (local-data), one per
+ * address: the first name of the first line that has it, as the C
+ * library's files lookup answers.
+ */
+int
+dns_hosts(struct dns *d, const char *path, char *err, size_t errlen)
+{
+	char	 rev[DNS_NAME_MAX + 1], name[DNS_NAME_MAX + 1];
+	char	 rr[2 * DNS_NAME_MAX + 16], *line = NULL, **seen = NULL;
+	size_t	 cap = 0, nseen = 0, i;
+	FILE	*f;
+	int	 r = 0;
+
+	if ((r = ub_ctx_hosts(d->ctx, path)) != 0) {
+		util_fmt(err, errlen, "%s: %s", path, ub_strerror(r));
+		return -1;
+	}
+	if ((f = fopen(path, "re")) == NULL) {
+		util_fmt(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (r == 0 && nseen < DNS_HOSTS_MAX &&
+	    getline(&line, &cap, f) != -1) {
+		if (!dns_hosts_line(line, rev, sizeof(rev), name, sizeof(name)))
+			continue;
+		for (i = 0; i < nseen && strcmp(seen[i], rev) != 0; i++)
+			;
+		if (i < nseen)
+			continue;
+		seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+		seen[nseen++] = xstrdup(rev);
+		util_fmt(rr, sizeof(rr), "%s. PTR %s.", rev, name);
+		r = ub_ctx_set_option(d->ctx, "local-data:", rr);
+	}
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	free(line);
+	fclose(f);
+	if (r != 0) {
+		util_fmt(err, errlen, "%s: %s", path, ub_strerror(r));
+		return -1;
+	}
+	return 0;
 }
 
 /* dns_set_families - see dns.h */

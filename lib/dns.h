@@ -70,6 +70,21 @@ struct dns;
 
 struct dns *dns_new(const char *, char *, size_t);
 /*
+ * dns_hosts - answer the names and addresses of a hosts(5) file (A,
+ * AAAA and PTR) from it, as the C library does with "hosts: files dns";
+ * the rest still goes to the DNS.  Before chroot; at most DNS_HOSTS_MAX
+ * addresses get a PTR.  0, or -1 with why.
+ */
+#define DNS_HOSTS_MAX	10000
+int	 dns_hosts(struct dns *, const char *, char *, size_t);
+/*
+ * dns_hosts_line - one hosts(5) line "ADDRESS NAME [ALIAS...] [# ...]":
+ * 1 with the address's reverse name ("1.0.0.127.in-addr.arpa") in rev
+ * and the first name (lower case) in name, 0 for a blank or comment
+ * line or one whose address or first name is not valid
+ */
+int	 dns_hosts_line(const char *, char *, size_t, char *, size_t);
+/*
  * dns_set_families - which address records to look up (inet_protocols):
  * DNS_IPV4, DNS_IPV6 or both (the default); 0 leaves it unchanged.
  * Domain literals are used as written.

@@ -44,6 +44,7 @@ struct smtpd_psvc;
 #define SMTPD_DNS_HOST		4
 #define SMTPD_DW_MAIL		1
 #define SMTPD_DW_RCPT		2
+#define SMTPD_DW_CONNECT	3	/* the banner (smtpd_delay_reject = no) */
 /* what a session waits for from anvil (smtpd_anvil.c) */
 #define SMTPD_AW_CONNECT	1
 #define SMTPD_AW_MAIL		2
@@ -54,6 +55,7 @@ struct smtpd_psvc;
 #define SMTPD_PEER_PERM		5	/* no name (NXDOMAIN, no PTR, off) */
 #define SMTPD_PEER_FORGED	6	/* the name does not list the address */
 #define SMTPD_NAME_MAX		256	/* a host name and its NUL */
+#define SMTPD_HOSTS_FILE	"/etc/hosts"	/* read before the jail */
 
 /* smtpd_greet_action */
 #define SMTPD_GREET_IGNORE	0
@@ -338,6 +340,8 @@ struct smtpd {
 	/* DNS restrictions */
 	struct dns	*dns;		/* NULL when no restriction needs it */
 	struct event	*dns_ev;
+	struct dns	*peer_dns;	/* client names: /etc/hosts, then DNS */
+	struct event	*peer_dns_ev;
 	char		**rbl;		/* zones of reject_rbl_client */
 	size_t		 nrbl;
 	int		 unk_sender;	/* reject_unknown_sender_domain */

@@ -651,12 +651,10 @@ smtpd_check_connect(struct smtpd_sess *s, char *msg, size_t msglen)
 	if (s->sd->delay_reject)
 		return SMTPD_OK;
 	smtpd_ck_init(&c, s, "CONNECT", msg, msglen);
+	/* SMTPD_WAIT: the banner waits for DNS or a policy server, as in
+	   Postfix (smtpd_greet) */
 	r = smtpd_ck_result(&c, smtpd_ck_run(&c, RESTR_L_CLIENT,
 	    RESTR_L_CLIENT), 0);
-	if (r == SMTPD_WAIT) {
-		s->client_later = 1;	/* DNS answers: at MAIL */
-		return SMTPD_OK;
-	}
 	return r == SMTPD_OK && c.dip.active ? SMTPD_OK : r;
 }
 

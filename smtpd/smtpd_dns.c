@@ -80,6 +80,36 @@ smtpd_dns_read(evutil_socket_t fd, short what, void *arg)
 		log_warn("DNS: processing answers failed");
 }
 
+/* smtpd_dns_read_peer - answers for the client-name lookups arrived */
+static void
+smtpd_dns_read_peer(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *sd = arg;
+
+	if (dns_process(sd->peer_dns) == -1)
+		log_warn("DNS: processing answers failed");
+}
+
+/*
+ * smtpd_dns_peer_setup - the resolver of the client names: /etc/hosts
+ * first, then the DNS, as Postfix's getnameinfo()/getaddrinfo() do with
+ * Debian's "hosts: files dns" (the restrictions that read the DNS, such
+ * as reject_unknown_helo_hostname, ask the DNS only, as Postfix does)
+ */
+static void
+smtpd_dns_peer_setup(struct smtpd *sd)
+{
+	char	 err[512];
+
+	if ((sd->peer_dns = dns_new(cfg_str(sd->cfg, "dns_server_address"),
+	    err, sizeof(err))) == NULL) {
+		log_err("DNS resolver: %s (client names are unknown)", err);
+		return;
+	}
+	if (dns_hosts(sd->peer_dns, SMTPD_HOSTS_FILE, err, sizeof(err)) == -1)
+		log_warn("client names: %s (the DNS alone is asked)", err);
+}
+
 /* smtpd_dns_setup - a resolver when a restriction needs one (pre-jail) */
 void
 smtpd_dns_setup(struct smtpd *sd)
@@ -116,8 +146,10 @@ smtpd_dns_setup(struct smtpd *sd)
 	sd->unk_name_code = (int)cfg_int(sd->cfg,
 	    "unknown_hostname_reject_code");
 	sd->peername_lookup = cfg_bool(sd->cfg, "smtpd_peername_lookup");
+	if (sd->peername_lookup)
+		smtpd_dns_peer_setup(sd);
 	if (sd->nrbl == 0 && !sd->unk_sender && !sd->unk_rcpt &&
-	    !sd->peername_lookup && !smtpd_check_uses(sd, "_rhs") &&
+	    !smtpd_check_uses(sd, "_rhs") &&
 	    !smtpd_check_uses(sd, "reject_unknown_h"))
 		return;
 	if ((sd->dns = dns_new(cfg_str(sd->cfg, "dns_server_address"), err,
@@ -130,6 +162,11 @@ smtpd_dns_setup(struct smtpd *sd)
 void
 smtpd_dns_start(struct smtpd *sd)
 {
+	if (sd->peer_dns != NULL) {
+		sd->peer_dns_ev = event_new(sd->base, dns_fd(sd->peer_dns),
+		    EV_READ | EV_PERSIST, smtpd_dns_read_peer, sd);
+		event_add(sd->peer_dns_ev, NULL);
+	}
 	if (sd->dns == NULL)
 		return;
 	sd->dns_ev = event_new(sd->base, dns_fd(sd->dns), EV_READ | EV_PERSIST,

@@ -120,7 +120,7 @@ smtpd_peer_reverse(void *arg, const struct dns_answer *a)
 	/* Postfix takes the first name too (getnameinfo) */
 	util_strlcpy(s->reverse_name, a->text[0], sizeof(s->reverse_name));
 	s->reverse_status = SMTPD_PEER_OK;
-	if ((s->peer_q = dns_async(s->sd->dns, s->reverse_name, type,
+	if ((s->peer_q = dns_async(s->sd->peer_dns, s->reverse_name, type,
 	    smtpd_peer_forward, s)) == NULL)
 		s->name_status = SMTPD_PEER_TEMP;
 	smtpd_peer_next(s);
@@ -205,9 +205,9 @@ smtpd_peer_start(struct smtpd_sess *s)
 	s->name_status = s->reverse_status = SMTPD_PEER_PERM;
 	if (sd->peername_lookup) {
 		s->name_status = s->reverse_status = SMTPD_PEER_TEMP;
-		if (sd->dns != NULL && dns_reverse_name(s->client_addr, q,
+		if (sd->peer_dns != NULL && dns_reverse_name(s->client_addr, q,
 		    sizeof(q)) == 0)
-			s->peer_q = dns_async(sd->dns, q, DNS_Q_PTR,
+			s->peer_q = dns_async(sd->peer_dns, q, DNS_Q_PTR,
 			    smtpd_peer_reverse, s);
 	}
 	smtpd_peer_next(s);

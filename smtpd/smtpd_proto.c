@@ -75,13 +75,17 @@ smtpd_greet(struct smtpd_sess *s)
 {
 	char	 msg[1024];
 
-	if (smtpd_peer_pregreet(s))
-		return;			/* smtpd_greet_action = drop */
 	smtpd_check_pipelining(s, "CONNECT", 1);
 	switch (smtpd_check_connect(s, msg, sizeof(msg))) {
 	case SMTPD_SLEEP:
 		if (smtpd_check_sleep(s, SMTPD_SW_CONNECT, NULL))
 			return;
+		break;
+	case SMTPD_WAIT:
+		/* the answers first, then this again (smtpd_rerun) */
+		if (smtpd_check_wait(s, SMTPD_DW_CONNECT, NULL))
+			return;
+		s->client_later = 1;	/* cannot wait: the list runs at MAIL */
 		break;
 	case SMTPD_TEMPFAIL:
 	case SMTPD_PERMFAIL:
@@ -92,6 +96,8 @@ smtpd_greet(struct smtpd_sess *s)
 	default:
 		break;
 	}
+	if (smtpd_peer_pregreet(s))
+		return;			/* smtpd_greet_action = drop */
 	smtpd_reply(s, "220 %s", s->sd->banner);
 }
 
@@ -461,7 +467,9 @@ smtpd_rerun(struct smtpd_sess *s, int kind, const char *line)
 	char	*copy;
 
 	s->phase = SMTPD_PH_CMD;
-	if (kind == SMTPD_DW_MAIL)
+	if (kind == SMTPD_DW_CONNECT)
+		smtpd_greet(s);
+	else if (kind == SMTPD_DW_MAIL)
 		smtpd_mail_finish(s);
 	else if (line != NULL) {
 		copy = xstrdup(line);

@@ -101,6 +101,18 @@ def no_helo(helo, code):
             % (code, str(code)[0], helo))
 
 
+def hosts_names(addr):
+    """The names /etc/hosts gives addr (a files lookup of each of them
+    lists addr too)."""
+    names = []
+    with open("/etc/hosts") as f:
+        for line in f:
+            w = line.split("#")[0].split()
+            if len(w) > 1 and w[0] == addr:
+                names += w[1:]
+    return names
+
+
 class NameCase(tdr.DnsCase):
     """A DnsCase with client name lookups, the records above, and extra
     smtpd services (SERVICES: {name: "-o ..." options}) on free ports,
@@ -166,6 +178,19 @@ class ClientNameTest(NameCase):
         text = harness.read_file(path).decode("latin-1")
         return [l for l in text.splitlines()
                 if l.startswith("Received: ")][0]
+
+    def test_hosts_file_first(self):
+        # /etc/hosts before the DNS, as Postfix through the C library
+        # (Debian's hosts file names 127.0.0.1 localhost; the test DNS
+        # server knows nothing of 127.0.0.1)
+        names = hosts_names("127.0.0.1")
+        if not names:
+            self.skipTest("/etc/hosts does not name 127.0.0.1")
+        off = self.inst.log_size()
+        with self.conn("127.0.0.1") as c:
+            c.cmd("QUIT")
+        self.wait_log(r"connect from (%s)\[127\.0\.0\.1\]\n" %
+                      "|".join(re.escape(n) for n in names), off)
 
     def test_confirmed_name(self):
         off = self.inst.log_size()

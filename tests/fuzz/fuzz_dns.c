@@ -55,6 +55,19 @@ fuzz_dns_name_ok(const char *s)
 	}
 }
 
+/* fuzz_dns_hosts - a hosts(5) line: what it gives back is valid */
+static void
+fuzz_dns_hosts(const char *line)
+{
+	char	 rev[DNS_NAME_MAX + 1], name[DNS_NAME_MAX + 1];
+
+	if (dns_hosts_line(line, rev, sizeof(rev), name, sizeof(name)) != 1)
+		return;
+	FZ_CHECK(dns_valid_name(name));
+	FZ_CHECK(strlen(rev) > 5 && (strstr(rev, ".in-addr.arpa") != NULL ||
+	    strstr(rev, ".ip6.arpa") != NULL));
+}
+
 /* fuzz_dns_mx - each record as MX rdata, then all of them as a list */
 static void
 fuzz_dns_mx(char **rd, int *len, size_t n)
@@ -167,6 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_dns_fill(t & 8 ? DNS_Q_PTR : types[t & 3], (int)(flags & 1),
 	    (int)(flags >> 1) & 7, rd, len);
 	fuzz_dns_rbl(ip, zone);
+	fuzz_dns_hosts(ip);
 	for (i = 0; i < n; i++)
 		free(rd[i]);
 	free(ip);

@@ -947,6 +947,58 @@ test_timeout(void)
 	close(u);
 }
 
+/* test_hosts_line - hosts(5) lines, good and malformed */
+static void
+test_hosts_line(void)
+{
+	static const struct {
+		const char	*line;
+		const char	*rev, *name;	/* rev NULL: skipped */
+	} tab[] = {
+		{ "127.0.0.1\tlocalhost\n", "1.0.0.127.in-addr.arpa",
+		  "localhost" },
+		{ "  192.0.2.7 Mail.Example.COM mail  # the server\n",
+		  "7.2.0.192.in-addr.arpa", "mail.example.com" },
+		{ "::1 ip6-localhost ip6-loopback", "1.0.0.0.0.0.0.0.0.0.0.0.0."
+		  "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa",
+		  "ip6-localhost" },
+		{ "10.0.0.1 host#comment", "1.0.0.10.in-addr.arpa", "host" },
+		/* skipped */
+		{ "", NULL, NULL },
+		{ "\n", NULL, NULL },
+		{ "# 127.0.0.1 localhost", NULL, NULL },
+		{ "127.0.0.1", NULL, NULL },
+		{ "127.0.0.1   # no name", NULL, NULL },
+		{ "localhost 127.0.0.1", NULL, NULL },
+		{ "300.1.1.1 bad", NULL, NULL },
+		{ "127.0.0.1 -bad-", NULL, NULL },
+		{ "127.0.0.1 a..b", NULL, NULL },
+		{ "127.0.0.1 under_score", NULL, NULL },
+		{ "fe80::1%eth0 link", NULL, NULL },
+	};
+	char	 rev[DNS_NAME_MAX + 1], name[DNS_NAME_MAX + 1], big[600];
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < NELEM(tab); i++) {
+		r = dns_hosts_line(tab[i].line, rev, sizeof(rev), name,
+		    sizeof(name));
+		if (tab[i].rev == NULL)
+			T_OK(r == 0, "skipped: \"%s\"", tab[i].line);
+		else
+			T_OK(r == 1 && strcmp(rev, tab[i].rev) == 0 &&
+			    strcmp(name, tab[i].name) == 0, "\"%s\": %s %s",
+			    tab[i].line, r ? rev : "-", r ? name : "-");
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "127.0.0.1 ", 10);
+	T_OK(dns_hosts_line(big, rev, sizeof(rev), name, sizeof(name)) == 0,
+	    "a name longer than DNS_NAME_MAX is skipped");
+	T_OK(dns_hosts_line("127.0.0.1 localhost", rev, sizeof(rev), name,
+	    4) == 0, "a name longer than the buffer is skipped");
+}
+
 int
 main(void)
 {
@@ -956,10 +1008,11 @@ main(void)
 	pid_t		 pid;
 	int		 port;
 
-	t_plan(244);
+	t_plan(244 + 15 + 2);
 	if (sodium_init() == -1)
 		return 1;
 	test_valid_name();
+	test_hosts_line();
 	test_parse_mx();
 	test_mx_list();
 	test_sort();
