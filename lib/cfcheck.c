@@ -120,6 +120,22 @@ cfcheck_maps_param(struct cfcheck *ck, const struct cfg *c,
 	cfg_list_free(v, n);
 }
 
+/*
+ * cfcheck_rbl_reply - default_rbl_reply: a well-formed template with the
+ * names smtpd gives (the rbl_reply_maps tables: cfcheck_maps_param)
+ */
+static void
+cfcheck_rbl_reply(struct cfcheck *ck, const struct cfg *c)
+{
+	char	 where[1024], why[256];
+
+	if (restr_check_rbl_reply(cfg_str(c, "default_rbl_reply"), why,
+	    sizeof(why)) == -1) {
+		cfg_origin(c, "default_rbl_reply", where, sizeof(where));
+		cfcheck_add(ck, 1, "%s: %s", where, why);
+	}
+}
+
 /* cfcheck_one_list - one list or class: names, arguments, tables */
 static void
 cfcheck_one_list(struct cfcheck *ck, const struct cfg *c, const char *name,
@@ -274,6 +290,8 @@ cfcheck_smtpd(struct cfcheck *ck, const struct cfg *c)
 	free(text);
 	cfcheck_lists(ck, c);
 	cfcheck_maps_param(ck, c, "smtpd_sender_login_maps");
+	cfcheck_maps_param(ck, c, "rbl_reply_maps");
+	cfcheck_rbl_reply(ck, c);
 	cfcheck_policy(ck, c);
 	cfcheck_nets(ck, c);
 	cfcheck_tls(ck, c);

@@ -44,6 +44,8 @@ enum cfg_type {
 #define CFG_F_NONEMPTY	0x20	/* the (expanded) value must not be empty */
 #define CFG_F_RESTR	0x40	/* a restriction list: an undefined $name
 				   in it is an error, not a warning */
+#define CFG_F_RAW	0x80	/* not expanded: its $names are the
+				   daemon's own (default_rbl_reply) */
 
 #define CFG_LINE_MAX	65536	/* longest physical or logical main.cf line */
 #define CFG_FILE_MAX	(4 * 1024 * 1024)	/* longest main.cf */

@@ -559,7 +559,10 @@ cfg_expand_val(struct cfg_exp *x, struct cfg_val *v,
 	    strcmp(p->name, "mydomain") == 0 && cfg_dom_default(x) == -1)
 		goto fail;
 	raw = cfg_raw_of(x->c, v, p);
-	if (cfg_expand_text(x, raw, strlen(raw), &out) == -1)
+	if (p != NULL && (p->flags & CFG_F_RAW)) {
+		if (buf_puts(&out, raw) == -1)
+			goto fail;
+	} else if (cfg_expand_text(x, raw, strlen(raw), &out) == -1)
 		goto fail;
 	free(v->exp);
 	v->exp = cfg_buf_take(&out);

@@ -59,6 +59,7 @@
 #define P	CFG_F_ABSPATH
 #define N	CFG_F_NONEMPTY
 #define R	CFG_F_RESTR
+#define RAW	CFG_F_RAW
 
 const struct cfg_param cfg_params[] = {
 	CP_INT("access_map_defer_code", "450", 400, 499, 0,
@@ -97,6 +98,10 @@ const struct cfg_param cfg_params[] = {
 	    "recipients per outbound delivery"),
 	CP_INT("default_process_limit", "100", 1, 100000, 0,
 	    "processes per service when master.cf says '-' for maxproc"),
+	CP_STR("default_rbl_reply", "$rbl_code Service unavailable; "
+	    "$rbl_class [$rbl_what] blocked using "
+	    "$rbl_domain${rbl_reason?; $rbl_reason}", N | RAW,
+	    "the reply of a DNS list match, with $rbl_code, $rbl_class, ..."),
 	CP_INT("defer_code", "450", 400, 499, 0,
 	    "reply code of the defer restriction"),
 	CP_TIME("delay_warning_time", "0h", 'h', 0, 365 * CP_DAY, 0,
@@ -183,6 +188,8 @@ const struct cfg_param cfg_params[] = {
 	    "root of the queue and of the daemons' chroot"),
 	CP_TIME("queue_run_delay", "300s", 's', 1, CP_DAY, 0,
 	    "how often the deferred queue is scanned"),
+	CP_LIST("rbl_reply_maps", "", 0,
+	    "tables with a reply template per DNS list domain"),
 	CP_STR("readme_directory", "no", A,
 	    "accepted, no effect"),
 	CP_STR("recipient_delimiter", "", 0,

@@ -5,9 +5,11 @@
  * Interface: restr_find, restr_def_of, restr_check_list, restr_lists[].
  * Errors: restr_check_list returns -1 with a message naming the word.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "policy.h"
 #include "restr.h"
 #include "util.h"
@@ -224,4 +226,128 @@ restr_check_list_cls(char **v, size_t n, const char *const *classes,
 		k += (size_t)r->nargs;
 	}
 	return 0;
+}
+
+/* restr_expand_at - one level of restr_expand: the bytes [p, end) */
+static int
+restr_expand_at(const char *p, const char *end,
+    const char *(*lookup)(void *, const char *), void *arg, struct buf *out,
+    int depth, char *err, size_t errlen)
+{
+	const char *q, *val, *text = NULL, *text_end = NULL;
+	char	 name[64], op = 0;
+	size_t	 n;
+	int	 nest;
+
+	if (depth > RESTR_EXPAND_DEPTH) {
+		snprintf(err, errlen, "${...} nested more than %d deep",
+		    RESTR_EXPAND_DEPTH);
+		return -1;
+	}
+	while (p < end) {
+		if (*p != '$') {
+			q = memchr(p, '$', (size_t)(end - p));
+			n = (size_t)((q != NULL ? q : end) - p);
+			if (buf_append(out, p, n) == -1)
+				goto long_;
+			p += n;
+			continue;
+		}
+		if (++p < end && *p == '$') {
+			if (buf_putc(out, '$') == -1)
+				goto long_;
+			p++;
+			continue;
+		}
+		q = p + (p < end && *p == '{');
+		for (n = 0; q + n < end && (isalnum((unsigned char)q[n]) ||
+		    q[n] == '_'); n++)
+			;
+		if (n == 0 || n >= sizeof(name)) {
+			snprintf(err, errlen, "\"$\" without a name (write $$ "
+			    "for a dollar)");
+			return -1;
+		}
+		memcpy(name, q, n);
+		name[n] = '\0';
+		if (q > p) {		/* ${name}, ${name?text}, ${name:text} */
+			q += n;
+			op = 0;
+			if (q < end && (*q == '?' || *q == ':')) {
+				op = *q++;
+				text = q;
+				for (nest = 0; q < end && (*q != '}' || nest > 0);
+				    q++)
+					nest += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+				text_end = q;
+			}
+			if (q >= end || *q != '}') {
+				snprintf(err, errlen, "\"${%s\" without its "
+				    "\"}\"", name);
+				return -1;
+			}
+			p = q + 1;
+		} else {
+			op = 0;
+			p = q + n;
+		}
+		if ((val = lookup(arg, name)) == NULL) {
+			snprintf(err, errlen, "unknown name \"$%s\"", name);
+			return -1;
+		}
+		if (op == 0) {
+			if (buf_puts(out, val) == -1)
+				goto long_;
+		} else if ((op == '?') == (*val != '\0') &&
+		    restr_expand_at(text, text_end, lookup, arg, out, depth + 1,
+		    err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+long_:
+	snprintf(err, errlen, "the result is longer than %zu bytes",
+	    out->max);
+	return -1;
+}
+
+/* restr_expand - see restr.h */
+int
+restr_expand(const char *tmpl, const char *(*lookup)(void *, const char *),
+    void *arg, struct buf *out, char *err, size_t errlen)
+{
+	return restr_expand_at(tmpl, tmpl + strlen(tmpl), lookup, arg, out, 0,
+	    err, errlen);
+}
+
+/* restr_rbl_names - see restr.h (Postfix's list for default_rbl_reply) */
+const char *const restr_rbl_names[] = {
+	"client", "client_address", "client_name", "reverse_client_name",
+	"helo_name", "rbl_class", "rbl_code", "rbl_domain", "rbl_reason",
+	"rbl_txt", "rbl_what", "recipient", "recipient_domain",
+	"recipient_name", "sender", "sender_domain", "sender_name", NULL
+};
+
+/* restr_rbl_known - a lookup for the check: "x" for every known name */
+static const char *
+restr_rbl_known(void *arg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; restr_rbl_names[i] != NULL; i++)
+		if (strcmp(restr_rbl_names[i], name) == 0)
+			return "x";
+	return NULL;
+}
+
+/* restr_check_rbl_reply - see restr.h */
+int
+restr_check_rbl_reply(const char *tmpl, char *err, size_t errlen)
+{
+	struct buf out;
+	int	 r;
+
+	buf_init(&out, 65536);
+	r = restr_expand(tmpl, restr_rbl_known, NULL, &out, err, errlen);
+	buf_free(&out);
+	return r;
 }

@@ -111,4 +111,26 @@ int	 restr_check_list_cls(char **, size_t, const char *const *, char *,
 /* restr_is_class - is a word one of the classes (NULL: none) */
 int	 restr_is_class(const char *, const char *const *);
 
+/*
+ * restr_expand - Postfix's substitution in a reply template
+ * (default_rbl_reply, rbl_reply_maps): $name and ${name} are the value
+ * lookup(arg, name) gives (NULL: the name is unknown, an error),
+ * ${name?text} is text when the value is not empty, ${name:text} when it
+ * is, and $$ is one '$'; text may use $name again (nested at most
+ * RESTR_EXPAND_DEPTH deep).  Names are letters, digits and '_'.  The
+ * result is appended to out (its max bounds it).  0, or -1 with why in
+ * err (out then holds a part).
+ */
+#define RESTR_EXPAND_DEPTH	4
+/* the names a DNS list's reply template may use (smtpd gives them) */
+extern const char *const restr_rbl_names[];
+/*
+ * restr_check_rbl_reply - a reply template with only those names, well
+ * formed; 0, or -1 with why
+ */
+int	 restr_check_rbl_reply(const char *, char *, size_t);
+struct buf;
+int	 restr_expand(const char *, const char *(*)(void *, const char *),
+	    void *, struct buf *, char *, size_t);
+
 #endif

@@ -27,6 +27,7 @@ struct evconnlistener;
 struct skel;
 struct cfg;
 struct dns;
+struct map;
 struct dns_aq;
 struct smtpd_dnsent;
 struct smtpd_preq;
@@ -347,6 +348,9 @@ struct smtpd {
 	int		 unk_sender;	/* reject_unknown_sender_domain */
 	int		 unk_rcpt;	/* reject_unknown_recipient_domain */
 	int		 rbl_code;	/* maps_rbl_reject_code */
+	const char	*rbl_reply;	/* default_rbl_reply */
+	struct map	**rbl_maps;	/* rbl_reply_maps */
+	size_t		 nrbl_maps;
 	int		 unknown_code;	/* unknown_address_reject_code */
 	int		 unk_client_code;	/* unknown_client_reject_code */
 	int		 unk_name_code;	/* unknown_hostname_reject_code */

@@ -17,12 +17,16 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "dns.h"
 #include "log.h"
+#include "maps.h"
+#include "restr.h"
 #include "util.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
@@ -45,25 +49,169 @@ smtpd_zone(const char *arg, char *zone, size_t zlen)
 	return eq != NULL ? eq + 1 : "";
 }
 
+/* what a reply template of a DNS list match may name */
+struct smtpd_rblvars {
+	struct smtpd_ctx *c;
+	const char	*zone, *class, *what, *txt;
+	char		 code[8];
+	char		 client[SMTPD_NAME_MAX + 80];
+	char		 rcpt[ADDR_BUFSZ];
+};
+
+/* smtpd_addr_part - the local part (0) or domain (1) of an address */
+static const char *
+smtpd_addr_part(const char *addr, int domain, char *buf, size_t len)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (domain)
+		return at != NULL ? at + 1 : "";
+	snprintf(buf, len, "%.*s", (int)(at != NULL ? (size_t)(at - addr) :
+	    strlen(addr)), addr);
+	return buf;
+}
+
+/* smtpd_rbl_var - Postfix's names in default_rbl_reply / rbl_reply_maps */
+static const char *
+smtpd_rbl_var(void *arg, const char *name)
+{
+	static char part[ADDR_BUFSZ];
+	struct smtpd_rblvars *v = arg;
+	const struct smtpd_sess *s = v->c->s;
+	const char *sender = s->sender != NULL ? s->sender : "";
+
+	if (strcmp(name, "rbl_code") == 0)
+		return v->code;
+	if (strcmp(name, "rbl_domain") == 0)
+		return v->zone;
+	if (strcmp(name, "rbl_class") == 0)
+		return v->class;
+	if (strcmp(name, "rbl_what") == 0)
+		return v->what;
+	if (strcmp(name, "rbl_reason") == 0 || strcmp(name, "rbl_txt") == 0)
+		return v->txt;
+	if (strcmp(name, "client") == 0)
+		return v->client;
+	if (strcmp(name, "client_address") == 0)
+		return s->client_addr;
+	if (strcmp(name, "client_name") == 0)
+		return s->client_name;
+	if (strcmp(name, "reverse_client_name") == 0)
+		return s->reverse_name;
+	if (strcmp(name, "helo_name") == 0)
+		return s->helo != NULL ? s->helo : "";
+	if (strcmp(name, "sender") == 0)
+		return sender;
+	if (strcmp(name, "sender_name") == 0)
+		return smtpd_addr_part(sender, 0, part, sizeof(part));
+	if (strcmp(name, "sender_domain") == 0)
+		return smtpd_addr_part(sender, 1, part, sizeof(part));
+	if (strcmp(name, "recipient") == 0)
+		return v->rcpt;
+	if (strcmp(name, "recipient_name") == 0)
+		return smtpd_addr_part(v->rcpt, 0, part, sizeof(part));
+	if (strcmp(name, "recipient_domain") == 0)
+		return smtpd_addr_part(v->rcpt, 1, part, sizeof(part));
+	return NULL;
+}
+
 /*
- * smtpd_rbl_reply - a DNS list matched: Postfix's default_rbl_reply,
- * "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using
- * $rbl_domain${rbl_reason?; $rbl_reason}"; logged with the list's answer
+ * smtpd_rbl_template - the reply template for a zone: its value in the
+ * first of rbl_reply_maps that has it, else default_rbl_reply
+ */
+static const char *
+smtpd_rbl_template(struct smtpd *sd, const char *zone, struct buf *val)
+{
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < sd->nrbl_maps; i++) {
+		buf_reset(val);
+		if ((r = maps_lookup(sd->rbl_maps[i], zone, val)) == MAPS_FOUND)
+			return buf_cstr(val);
+		if (r == MAPS_TEMPFAIL)
+			log_warn("rbl_reply_maps: %s: %s",
+			    maps_spec(sd->rbl_maps[i]),
+			    maps_error(sd->rbl_maps[i]));
+	}
+	return sd->rbl_reply;
+}
+
+/*
+ * smtpd_rbl_text - the template expanded into a reply: it must start
+ * with a 4NN or 5NN code; a missing enhanced status code becomes X.7.1
+ * (as Postfix adds it), control characters become '?'.  0, or -1 with
+ * why when the template does not give a reply.
+ */
+static int
+smtpd_rbl_text(struct smtpd_rblvars *v, const char *tmpl, char *msg,
+    size_t msglen, char *why, size_t whylen)
+{
+	struct buf out;
+	char	*t;
+	size_t	 i;
+	int	 r = -1;
+
+	buf_init(&out, 4096);
+	if (restr_expand(tmpl, smtpd_rbl_var, v, &out, why, whylen) == 0) {
+		t = (char *)buf_cstr(&out);
+		for (i = 0; t[i] != '\0'; i++)
+			if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+				t[i] = '?';
+		if ((t[0] != '4' && t[0] != '5') || !isdigit((unsigned char)
+		    t[1]) || !isdigit((unsigned char)t[2]) || t[3] != ' ')
+			snprintf(why, whylen, "the reply \"%.100s\" does not "
+			    "start with a 4NN or 5NN code", t);
+		else {
+			if (isdigit((unsigned char)t[4]) && t[4] == t[0] &&
+			    t[5] == '.')
+				snprintf(msg, msglen, "%s", t);
+			else
+				snprintf(msg, msglen, "%.3s %c.7.1 %s", t, t[0],
+				    t + 4);
+			r = 0;
+		}
+	}
+	buf_free(&out);
+	return r;
+}
+
+/*
+ * smtpd_rbl_reply - a DNS list matched: the reply of rbl_reply_maps or
+ * default_rbl_reply (Postfix's "$rbl_code Service unavailable; $rbl_class
+ * [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}"),
+ * logged with the list's answer.  A template that gives no reply is a
+ * configuration error: logged, and the default text is used.
  */
 static enum smtpd_verdict
 smtpd_rbl_reply(struct smtpd_ctx *c, const char *zone, const char *class,
     const char *what, const char *txt, const char *hit)
 {
+	struct smtpd_rblvars v = { c, zone, class, what, txt, "", "", "" };
+	struct buf val;
 	int	 code = c->s->sd->rbl_code, dom = what != c->s->client_addr;
+	char	 why[256];
 
 	log_info("%s[%s]: %s%sblocked using %s; %s", c->s->client_name,
 	    c->s->client_addr, dom ? log_str(what) : "", dom ? " " : "",
 	    log_str(zone), hit);
-	snprintf(c->msg, c->msglen, "%d %s Service unavailable; %s [%s] "
-	    "blocked using %s%s%s", code, code / 100 == 4 ? "4.7.1" :
-	    "5.7.1", class, log_str(what), log_str(zone), *txt != '\0' ?
-	    "; " : "", *txt != '\0' ? log_str(txt) : "");
-	c->temp = code / 100 == 4;
+	snprintf(v.code, sizeof(v.code), "%d", code);
+	snprintf(v.client, sizeof(v.client), "%s[%s]", c->s->client_name,
+	    c->s->client_addr);
+	if (c->rcpt != NULL)
+		addr_format(c->rcpt, v.rcpt, sizeof(v.rcpt));
+	buf_init(&val, MAPS_VALUE_MAX + 1);
+	if (smtpd_rbl_text(&v, smtpd_rbl_template(c->s->sd, zone, &val),
+	    c->msg, c->msglen, why, sizeof(why)) == -1) {
+		log_err("reply for %s: %s (default_rbl_reply, rbl_reply_maps)",
+		    log_str(zone), why);
+		snprintf(c->msg, c->msglen, "%d %s Service unavailable; %s "
+		    "[%s] blocked using %s%s%s", code, code / 100 == 4 ?
+		    "4.7.1" : "5.7.1", class, log_str(what), log_str(zone),
+		    *txt != '\0' ? "; " : "", *txt != '\0' ? log_str(txt) : "");
+	}
+	buf_free(&val);
+	c->temp = c->msg[0] == '4';
 	return SMTPD_V_REJECT;
 }
 

@@ -44,6 +44,7 @@
 #include "cfg.h"
 #include "dns.h"
 #include "log.h"
+#include "maps.h"
 #include "util.h"
 #include "smtpd.h"
 
@@ -110,6 +111,29 @@ smtpd_dns_peer_setup(struct smtpd *sd)
 		log_warn("client names: %s (the DNS alone is asked)", err);
 }
 
+/*
+ * smtpd_dns_reply_setup - default_rbl_reply and the rbl_reply_maps
+ * tables, opened before the jail (a table that cannot be opened stops the
+ * service, as mailctl check says)
+ */
+static void
+smtpd_dns_reply_setup(struct smtpd *sd)
+{
+	char	**v, err[512];
+	size_t	 n, i;
+
+	sd->rbl_reply = cfg_str(sd->cfg, "default_rbl_reply");
+	v = cfg_list(sd->cfg, "rbl_reply_maps", &n);
+	sd->rbl_maps = xcalloc(n + 1, sizeof(*sd->rbl_maps));
+	for (i = 0; i < n; i++) {
+		if ((sd->rbl_maps[i] = maps_open(v[i], NULL, err,
+		    sizeof(err))) == NULL)
+			log_fatal("rbl_reply_maps: %s", err);
+		sd->nrbl_maps++;
+	}
+	cfg_list_free(v, n);
+}
+
 /* smtpd_dns_setup - a resolver when a restriction needs one (pre-jail) */
 void
 smtpd_dns_setup(struct smtpd *sd)
@@ -139,6 +163,7 @@ smtpd_dns_setup(struct smtpd *sd)
 			}
 		}
 	sd->rbl_code = (int)cfg_int(sd->cfg, "maps_rbl_reject_code");
+	smtpd_dns_reply_setup(sd);
 	sd->unknown_code = (int)cfg_int(sd->cfg,
 	    "unknown_address_reject_code");
 	sd->unk_client_code = (int)cfg_int(sd->cfg,

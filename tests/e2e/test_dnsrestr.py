@@ -510,6 +510,59 @@ class RblMynetworksTest(DnsCase):
                 rbl_reply(554, EVIL, "rbl.test", "")), r)
 
 
+class RblReplyTest(DnsCase):
+    """default_rbl_reply and rbl_reply_maps: Postfix's reply templates
+    ($rbl_code, $rbl_domain, ${rbl_reason?...}, $client, ...), a missing
+    enhanced status code added, the code's class deciding 4xx or 5xx, and
+    mailctl check refusing a template with an unknown name."""
+
+    MX = ()
+    HOSTS = RBL_HOSTS
+    CONF = RBL_CONF
+    MAIN = {"mynetworks": "192.0.2.0/24",
+            "smtpd_client_restrictions": "reject_rbl_client rbl.test, "
+            "reject_rbl_client rbl2.test=127.0.0.2",
+            "default_rbl_reply": "$rbl_code 5.7.9 <$client_address> is on "
+            "$rbl_domain${rbl_reason?: $rbl_reason} (helo $helo_name)"}
+
+    @classmethod
+    def prepare_instance(cls):
+        path = os.path.join(cls.inst.dir, "rbl_replies")
+        with open(path, "w") as f:
+            f.write("rbl2.test 450 try later, $client is on $rbl_domain "
+                    "(mail for $recipient_domain)\n")
+        cls.inst.set_main(rbl_reply_maps="texthash:" + path)
+
+    def test_default_rbl_reply(self):
+        with self.session(LISTED) as c:
+            self.expect(c, "MAIL FROM:<x@sender.test>", "250 2.1.0 Ok")
+            self.expect(c, "RCPT TO:<%s>" % ALICE,
+                        "554 5.7.9 <%s> is on rbl.test: %s (helo "
+                        "client.example.org)" % (LISTED, LISTED_TXT))
+
+    def test_rbl_reply_maps(self):
+        with self.session(OTHER) as c:
+            self.expect(c, "MAIL FROM:<x@sender.test>", "250 2.1.0 Ok")
+            self.expect(c, "RCPT TO:<%s>" % ALICE,
+                        "450 4.7.1 try later, unknown[%s] is on rbl2.test "
+                        "(mail for example.com)" % OTHER)
+
+    def test_check_refuses_unknown_name(self):
+        main = os.path.join(self.inst.dir, "main.cf")
+        with open(main) as f:
+            saved = f.read()
+        try:
+            with open(main, "a") as f:
+                f.write("default_rbl_reply = $rbl_code ${nosuch?x}\n")
+            r = self.inst.mailctl("check", check=False)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("default_rbl_reply: unknown name \"$nosuch\"",
+                          r.stdout + r.stderr)
+        finally:
+            with open(main, "w") as f:
+                f.write(saved)
+
+
 class RblNoDelayTest(DnsCase):
     """smtpd_delay_reject = no: the client list at connect (the banner
     waits for the list's answer, and a refusal takes its place, as in

@@ -14,16 +14,45 @@
  *    malformed;
  *  - 0 (need more) only below POLICY_REPLY_MAX bytes;
  *  - the argument (NUL-terminated copy) parses to -1 or to a spec with a
- *    type, an endpoint and settings in their ranges.
+ *    type, an endpoint and settings in their ranges;
+ *  - the same copy as a reply template (restr_expand, default_rbl_reply):
+ *    0 or -1 with a reason, never more than the buffer's maximum.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fuzz.h"
 #include "policy.h"
+#include "restr.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* fuzz_var - every name but "x" has a value, "e" an empty one */
+static const char *
+fuzz_var(void *arg, const char *name)
+{
+	if (strcmp(name, "x") == 0)
+		return NULL;
+	return strcmp(name, "e") == 0 ? "" : "value$";
+}
+
+/* fuzz_template - the bytes as a reply template */
+static void
+fuzz_template(const char *s)
+{
+	struct buf out;
+	char	 err[256];
+	int	 r;
+
+	buf_init(&out, 2048);
+	err[0] = '\0';
+	r = restr_expand(s, fuzz_var, NULL, &out, err, sizeof(err));
+	FZ_CHECK(r == 0 || (r == -1 && err[0] != '\0'));
+	FZ_CHECK(out.len <= 2048);
+	buf_free(&out);
+}
 
 /* fuzz_policy_spec - the bytes as a check_policy_service argument */
 static void
@@ -36,6 +65,7 @@ fuzz_policy_spec(const uint8_t *data, size_t len)
 	FZ_CHECK(s != NULL);
 	memcpy(s, data, len);
 	s[len] = '\0';
+	fuzz_template(s);
 	if (policy_spec_parse(s, &sp, err, sizeof(err)) == 0) {
 		FZ_CHECK(sp.type == POLICY_UNIX || sp.type == POLICY_INET);
 		FZ_CHECK(sp.endpoint[0] != '\0');

@@ -221,14 +221,89 @@ t_cfcheck(void)
 	cfcheck_free(&ck);
 }
 
+/* t_var - the values of t_expand's templates */
+static const char *
+t_var(void *arg, const char *name)
+{
+	if (strcmp(name, "rbl_code") == 0)
+		return "554";
+	if (strcmp(name, "rbl_domain") == 0)
+		return "zen.example";
+	if (strcmp(name, "rbl_reason") == 0)
+		return arg != NULL ? "listed" : "";
+	if (strcmp(name, "empty") == 0)
+		return "";
+	return NULL;
+}
+
+/* t_expand - reply templates (default_rbl_reply, rbl_reply_maps) */
+static void
+t_expand(void)
+{
+	static const struct {
+		const char	*tmpl;
+		int		 reason;
+		const char	*want;	/* NULL: refused */
+	} tab[] = {
+		{ "$rbl_code Service unavailable; blocked using "
+		  "$rbl_domain${rbl_reason?; $rbl_reason}", 1,
+		  "554 Service unavailable; blocked using zen.example; "
+		  "listed" },
+		{ "$rbl_code Service unavailable; blocked using "
+		  "$rbl_domain${rbl_reason?; $rbl_reason}", 0,
+		  "554 Service unavailable; blocked using zen.example" },
+		{ "${rbl_code} x${empty:none}y", 0, "554 xnoney" },
+		{ "a$$b $$$rbl_code", 0, "a$b $554" },
+		{ "${rbl_reason?{$rbl_domain}}", 1, "{zen.example}" },
+		{ "${rbl_reason:${empty:${rbl_code}}}", 0, "554" },
+		{ "plain text", 0, "plain text" },
+		{ "", 0, "" },
+		/* malformed */
+		{ "$nosuch", 0, NULL },
+		{ "${nosuch}", 0, NULL },
+		{ "${rbl_code", 0, NULL },
+		{ "${rbl_reason?unclosed", 1, NULL },
+		{ "trailing $", 0, NULL },
+		{ "$ space", 0, NULL },
+		{ "${}", 0, NULL },
+		{ "${rbl_code?${rbl_code?${rbl_code?${rbl_code?${rbl_code?"
+		  "${rbl_code?x}}}}}}", 0, NULL },
+	};
+	struct buf out;
+	char	 err[256];
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < NELEM(tab); i++) {
+		buf_init(&out, 1024);
+		err[0] = '\0';
+		r = restr_expand(tab[i].tmpl, t_var, tab[i].reason ? "x" : NULL,
+		    &out, err, sizeof(err));
+		if (tab[i].want == NULL)
+			T_OK(r == -1 && err[0] != '\0', "refused: \"%s\" (%s)",
+			    tab[i].tmpl, err);
+		else
+			T_OK(r == 0 && strcmp(buf_cstr(&out), tab[i].want) == 0,
+			    "\"%s\" -> \"%s\" %s", tab[i].tmpl, buf_cstr(&out),
+			    err);
+		buf_free(&out);
+	}
+	buf_init(&out, 8);
+	T_OK(restr_expand("$rbl_domain", t_var, NULL, &out, err,
+	    sizeof(err)) == -1 && strstr(err, "longer") != NULL,
+	    "a result over the buffer's maximum is refused");
+	buf_free(&out);
+}
+
 int
 main(void)
 {
-	t_plan(57);
+	t_plan(57 + 16 + 1);
 	log_open("test_restr", LOG_TO_STDERR, NULL);
 	t_bad_lists();
 	t_good_lists();
 	t_table();
 	t_cfcheck();
+	t_expand();
 	return t_done();
 }
