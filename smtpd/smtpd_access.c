@@ -92,9 +92,10 @@ smtpd_r_defer_if_permit(struct smtpd_ctx *c, const char *arg)
 	const char *cls, *name;
 	char	 b[600];
 
+	/* Postfix's reply is 450 4.7.0 whatever defer_code says */
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	smtpd_defer_set(&c->dip, "%d 4.7.1 <%s>: %s rejected: "
-	    "defer_if_permit requested", c->s->sd->defer_code, name, cls);
+	smtpd_defer_set(&c->dip, "450 4.7.0 <%s>: %s rejected: "
+	    "defer_if_permit requested", name, cls);
 	return SMTPD_V_DUNNO;
 }
 
@@ -105,8 +106,8 @@ smtpd_r_defer_if_reject(struct smtpd_ctx *c, const char *arg)
 	char	 b[600];
 
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	smtpd_defer_set(&c->dir, "%d 4.7.1 <%s>: %s rejected: "
-	    "defer_if_reject requested", c->s->sd->defer_code, name, cls);
+	smtpd_defer_set(&c->dir, "450 4.7.0 <%s>: %s rejected: "
+	    "defer_if_reject requested", name, cls);
 	return SMTPD_V_DUNNO;
 }
 

@@ -231,6 +231,36 @@ class EvaluationTest(RestrCase):
     ONE_PROCESS = ("single",)
 
     # -- defer_if_permit / defer_if_reject / warn_if_reject --
+    def test_defer_if_permit(self):
+        """A list that permits after defer_if_permit answers 450 4.7.0;
+        a reject after it is still a reject."""
+        p = self.svc["dip"]
+        self.rcpt_reply("127.0.0.50", "s@client.test", ALICE, rcpt_reject(
+            ALICE, "defer_if_permit requested", 450, "4.7.0"), port=p)
+        self.rcpt_reply("127.0.0.50", "s@client.test", "x@remote.test",
+                        rcpt_reject("x@remote.test", "Access denied"),
+                        port=p)
+
+    def test_defer_if_reject(self):
+        """A 5xx reject after defer_if_reject becomes its 450 4.7.0; a
+        permit stays a permit; a 4xx reject keeps its own reply."""
+        p = self.svc["dir"]
+        off = self.inst.log_size()
+        self.rcpt_reply("127.0.0.51", "s@client.test", "x@remote.test",
+                        rcpt_reject("x@remote.test",
+                                    "defer_if_reject requested", 450,
+                                    "4.7.0"), port=p)
+        self.logged("reject", "RCPT", "127.0.0.51", rcpt_reject(
+            "x@remote.test", "defer_if_reject requested", 450, "4.7.0"),
+            r"from=<s@client\.test> to=<x@remote\.test> proto=ESMTP "
+            r"helo=<client\.example\.org>", off)
+        with self.conn("127.0.0.51", port=p) as c:
+            self.send_mail(c, "s@client.test", [ALICE], "dir-pass")
+        self.delivered("dir-pass")
+        self.rcpt_reply("127.0.0.51", "s@client.test", "x@remote.test",
+                        rcpt_reject("x@remote.test", "Try again later", 450,
+                                    "4.3.2"), port=self.svc["dir4"])
+
     def test_warn_if_reject(self):
         """The restriction after warn_if_reject only logs reject_warning
         with its reply; the one after that rejects again."""
