@@ -350,10 +350,12 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 		break;
 	case ACCESS_DEFER_IF_REJECT:
 	case ACCESS_DEFER_IF_PERMIT:
+		/* Postfix's text for these is not "Access denied" */
 		name = smtpd_ck_name(c, b, sizeof(b), &cls);
 		smtpd_defer_set(a.kind == ACCESS_DEFER_IF_REJECT ? &c->dir :
 		    &c->dip, "%d %s <%s>: %s rejected: %s",
-		    sd->access_defer_code, a.dsn, name, cls, text);
+		    sd->access_defer_code, a.dsn, name, cls, *a.text != '\0' ?
+		    a.text : "Service unavailable");
 		break;
 	case ACCESS_DISCARD:
 		smtpd_acc_acts(c)->discard = 1;

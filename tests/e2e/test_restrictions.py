@@ -709,6 +709,16 @@ class AccessTest(tcn.NameCase):
         self.assertIn("X-Helo-Tag: pcre matched", text)
         self.assertLess(text.index("X-Helo-Tag:"), text.index("Received:"))
 
+    def test_regexp_helo(self):
+        self.rcpt_reply("127.0.0.37", "s@client.test", ALICE, helo_reject(
+            "dip.example", "Service unavailable", 450, "4.7.1"),
+            helo="dip.example")
+        self.passes("127.0.0.37", "helook", helo="ok.example")
+        self.rcpt_reply("127.0.0.37", "s@client.test", ALICE, helo_reject(
+            "rx.example", "regexp rx later", 451, "4.7.8"),
+            helo="rx.example")
+
+    # -- sender tables --
     def test_hash_sender(self):
         with self.conn("127.0.0.38") as c:
             for sender, want in [
