@@ -176,16 +176,17 @@ enum smtpd_verdict
 smtpd_r_multi_bounce(struct smtpd_ctx *c, const char *arg)
 {
 	struct smtpd_sess *s = c->s;
-	int	 code = s->sd->mul_rcpt_code;
+	const char *cls, *name;
+	char	 b[600];
 
 	/* at RCPT: a second recipient; at DATA and after: more than one */
 	if (s->sender == NULL || *s->sender != '\0' ||
 	    s->nrcpt <= (size_t)(c->rcpt == NULL ? 1 : 0))
 		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "%d %c.5.3 <>: Sender address rejected: "
-	    "Multi-recipient bounce", code, code / 100 == 4 ? '4' : '5');
-	c->temp = code / 100 == 4;
-	return SMTPD_V_REJECT;
+	/* Postfix names what the list is about: <DATA>: Data command, ... */
+	name = smtpd_ck_name(c, b, sizeof(b), &cls);
+	return smtpd_refuse(c, s->sd->mul_rcpt_code, "5.5.3", "<%s>: %s "
+	    "rejected: Multi-recipient bounce", name, cls);
 }
 
 enum smtpd_verdict

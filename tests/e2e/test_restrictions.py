@@ -483,6 +483,34 @@ class BuiltinTest(RestrCase):
             self.expect(c, "RCPT TO:<x@remote.test>",
                         "554 5.7.1 <x@remote.test>: Relay access denied")
 
+    def test_multi_recipient_bounce_at_rcpt(self):
+        with self.conn("127.0.0.64") as c:
+            self.expect(c, "MAIL FROM:<>", 250)
+            self.expect(c, "RCPT TO:<%s>" % ALICE, "250 2.1.5 Ok")
+            self.expect(c, "RCPT TO:<%s>" % BOB, rcpt_reject(
+                BOB, "Multi-recipient bounce", 550, "5.5.3"))
+            self.expect(c, "DATA", 354)
+            c.send(tob.message("bounce1", "", ALICE) + b".\r\n")
+            self.assertEqual(c.reply().code, 250)
+        self.delivered("bounce1")
+
+    def test_multi_recipient_bounce_at_data(self):
+        off = self.inst.log_size()
+        with self.conn("127.0.0.64", port=self.svc["data"]) as c:
+            self.expect(c, "MAIL FROM:<>", 250)
+            self.expect(c, "RCPT TO:<%s>" % ALICE, 250)
+            self.expect(c, "RCPT TO:<%s>" % BOB, 250)
+            want = ("550 5.5.3 <DATA>: Data command rejected: "
+                    "Multi-recipient bounce")
+            self.expect(c, "DATA", want)
+            self.expect(c, "RSET", 250)
+            self.send_mail(c, "", [ALICE], "bounce2")
+        self.delivered("bounce2")
+        # no to= with more than one recipient (Postfix: naming one of
+        # them would be misleading)
+        self.logged("reject", "DATA", "127.0.0.64", want,
+                    r"from=<> proto=ESMTP helo=<client\.example\.org>", off)
+
     def test_no_delay_client_at_connect(self):
         want = client_reject("127.0.0.66", "go away")
         c = Conn(self.svc["nodelay"], source="127.0.0.66", greet=False)
