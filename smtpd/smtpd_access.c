@@ -15,7 +15,11 @@
  * all the same), HOLD puts it in the hold queue (hold/, released with
  * "mailctl queue release"), PREPEND adds a header above our Received:,
  * WARN and INFO log, and a list of restrictions (or classes) runs in
- * place of the lookup.  A table that cannot answer now gives 451 4.3.0.
+ * place of the lookup.  Replies name what the table looked up (the
+ * client, "Unverified Client host" for the reverse name, the HELO name,
+ * sender, recipient), whatever list it is in; a permit from
+ * check_reverse_client_hostname_access is a configuration error (451
+ * 4.3.5), as in Postfix.  A table that cannot answer now gives 451 4.3.0.
  *
  * Interface: smtpd_r_* (smtpd_check.h), smtpd_check_open,
  * smtpd_check_maps_changed, smtpd_check_txn_reset, smtpd_check_forget,
@@ -43,6 +47,7 @@
 #include "smtpd.h"
 #include "smtpd_check.h"
 
+/* what a table looks up; SMTPD_SUBJ_CLIENT + each is its reply subject */
 #define SMTPD_ACC_CLIENT	0
 #define SMTPD_ACC_REV		1
 #define SMTPD_ACC_HELO		2
@@ -403,7 +408,7 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 	const char *name, *cls;
 	char	 ab[ADDR_PATH_MAX * 2 + 8], nb[600];
 	enum smtpd_verdict v = SMTPD_V_DUNNO;
-	int	 r = MAPS_NOTFOUND;
+	int	 r = MAPS_NOTFOUND, saved;
 
 	if (spec == NULL || (m = smtpd_acc_map(sd, spec)) == NULL) {
 		log_err("%s: table not opened at start", spec != NULL ? spec :
@@ -440,6 +445,10 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 	}
 	if (maps_stale(m))
 		sd->maps_stale = 1;
+	/* replies name what this table looked up (Postfix's reply_name
+	   and reply_class), also from inside the result's restrictions */
+	saved = c->subj;
+	c->subj = SMTPD_SUBJ_CLIENT + what;
 	if (r == MAPS_TEMPFAIL) {
 		log_warn("%s: lookup failed: %s", spec, maps_error(m));
 		name = smtpd_ck_name(c, nb, sizeof(nb), &cls);
@@ -449,6 +458,19 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 		v = SMTPD_V_REJECT;
 	} else if (r == MAPS_FOUND)
 		v = smtpd_ck_action(c, spec, buf_cstr(&val));
+	c->subj = saved;
+	if (v == SMTPD_V_PERMIT && what == SMTPD_ACC_REV) {
+		/* Postfix: a name the client chose cannot allow anything */
+		log_warn("restriction check_reverse_client_hostname_access "
+		    "returns OK for %s", log_str(s->reverse_name));
+		log_warn("this is not allowed for security reasons");
+		log_warn("use DUNNO instead of OK if you want to make an "
+		    "exception");
+		snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration "
+		    "error");
+		c->temp = c->conferr = 1;
+		v = SMTPD_V_REJECT;
+	}
 	buf_free(&val);
 	buf_free(&key);
 	return v;

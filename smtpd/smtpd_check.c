@@ -392,10 +392,29 @@ const char *
 smtpd_ck_name(struct smtpd_ctx *c, char *buf, size_t len, const char **cls)
 {
 	struct smtpd_sess *s = c->s;
+	int	 what = c->list;
 
-	switch (c->list) {
+	switch (c->subj) {
+	case SMTPD_SUBJ_CLIENT:
+	case SMTPD_SUBJ_REV:
+		what = RESTR_L_CLIENT;
+		break;
+	case SMTPD_SUBJ_HELO:
+		what = RESTR_L_HELO;
+		break;
+	case SMTPD_SUBJ_SENDER:
+		what = RESTR_L_SENDER;
+		break;
+	case SMTPD_SUBJ_RCPT:
+		what = RESTR_L_RCPT;
+		break;
+	default:
+		break;
+	}
+	switch (what) {
 	case RESTR_L_CLIENT:
-		*cls = "Client host";
+		*cls = c->subj == SMTPD_SUBJ_REV ? "Unverified Client host" :
+		    "Client host";
 		snprintf(buf, len, "%s[%s]", s->client_name, s->client_addr);
 		return buf;
 	case RESTR_L_HELO:

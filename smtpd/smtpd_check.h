@@ -48,12 +48,27 @@ struct smtpd_ctx {
 					   never a warning */
 	int		 in_action;	/* evaluating a policy server's answer:
 					   check_policy_service is refused */
+	int		 subj;		/* what replies name: SMTPD_SUBJ_* (an
+					   access table's own subject while
+					   its result is applied) */
 	struct smtpd_defer dir;		/* defer_if_reject of this stage */
 	struct smtpd_defer dip;		/* defer_if_permit of this stage */
 	struct buf	 prep;		/* PREPEND headers of this evaluation:
 					   kept only once it has a verdict (a
 					   rerun would add them again) */
 };
+
+/*
+ * What a reply names (Postfix's reply_name and reply_class): the list's
+ * own subject, or while a check_*_access result is applied, what that
+ * table looked up, whatever list it is in
+ */
+#define SMTPD_SUBJ_LIST		0
+#define SMTPD_SUBJ_CLIENT	1	/* "Client host" */
+#define SMTPD_SUBJ_REV		2	/* "Unverified Client host" */
+#define SMTPD_SUBJ_HELO		3
+#define SMTPD_SUBJ_SENDER	4
+#define SMTPD_SUBJ_RCPT		5
 
 /* smtpd_check.c */
 /* smtpd_ck_eval - evaluate a list of words (a class, an access result) */

@@ -511,6 +511,21 @@ class BuiltinTest(RestrCase):
         self.logged("reject", "DATA", "127.0.0.64", want,
                     r"from=<> proto=ESMTP helo=<client\.example\.org>", off)
 
+    def test_end_of_data_sender_access(self):
+        """smtpd_end_of_data_restrictions: check_sender_access answers
+        after the final dot, naming the sender."""
+        want = sender_reject("eod@bad.test", "no such mail here")
+        with self.conn("127.0.0.65", port=self.svc["eod"]) as c:
+            self.expect(c, "MAIL FROM:<eod@bad.test>", 250)
+            self.expect(c, "RCPT TO:<%s>" % ALICE, 250)
+            self.expect(c, "DATA", 354)
+            c.send(tob.message("eodrej", "eod@bad.test", ALICE) + b".\r\n")
+            self.assertEqual(c.reply().lines, [want])
+            self.send_mail(c, "fine@good.test", [ALICE], "eodpass")
+        self.not_delivered("eodrej")
+        self.delivered("eodpass")
+
+    # -- smtpd_delay_reject = no --
     def test_no_delay_client_at_connect(self):
         want = client_reject("127.0.0.66", "go away")
         c = Conn(self.svc["nodelay"], source="127.0.0.66", greet=False)
@@ -718,6 +733,26 @@ class AccessTest(tcn.NameCase):
         self.rcpt_reply("127.0.0.34", "s@client.test", ALICE, client_reject(
             "127.0.0.34", "hash says no"))
 
+    def test_reverse_client_name(self):
+        """check_reverse_client_hostname_access: the PTR name that does
+        not confirm; Postfix names it "Unverified Client host"."""
+        self.rcpt_reply(tcn.FORGED, "s@client.test", ALICE, client_reject(
+            tcn.FORGED, "unverified name", cls="Unverified Client host"))
+
+    def test_reverse_client_name_ok_refused(self):
+        """OK from check_reverse_client_hostname_access would let a name
+        the client chose allow it: Postfix refuses it as a configuration
+        error, with its three warnings."""
+        off = self.inst.log_size()
+        self.rcpt_reply(tcn.NOADDR, "s@client.test", ALICE,
+                        "451 4.3.5 Server configuration error")
+        self.assertIsNotNone(self.inst.wait_log(
+            r"warning: restriction check_reverse_client_hostname_access "
+            r"returns OK for noaddr\.test\n.*warning: this is not allowed "
+            r"for security reasons\n.*warning: use DUNNO instead of OK if "
+            r"you want to make an exception", 5, off),
+            self.inst.log_since(off))
+
     def test_class_from_table(self):
         """A restriction class as a cidr: value and as a texthash:
         value: its restrictions run in place of the lookup."""
@@ -785,6 +820,18 @@ class AccessTest(tcn.NameCase):
                         "554 5.7.1 <x@remote.test>: Relay access denied")
 
     # -- replies name what the table looked up --
+    def test_reply_names_table_subject(self):
+        """A client and a sender table in smtpd_recipient_restrictions:
+        the reply names the client ("Client host") and the sender
+        ("Sender address"), not the recipient (Postfix's
+        check_*_access)."""
+        p = self.svc["mixed"]
+        self.rcpt_reply("127.0.0.30", "s@client.test", ALICE, client_reject(
+            "127.0.0.30", "cidr says no", 550, "5.7.9"), port=p)
+        self.rcpt_reply("127.0.0.45", "x@bad.test", ALICE, sender_reject(
+            "x@bad.test", "Access denied"), port=p)
+
+    # -- a table changed while running --
 # ========================================================== tutorial ==
 
 TUTORIAL = """
