@@ -265,8 +265,9 @@ smtpd_ck_keep(struct smtpd_ctx *c)
 }
 
 /*
- * smtpd_acc_note - DISCARD, HOLD, WARN, INFO: the log line Postfix
- * writes ("<NAME>: CLASS text", text by default "triggers X action")
+ * smtpd_acc_note - DISCARD, HOLD (action: "<NAME>: CLASS text", text by
+ * default "triggers ACTION action"), WARN, INFO (action NULL: the text
+ * alone): the log line Postfix writes, with to= during RCPT
  */
 static void
 smtpd_acc_note(struct smtpd_ctx *c, const char *what, const char *text,
@@ -276,17 +277,15 @@ smtpd_acc_note(struct smtpd_ctx *c, const char *what, const char *text,
 	char	 b[600], line[1200], rb[600];
 
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	if (*text != '\0')
+	if (action == NULL)
+		util_strlcpy(line, text, sizeof(line));
+	else if (*text != '\0')
 		snprintf(line, sizeof(line), "<%s>: %s %s", name, cls, text);
 	else
 		snprintf(line, sizeof(line), "<%s>: %s triggers %s action",
 		    name, cls, action);
-	if (c->rcpt != NULL) {
-		util_strlcpy(rb, b, sizeof(rb));
-		smtpd_whatsup(c->s, what, c->stage, NULL, c->list >=
-		    RESTR_L_RELAY && c->list <= RESTR_L_RCPT ? rb : NULL, line);
-	} else
-		smtpd_whatsup(c->s, what, c->stage, NULL, NULL, line);
+	smtpd_whatsup(c->s, what, c->stage, NULL, c->rcpt != NULL ?
+	    smtpd_rcpt_text(c, rb, sizeof(rb)) : NULL, line);
 }
 
 /*
@@ -375,7 +374,7 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 	case ACCESS_WARN:
 	case ACCESS_INFO:
 		smtpd_acc_note(c, a.kind == ACCESS_WARN ? "warn" : "info",
-		    a.text, a.kind == ACCESS_WARN ? "WARN" : "INFO");
+		    a.text, NULL);
 		break;
 	case ACCESS_PREPEND:
 		smtpd_acc_prepend(c, a.text);

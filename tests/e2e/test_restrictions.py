@@ -330,6 +330,16 @@ class EvaluationTest(RestrCase):
                          "served by one process")
 
     # -- DISCARD and REJECT from the client table --
+    def test_client_table_discard(self):
+        off = self.inst.log_size()
+        with self.conn("127.0.0.42") as c:
+            self.send_mail(c, "s@client.test", [ALICE], "discarded")
+        self.not_delivered("discarded")
+        self.logged("discard", "RCPT", "127.0.0.42",
+                    "<unknown[127.0.0.42]>: Client host triggers DISCARD "
+                    "action", r"from=<s@client\.test> to=<alice@example\.com>"
+                    r" proto=ESMTP helo=<client\.example\.org>", off)
+
     def test_client_table_reject(self):
         self.rcpt_reply("127.0.0.43", "s@client.test", ALICE,
                         client_reject("127.0.0.43", "Access denied"))
@@ -753,6 +763,22 @@ class AccessTest(tcn.NameCase):
             r"you want to make an exception", 5, off),
             self.inst.log_since(off))
 
+    def test_hold_then_release(self):
+        off = self.inst.log_size()
+        with self.conn("127.0.0.32") as c:
+            qid = self.send_mail(c, "s@client.test", [ALICE], "held1")
+        hold = os.path.join(self.inst.queue, "hold", qid)
+        self.assertTrue(wait_for(lambda: os.path.exists(hold), 10),
+                        self.inst.log_since(off))
+        self.not_delivered("held1")
+        self.logged("hold", "RCPT", "127.0.0.32",
+                    "<unknown[127.0.0.32]>: Client host triggers HOLD action",
+                    r"from=<s@client\.test> to=<alice@example\.com> "
+                    r"proto=ESMTP helo=<client\.example\.org>", off)
+        self.inst.mailctl("queue", "release", qid)
+        self.delivered("held1")
+        self.assertFalse(os.path.exists(hold))
+
     def test_class_from_table(self):
         """A restriction class as a cidr: value and as a texthash:
         value: its restrictions run in place of the lookup."""
@@ -771,6 +797,13 @@ class AccessTest(tcn.NameCase):
         text = self.passes("127.0.0.36", "helotag", helo="tag.example")
         self.assertIn("X-Helo-Tag: pcre matched", text)
         self.assertLess(text.index("X-Helo-Tag:"), text.index("Received:"))
+
+    def test_pcre_warn(self):
+        off = self.inst.log_size()
+        self.passes("127.0.0.36", "helowarn", helo="warn.example")
+        self.logged("warn", "RCPT", "127.0.0.36", "helo looks odd",
+                    r"from=<x@sender\.test> to=<alice@example\.com> "
+                    r"proto=ESMTP helo=<warn\.example>", off)
 
     def test_regexp_helo(self):
         self.rcpt_reply("127.0.0.37", "s@client.test", ALICE, helo_reject(
@@ -808,6 +841,17 @@ class AccessTest(tcn.NameCase):
         text = self.passes("127.0.0.38", "sendertag", sender="x@tag.test")
         self.assertIn("X-Sender-Tag: texthash", text)
 
+    def test_sender_discard(self):
+        off = self.inst.log_size()
+        with self.conn("127.0.0.38") as c:
+            self.send_mail(c, "x@drop.test", [ALICE], "senderdrop")
+        self.not_delivered("senderdrop")
+        self.logged("discard", "RCPT", "127.0.0.38",
+                    "<x@drop.test>: Sender address triggers DISCARD action",
+                    r"from=<x@drop\.test> to=<alice@example\.com> "
+                    r"proto=ESMTP helo=<client\.example\.org>", off)
+
+    # -- recipient table --
     def test_inline_recipient(self):
         with self.conn("127.0.0.39") as c:
             self.expect(c, "MAIL FROM:<s@client.test>", 250)
