@@ -86,6 +86,8 @@ int	 smtpd_ck_unauth_dest(struct smtpd_ctx *);
 /* smtpd_ck_class - the words of a restriction class, or NULL */
 const struct smtpd_class *smtpd_ck_class(const struct smtpd *,
 	    const char *);
+/* smtpd_ck_literal_ok - "[1.2.3.4]" or "[IPv6:...]" holds a valid address */
+int	 smtpd_ck_literal_ok(const char *);
 /* smtpd_refuse - reject with "CODE X.Y.Z text", X following the code */
 enum smtpd_verdict smtpd_refuse(struct smtpd_ctx *, int, const char *,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));

@@ -468,6 +468,39 @@ class BuiltinTest(RestrCase):
         self.helo_rcpt("a..b.example", helo_reject(
             "a..b.example", "Invalid name", 501, "5.5.2"))
 
+    def test_helo_address_literals(self):
+        """A literal must hold an address (Postfix's reject_invalid_
+        hostaddr, for both restrictions): [foo] is refused, [192.0.2.1]
+        and [IPv6:2001:db8::1] pass."""
+        self.helo_rcpt("[foo]", helo_reject("[foo]", "invalid ip address",
+                                            501, "5.5.2"))
+        self.helo_rcpt("[192.0.2.1]", "250 2.1.5 Ok")
+        self.helo_rcpt("[IPv6:2001:db8::1]", "250 2.1.5 Ok")
+
+    def test_non_fqdn_helo_hostname(self):
+        """No dot, or a bare address (a numeric name is not a host name
+        for Postfix) get 504; a trailing dot is allowed."""
+        for helo in ("localhost", "1.2.3.4", "single."):
+            with self.subTest(helo=helo):
+                self.helo_rcpt(helo, helo_reject(
+                    helo, "need fully-qualified hostname", 504, "5.5.2"))
+        for helo in ("mx.client.example.", "under_score.example",
+                     "123.example"):
+            with self.subTest(helo=helo):
+                self.helo_rcpt(helo, "250 2.1.5 Ok")
+
+    # -- senders --
+    def test_non_fqdn_sender(self):
+        # (MAIL FROM:<joe> without a domain and <joe@host.>, which
+        # Postfix accepts and this restriction refuses, are syntax errors
+        # for youju's MAIL; a numeric domain is no host name for Postfix)
+        for s in ("joe@localhost", "joe@1.2.3.4"):
+            with self.subTest(sender=s):
+                self.rcpt_reply("127.0.0.61", s, ALICE, sender_reject(
+                    s, "need fully-qualified address", 504, "5.5.2"))
+        self.rcpt_reply("127.0.0.61", "joe@[192.0.2.1]", ALICE,
+                        "250 2.1.5 Ok")
+
     def test_unlisted_sender(self):
         self.rcpt_reply("127.0.0.62", "nobody@example.com", ALICE,
                         sender_reject("nobody@example.com",
