@@ -909,6 +909,25 @@ class AccessTest(tcn.NameCase):
             "x@bad.test", "Access denied"), port=p)
 
     # -- a table changed while running --
+    def test_table_change_picked_up(self):
+        src = os.path.join(self.inst.dir, "sender_access")
+        self.passes("127.0.0.40", "change1", sender="x@change.test")
+        with open(src) as f:
+            text = f.read()
+        with open(src, "w") as f:
+            f.write(text.replace("change.test OK",
+                                 "change.test REJECT changed its mind"))
+        off = self.inst.log_size()
+        self.inst.mailctl("map", src)
+        self.rcpt_reply("127.0.0.40", "x@change.test", ALICE, sender_reject(
+            "x@change.test", "changed its mind"))
+        self.assertIsNotNone(self.inst.wait_log(
+            r"table hash:%s has changed -- restarting" % re.escape(src), 10,
+            off), self.inst.log_since(off))
+        self.rcpt_reply("127.0.0.40", "x@change.test", ALICE, sender_reject(
+            "x@change.test", "changed its mind"))
+
+
 # ========================================================== tutorial ==
 
 TUTORIAL = """
