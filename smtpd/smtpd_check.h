@@ -109,6 +109,12 @@ SMTPD_HANDLER(smtpd_r_rhsbl_rcpt);
 SMTPD_HANDLER(smtpd_r_dnswl);
 SMTPD_HANDLER(smtpd_r_rhswl);
 
+/* smtpd_check_syntax.c: the name syntax restrictions */
+SMTPD_HANDLER(smtpd_r_invalid_helo);
+SMTPD_HANDLER(smtpd_r_nonfqdn_helo);
+SMTPD_HANDLER(smtpd_r_nonfqdn_sender);
+SMTPD_HANDLER(smtpd_r_nonfqdn_rcpt);
+
 /* smtpd_access.c: the handlers of the evaluation-rule restrictions */
 SMTPD_HANDLER(smtpd_r_warn_if_reject);
 SMTPD_HANDLER(smtpd_r_defer_if_permit);
