@@ -523,9 +523,11 @@ def spf_wrapper(inst, dns_port):
 class SpfTest(harness.InstanceTestCase):
     """policyd-spf run by spawn(8) for each connection, as user
     policyd-spf; spf.test allows 127.0.0.7 only.  A second spawn service
-    runs /bin/sleep 30 with sleeper_time_limit = 1s."""
+    runs /bin/sleep 30 with sleeper_time_limit = 1s.  At the stop spawn
+    ends (SIGTERM, and logs it) the policyd-spf children whose
+    connection smtpd still keeps for reuse."""
 
-    EXPECTED_KILLS = ("sleep",)
+    EXPECTED_KILLS = ("sleep", "python3")
 
     @classmethod
     def setUpClass(cls):
