@@ -24,7 +24,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "cfg.h"
 #include "buf.h"
@@ -466,10 +465,8 @@ smtpd_addr_text(const struct sockaddr *sa, char *out, size_t outlen,
 
 /* smtpd_accept_cb - a new client */
 static void
-smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+smtpd_accept_cb(struct smtpd *sd, int fd, struct sockaddr *sa)
 {
-	struct smtpd *sd = arg;
 	struct smtpd_sess *s;
 	int	 one = 1;
 	static const char busy[] = "421 4.3.2 Too many sessions, try again "
@@ -516,17 +513,58 @@ smtpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (sd->sessions != NULL)
 		sd->sessions->prev = s;
 	sd->sessions = s;
-	/*
-	 * A table changed that cannot be read again inside the jail: this
-	 * client still gets the old contents, the next ones a new process
-	 * (master starts it when this one has finished and exited)
-	 */
-	if (!sd->sk->stopping && smtpd_check_maps_changed(sd)) {
-		sd->sk->stopping = sd->sk->retiring = 1;
-		smtpd_retire(sd->sk);
-	}
 	/* the client's name, then logging, anvil and the banner */
 	smtpd_peer_start(s);
+}
+
+/*
+ * smtpd_listen_cb - clients wait on a listening socket.  Before any is
+ * accepted: a table that changed and cannot be read again inside the
+ * jail retires this process, and the client, still in the socket's
+ * queue, is served by the next process with the new contents (Postfix's
+ * pre-accept check; master starts that process once this one exits)
+ */
+static void
+smtpd_listen_cb(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct smtpd *sd = arg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int	 fd, n;
+
+	if (sd->sk->stopping)
+		return;
+	if (smtpd_check_maps_changed(sd)) {
+		sd->sk->stopping = sd->sk->retiring = 1;
+		smtpd_retire(sd->sk);
+		return;
+	}
+	for (n = 0; n < 64; n++) {
+		len = sizeof(ss);
+		if ((fd = accept4((int)lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		smtpd_accept_cb(sd, fd, (struct sockaddr *)&ss);
+		if (sd->sk->stopping)
+			return;
+	}
+}
+
+/* smtpd_unlisten - stop listening (master keeps its own sockets) */
+static void
+smtpd_unlisten(struct smtpd *sd)
+{
+	int	 i;
+
+	for (i = 0; i < sd->nlev; i++) {
+		close((int)event_get_fd(sd->lev[i]));
+		event_free(sd->lev[i]);
+	}
+	sd->nlev = 0;
 }
 
 /* smtpd_settings_has - does a list parameter have this word */
@@ -645,9 +683,9 @@ smtpd_post_jail(struct skel *sk)
 		log_fatal("no listening socket from master");
 	for (i = 0; i < sk->nlisten && i < 16; i++) {
 		util_set_nonblock(sk->listen_fd[i], 1);
-		sd->lev[i] = evconnlistener_new(sd->base, smtpd_accept_cb, sd,
-		    LEV_OPT_CLOSE_ON_FREE, -1, sk->listen_fd[i]);
-		if (sd->lev[i] == NULL)
+		sd->lev[i] = event_new(sd->base, sk->listen_fd[i], EV_READ |
+		    EV_PERSIST, smtpd_listen_cb, sd);
+		if (sd->lev[i] == NULL || event_add(sd->lev[i], NULL) == -1)
 			log_fatal("cannot listen on descriptor %d",
 			    sk->listen_fd[i]);
 		sd->nlev++;
@@ -666,13 +704,9 @@ static void
 smtpd_stop(struct skel *sk)
 {
 	struct smtpd *sd = &smtpd_state;
-	int	 i;
-
 	struct smtpd_sess *s, *next;
 
-	for (i = 0; i < sd->nlev; i++)
-		evconnlistener_free(sd->lev[i]);
-	sd->nlev = 0;
+	smtpd_unlisten(sd);
 	if (sd->nsess == 0) {
 		skel_break(sk);
 		return;
@@ -689,11 +723,8 @@ static void
 smtpd_retire(struct skel *sk)
 {
 	struct smtpd *sd = &smtpd_state;
-	int	 i;
 
-	for (i = 0; i < sd->nlev; i++)
-		evconnlistener_free(sd->lev[i]);
-	sd->nlev = 0;
+	smtpd_unlisten(sd);
 	if (sd->nsess == 0)
 		skel_break(sk);
 }

@@ -23,7 +23,6 @@
 struct event_base;
 struct event;
 struct bufferevent;
-struct evconnlistener;
 struct skel;
 struct cfg;
 struct dns;
@@ -276,7 +275,7 @@ struct smtpd {
 	struct skel	*sk;
 	struct cfg	*cfg;
 	struct event_base *base;
-	struct evconnlistener *lev[16];
+	struct event	*lev[16];	/* the listening sockets */
 	int		 nlev;
 	size_t		 nsess;
 	struct smtpd_sess *sessions;

@@ -15,7 +15,11 @@
  * all the same), HOLD puts it in the hold queue (hold/, released with
  * "mailctl queue release"), PREPEND adds a header above our Received:,
  * WARN and INFO log, and a list of restrictions (or classes) runs in
- * place of the lookup.  A table that cannot answer now gives 451 4.3.0.
+ * place of the lookup.  Replies name what the table looked up (the
+ * client, "Unverified Client host" for the reverse name, the HELO name,
+ * sender, recipient), whatever list it is in; a permit from
+ * check_reverse_client_hostname_access is a configuration error (451
+ * 4.3.5), as in Postfix.  A table that cannot answer now gives 451 4.3.0.
  *
  * Interface: smtpd_r_* (smtpd_check.h), smtpd_check_open,
  * smtpd_check_maps_changed, smtpd_check_txn_reset, smtpd_check_forget,
@@ -43,6 +47,7 @@
 #include "smtpd.h"
 #include "smtpd_check.h"
 
+/* what a table looks up; SMTPD_SUBJ_CLIENT + each is its reply subject */
 #define SMTPD_ACC_CLIENT	0
 #define SMTPD_ACC_REV		1
 #define SMTPD_ACC_HELO		2
@@ -92,9 +97,10 @@ smtpd_r_defer_if_permit(struct smtpd_ctx *c, const char *arg)
 	const char *cls, *name;
 	char	 b[600];
 
+	/* Postfix's reply is 450 4.7.0 whatever defer_code says */
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	smtpd_defer_set(&c->dip, "%d 4.7.1 <%s>: %s rejected: "
-	    "defer_if_permit requested", c->s->sd->defer_code, name, cls);
+	smtpd_defer_set(&c->dip, "450 4.7.0 <%s>: %s rejected: "
+	    "defer_if_permit requested", name, cls);
 	return SMTPD_V_DUNNO;
 }
 
@@ -105,8 +111,8 @@ smtpd_r_defer_if_reject(struct smtpd_ctx *c, const char *arg)
 	char	 b[600];
 
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	smtpd_defer_set(&c->dir, "%d 4.7.1 <%s>: %s rejected: "
-	    "defer_if_reject requested", c->s->sd->defer_code, name, cls);
+	smtpd_defer_set(&c->dir, "450 4.7.0 <%s>: %s rejected: "
+	    "defer_if_reject requested", name, cls);
 	return SMTPD_V_DUNNO;
 }
 
@@ -175,16 +181,17 @@ enum smtpd_verdict
 smtpd_r_multi_bounce(struct smtpd_ctx *c, const char *arg)
 {
 	struct smtpd_sess *s = c->s;
-	int	 code = s->sd->mul_rcpt_code;
+	const char *cls, *name;
+	char	 b[600];
 
 	/* at RCPT: a second recipient; at DATA and after: more than one */
 	if (s->sender == NULL || *s->sender != '\0' ||
 	    s->nrcpt <= (size_t)(c->rcpt == NULL ? 1 : 0))
 		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "%d %c.5.3 <>: Sender address rejected: "
-	    "Multi-recipient bounce", code, code / 100 == 4 ? '4' : '5');
-	c->temp = code / 100 == 4;
-	return SMTPD_V_REJECT;
+	/* Postfix names what the list is about: <DATA>: Data command, ... */
+	name = smtpd_ck_name(c, b, sizeof(b), &cls);
+	return smtpd_refuse(c, s->sd->mul_rcpt_code, "5.5.3", "<%s>: %s "
+	    "rejected: Multi-recipient bounce", name, cls);
 }
 
 enum smtpd_verdict
@@ -258,8 +265,9 @@ smtpd_ck_keep(struct smtpd_ctx *c)
 }
 
 /*
- * smtpd_acc_note - DISCARD, HOLD, WARN, INFO: the log line Postfix
- * writes ("<NAME>: CLASS text", text by default "triggers X action")
+ * smtpd_acc_note - DISCARD, HOLD (action: "<NAME>: CLASS text", text by
+ * default "triggers ACTION action"), WARN, INFO (action NULL: the text
+ * alone): the log line Postfix writes, with to= during RCPT
  */
 static void
 smtpd_acc_note(struct smtpd_ctx *c, const char *what, const char *text,
@@ -269,17 +277,15 @@ smtpd_acc_note(struct smtpd_ctx *c, const char *what, const char *text,
 	char	 b[600], line[1200], rb[600];
 
 	name = smtpd_ck_name(c, b, sizeof(b), &cls);
-	if (*text != '\0')
+	if (action == NULL)
+		util_strlcpy(line, text, sizeof(line));
+	else if (*text != '\0')
 		snprintf(line, sizeof(line), "<%s>: %s %s", name, cls, text);
 	else
 		snprintf(line, sizeof(line), "<%s>: %s triggers %s action",
 		    name, cls, action);
-	if (c->rcpt != NULL) {
-		util_strlcpy(rb, b, sizeof(rb));
-		smtpd_whatsup(c->s, what, c->stage, NULL, c->list >=
-		    RESTR_L_RELAY && c->list <= RESTR_L_RCPT ? rb : NULL, line);
-	} else
-		smtpd_whatsup(c->s, what, c->stage, NULL, NULL, line);
+	smtpd_whatsup(c->s, what, c->stage, NULL, c->rcpt != NULL ?
+	    smtpd_rcpt_text(c, rb, sizeof(rb)) : NULL, line);
 }
 
 /*
@@ -349,10 +355,12 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 		break;
 	case ACCESS_DEFER_IF_REJECT:
 	case ACCESS_DEFER_IF_PERMIT:
+		/* Postfix's text for these is not "Access denied" */
 		name = smtpd_ck_name(c, b, sizeof(b), &cls);
 		smtpd_defer_set(a.kind == ACCESS_DEFER_IF_REJECT ? &c->dir :
 		    &c->dip, "%d %s <%s>: %s rejected: %s",
-		    sd->access_defer_code, a.dsn, name, cls, text);
+		    sd->access_defer_code, a.dsn, name, cls, *a.text != '\0' ?
+		    a.text : "Service unavailable");
 		break;
 	case ACCESS_DISCARD:
 		smtpd_acc_acts(c)->discard = 1;
@@ -366,7 +374,7 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 	case ACCESS_WARN:
 	case ACCESS_INFO:
 		smtpd_acc_note(c, a.kind == ACCESS_WARN ? "warn" : "info",
-		    a.text, a.kind == ACCESS_WARN ? "WARN" : "INFO");
+		    a.text, NULL);
 		break;
 	case ACCESS_PREPEND:
 		smtpd_acc_prepend(c, a.text);
@@ -399,7 +407,7 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 	const char *name, *cls;
 	char	 ab[ADDR_PATH_MAX * 2 + 8], nb[600];
 	enum smtpd_verdict v = SMTPD_V_DUNNO;
-	int	 r = MAPS_NOTFOUND;
+	int	 r = MAPS_NOTFOUND, saved;
 
 	if (spec == NULL || (m = smtpd_acc_map(sd, spec)) == NULL) {
 		log_err("%s: table not opened at start", spec != NULL ? spec :
@@ -436,6 +444,10 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 	}
 	if (maps_stale(m))
 		sd->maps_stale = 1;
+	/* replies name what this table looked up (Postfix's reply_name
+	   and reply_class), also from inside the result's restrictions */
+	saved = c->subj;
+	c->subj = SMTPD_SUBJ_CLIENT + what;
 	if (r == MAPS_TEMPFAIL) {
 		log_warn("%s: lookup failed: %s", spec, maps_error(m));
 		name = smtpd_ck_name(c, nb, sizeof(nb), &cls);
@@ -445,6 +457,19 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 		v = SMTPD_V_REJECT;
 	} else if (r == MAPS_FOUND)
 		v = smtpd_ck_action(c, spec, buf_cstr(&val));
+	c->subj = saved;
+	if (v == SMTPD_V_PERMIT && what == SMTPD_ACC_REV) {
+		/* Postfix: a name the client chose cannot allow anything */
+		log_warn("restriction check_reverse_client_hostname_access "
+		    "returns OK for %s", log_str(s->reverse_name));
+		log_warn("this is not allowed for security reasons");
+		log_warn("use DUNNO instead of OK if you want to make an "
+		    "exception");
+		snprintf(c->msg, c->msglen, "451 4.3.5 Server configuration "
+		    "error");
+		c->temp = c->conferr = 1;
+		v = SMTPD_V_REJECT;
+	}
 	buf_free(&val);
 	buf_free(&key);
 	return v;

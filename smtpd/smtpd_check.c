@@ -29,7 +29,8 @@
  * configuration error", so mail is deferred, never let through.
  *
  * The handlers of the restrictions that read the DNS or the client name
- * are in smtpd_check_dns.c; the access tables, the access(5) actions and
+ * are in smtpd_check_dns.c, those of name syntax (HELO, non-FQDN) in
+ * smtpd_check_syntax.c; the access tables, the access(5) actions and
  * the other evaluation-rule restrictions in smtpd_access.c;
  * check_policy_service asks through smtpd_policy.c (smtpd_r_policy here).
  * A restriction that waits for an answer (DNS, a policy server) makes
@@ -208,71 +209,6 @@ smtpd_r_defer_unauth_dest(struct smtpd_ctx *c, const char *arg)
 	return SMTPD_V_REJECT;
 }
 
-static enum smtpd_verdict
-smtpd_r_nonfqdn_rcpt(struct smtpd_ctx *c, const char *arg)
-{
-	char	 b[600];
-
-	if (c->rcpt == NULL || (!c->bare && (strchr(c->rcpt->domain, '.') !=
-	    NULL || c->rcpt->literal)))
-		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Recipient address "
-	    "rejected: need fully-qualified address",
-	    smtpd_rcpt_text(c, b, sizeof(b)));
-	return SMTPD_V_REJECT;
-}
-
-static enum smtpd_verdict
-smtpd_r_nonfqdn_sender(struct smtpd_ctx *c, const char *arg)
-{
-	const char *sender = c->s->sender, *at;
-
-	if (sender == NULL || *sender == '\0')
-		return SMTPD_V_DUNNO;
-	at = strrchr(sender, '@');
-	if (at != NULL && (strchr(at, '.') != NULL || at[1] == '['))
-		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Sender address "
-	    "rejected: need fully-qualified address", log_str(sender));
-	return SMTPD_V_REJECT;
-}
-
-/* smtpd_helo_valid - syntax of a HELO name: hostname or address literal */
-static int
-smtpd_helo_valid(const char *h)
-{
-	size_t	 len = strlen(h);
-
-	if (len > 2 && h[0] == '[' && h[len - 1] == ']')
-		return 1;
-	return addr_valid_domain(h);
-}
-
-static enum smtpd_verdict
-smtpd_r_invalid_helo(struct smtpd_ctx *c, const char *arg)
-{
-	const char *h = c->s->helo;
-
-	if (h == NULL || smtpd_helo_valid(h))
-		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "501 5.5.2 <%s>: Helo command rejected: "
-	    "Invalid name", log_str(h));
-	return SMTPD_V_REJECT;
-}
-
-static enum smtpd_verdict
-smtpd_r_nonfqdn_helo(struct smtpd_ctx *c, const char *arg)
-{
-	const char *h = c->s->helo;
-
-	if (h == NULL || h[0] == '[' || (strchr(h, '.') != NULL &&
-	    smtpd_helo_valid(h)))
-		return SMTPD_V_DUNNO;
-	snprintf(c->msg, c->msglen, "504 5.5.2 <%s>: Helo command rejected: "
-	    "need fully-qualified hostname", log_str(h));
-	return SMTPD_V_REJECT;
-}
-
 /*
  * smtpd_refuse - a reply "CODE X.Y.Z text": the class digit of the
  * status follows the code (Postfix's smtpd_check_reject does the same)
@@ -392,10 +328,29 @@ const char *
 smtpd_ck_name(struct smtpd_ctx *c, char *buf, size_t len, const char **cls)
 {
 	struct smtpd_sess *s = c->s;
+	int	 what = c->list;
 
-	switch (c->list) {
+	switch (c->subj) {
+	case SMTPD_SUBJ_CLIENT:
+	case SMTPD_SUBJ_REV:
+		what = RESTR_L_CLIENT;
+		break;
+	case SMTPD_SUBJ_HELO:
+		what = RESTR_L_HELO;
+		break;
+	case SMTPD_SUBJ_SENDER:
+		what = RESTR_L_SENDER;
+		break;
+	case SMTPD_SUBJ_RCPT:
+		what = RESTR_L_RCPT;
+		break;
+	default:
+		break;
+	}
+	switch (what) {
 	case RESTR_L_CLIENT:
-		*cls = "Client host";
+		*cls = c->subj == SMTPD_SUBJ_REV ? "Unverified Client host" :
+		    "Client host";
 		snprintf(buf, len, "%s[%s]", s->client_name, s->client_addr);
 		return buf;
 	case RESTR_L_HELO:

@@ -48,12 +48,27 @@ struct smtpd_ctx {
 					   never a warning */
 	int		 in_action;	/* evaluating a policy server's answer:
 					   check_policy_service is refused */
+	int		 subj;		/* what replies name: SMTPD_SUBJ_* (an
+					   access table's own subject while
+					   its result is applied) */
 	struct smtpd_defer dir;		/* defer_if_reject of this stage */
 	struct smtpd_defer dip;		/* defer_if_permit of this stage */
 	struct buf	 prep;		/* PREPEND headers of this evaluation:
 					   kept only once it has a verdict (a
 					   rerun would add them again) */
 };
+
+/*
+ * What a reply names (Postfix's reply_name and reply_class): the list's
+ * own subject, or while a check_*_access result is applied, what that
+ * table looked up, whatever list it is in
+ */
+#define SMTPD_SUBJ_LIST		0
+#define SMTPD_SUBJ_CLIENT	1	/* "Client host" */
+#define SMTPD_SUBJ_REV		2	/* "Unverified Client host" */
+#define SMTPD_SUBJ_HELO		3
+#define SMTPD_SUBJ_SENDER	4
+#define SMTPD_SUBJ_RCPT		5
 
 /* smtpd_check.c */
 /* smtpd_ck_eval - evaluate a list of words (a class, an access result) */
@@ -71,6 +86,8 @@ int	 smtpd_ck_unauth_dest(struct smtpd_ctx *);
 /* smtpd_ck_class - the words of a restriction class, or NULL */
 const struct smtpd_class *smtpd_ck_class(const struct smtpd *,
 	    const char *);
+/* smtpd_ck_literal_ok - "[1.2.3.4]" or "[IPv6:...]" holds a valid address */
+int	 smtpd_ck_literal_ok(const char *);
 /* smtpd_refuse - reject with "CODE X.Y.Z text", X following the code */
 enum smtpd_verdict smtpd_refuse(struct smtpd_ctx *, int, const char *,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
@@ -91,6 +108,12 @@ SMTPD_HANDLER(smtpd_r_rhsbl_sender);
 SMTPD_HANDLER(smtpd_r_rhsbl_rcpt);
 SMTPD_HANDLER(smtpd_r_dnswl);
 SMTPD_HANDLER(smtpd_r_rhswl);
+
+/* smtpd_check_syntax.c: the name syntax restrictions */
+SMTPD_HANDLER(smtpd_r_invalid_helo);
+SMTPD_HANDLER(smtpd_r_nonfqdn_helo);
+SMTPD_HANDLER(smtpd_r_nonfqdn_sender);
+SMTPD_HANDLER(smtpd_r_nonfqdn_rcpt);
 
 /* smtpd_access.c: the handlers of the evaluation-rule restrictions */
 SMTPD_HANDLER(smtpd_r_warn_if_reject);

@@ -789,7 +789,9 @@ smtpd_data_checks(struct smtpd_sess *s)
 	}
 	if (r == SMTPD_OK)
 		return 0;
-	smtpd_reject(s, "DATA", NULL, s->rcpt[s->nrcpt - 1].addr, "%s", msg);
+	/* Postfix names no recipient when there are several */
+	smtpd_reject(s, "DATA", NULL, s->nrcpt == 1 ? s->rcpt[0].addr : NULL,
+	    "%s", msg);
 	s->errors++;
 	return -1;
 }

@@ -2,7 +2,8 @@
 (issue 11): check_sender_access / check_recipient_access through texthash:
 and inline: tables with REJECT, OK, DUNNO, 5NN text, HOLD, DISCARD and
 PREPEND; warn_if_reject; smtpd_delay_reject = no at connect; restriction
-classes; mailctl check refusing an unknown name and a missing table.
+classes; mailctl check refusing an unknown name, a missing table, and a
+class named by a table's value that is not listed or not defined.
 
 Clients connect from 127.0.0.2 (outside mynetworks = 127.0.0.1/32)."""
 import os
@@ -183,6 +184,34 @@ class CheckRefuses(harness.InstanceTestCase):
                        "texthash:" + p)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(p + ":2", r.stdout + r.stderr)
+
+    def check_table(self, table, **params):
+        """mailctl check with a sender table of these lines."""
+        p = os.path.join(self.inst.dir, "cls_access")
+        with open(p, "w") as f:
+            f.write(table)
+        r = self.check(smtpd_sender_restrictions="check_sender_access "
+                       "texthash:" + p, **params)
+        return r, p
+
+    def test_class_from_table_listed_not_defined(self):
+        r, _ = self.check_table("a.test ghost\n",
+                                smtpd_restriction_classes="ghost")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("\"ghost\" is not defined", r.stdout + r.stderr)
+
+    def test_class_from_table_not_listed(self):
+        r, p = self.check_table("a.test OK\nb.test phantom\n",
+                                smtpd_restriction_classes="")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(p + ":2", r.stdout + r.stderr)
+        self.assertIn("phantom", r.stdout + r.stderr)
+
+    def test_class_from_table_defined(self):
+        r, _ = self.check_table("a.test real\n",
+                                smtpd_restriction_classes="real",
+                                real="reject_non_fqdn_sender, permit")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_undefined_class(self):
         r = self.check(smtpd_restriction_classes="nosuch",

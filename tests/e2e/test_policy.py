@@ -504,12 +504,30 @@ skip_addresses = 192.0.2.0/24
 """
 
 
+def spf_wrapper(inst, dns_port):
+    """SPF_WRAPPER and SPF_CONF in the instance directory, and the
+    wrapper's path for the "%s" of its master.cf."""
+    wrapper = os.path.join(inst.dir, "policyd-spf-test.py")
+    conf = os.path.join(inst.dir, "policyd-spf.conf")
+    with open(wrapper, "w") as f:
+        f.write(SPF_WRAPPER % (dns_port, conf))
+    with open(conf, "w") as f:
+        f.write(SPF_CONF)
+    mcf = os.path.join(inst.dir, "master.cf")
+    with open(mcf) as f:
+        text = f.read()
+    with open(mcf, "w") as f:
+        f.write(text % wrapper)
+
+
 class SpfTest(harness.InstanceTestCase):
     """policyd-spf run by spawn(8) for each connection, as user
     policyd-spf; spf.test allows 127.0.0.7 only.  A second spawn service
-    runs /bin/sleep 30 with sleeper_time_limit = 1s."""
+    runs /bin/sleep 30 with sleeper_time_limit = 1s.  At the stop spawn
+    ends (SIGTERM, and logs it) the policyd-spf children whose
+    connection smtpd still keeps for reuse."""
 
-    EXPECTED_KILLS = ("sleep",)
+    EXPECTED_KILLS = ("sleep", "python3")
 
     @classmethod
     def setUpClass(cls):
@@ -525,17 +543,7 @@ class SpfTest(harness.InstanceTestCase):
             master_extra="policyd-spf unix - n n - 0 spawn\n"
             "    user=policyd-spf argv=/usr/bin/python3 %s\n"
             "sleeper unix - n n - 2 spawn user=nobody argv=/bin/sleep 30\n")
-        wrapper = os.path.join(inst.dir, "policyd-spf-test.py")
-        conf = os.path.join(inst.dir, "policyd-spf.conf")
-        with open(wrapper, "w") as f:
-            f.write(SPF_WRAPPER % (cls.dns.port, conf))
-        with open(conf, "w") as f:
-            f.write(SPF_CONF)
-        mcf = os.path.join(inst.dir, "master.cf")
-        with open(mcf) as f:
-            text = f.read()
-        with open(mcf, "w") as f:
-            f.write(text % wrapper)
+        spf_wrapper(inst, cls.dns.port)
         cls.inst = inst
         try:
             inst.start()
