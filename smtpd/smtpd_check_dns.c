@@ -354,23 +354,6 @@ smtpd_r_unknown_reverse(struct smtpd_ctx *c, const char *arg)
 	    "cannot find your reverse hostname, [%s]", s->client_addr);
 }
 
-/* smtpd_literal_ok - "[1.2.3.4]" or "[IPv6:...]" holds a valid address */
-static int
-smtpd_literal_ok(const char *lit)
-{
-	unsigned char a[16];
-	char	 in[INET6_ADDRSTRLEN + 8];
-	size_t	 len = strlen(lit);
-
-	if (len < 3 || lit[len - 1] != ']' || len - 2 >= sizeof(in))
-		return 0;
-	memcpy(in, lit + 1, len - 2);
-	in[len - 2] = '\0';
-	if (util_strncasecmp_ascii(in, "IPv6:", 5) == 0)
-		return inet_pton(AF_INET6, in + 5, a) == 1;
-	return inet_pton(AF_INET, in, a) == 1;
-}
-
 /*
  * smtpd_r_unknown_helo - reject_unknown_helo_hostname: the HELO name has
  * no A, AAAA or MX record (unknown_hostname_reject_code; a failed lookup:
@@ -387,7 +370,7 @@ smtpd_r_unknown_helo(struct smtpd_ctx *c, const char *arg)
 	if (h == NULL)
 		return SMTPD_V_DUNNO;
 	if (*h == '[')
-		return smtpd_literal_ok(h) ? SMTPD_V_DUNNO : smtpd_refuse(c,
+		return smtpd_ck_literal_ok(h) ? SMTPD_V_DUNNO : smtpd_refuse(c,
 		    501, "5.5.2", "<%s>: Helo command rejected: invalid ip "
 		    "address", log_str(h));
 	/* "name." is looked up as "name" (not "name.." though) */
