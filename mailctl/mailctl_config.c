@@ -13,7 +13,7 @@
  * server); -d: the defaults; -x: values expanded; -h: values alone.  With
  * names, those: an unknown one is a warning and exit status 1.
  * -e changes main.cf in place: the entry is replaced (comments, order and
- * the other entries kept; lib/cfg_edit), or appended; -X removes entries.
+ * the other entries kept; lib/conf/cfg_edit), or appended; -X removes entries.
  * The result must still be a main.cf youju reads (a value of the wrong
  * type is refused before anything is written); the file is replaced
  * atomically (a new file, fsync, rename, directory fsync) with its owner

@@ -3,7 +3,7 @@
  *
  * When recipients of a message have failed for good (a 5xx, or their
  * time in the queue ran out), qmgr queues one RFC 3464 report for them to
- * the envelope sender (lib/dsn), as a new message from the null sender
+ * the envelope sender (lib/mail/dsn), as a new message from the null sender
  * <>, then marks them "bounce sent" (a done record unless the message is
  * about to be removed).  A message from <> is itself a report: its
  * failures go once to the postmaster ("double bounce"); a failed double

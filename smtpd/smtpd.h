@@ -334,7 +334,7 @@ struct smtpd {
 					   has smtpd_access_maps */
 	char		*null_key;	/* smtpd_null_access_lookup_key */
 	char		*delims;	/* recipient_delimiter */
-	/* the internal services (lib/ipc_client) */
+	/* the internal services (lib/server/ipc_client) */
 	struct ipc_client *qmgr;	/* notices (smtpd_qmgr.c) */
 	struct ipc_client *auth;	/* the broker (smtpd_auth.c) */
 	/* DNS restrictions */

@@ -1,5 +1,5 @@
 /*
- * test_dns.c - tests for lib/dns.c and lib/dns_query.c: name validation,
+ * test_dns.c - tests for lib/dns/dns.c and lib/dns/dns_query.c: name validation,
  * MX rdata parsing, the MX list (null MX, duplicates, limits), sorting and
  * shuffling, domain literals, TXT rdata joining and zone-file splitting,
  * PTR names (malformed input first), then real lookups through libunbound

@@ -1,5 +1,5 @@
 /*
- * test_passwd.c - tests for lib/passwd.c (malformed stored values first).
+ * test_passwd.c - tests for lib/mail/passwd.c (malformed stored values first).
  *
  * The known vectors were made outside youju: Python's crypt module and
  * mkpasswd(1) (SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT, yescrypt, MD5),

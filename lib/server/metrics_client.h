@@ -6,7 +6,7 @@
  * one bounded set (METRICS_PRODUCER_MAX), and once a second runs its tick
  * (to set gauges it computes, such as qmgr's queue sizes) and sends what
  * changed to anvil as one IPC_METRICS frame over its own connection
- * (lib/ipc_client; not the one smtpd's client limits use, so a report
+ * (lib/server/ipc_client; not the one smtpd's client limits use, so a report
  * never disturbs a count).  A report that cannot go now stays and goes
  * with the next; after a new connection every LEVEL series goes again, so
  * a restarted anvil learns the gauges and master's counters at once.

@@ -19,7 +19,7 @@
  * comments, groups ("undisclosed-recipients:;") and source routes go; each
  * address comes out as its addr-spec with the white space and comments
  * outside quotes removed ("John <john @ example.com>" -> "john@example.com").
- * Whether an addr-spec is a valid address is lib/addr's question: this
+ * Whether an addr-spec is a valid address is lib/mail/addr's question: this
  * parser only finds them.
  *
  * Bounds: the block at most max bytes (header_size_limit; a line counts

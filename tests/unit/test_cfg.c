@@ -1,5 +1,5 @@
 /*
- * test_config.c - unit tests of lib/config.c and the parameter table.
+ * test_cfg.c - unit tests of lib/conf/cfg.c and the parameter table.
  *
  * Malformed input first (each must fail with a message naming the place
  * and the reason), then well-formed input, overrides, copies, the helpers
@@ -561,7 +561,7 @@ t_set_dup(void)
 static void
 t_files(void)
 {
-	char	 dir[] = "/tmp/test_config.XXXXXX", path[256], err[1024];
+	char	 dir[] = "/tmp/test_cfg.XXXXXX", path[256], err[1024];
 	struct cfg *c;
 	FILE	*f;
 
@@ -747,7 +747,7 @@ t_fatal(void)
 
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
-		log_open("test_config", 0, NULL);
+		log_open("test_cfg", 0, NULL);
 		t_child_cfg = cfg_new();
 		(void)cfg_str(t_child_cfg, "no_such_parameter");
 		_exit(0);
@@ -757,7 +757,7 @@ t_fatal(void)
 	    "cfg_str of an unknown name exits 1");
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
-		log_open("test_config", 0, NULL);
+		log_open("test_cfg", 0, NULL);
 		t_child_cfg = cfg_new();
 		(void)cfg_bool(t_child_cfg, "mail_name");
 		_exit(0);

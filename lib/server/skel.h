@@ -9,7 +9,7 @@
  * pipe (YOUJU_MASTER_FD: EOF there means master died, and the process stops
  * as on SIGTERM), chdir to queue_directory, the
  * process's own set-up before the jail (pre_jail: open files, keys), the
- * privilege drop (lib/privdrop: chroot to queue_directory with -r, drop to
+ * privilege drop (lib/server/privdrop: chroot to queue_directory with -r, drop to
  * mail_owner with -u), the libevent loop, and signals: SIGTERM/SIGINT call
  * stop() (graceful; default: leave the loop); SIGHUP (master's reload:
  * a new process takes over) calls retire(), which finishes the work in

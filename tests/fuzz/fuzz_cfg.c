@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - libFuzzer target for lib/config: cfg_parse_buf() on a
+ * fuzz_cfg.c - libFuzzer target for lib/conf/cfg: cfg_parse_buf() on a
  * main.cf, every getter of every parameter, cfg_check() and cfg_set().
  *
  * Input: main.cf text up to the first NUL byte; what follows the NUL is

@@ -1,5 +1,5 @@
 /*
- * config.c - main.cf: parser, $name expansion, type checks and getters.
+ * cfg.c - main.cf: parser, $name expansion, type checks and getters.
  *
  * A struct cfg holds one value slot per cfg_params[] entry (same index)
  * and a list of user-defined names.  Raw values are kept as written.  After

@@ -10,7 +10,7 @@
  * change, recursion is bounded (CFG_DEPTH_MAX, loops are errors), names
  * nobody set expand to "" and are reported by cfg_check().
  *
- * Every parameter any youju program knows is in cfg_params[] (config_params.c)
+ * Every parameter any youju program knows is in cfg_params[] (cfg_params.c)
  * with its type, default and bounds.  Values are checked against type and
  * bounds when the file is loaded and when an override (-o) is applied.
  * Unknown names are kept (so $name works) and listed by cfg_unknown().

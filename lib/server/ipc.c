@@ -19,7 +19,7 @@
  * Longer than 800 lines on purpose: the frame table, the codec and the
  * socket calls belong together - every check of a frame uses the table,
  * and the table documents the payloads the codec reads.  The event-driven
- * client side is lib/ipc_client.c.
+ * client side is lib/server/ipc_client.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* struct ucred, MSG_CMSG_CLOEXEC */
@@ -105,7 +105,7 @@
  *			(empty unless OK; at most 1024).
  * IPC_METRICS		u32 n | n x (u32 metric id | str label | str label |
  *			u64 value): a process's report for metrics_listen;
- *			lib/metrics.c checks each series (id, sender, labels).
+ *			lib/server/metrics.c checks each series (id, sender, labels).
  *
  * Local submission (sendmail -> public/pickup; any local user may connect,
  * pickup knows who it is from SO_PEERCRED, never from these frames):

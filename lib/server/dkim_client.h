@@ -7,7 +7,7 @@
  * signature covers (IPC_DKIM_SIGN) and gets the signature back.  This is
  * the blocking client of qmgr (the reports it writes) and pickup (mail
  * local users submit); smtpd, which must never block, asks through
- * lib/ipc_client instead (smtpd_dkim.c).
+ * lib/server/ipc_client instead (smtpd_dkim.c).
  *
  * One connection to private/auth, made on first use and kept; the key
  * table (domain, selector, algorithm) is asked for once and kept; each
