@@ -667,39 +667,56 @@ qmgr_ctl_reindex_req(struct buf *out, const char *a)
 	return qmgr_ctl_reindex(out);
 }
 
-/* the requests: name, arguments after it (at least, at most), handler */
-static const struct {
+/*
+ * the requests: name, arguments after it (at least, at most), handler,
+ * and what a one-shot run (qmgr -x) does before it: open the index
+ * read-only (list, show, explain: they change nothing), and say first
+ * that a long walk of the queue files is coming (reindex)
+ */
+#define QMGR_CTL_RO	1	/* the index is opened read-only */
+#define QMGR_CTL_SLOW	2	/* a first "reading the queue files" line */
+static const struct qmgr_ctl_req {
 	const char	*name;
 	int		 min, max;
 	int		(*run)(struct buf *, const char *);
+	int		 flags;
 } qmgr_ctl_reqs[] = {
-	{ "list",		0, 1, qmgr_ctl_list_req },
-	{ "show",		1, 1, qmgr_ctl_show },
-	{ "flush",		0, 1, qmgr_ctl_flush },
-	{ "hold",		1, 1, qmgr_ctl_hold },
-	{ "release",		1, 1, qmgr_ctl_release_req },
-	{ "delete",		1, 1, qmgr_ctl_delete },
-	{ "delete-all",		0, 1, qmgr_ctl_delete_all },
-	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req },
-	{ "delete-from",	1, 1, qmgr_ctl_from_req },
-	{ "delete-to",		1, 1, qmgr_ctl_to_req },
-	{ "explain",		1, 1, qmgr_explain },
-	{ "requeue",		1, 1, qmgr_ctl_requeue },
-	{ "reindex",		0, 0, qmgr_ctl_reindex_req },
+	{ "list",		0, 1, qmgr_ctl_list_req, QMGR_CTL_RO },
+	{ "show",		1, 1, qmgr_ctl_show, QMGR_CTL_RO },
+	{ "flush",		0, 1, qmgr_ctl_flush, 0 },
+	{ "hold",		1, 1, qmgr_ctl_hold, 0 },
+	{ "release",		1, 1, qmgr_ctl_release_req, 0 },
+	{ "delete",		1, 1, qmgr_ctl_delete, 0 },
+	{ "delete-all",		0, 1, qmgr_ctl_delete_all, 0 },
+	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req, 0 },
+	{ "delete-from",	1, 1, qmgr_ctl_from_req, 0 },
+	{ "delete-to",		1, 1, qmgr_ctl_to_req, 0 },
+	{ "explain",		1, 1, qmgr_explain, QMGR_CTL_RO },
+	{ "requeue",		1, 1, qmgr_ctl_requeue, 0 },
+	{ "reindex",		0, 0, qmgr_ctl_reindex_req, QMGR_CTL_SLOW },
 };
+
+/* qmgr_ctl_find - the request named argv[0], NULL when unknown */
+static const struct qmgr_ctl_req *
+qmgr_ctl_find(int argc, char **argv)
+{
+	size_t	 i;
+
+	for (i = 0; argc >= 1 && i < NELEM(qmgr_ctl_reqs); i++)
+		if (strcmp(argv[0], qmgr_ctl_reqs[i].name) == 0)
+			return &qmgr_ctl_reqs[i];
+	return NULL;
+}
 
 /* qmgr_ctl_run - execute argv; the exit status */
 static int
 qmgr_ctl_run(struct buf *out, int argc, char **argv)
 {
-	size_t	 i;
+	const struct qmgr_ctl_req *q;
 
-	for (i = 0; argc >= 1 && i < NELEM(qmgr_ctl_reqs); i++)
-		if (strcmp(argv[0], qmgr_ctl_reqs[i].name) == 0 &&
-		    argc - 1 >= qmgr_ctl_reqs[i].min &&
-		    argc - 1 <= qmgr_ctl_reqs[i].max)
-			return qmgr_ctl_reqs[i].run(out, argc > 1 ? argv[1] :
-			    NULL);
+	if ((q = qmgr_ctl_find(argc, argv)) != NULL &&
+	    argc - 1 >= q->min && argc - 1 <= q->max)
+		return q->run(out, argc > 1 ? argv[1] : NULL);
 	buf_puts(out, "unknown queue request\n");
 	return 2;
 }
@@ -899,6 +916,7 @@ qmgr_ctl_progress(size_t nfiles)
 int
 qmgr_ctl_oneshot(struct skel *sk)
 {
+	const struct qmgr_ctl_req *q;
 	struct qmgr_ctl c;
 	struct ipc_msg msg;
 	char	*argv[QMGR_CTL_ARGS];
@@ -926,16 +944,15 @@ qmgr_ctl_oneshot(struct skel *sk)
 		buf_puts(&c.out, "malformed request\n");
 		c.status = 2;
 	} else {
-		qmgr.readonly = argc > 0 && (strcmp(argv[0], "list") == 0 ||
-		    strcmp(argv[0], "show") == 0 ||
-		    strcmp(argv[0], "explain") == 0);
+		q = qmgr_ctl_find(argc, argv);
+		qmgr.readonly = q != NULL && (q->flags & QMGR_CTL_RO);
 		if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) ==
 		    -1) {
 			buf_puts(&c.out, "cannot open the queue index (see the "
 			    "mail log)\n");
 			c.status = 1;
 		} else {
-			if (argc > 0 && strcmp(argv[0], "reindex") == 0) {
+			if (q != NULL && (q->flags & QMGR_CTL_SLOW)) {
 				buf_printf(&c.out, "reindex: reading the queue "
 				    "files%s\n", noindex ? " (no readable "
 				    "index: every message starts as active)" :
