@@ -13,12 +13,12 @@
  * file must not hold clear-text passwords.  Comparisons of computed and
  * stored hashes are constant-time (sodium_memcmp after a length check).
  *
- * pw_hash() makes a new stored password with a fresh random salt:
+ * passwd_hash() makes a new stored password with a fresh random salt:
  * ARGON2ID (crypto_pwhash_str, OPSLIMIT/MEMLIMIT_INTERACTIVE), SHA512-CRYPT
  * and SHA256-CRYPT (crypt_gensalt_rn with the default rounds), BLF-CRYPT
  * ("$2y$", cost 10).
  *
- * pw_dummy() costs the same as verifying against a stored password of the
+ * passwd_dummy() costs the same as verifying against a stored password of the
  * given scheme, so that an unknown user and a wrong password take the same
  * time (it verifies against a fixed hash made once per process).
  */
@@ -27,26 +27,26 @@
 
 #include <stddef.h>
 
-#define PW_MAX		1024	/* longest password accepted */
-#define PW_HASH_MAX	512	/* longest stored hash accepted */
+#define PASSWD_MAX		1024	/* longest password accepted */
+#define PASSWD_HASH_MAX	512	/* longest stored hash accepted */
 
-/* pw_verify - 1 match, 0 no match, -1 unusable stored value (scheme) */
-int	 pw_verify(const char *, const char *, size_t);
-/* pw_hash - malloc'ed "{SCHEME}hash", or NULL with a message in err */
-char	*pw_hash(const char *, const char *, size_t, char *, size_t);
-/* pw_scheme_ok - 1 when pw_hash can make this scheme */
-int	 pw_scheme_ok(const char *);
-/* pw_dummy - burn the time of one verification of that scheme */
-void	 pw_dummy(const char *, const char *, size_t);
+/* passwd_verify - 1 match, 0 no match, -1 unusable stored value (scheme) */
+int	 passwd_verify(const char *, const char *, size_t);
+/* passwd_hash - malloc'ed "{SCHEME}hash", or NULL with a message in err */
+char	*passwd_hash(const char *, const char *, size_t, char *, size_t);
+/* passwd_scheme_ok - 1 when passwd_hash can make this scheme */
+int	 passwd_scheme_ok(const char *);
+/* passwd_dummy - burn the time of one verification of that scheme */
+void	 passwd_dummy(const char *, const char *, size_t);
 /*
- * pw_problem - why a stored value can never verify (written into the
+ * passwd_problem - why a stored value can never verify (written into the
  * buffer, which is returned: "no password", "clear-text password",
  * "unknown password scheme {MD5}", "truncated SHA512-CRYPT hash", ...),
  * or NULL when it looks usable.  Cheap: no hashing, only the checks
- * pw_verify makes before it hashes, the format of the hash, and for crypt
+ * passwd_verify makes before it hashes, the format of the hash, and for crypt
  * hashes libxcrypt's crypt_checksalt() and the length of the known
- * methods' output.  pw_verify stays the last word (-1).
+ * methods' output.  passwd_verify stays the last word (-1).
  */
-const char *pw_problem(const char *, char *, size_t);
+const char *passwd_problem(const char *, char *, size_t);
 
 #endif

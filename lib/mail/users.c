@@ -366,7 +366,7 @@ users_scheme(const char *pass, char *out, size_t size)
 const char *
 users_login_problem(const struct users_ent *e, char *buf, size_t size)
 {
-	return pw_problem(e != NULL ? e->pass : NULL, buf, size);
+	return passwd_problem(e != NULL ? e->pass : NULL, buf, size);
 }
 
 /* users_password_hash - the password without its "{SCHEME}" prefix */

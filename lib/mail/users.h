@@ -84,7 +84,7 @@ const char *users_password_hash(const char *);
 /*
  * users_login_problem - why the entry can never log in, in the buffer
  * ("no password", "clear-text password? ...", "unknown password scheme
- * {X}", "truncated SHA512-CRYPT hash", ... - see pw_problem in passwd.h),
+ * {X}", "truncated SHA512-CRYPT hash", ... - see passwd_problem in passwd.h),
  * or NULL when its password field looks usable.  No hashing: cheap enough
  * for every line of a big file.  Mail for such a user is still delivered.
  */

@@ -16,7 +16,7 @@
  *  - users_scheme() is "" or an uppercase [A-Z0-9._-] name of at most
  *    USERS_SCHEME_MAX bytes, fits an exact-size buffer, truncates like
  *    strlcpy, and users_password_hash() points into the password;
- *  - users_login_problem() (lib/mail/passwd's pw_problem) is NULL or a
+ *  - users_login_problem() (lib/mail/passwd's passwd_problem) is NULL or a
  *    printable reason in the buffer, cut short in a small one; an empty
  *    password always has one; it never hashes, so it stays cheap.
  */
