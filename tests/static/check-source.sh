@@ -2,7 +2,7 @@
 # check-source.sh - source rules that a compiler does not enforce (STYLE.md):
 #  1. banned calls: strcpy strcat sprintf vsprintf gets strtok system popen
 #     (and any exec of a shell)
-#  2. layering (doc/design.md, "Layout").  lib/ is one directory per layer,
+#  2. layering (doc/design.md section 22).  lib/ is one directory per layer,
 #     and a file includes (by basename) only headers of the layers its own
 #     may use:
 #	util	util				buffers, strings, log, key tables
