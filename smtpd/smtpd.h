@@ -245,7 +245,7 @@ struct smtpd_sess {
 #define SMTPD_REQ_DKIM_SIGN	5
 #define SMTPD_REQ_LISTED	6	/* reject_unlisted_sender */
 
-/* an answer of the broker, decoded (smtpd_queue.c) */
+/* an answer of the broker, decoded (smtpd_auth.c) */
 struct smtpd_answer {
 	int		 result;	/* IPC_LOOKUP_/LOGIN_/DKIM_* */
 	char		*canon;		/* LOGIN: the user's name */

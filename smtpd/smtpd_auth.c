@@ -193,8 +193,8 @@ smtpd_answer_free(struct smtpd_answer *a)
 }
 
 /*
- * smtpd_auth_answer - lib/server/ipc_client: the answer (in, after the id), or a
- * timeout or a broken connection (4xx for the session)
+ * smtpd_auth_answer - lib/server/ipc_client: the answer (in, after the
+ * id), or a timeout or a broken connection (4xx for the session)
  */
 static int
 smtpd_auth_answer(struct ipc_pending *p, int status, struct ipc_in *in)

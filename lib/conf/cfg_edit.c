@@ -56,6 +56,26 @@ cfg_edit_is(const char *p, size_t len, const char *name)
 	return i < len && p[i] == '=';
 }
 
+/* cfg_edit_args - the edit's name, value and text are usable: 0, or -1 */
+static int
+cfg_edit_args(const char *text, size_t len, const char *name,
+    const char *value, char *err, size_t errlen)
+{
+	if (!cfg_edit_name_ok(name)) {
+		snprintf(err, errlen, "\"%s\" is not a parameter name", name);
+		return -1;
+	}
+	if (value != NULL && strpbrk(value, "\r\n") != NULL) {
+		snprintf(err, errlen, "%s: a value is one line", name);
+		return -1;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "the file has a NUL byte");
+		return -1;
+	}
+	return 0;
+}
+
 /* cfg_edit - see cfg_edit.h */
 int
 cfg_edit(const char *text, size_t len, const char *name, const char *value,
@@ -71,18 +91,8 @@ cfg_edit(const char *text, size_t len, const char *name, const char *value,
 		text = "";
 	p = text;
 	end = text + len;
-	if (!cfg_edit_name_ok(name)) {
-		snprintf(err, errlen, "\"%s\" is not a parameter name", name);
+	if (cfg_edit_args(text, len, name, value, err, errlen) == -1)
 		return -1;
-	}
-	if (value != NULL && strpbrk(value, "\r\n") != NULL) {
-		snprintf(err, errlen, "%s: a value is one line", name);
-		return -1;
-	}
-	if (memchr(text, '\0', len) != NULL) {
-		snprintf(err, errlen, "the file has a NUL byte");
-		return -1;
-	}
 	if ((q = memchr(text, '\n', len)) != NULL && q > text && q[-1] == '\r')
 		eol = "\r\n";	/* new lines end like the file's first */
 	while (p < end) {

@@ -66,14 +66,57 @@ dns_numeric_tail(const char *name)
 	return strspn(p, "0123456789") == strlen(p);
 }
 
+/*
+ * dns_answer_rr - one record of type (of n in the answer) as text in a's
+ * next slot: 1 when it is usable, 0 when not, -1 for a null MX
+ */
+static int
+dns_answer_rr(int type, int n, const char *data, int len,
+    struct dns_answer *a)
+{
+	char	 host[DNS_NAME_MAX + 1];
+	int	 pref;
+
+	if (len < 0)
+		return 0;
+	switch (type) {
+	case DNS_Q_A:
+	case DNS_Q_AAAA:
+		return len == (type == DNS_Q_A ? 4 : 16) &&
+		    inet_ntop(type == DNS_Q_A ? AF_INET : AF_INET6, data,
+		    a->text[a->n], sizeof(a->text[0])) != NULL;
+	case DNS_Q_TXT:
+		dns_txt_text((const unsigned char *)data, (size_t)len,
+		    a->text[a->n], sizeof(a->text[0]));
+		return 1;
+	case DNS_Q_PTR:
+		if (dns_parse_name((const unsigned char *)data, (size_t)len,
+		    host, sizeof(host)) == -1 || !dns_valid_name(host) ||
+		    dns_numeric_tail(host))
+			return 0;
+		util_strlcpy(a->text[a->n], host, sizeof(a->text[0]));
+		return 1;
+	case DNS_Q_MX:
+		if (dns_parse_mx((const unsigned char *)data, (size_t)len,
+		    &pref, host, sizeof(host)) == -1)
+			return 0;
+		if (n == 1 && pref == 0 && strcmp(host, ".") == 0)
+			return -1;
+		if (!dns_valid_name(host))
+			return 0;
+		util_strlcpy(a->text[a->n], host, sizeof(a->text[0]));
+		return 1;
+	}
+	return 0;
+}
+
 /* dns_answer_fill - see dns.h */
 void
 dns_answer_fill(int type, int nxdomain, int rcode, char *const *data,
     const int *len, struct dns_answer *a)
 {
-	char	 host[DNS_NAME_MAX + 1];
 	size_t	 i;
-	int	 pref, n = 0;
+	int	 n = 0, r;
 
 	memset(a, 0, sizeof(*a));
 	if (nxdomain || rcode == 3) {
@@ -88,43 +131,11 @@ dns_answer_fill(int type, int nxdomain, int rcode, char *const *data,
 		n++;
 	a->status = DNS_EMPTY;
 	for (i = 0; i < (size_t)n && a->n < DNS_ANS_MAX; i++) {
-		if (len[i] < 0)
-			continue;
-		switch (type) {
-		case DNS_Q_A:
-		case DNS_Q_AAAA:
-			if (len[i] != (type == DNS_Q_A ? 4 : 16) ||
-			    inet_ntop(type == DNS_Q_A ? AF_INET : AF_INET6,
-			    data[i], a->text[a->n], sizeof(a->text[0])) == NULL)
-				continue;
-			break;
-		case DNS_Q_TXT:
-			dns_txt_text((const unsigned char *)data[i],
-			    (size_t)len[i], a->text[a->n], sizeof(a->text[0]));
-			break;
-		case DNS_Q_PTR:
-			if (dns_parse_name((const unsigned char *)data[i],
-			    (size_t)len[i], host, sizeof(host)) == -1 ||
-			    !dns_valid_name(host) || dns_numeric_tail(host))
-				continue;
-			util_strlcpy(a->text[a->n], host, sizeof(a->text[0]));
-			break;
-		case DNS_Q_MX:
-			if (dns_parse_mx((const unsigned char *)data[i],
-			    (size_t)len[i], &pref, host, sizeof(host)) == -1)
-				continue;
-			if (n == 1 && pref == 0 && strcmp(host, ".") == 0) {
-				a->status = DNS_NULLMX;
-				return;
-			}
-			if (!dns_valid_name(host))
-				continue;
-			util_strlcpy(a->text[a->n], host, sizeof(a->text[0]));
-			break;
-		default:
-			continue;
+		if ((r = dns_answer_rr(type, n, data[i], len[i], a)) == -1) {
+			a->status = DNS_NULLMX;
+			return;
 		}
-		a->n++;
+		a->n += (size_t)r;
 	}
 	if (a->n > 0)
 		a->status = DNS_OK;

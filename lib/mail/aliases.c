@@ -284,7 +284,7 @@ aliases_parse_buf(const char *data, size_t len, const char *path)
 {
 	struct aliases *al;
 	struct buf lb;
-	const char *p = data, *end = data + len, *nl;
+	const char *p = data, *end = data + len, *l;
 	size_t	 ll, i;
 	int	 lineno = 0, start = 0, over = 0;
 
@@ -293,16 +293,11 @@ aliases_parse_buf(const char *data, size_t len, const char *path)
 	al = xcalloc(1, sizeof(*al));
 	al->index = ktab_new(0);
 	buf_init(&lb, ALIASES_LINE_MAX + 1);
-	for (; p < end; p = nl + (nl < end)) {
+	while ((l = util_line(&p, end, &ll)) != NULL) {
 		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		ll = (size_t)(nl - p);
-		if (ll > 0 && p[ll - 1] == '\r')
-			ll--;
-		for (i = 0; i < ll && (p[i] == ' ' || p[i] == '\t'); i++)
+		for (i = 0; i < ll && (l[i] == ' ' || l[i] == '\t'); i++)
 			;
-		if (i == ll || p[i] == '#')
+		if (i == ll || l[i] == '#')
 			continue;		/* blank or comment */
 		if (i == 0)
 			aliases_flush(al, &lb, &over, &start, path);
@@ -313,7 +308,7 @@ aliases_parse_buf(const char *data, size_t len, const char *path)
 		}
 		if (start == 0)
 			start = lineno;
-		if (!over && buf_append(&lb, p, ll) == -1)
+		if (!over && buf_append(&lb, l, ll) == -1)
 			over = 1;
 	}
 	aliases_flush(al, &lb, &over, &start, path);
@@ -328,20 +323,18 @@ aliases_load(const char *path, char *err, size_t errlen)
 	struct aliases *al;
 	char	*data;
 	size_t	 len;
-	int	 fd, saved;
+	int	 opened, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		if (errno == ENOENT)
-			return aliases_parse_buf("", 0, path);
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "cannot open aliases file %s: "
-			    "%s", path, strerror(errno));
-		return NULL;
-	}
-	if ((data = util_read_regular(fd, ALIASES_FILE_MAX, &len)) == NULL) {
+	if ((data = util_read_path(path, ALIASES_FILE_MAX, &len, &opened)) ==
+	    NULL) {
 		saved = errno;
+		if (!opened && saved == ENOENT)
+			return aliases_parse_buf("", 0, path);
 		if (err != NULL && errlen > 0) {
-			if (saved == EINVAL || saved == EFBIG)
+			if (!opened)
+				snprintf(err, errlen, "cannot open aliases "
+				    "file %s: %s", path, strerror(saved));
+			else if (saved == EINVAL || saved == EFBIG)
 				snprintf(err, errlen, "aliases file %s: %s",
 				    path, saved == EFBIG ? "file too large" :
 				    "not a regular file");
@@ -589,13 +582,7 @@ aliases_resolve(const struct aliases_query *q, const char *lp,
 void
 aliases_list_free(char **list, size_t n)
 {
-	size_t	 i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
+	util_strv_free(list, n);
 }
 
 /* aliases_free - release everything */
@@ -610,8 +597,6 @@ aliases_free(struct aliases *al)
 	for (i = 0; i < al->n; i++)
 		aliases_ent_free(&al->ent[i]);
 	free(al->ent);
-	for (i = 0; i < al->nwarn; i++)
-		free(al->warn[i]);
-	free(al->warn);
+	util_strv_free(al->warn, al->nwarn);
 	free(al);
 }

@@ -1218,17 +1218,6 @@ dkim_hnames(const char *h, char ***names, size_t *n)
 	return *n > 0 ? 0 : -1;
 }
 
-/* dkim_names_free - release h= names */
-static void
-dkim_names_free(char **names, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 struct dkim_vstate {
 	struct dkim_tags t;
 	struct buf	 key, sig, bh, data;
@@ -1362,7 +1351,7 @@ dkim_verify(const char *msg, size_t len, size_t nth,
 	r = dkim_verify_sig(&v, &m, field, lookup, arg, err, errlen);
 out:
 	dkim_tags_free(&v.t);
-	dkim_names_free(v.names, v.nnames);
+	util_strv_free(v.names, v.nnames);
 	dkim_key_free(v.pkey);
 	free(v.blank);
 	buf_free(&v.key);

@@ -855,26 +855,39 @@ qfile_rd_text(const unsigned char *p, size_t len, size_t off, char **text)
 	return NULL;
 }
 
+/*
+ * qfile_rd_rcpt - the recipient a D (final) or H record names (u32 index
+ * first) and the record's text; a D record's status is checked too
+ */
+static const char *
+qfile_rd_rcpt(struct qfile_rd *rd, const unsigned char *p, size_t len,
+    int final, struct qfile_rcpt **r, char **text)
+{
+	uint32_t idx = (uint32_t)util_get_be(p, 4);
+
+	if (idx >= rd->m->nrcpt)
+		return final ? "done record for a recipient that does not "
+		    "exist" : "history record for a recipient that does not "
+		    "exist";
+	if (final && (p[4] < QFILE_ST_DELIVERED || p[4] > QFILE_ST_BOUNCE_SENT))
+		return "bad recipient status";
+	*r = &rd->m->rcpt[idx];
+	return qfile_rd_text(p, len, final ? 7 : 14, text);
+}
+
 /* qfile_rd_d - a recipient's final status, after E */
 static const char *
 qfile_rd_d(struct qfile_rd *rd, const unsigned char *p, size_t len)
 {
 	struct qfile_rcpt *r;
-	uint32_t idx;
 	const char *why;
 	char	*text;
 
-	idx = (uint32_t)util_get_be(p, 4);
-	if (idx >= rd->m->nrcpt)
-		return "done record for a recipient that does not exist";
-	if (p[4] < QFILE_ST_DELIVERED || p[4] > QFILE_ST_BOUNCE_SENT)
-		return "bad recipient status";
-	if ((why = qfile_rd_text(p, len, 7, &text)) != NULL)
+	if ((why = qfile_rd_rcpt(rd, p, len, 1, &r, &text)) != NULL)
 		return why;
-	r = &rd->m->rcpt[idx];
+	r->status = p[4];
 	free(r->text);
 	r->text = text;
-	r->status = p[4];
 	return NULL;
 }
 
@@ -883,16 +896,11 @@ static const char *
 qfile_rd_h(struct qfile_rd *rd, const unsigned char *p, size_t len)
 {
 	struct qfile_rcpt *r;
-	uint32_t idx;
 	const char *why;
 	char	*text;
 
-	idx = (uint32_t)util_get_be(p, 4);
-	if (idx >= rd->m->nrcpt)
-		return "history record for a recipient that does not exist";
-	if ((why = qfile_rd_text(p, len, 14, &text)) != NULL)
+	if ((why = qfile_rd_rcpt(rd, p, len, 0, &r, &text)) != NULL)
 		return why;
-	r = &rd->m->rcpt[idx];
 	rd->m->nhist++;
 	r->last_try = (int64_t)util_get_be(p + 4, 8);
 	if (r->status != QFILE_ST_PENDING) {

@@ -116,20 +116,38 @@ spf_macro_len(const char *s, size_t len)
 	return i < len ? i + 1 : 0;
 }
 
+/*
+ * spf_macro_scan - walk a macro-string: where its first '/' outside a
+ * macro is (len when none), and *bad set when a macro is malformed (then
+ * read as one byte) or a byte is not visible ASCII
+ */
+static size_t
+spf_macro_scan(const char *s, size_t len, int *bad)
+{
+	size_t	 i, m, slash = len;
+
+	*bad = 0;
+	for (i = 0; i < len; i += m) {
+		m = 1;
+		if (s[i] == '%' && (m = spf_macro_len(s + i, len - i)) == 0) {
+			m = 1;
+			*bad = 1;
+		} else if (s[i] != '%' && (s[i] < 0x21 || s[i] > 0x7e))
+			*bad = 1;
+		else if (s[i] == '/' && slash == len)
+			slash = i;
+	}
+	return slash;
+}
+
 /* spf_macro_string - visible ASCII and well-formed macros: 0 or -1 */
 static int
 spf_macro_string(const char *s, size_t len)
 {
-	size_t	 i, m;
+	int	 bad;
 
-	for (i = 0; i < len; i += m) {
-		m = 1;
-		if (s[i] == '%' && (m = spf_macro_len(s + i, len - i)) == 0)
-			return -1;
-		if (s[i] != '%' && (s[i] < 0x21 || s[i] > 0x7e))
-			return -1;
-	}
-	return 0;
+	(void)spf_macro_scan(s, len, &bad);
+	return bad ? -1 : 0;
 }
 
 /* spf_domain_spec - a non-empty macro-string; copied into *out */
@@ -163,16 +181,9 @@ spf_cidr(const char *s, size_t len, int max)
 static size_t
 spf_slash(const char *s, size_t len)
 {
-	size_t	 i, m;
+	int	 bad;
 
-	for (i = 0; i < len; i += m) {
-		m = 1;
-		if (s[i] == '%' && (m = spf_macro_len(s + i, len - i)) == 0)
-			m = 1;
-		else if (s[i] == '/')
-			return i;
-	}
-	return len;
+	return spf_macro_scan(s, len, &bad);
 }
 
 /* spf_dual_cidr - [ "/" ip4-cidr ] [ "//" ip6-cidr ] of a and mx */
@@ -362,17 +373,6 @@ spf_record_free(struct spf_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* spf_list_free - answers of a lookup */
-static void
-spf_list_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* spf_why - the reason, unless one is set already; returns result */
 static int __attribute__((format(printf, 3, 4)))
 spf_why(struct spf_ctx *c, int result, const char *fmt, ...)
@@ -414,7 +414,7 @@ spf_fetch(struct spf_ctx *c, const char *domain, struct spf_record *rec)
 		util_strlcat(c->why, domain, c->whylen);
 	} else
 		r = SPF_PASS;
-	spf_list_free(v, n);
+	util_strv_free(v, n);
 	return r;
 }
 
@@ -631,7 +631,7 @@ spf_addr_match(struct spf_ctx *c, const char *name, const struct spf_term *t,
 		if (inet_pton(c->family, v[i], a) == 1 &&
 		    spf_in_net(c->ip, a, v6 ? t->cidr6 : t->cidr4))
 			*hit = 1;
-	spf_list_free(v, n);
+	util_strv_free(v, n);
 	return r == 1 ? SPF_NONE : SPF_PASS;
 }
 
@@ -648,17 +648,17 @@ spf_mx_match(struct spf_ctx *c, const char *name, const struct spf_term *t,
 	if (r == -1)
 		return spf_why(c, SPF_TEMPERROR, "MX lookup of %s failed", name);
 	if (r == 1 || n == 0) {
-		spf_list_free(v, n);
+		util_strv_free(v, n);
 		return spf_void(c, name);
 	}
 	if (n > SPF_MX_MAX) {
-		spf_list_free(v, n);
+		util_strv_free(v, n);
 		return spf_why(c, SPF_PERMERROR, "%s has more than 10 MX "
 		    "records", name);
 	}
 	for (i = 0, r = SPF_PASS; i < n && !*hit && r != SPF_TEMPERROR; i++)
 		r = spf_addr_match(c, v[i], t, hit);
-	spf_list_free(v, n);
+	util_strv_free(v, n);
 	return r == SPF_TEMPERROR ? r : SPF_PASS;
 }
 
@@ -718,7 +718,7 @@ spf_match(struct spf_ctx *c, const struct spf_term *t, const char *domain,
 		return spf_mx_match(c, name, t, hit);
 	case SPF_M_EXISTS:
 		r = c->dns->lookup(c->dns->arg, name, SPF_Q_A, &v, &n);
-		spf_list_free(v, n);
+		util_strv_free(v, n);
 		if (r == -1)
 			return spf_why(c, SPF_TEMPERROR, "lookup of %s failed",
 			    name);
@@ -774,6 +774,19 @@ spf_host(struct spf_ctx *c, const char *domain)
 	return r;
 }
 
+/* spf_ctx_init - a context for one check of dns's answers, why cleared */
+static void
+spf_ctx_init(struct spf_ctx *c, const struct spf_dns *dns,
+    const char *sender, char *why, size_t whylen)
+{
+	memset(c, 0, sizeof(*c));
+	c->dns = dns;
+	c->why = why;
+	c->whylen = whylen;
+	c->sender = sender;
+	why[0] = '\0';
+}
+
 /* spf_check - see spf.h */
 int
 spf_check(const struct spf_dns *dns, const char *domain, const char *ip,
@@ -782,13 +795,8 @@ spf_check(const struct spf_dns *dns, const char *domain, const char *ip,
 	struct spf_ctx c;
 	int	 r;
 
-	memset(&c, 0, sizeof(c));
-	c.dns = dns;
-	c.why = why;
-	c.whylen = whylen;
+	spf_ctx_init(&c, dns, sender, why, whylen);
 	c.ipstr = ip;
-	c.sender = sender;
-	why[0] = '\0';
 	if (inet_pton(AF_INET, ip, c.ip) == 1)
 		c.family = AF_INET;
 	else if (inet_pton(AF_INET6, ip, c.ip) == 1)
@@ -846,12 +854,7 @@ spf_count(const struct spf_dns *dns, const char *domain, int *count,
 	struct spf_ctx c;
 	int	 r;
 
-	memset(&c, 0, sizeof(c));
-	c.dns = dns;
-	c.why = why;
-	c.whylen = whylen;
-	c.sender = "postmaster";
-	why[0] = '\0';
+	spf_ctx_init(&c, dns, "postmaster", why, whylen);
 	r = spf_count_rec(&c, domain, 0);
 	*count = c.lookups;
 	return r == SPF_PASS ? 0 : r;

@@ -217,7 +217,7 @@ users_parse_buf(const char *buf, size_t len, const char *path)
 {
 	struct users *u;
 	char	 line[USERS_LINE_MAX + 2];
-	const char *p = buf, *end = buf + len, *nl;
+	const char *p = buf, *end = buf + len, *l;
 	size_t	 ll;
 	int	 lineno = 0;
 
@@ -225,22 +225,16 @@ users_parse_buf(const char *buf, size_t len, const char *path)
 		path = "users";
 	u = xcalloc(1, sizeof(*u));
 	u->index = ktab_new(0);
-	while (p < end) {
+	while ((l = util_line(&p, end, &ll)) != NULL) {
 		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		ll = (size_t)(nl - p);
-		if (ll > 0 && p[ll - 1] == '\r')
-			ll--;
 		if (ll > USERS_LINE_MAX)
 			users_warn(u, path, lineno, "line longer than %d "
 			    "bytes, skipped", USERS_LINE_MAX);
 		else {
-			memcpy(line, p, ll);
+			memcpy(line, l, ll);
 			line[ll] = '\0';
 			users_parse_line(u, line, ll, path, lineno);
 		}
-		p = nl + (nl < end);
 	}
 	return u;
 }
@@ -252,18 +246,16 @@ users_load(const char *path, char *err, size_t errlen)
 	struct users *u;
 	char	*data;
 	size_t	 len;
-	int	 fd, saved;
+	int	 opened, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "cannot open users file %s: %s",
-			    path, strerror(errno));
-		return NULL;
-	}
-	if ((data = util_read_regular(fd, USERS_FILE_MAX, &len)) == NULL) {
+	if ((data = util_read_path(path, USERS_FILE_MAX, &len, &opened)) ==
+	    NULL) {
 		saved = errno;
 		if (err != NULL && errlen > 0) {
-			if (saved == EINVAL)
+			if (!opened)
+				snprintf(err, errlen, "cannot open users file "
+				    "%s: %s", path, strerror(saved));
+			else if (saved == EINVAL)
 				snprintf(err, errlen, "users file %s: not a "
 				    "regular file", path);
 			else if (saved == EFBIG)
@@ -316,9 +308,7 @@ users_free(struct users *u)
 	for (i = 0; i < u->n; i++)
 		users_ent_free(&u->ent[i]);
 	free(u->ent);
-	for (i = 0; i < u->nwarn; i++)
-		free(u->warn[i]);
-	free(u->warn);
+	util_strv_free(u->warn, u->nwarn);
 	free(u);
 }
 

@@ -34,13 +34,50 @@ policy_trim(const char *p, const char *end)
 	return xstrndup(p, (size_t)(end - p));
 }
 
+/* policy_inet - "inet:HOST:PORT" or "inet:[ADDRESS]:PORT" s into sp */
+static int
+policy_inet(const char *s, struct policy_spec *sp, char *err, size_t errlen)
+{
+	const char *rest = s + 5, *colon;
+	size_t	 i, hl;
+
+	if (*rest == '[') {
+		colon = strchr(rest, ']');
+		if (colon == NULL || colon[1] != ':') {
+			snprintf(err, errlen, "\"%.100s\": expected "
+			    "inet:[ADDRESS]:PORT", s);
+			return -1;
+		}
+		hl = (size_t)(colon - rest - 1);
+		rest++;
+		colon++;
+	} else {
+		colon = strrchr(rest, ':');
+		hl = colon != NULL ? (size_t)(colon - rest) : 0;
+	}
+	if (colon == NULL || hl == 0 || hl >= sizeof(sp->host) ||
+	    colon[1] == '\0' || strlen(colon + 1) >= sizeof(sp->port)) {
+		snprintf(err, errlen, "\"%.100s\": expected inet:HOST:PORT", s);
+		return -1;
+	}
+	for (i = 1; colon[i] != '\0'; i++)
+		if (!isalnum((unsigned char)colon[i]) && colon[i] != '-') {
+			snprintf(err, errlen, "\"%.100s\": bad port", s);
+			return -1;
+		}
+	sp->type = POLICY_INET;
+	memcpy(sp->host, rest, hl);
+	sp->host[hl] = '\0';
+	util_strlcpy(sp->port, colon + 1, sizeof(sp->port));
+	return 0;
+}
+
 /* policy_endpoint - "unix:PATH" or "inet:HOST:PORT" into sp */
 static int
 policy_endpoint(const char *s, struct policy_spec *sp, char *err,
     size_t errlen)
 {
-	const char *rest, *colon;
-	size_t	 i, hl;
+	size_t	 i;
 
 	for (i = 0; s[i] != '\0'; i++)
 		if (iscntrl((unsigned char)s[i])) {
@@ -57,38 +94,8 @@ policy_endpoint(const char *s, struct policy_spec *sp, char *err,
 		sp->type = POLICY_UNIX;
 		util_strlcpy(sp->path, s + 5, sizeof(sp->path));
 	} else if (strncmp(s, "inet:", 5) == 0) {
-		rest = s + 5;
-		if (*rest == '[') {
-			colon = strchr(rest, ']');
-			if (colon == NULL || colon[1] != ':') {
-				snprintf(err, errlen, "\"%.100s\": expected "
-				    "inet:[ADDRESS]:PORT", s);
-				return -1;
-			}
-			hl = (size_t)(colon - rest - 1);
-			rest++;
-			colon++;
-		} else {
-			colon = strrchr(rest, ':');
-			hl = colon != NULL ? (size_t)(colon - rest) : 0;
-		}
-		if (colon == NULL || hl == 0 || hl >= sizeof(sp->host) ||
-		    colon[1] == '\0' || strlen(colon + 1) >= sizeof(sp->port)) {
-			snprintf(err, errlen, "\"%.100s\": expected "
-			    "inet:HOST:PORT", s);
+		if (policy_inet(s, sp, err, errlen) == -1)
 			return -1;
-		}
-		for (i = 1; colon[i] != '\0'; i++)
-			if (!isalnum((unsigned char)colon[i]) &&
-			    colon[i] != '-') {
-				snprintf(err, errlen, "\"%.100s\": bad port",
-				    s);
-				return -1;
-			}
-		sp->type = POLICY_INET;
-		memcpy(sp->host, rest, hl);
-		sp->host[hl] = '\0';
-		util_strlcpy(sp->port, colon + 1, sizeof(sp->port));
 	} else {
 		snprintf(err, errlen, "\"%.100s\": a policy server is "
 		    "unix:PATH or inet:HOST:PORT", s);
@@ -279,6 +286,33 @@ policy_attr(struct buf *b, const char *name, const char *value)
 }
 
 /*
+ * policy_reply_end - the length of buf's first reply, up to and with its
+ * empty line, in *used: 1, or 0 when it is not all there yet, or -1 when
+ * a line or the reply is too long
+ */
+static int
+policy_reply_end(const char *buf, size_t len, size_t *used)
+{
+	const char *p = buf, *end = buf + len, *nl, *start;
+
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return (size_t)(end - p) >= POLICY_LINE_MAX ||
+			    len >= POLICY_REPLY_MAX ? -1 : 0;
+		if ((size_t)(nl - p) + 1 > POLICY_LINE_MAX ||
+		    (size_t)(nl - buf) + 1 > POLICY_REPLY_MAX)
+			return -1;
+		start = p;
+		p = nl + 1;
+		if (nl == start || (nl == start + 1 && *start == '\r'))
+			break;
+	}
+	*used = (size_t)(p - buf);
+	return 1;
+}
+
+/*
  * policy_reply_parse - see policy.h.  Lines are looked at only once the
  * whole reply (up to its empty line) is there, so a reply split over many
  * reads is parsed once.
@@ -287,31 +321,19 @@ int
 policy_reply_parse(const char *buf, size_t len, char *action, size_t actlen,
     size_t *used, char *err, size_t errlen)
 {
-	const char *p = buf, *end = buf + len, *nl, *eq, *le;
+	const char *p, *nl, *eq, *le;
 	char	 esc[256];
-	int	 nact = 0;
+	int	 nact = 0, r;
 
 	if (memchr(buf, '\0', len) != NULL) {
 		snprintf(err, errlen, "NUL byte in the reply");
 		return -1;
 	}
-	for (;;) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL) {
-			if ((size_t)(end - p) >= POLICY_LINE_MAX ||
-			    len >= POLICY_REPLY_MAX)
-				goto toolong;
-			return 0;
-		}
-		if ((size_t)(nl - p) + 1 > POLICY_LINE_MAX ||
-		    (size_t)(nl - buf) + 1 > POLICY_REPLY_MAX)
-			goto toolong;
-		eq = p;		/* the line's start */
-		p = nl + 1;
-		if (nl == eq || (nl == eq + 1 && *eq == '\r'))
-			break;
+	if ((r = policy_reply_end(buf, len, used)) != 1) {
+		if (r == -1)
+			snprintf(err, errlen, "reply line or reply too long");
+		return r;
 	}
-	*used = (size_t)(p - buf);
 	for (p = buf; (nl = memchr(p, '\n', *used - (size_t)(p - buf))) !=
 	    NULL; p = nl + 1) {
 		le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
@@ -342,7 +364,4 @@ policy_reply_parse(const char *buf, size_t len, char *action, size_t actlen,
 		return -1;
 	}
 	return 1;
-toolong:
-	snprintf(err, errlen, "reply line or reply too long");
-	return -1;
 }

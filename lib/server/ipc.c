@@ -105,7 +105,8 @@
  *			(empty unless OK; at most 1024).
  * IPC_METRICS		u32 n | n x (u32 metric id | str label | str label |
  *			u64 value): a process's report for metrics_listen;
- *			lib/server/metrics.c checks each series (id, sender, labels).
+ *			lib/server/metrics.c checks each series (id,
+ *			sender, labels).
  *
  * Local submission (sendmail -> public/pickup; any local user may connect,
  * pickup knows who it is from SO_PEERCRED, never from these frames):

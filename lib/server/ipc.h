@@ -97,7 +97,8 @@ enum ipc_type {
 				 * str sender */
 	IPC_METRICS,		/* smtpd/qmgr/master->anvil: u32 n, n x
 				 * (u32 metric, str label, str label,
-				 * u64 value); no answer (lib/server/metrics.h) */
+				 * u64 value); no answer
+				 * (lib/server/metrics.h) */
 	IPC_TYPE_MAX
 };
 

@@ -7,13 +7,13 @@
  * listening descriptors master passed (fd 3 onwards, count in the
  * environment variable YOUJU_LISTEN_FDS) and the read end of master's life
  * pipe (YOUJU_MASTER_FD: EOF there means master died, and the process stops
- * as on SIGTERM), chdir to queue_directory, the
- * process's own set-up before the jail (pre_jail: open files, keys), the
- * privilege drop (lib/server/privdrop: chroot to queue_directory with -r, drop to
- * mail_owner with -u), the libevent loop, and signals: SIGTERM/SIGINT call
- * stop() (graceful; default: leave the loop); SIGHUP (master's reload:
- * a new process takes over) calls retire(), which finishes the work in
- * hand without cutting it short (default: as stop); SIGPIPE is ignored.
+ * as on SIGTERM), chdir to queue_directory, the process's own set-up before the
+ * jail (pre_jail: open files, keys), the privilege drop (lib/server/privdrop:
+ * chroot to queue_directory with -r, drop to mail_owner with -u), the libevent
+ * loop, and signals: SIGTERM/SIGINT call stop() (graceful; default: leave the
+ * loop); SIGHUP (master's reload: a new process takes over) calls retire(),
+ * which finishes the work in hand without cutting it short (default: as stop);
+ * SIGPIPE is ignored.
  * With -x (a program with a oneshot operation: qmgr for "mailctl queue"
  * while the mail system is stopped) there is no event loop: after the
  * jail, oneshot() does its one job and its result is the exit status.

@@ -215,6 +215,43 @@ util_mkdir_p(const char *path, mode_t mode)
 }
 
 /*
+ * util_read_path - util_read_regular of the file path (opened read-only,
+ * no controlling tty); *opened says whether open succeeded, so that the
+ * caller can tell "cannot open" from "cannot read"
+ */
+char *
+util_read_path(const char *path, size_t max, size_t *len, int *opened)
+{
+	int	 fd;
+
+	*opened = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return NULL;
+	*opened = 1;
+	return util_read_regular(fd, max, len);
+}
+
+/*
+ * util_line - the line at *p (before end) without its LF or CR LF: its
+ * start, its length in *len, and *p past it; NULL at the end
+ */
+const char *
+util_line(const char **p, const char *end, size_t *len)
+{
+	const char *s = *p, *nl;
+
+	if (s >= end)
+		return NULL;
+	if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+		nl = end;
+	*len = (size_t)(nl - s);
+	if (*len > 0 && s[*len - 1] == '\r')
+		(*len)--;
+	*p = nl + (nl < end);
+	return s;
+}
+
+/*
  * util_read_regular - the whole of the regular file open on fd, of at most
  * max bytes, and close fd: malloc'ed (with room for one more byte), its
  * length in *len.  NULL with errno EINVAL when it is not a regular file,
@@ -335,6 +372,30 @@ util_lowercase(char *s)
 	for (; *s != '\0'; s++)
 		if (*s >= 'A' && *s <= 'Z')
 			*s += 'a' - 'A';
+}
+
+/* util_hash - see util.h */
+unsigned
+util_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* util_strv_free - see util.h */
+void
+util_strv_free(char **v, size_t n)
+{
+	size_t	 i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* util_warn_add - see util.h */

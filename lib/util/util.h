@@ -30,6 +30,8 @@ int	 util_set_cloexec(int, int);
 int	 util_path_clean(const char *);
 int	 util_mkdir_p(const char *, mode_t);
 char	*util_read_regular(int, size_t, size_t *);	/* closes the fd */
+char	*util_read_path(const char *, size_t, size_t *, int *);
+const char *util_line(const char **, const char *, size_t *);
 
 /* util_fmt - snprintf that fails (-1, ENAMETOOLONG) instead of truncating */
 int	 util_fmt(char *, size_t, const char *, ...)
@@ -49,6 +51,12 @@ uint64_t util_get_be(const unsigned char *, int);
 
 uint64_t util_mono_ms(void);
 char	*util_trim(char *);
+
+/* util_hash - FNV-1a of a string, for in-memory hash tables */
+unsigned util_hash(const char *);
+
+/* util_strv_free - free n strings and their array (NULL: nothing) */
+void	 util_strv_free(char **, size_t);
 
 /*
  * util_warn_add - append "path:line: message" to the list *warn of *nwarn
