@@ -1,5 +1,5 @@
 /*
- * config_params.c - the one table of every main.cf parameter youju knows.
+ * cfg_params.c - the one table of every main.cf parameter youju knows.
  *
  * Interface: cfg_params[] (sorted by name in C locale order, so that
  * cfg_param_find() can bsearch it) and cfg_nparams.  Names, meanings and
@@ -9,7 +9,7 @@
  *
  * Keep one entry per CP_ line with the name as the first argument on that
  * line: tests/static/check-man.sh extracts the names with sed and compares
- * them with the .It Cm entries of man/main.cf.5, and test_config checks the
+ * them with the .It Cm entries of man/main.cf.5, and test_cfg checks the
  * order, the bounds and that every default passes its own type check.
  */
 #include <stddef.h>

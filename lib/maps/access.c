@@ -7,7 +7,7 @@
  *
  * The action words are one table (access_words[]), tried in Postfix's
  * order; a value whose first word is none of them is a list of
- * restriction names, checked against lib/restr.c.
+ * restriction names, checked against lib/maps/restr.c.
  */
 #include <ctype.h>
 #include <stdio.h>

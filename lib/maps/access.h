@@ -19,7 +19,7 @@
  *	BCC user@domain			ACCESS_BCC, text the address
  *	restriction names		ACCESS_RESTRICT, the words (names in
  *					lower case) checked against
- *					lib/restr.c's table and the given
+ *					lib/maps/restr.c's table and the given
  *					restriction class names
  * A text may start with an enhanced status code (RFC 3463) "X.Y.Z": it is
  * taken into dsn; the default is 5.7.1 (REJECT, 5NN) or 4.7.1 (DEFER*,

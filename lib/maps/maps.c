@@ -194,7 +194,7 @@ fail:
 }
 
 /*
- * maps_load_db - hash: the .db opened by lib/db, and a descriptor of our
+ * maps_load_db - hash: the .db opened by lib/maps/db, and a descriptor of our
  * own on the same file (the same inode: checked after the open)
  */
 static void *

@@ -3,7 +3,7 @@
  * answers found (with a value), not found, or a temporary error.
  *
  * Types (youju-tables(5) is the admin's description):
- *	hash:PATH	Berkeley DB hash file PATH.db (through lib/db), built
+ *	hash:PATH	Berkeley DB hash file PATH.db (through db.c), built
  *			from PATH by maps_build ("mailctl map PATH"), in
  *			Postfix's format: a file postmap(1) made works, and
  *			postmap -q reads ours

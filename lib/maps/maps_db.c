@@ -1,5 +1,5 @@
 /*
- * maps_db.c - hash: tables (a Berkeley DB hash file through lib/db) and
+ * maps_db.c - hash: tables (a Berkeley DB hash file through lib/maps/db) and
  * their builder, "mailctl map FILE" (see maps.h, maps_priv.h).
  *
  * Interface: maps_db_load, maps_db_lookup, maps_db_free, maps_build.
