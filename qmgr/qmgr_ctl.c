@@ -695,9 +695,9 @@ static const struct qmgr_ctl_req {
 	{ "reindex",		0, 0, qmgr_ctl_reindex_req, QMGR_CTL_SLOW },
 };
 
-/* qmgr_ctl_find - the request named argv[0], NULL when unknown */
+/* qmgr_ctl_req_find - the request named argv[0], NULL when unknown */
 static const struct qmgr_ctl_req *
-qmgr_ctl_find(int argc, char **argv)
+qmgr_ctl_req_find(int argc, char **argv)
 {
 	size_t	 i;
 
@@ -713,7 +713,7 @@ qmgr_ctl_run(struct buf *out, int argc, char **argv)
 {
 	const struct qmgr_ctl_req *q;
 
-	if ((q = qmgr_ctl_find(argc, argv)) != NULL &&
+	if ((q = qmgr_ctl_req_find(argc, argv)) != NULL &&
 	    argc - 1 >= q->min && argc - 1 <= q->max)
 		return q->run(out, argc > 1 ? argv[1] : NULL);
 	buf_puts(out, "unknown queue request\n");
@@ -917,7 +917,7 @@ qmgr_ctl_oneshot_run(struct buf *out, int argc, char **argv)
 	const struct qmgr_ctl_req *q;
 	int	 noindex;
 
-	q = qmgr_ctl_find(argc, argv);
+	q = qmgr_ctl_req_find(argc, argv);
 	qmgr.readonly = q != NULL && (q->flags & QMGR_CTL_RO);
 	if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) == -1) {
 		buf_puts(out, "cannot open the queue index (see the mail "

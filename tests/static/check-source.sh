@@ -10,7 +10,7 @@
 #	mail	util mail			message formats and mail data
 #	dns	util dns			libunbound
 #	tls	util conf tls			OpenSSL contexts and policy
-#	maps	util conf maps			tables, access actions, restrictions
+#	maps	util conf mail maps		tables, access actions, restrictions
 #	server	every layer			IPC, the daemon skeleton, privileges
 #     A C file directly in lib/, a directory of lib/ not in this table, two
 #     lib headers with one name, or a lib file Makefile.am does not build
@@ -37,7 +37,7 @@ conf util conf
 mail util mail
 dns util dns
 tls util conf tls
-maps util conf maps
+maps util conf mail maps
 server $layers"
 
 progs=$(sed -n 's/^\([a-z][a-z0-9]*\)_\1_SOURCES.*/\1/p' Makefile.am)
