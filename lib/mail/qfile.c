@@ -1191,36 +1191,16 @@ qfile_append(int fd, const unsigned char *rec, size_t len)
 	return fdatasync(fd);
 }
 
-/* qfile_append_done - D record: a recipient's final status */
-int
-qfile_append_done(int fd, uint32_t idx, int status, const char *text)
-{
-	unsigned char rec[QFILE_HDR + QFILE_D_MAX], *p = rec + QFILE_HDR;
-	size_t	 tlen;
-
-	if (status < QFILE_ST_DELIVERED || status > QFILE_ST_BOUNCE_SENT ||
-	    idx >= QFILE_MAX_RCPT) {
-		errno = EINVAL;
-		return -1;
-	}
-	tlen = text == NULL ? 0 : strnlen(text, QFILE_TEXT_MAX);
-	util_put_be(p, idx, 4);
-	p[4] = (unsigned char)status;
-	p[5] = (unsigned char)(tlen >> 8);
-	p[6] = (unsigned char)tlen;
-	if (tlen > 0)
-		memcpy(p + 7, text, tlen);
-	rec[0] = 'D';
-	util_put_be(rec + 1, (uint32_t)(7 + tlen), 4);
-	return qfile_append(fd, rec, QFILE_HDR + 7 + tlen);
-}
-
-/* qfile_append_history - H record: a recipient's temporary failure */
-int
-qfile_append_history(int fd, uint32_t idx, int64_t when, const char *text)
+/*
+ * qfile_append_result - a D or H record: u32 idx, the n bytes of fixed
+ * fields, u16 text length and the text (cut at QFILE_TEXT_MAX)
+ */
+static int
+qfile_append_result(int fd, int type, uint32_t idx,
+    const unsigned char *fixed, size_t n, const char *text)
 {
 	unsigned char rec[QFILE_HDR + QFILE_H_MAX], *p = rec + QFILE_HDR;
-	size_t	 tlen;
+	size_t	 tlen, off = 4 + n;
 
 	if (idx >= QFILE_MAX_RCPT) {
 		errno = EINVAL;
@@ -1228,14 +1208,37 @@ qfile_append_history(int fd, uint32_t idx, int64_t when, const char *text)
 	}
 	tlen = text == NULL ? 0 : strnlen(text, QFILE_TEXT_MAX);
 	util_put_be(p, idx, 4);
-	util_put_be(p + 4, (uint64_t)when, 8);
-	p[12] = (unsigned char)(tlen >> 8);
-	p[13] = (unsigned char)tlen;
+	memcpy(p + 4, fixed, n);
+	p[off] = (unsigned char)(tlen >> 8);
+	p[off + 1] = (unsigned char)tlen;
 	if (tlen > 0)
-		memcpy(p + 14, text, tlen);
-	rec[0] = 'H';
-	util_put_be(rec + 1, (uint32_t)(14 + tlen), 4);
-	return qfile_append(fd, rec, QFILE_HDR + 14 + tlen);
+		memcpy(p + off + 2, text, tlen);
+	rec[0] = (unsigned char)type;
+	util_put_be(rec + 1, (uint32_t)(off + 2 + tlen), 4);
+	return qfile_append(fd, rec, QFILE_HDR + off + 2 + tlen);
+}
+
+/* qfile_append_done - D record: a recipient's final status */
+int
+qfile_append_done(int fd, uint32_t idx, int status, const char *text)
+{
+	unsigned char st = (unsigned char)status;
+
+	if (status < QFILE_ST_DELIVERED || status > QFILE_ST_BOUNCE_SENT) {
+		errno = EINVAL;
+		return -1;
+	}
+	return qfile_append_result(fd, 'D', idx, &st, 1, text);
+}
+
+/* qfile_append_history - H record: a recipient's temporary failure */
+int
+qfile_append_history(int fd, uint32_t idx, int64_t when, const char *text)
+{
+	unsigned char t[8];
+
+	util_put_be(t, (uint64_t)when, 8);
+	return qfile_append_result(fd, 'H', idx, t, sizeof(t), text);
 }
 
 /* qfile_append_warned - W record: the delay notice was queued */
