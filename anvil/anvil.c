@@ -87,11 +87,7 @@ static struct {
 static unsigned
 anvil_hash(const char *k)
 {
-	unsigned h = 2166136261u;
-
-	for (; *k != '\0'; k++)
-		h = (h ^ (unsigned char)*k) * 16777619u;
-	return h % ANVIL_HASH;
+	return util_hash(k) % ANVIL_HASH;
 }
 
 /* anvil_get - the record of "service/client", made when missing */

@@ -1,6 +1,7 @@
 /*
  * anvil_metrics.c - the metrics aggregator: what smtpd, qmgr and master
- * report (IPC_METRICS, lib/metrics.h), served over HTTP for metrics_listen.
+ * report (IPC_METRICS, lib/server/metrics.h), served over HTTP for
+ * metrics_listen.
  *
  * DELTA series are added up in one set that lives as long as anvil; each
  * reporting connection's LEVEL series (gauges, master's counters) are kept

@@ -56,7 +56,7 @@ struct auth_job {
 	char		 client[64];
 	char		 user[SASL_USER_MAX + 1];
 	char		 canon[SASL_USER_MAX + 1];
-	char		 pass[PW_MAX + 1];
+	char		 pass[PASSWD_MAX + 1];
 	size_t		 passlen;
 	char		*stored;	/* NULL: unknown user (dummy check) */
 	int		 result;	/* IPC_LOGIN_* */
@@ -144,13 +144,13 @@ auth_check(struct auth_job *j)
 		return;
 	}
 	if (j->stored == NULL) {
-		pw_dummy(auth.dummy_scheme, j->pass, j->passlen);
+		passwd_dummy(auth.dummy_scheme, j->pass, j->passlen);
 		j->result = IPC_LOGIN_FAIL;
 		return;
 	}
-	r = pw_verify(j->stored, j->pass, j->passlen);
+	r = passwd_verify(j->stored, j->pass, j->passlen);
 	if (r == -1)	/* an unusable stored value costs what a check costs */
-		pw_dummy(auth.dummy_scheme, j->pass, j->passlen);
+		passwd_dummy(auth.dummy_scheme, j->pass, j->passlen);
 	j->unusable = r == -1;
 	j->result = r == 1 ? IPC_LOGIN_OK : IPC_LOGIN_FAIL;
 }
@@ -386,7 +386,7 @@ auth_login_fill(struct auth_job *j, const struct ipc_msg *m)
 	client = ipc_get_str(&in, sizeof(j->client) - 1);
 	mech = ipc_get_str(&in, 32);
 	user = ipc_get_str(&in, SASL_USER_MAX);
-	p = ipc_get_bytes(&in, PW_MAX, &n);
+	p = ipc_get_bytes(&in, PASSWD_MAX, &n);
 	if (client != NULL && mech != NULL && user != NULL && p != NULL &&
 	    ipc_get_end(&in) == 0 && *user != '\0' && n > 0) {
 		util_strlcpy(j->client, client, sizeof(j->client));

@@ -120,6 +120,30 @@ local_unbecome(void)
 }
 
 /*
+ * local_dir_next - the next component of the path at *p into name, *p
+ * then past it: 1, or 0 at the end, or -1 when it is longer than NAME_MAX
+ * (*p at its start, *len its length)
+ */
+static int
+local_dir_next(const char **p, char name[NAME_MAX + 1], size_t *len)
+{
+	const char *end;
+
+	while (**p == '/')
+		(*p)++;
+	if (**p == '\0')
+		return 0;
+	end = strchr(*p, '/');
+	*len = end != NULL ? (size_t)(end - *p) : strlen(*p);
+	if (*len > NAME_MAX)
+		return -1;
+	memcpy(name, *p, *len);
+	name[*len] = '\0';
+	*p += *len;
+	return 1;
+}
+
+/*
  * local_dir_make - create name in the directory dfd (whose stat is pst)
  * for the recipient; home: the last component (0700, the recipient's).
  * 1: root made it (it still needs its fchown), 0: the recipient made it
@@ -170,32 +194,23 @@ local_dir_make(int dfd, const struct stat *pst, const char *name, int home,
 int
 local_dir_home(const struct local_target *t, char *why, size_t whylen)
 {
-	const char *p = t->home, *end, *what;
+	const char *p = t->home, *what;
 	char	 name[NAME_MAX + 1];
 	struct stat pst, st;
 	size_t	 len;
-	int	 dfd, fd, last, made;
+	int	 dfd, fd, last, made, r;
 
 	if (!util_path_clean(t->home))
 		return local_dir_why(why, whylen, t->home, strlen(t->home),
 		    "not an absolute path without . or .. components", EINVAL);
 	if ((dfd = open("/", LOCAL_DIR_OPEN)) == -1 || fstat(dfd, &pst) == -1)
 		return local_dir_why(why, whylen, "/", 1, NULL, errno);
-	for (;;) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		end = strchr(p, '/');
-		len = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (len > NAME_MAX) {
+	while ((r = local_dir_next(&p, name, &len)) != 0) {
+		if (r == -1) {
 			close(dfd);
 			return local_dir_why(why, whylen, t->home,
 			    (size_t)(p - t->home) + len, NULL, ENAMETOOLONG);
 		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		p += len;
 		last = strspn(p, "/") == strlen(p);
 		what = NULL;
 		made = 0;
@@ -250,26 +265,17 @@ local_dir_home(const struct local_target *t, char *why, size_t whylen)
 int
 local_dir_sub(int dfd, const char *rel)
 {
-	const char *p = rel, *end;
+	const char *p = rel;
 	char	 name[NAME_MAX + 1];
 	size_t	 len;
-	int	 fd, cur = dfd;
+	int	 fd, r, cur = dfd;
 
-	for (;;) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		end = strchr(p, '/');
-		len = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (len > NAME_MAX || (len == 1 && p[0] == '.') ||
-		    (len == 2 && p[0] == '.' && p[1] == '.')) {
-			errno = len > NAME_MAX ? ENAMETOOLONG : EINVAL;
+	while ((r = local_dir_next(&p, name, &len)) != 0) {
+		if (r == -1 || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0) {
+			errno = r == -1 ? ENAMETOOLONG : EINVAL;
 			goto fail;
 		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		p += len;
 		if ((fd = openat(cur, name, LOCAL_DIR_OPEN)) == -1 &&
 		    errno == ENOENT) {
 			if (mkdirat(cur, name, 0700) == -1 && errno != EEXIST)

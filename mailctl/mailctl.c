@@ -142,16 +142,38 @@ mailctl_start_child(struct mailctl *mc, int wfd)
 	_exit(127);
 }
 
+/*
+ * mailctl_start_wait - master's words on fd into out until "ready" (1),
+ * or the pipe's end or the deadline (0)
+ */
+static int
+mailctl_start_wait(int fd, struct buf *out, uint64_t deadline)
+{
+	struct pollfd pfd;
+	char	 b[1024];
+	ssize_t	 n;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (util_mono_ms() < deadline) {
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = read(fd, b, sizeof(b))) <= 0)
+			break;
+		buf_append(out, b, (size_t)n);
+		if (strstr(buf_cstr(out), "ready\n") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 /* mailctl_start - start master and wait for "ready" */
 static int
 mailctl_start(struct mailctl *mc, int argc, char **argv)
 {
 	struct buf out;
-	struct pollfd pfd;
-	char	 b[1024];
 	int	 p[2], status;
 	pid_t	 pid;
-	ssize_t	 n;
 	uint64_t deadline = util_mono_ms() + 60000;
 
 	buf_init(&out, 4096);
@@ -174,20 +196,11 @@ mailctl_start(struct mailctl *mc, int argc, char **argv)
 	}
 	close(p[1]);
 	buf_reset(&out);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	while (util_mono_ms() < deadline) {
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		if ((n = read(p[0], b, sizeof(b))) <= 0)
-			break;
-		buf_append(&out, b, (size_t)n);
-		if (strstr(buf_cstr(&out), "ready\n") != NULL) {
-			printf("youju: started (master pid %ld)\n", (long)pid);
-			close(p[0]);
-			buf_free(&out);
-			return 0;
-		}
+	if (mailctl_start_wait(p[0], &out, deadline)) {
+		printf("youju: started (master pid %ld)\n", (long)pid);
+		close(p[0]);
+		buf_free(&out);
+		return 0;
 	}
 	close(p[0]);
 	if (out.len > 0) {
@@ -387,6 +400,30 @@ mailctl_check_bare(struct cfcheck *ck, const struct aliases_query *q,
 }
 
 /*
+ * mailctl_alias_nouser - the first of an alias's targets out that is an
+ * address of ours but no user (nor its base before the delimiter); NULL
+ */
+static const char *
+mailctl_alias_nouser(const struct users *u, const struct aliases_query *q,
+    struct mailctl_dests *d, char **out, size_t nout)
+{
+	struct addr t;
+	const char *why;
+	char	 base[ADDR_LOCAL_MAX + 1];
+	size_t	 j;
+
+	for (j = 0; j < nout; j++)
+		if (addr_parse_mailbox(out[j], &t, &why) == 0 &&
+		    mailctl_is_mydest(d, t.domain) &&
+		    users_find(u, t.local, t.domain) == NULL &&
+		    (addr_base_local(t.local, q->delims, base,
+		    sizeof(base)) != 0 || users_find(u, base, t.domain) ==
+		    NULL))
+			return out[j];
+	return NULL;
+}
+
+/*
  * mailctl_check_alias_targets - an alias that reaches a local address
  * that is no user: auth refuses mail to the alias at RCPT (it could not
  * be delivered), so say so here
@@ -397,11 +434,11 @@ mailctl_check_alias_targets(struct mailctl *mc, struct cfcheck *ck)
 	struct mailctl_dests d;
 	struct aliases_query q;
 	struct users *u;
-	struct addr a, t;
+	struct addr a;
 	const struct aliases_ent *e;
-	const char *why, *dom, *path;
-	char	 err[1024], **v, **out, base[ADDR_LOCAL_MAX + 1];
-	size_t	 n, i, k, j, nout;
+	const char *why, *dom, *path, *bad;
+	char	 err[1024], **v, **out;
+	size_t	 n, i, k, nout;
 
 	memset(&q, 0, sizeof(q));
 	if ((u = users_load(cfg_str(mc->cfg, "users_file"), err,
@@ -427,22 +464,15 @@ mailctl_check_alias_targets(struct mailctl *mc, struct cfcheck *ck)
 			}
 			if (aliases_resolve(&q, a.local, dom, &out, &nout) != 1)
 				continue;
-			for (j = 0; j < nout; j++) {
-				if (addr_parse_mailbox(out[j], &t, &why) == -1 ||
-				    !mailctl_is_mydest(&d, t.domain) ||
-				    users_find(u, t.local, t.domain) != NULL ||
-				    (addr_base_local(t.local, q.delims, base,
-				    sizeof(base)) == 0 &&
-				    users_find(u, base, t.domain) != NULL))
-					continue;
+			if ((bad = mailctl_alias_nouser(u, &q, &d, out,
+			    nout)) != NULL) {
 				path = strchr(v[k], ':');
 				path = path != NULL && path[1] == '/' ?
 				    path + 1 : v[k];
 				cfcheck_add(ck, 0, "%s:%d: alias %s: %s is not "
 				    "in the users file, so mail to the alias is "
 				    "refused at RCPT", path, e->line, e->name,
-				    out[j]);
-				break;
+				    bad);
 			}
 			aliases_list_free(out, nout);
 		}

@@ -13,7 +13,7 @@
  * server); -d: the defaults; -x: values expanded; -h: values alone.  With
  * names, those: an unknown one is a warning and exit status 1.
  * -e changes main.cf in place: the entry is replaced (comments, order and
- * the other entries kept; lib/cfg_edit), or appended; -X removes entries.
+ * the other entries kept; lib/conf/cfg_edit), or appended; -X removes entries.
  * The result must still be a main.cf youju reads (a value of the wrong
  * type is refused before anything is written); the file is replaced
  * atomically (a new file, fsync, rename, directory fsync) with its owner
@@ -149,6 +149,49 @@ mailctl_config_read(const char *path, size_t *len, struct stat *st)
 }
 
 /*
+ * mailctl_config_edit_one - one -e NAME=VALUE (remove 0) or -X NAME on the
+ * text in *b, which the result replaces: 0, 1 after an error said, 2 on a
+ * usage error
+ */
+static int
+mailctl_config_edit_one(struct buf *b, int remove, const char *arg)
+{
+	struct buf nb;
+	char	 err[1024], *eq, *name;
+	int	 changed;
+
+	name = xstrdup(arg);
+	eq = strchr(name, '=');
+	if (remove != (eq == NULL)) {
+		free(name);
+		return 2;
+	}
+	if (eq != NULL) {
+		*eq = '\0';
+		util_trim(name);
+	}
+	buf_init(&nb, CFG_FILE_MAX);
+	if (cfg_edit((const char *)b->data, b->len, name, eq != NULL ?
+	    util_trim(eq + 1) : NULL, &nb, &changed, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "mailctl: %s\n", err);
+		free(name);
+		buf_free(&nb);
+		return 1;
+	}
+	if (eq != NULL && cfg_param_find(name) == NULL)
+		fprintf(stderr, "mailctl: warning: %s is not a parameter "
+		    "youju knows: kept as a name for $%s\n", name, name);
+	if (remove && changed == 0)
+		fprintf(stderr, "mailctl: warning: main.cf does not set "
+		    "%s\n", name);
+	free(name);
+	buf_free(b);
+	*b = nb;
+	return 0;
+}
+
+/*
  * mailctl_config_edit - -e NAME=VALUE... or -X NAME...: the edits one
  * after the other on the text, checked as a whole, then written once
  */
@@ -157,12 +200,12 @@ mailctl_config_edit(const struct cfg *cfg, int remove, int argc,
     char **argv)
 {
 	struct stat st;
-	struct buf b, nb;
+	struct buf b;
 	struct cfg *t;
 	const char *dir = cfg_dir(cfg);
-	char	 path[4096], err[1024], *text, *eq, *name;
+	char	 path[4096], err[1024], *text;
 	size_t	 len;
-	int	 i, changed, r = 1, nerr;
+	int	 i, e, r = 1, nerr;
 
 	if (util_fmt(path, sizeof(path), "%s/main.cf", dir) == -1 ||
 	    (text = mailctl_config_read(path, &len, &st)) == NULL)
@@ -170,38 +213,11 @@ mailctl_config_edit(const struct cfg *cfg, int remove, int argc,
 	buf_init(&b, CFG_FILE_MAX);
 	buf_append(&b, text, len);
 	free(text);
-	for (i = 0; i < argc; i++) {
-		name = xstrdup(argv[i]);
-		eq = strchr(name, '=');
-		if (remove != (eq == NULL)) {
-			free(name);
+	for (i = 0; i < argc; i++)
+		if ((e = mailctl_config_edit_one(&b, remove, argv[i])) != 0) {
 			buf_free(&b);
-			return mailctl_config_usage();
+			return e == 2 ? mailctl_config_usage() : 1;
 		}
-		if (eq != NULL) {
-			*eq = '\0';
-			util_trim(name);
-		}
-		buf_init(&nb, CFG_FILE_MAX);
-		if (cfg_edit((const char *)b.data, b.len, name, eq != NULL ?
-		    util_trim(eq + 1) : NULL, &nb, &changed, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "mailctl: %s\n", err);
-			free(name);
-			buf_free(&nb);
-			goto out;
-		}
-		if (eq != NULL && cfg_param_find(name) == NULL)
-			fprintf(stderr, "mailctl: warning: %s is not a parameter "
-			    "youju knows: kept as a name for $%s\n", name,
-			    name);
-		if (remove && changed == 0)
-			fprintf(stderr, "mailctl: warning: main.cf does not set "
-			    "%s\n", name);
-		free(name);
-		buf_free(&b);
-		b = nb;
-	}
 	/* the new file must be one youju reads */
 	t = cfg_new();
 	cfg_set_dir(t, dir);

@@ -90,16 +90,23 @@ mailctl_dns_resolver(const struct cfg *cfg)
 	return d;
 }
 
+/* mailctl_dns_cut - see mailctl_dns.h */
+const char *
+mailctl_dns_cut(const char *s, size_t max, char *out, size_t size)
+{
+	size_t	 len = strlen(s);
+
+	log_escape(out, size, s, len > max ? max : len);
+	if (len > max)
+		util_strlcat(out, "...", size);
+	return out;
+}
+
 /* mailctl_dns_short - printable text of DNS data, cut at 60 bytes */
 static const char *
 mailctl_dns_short(const char *s, char *out, size_t size)
 {
-	size_t	 len = strlen(s);
-
-	log_escape(out, size, s, len > 60 ? 60 : len);
-	if (len > 60)
-		util_strlcat(out, "...", size);
-	return out;
+	return mailctl_dns_cut(s, 60, out, size);
 }
 
 /*

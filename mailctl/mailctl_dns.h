@@ -66,6 +66,8 @@ int	 mailctl_dns_check(struct mailctl_rrs *, FILE *);
 struct dns;
 /* mailctl_dns_resolver - dns_server_address, else resolv.conf; NULL */
 struct dns *mailctl_dns_resolver(const struct cfg *);
+/* mailctl_dns_cut - printable text of DNS data, cut at max bytes; out */
+const char *mailctl_dns_cut(const char *, size_t, char *, size_t);
 /*
  * mailctl_dns_dkim - the published record of a key against the key:
  * MAILCTL_DNS_* with what was found in detail

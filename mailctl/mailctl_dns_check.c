@@ -78,27 +78,11 @@ mdc_txts(struct dns *dns, const char *name, char ***v, size_t *n, char *why,
 	return st;
 }
 
-/* mdc_free - a list of strings */
-static void
-mdc_free(char **v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* mdc_esc - printable text of DNS data, cut at 80 bytes */
 static const char *
 mdc_esc(const char *s, char *out, size_t size)
 {
-	size_t	 len = strlen(s);
-
-	log_escape(out, size, s, len > 80 ? 80 : len);
-	if (len > 80)
-		util_strlcat(out, "...", size);
-	return out;
+	return mailctl_dns_cut(s, 80, out, size);
 }
 
 /* mdc_status - a lookup's DNS_* as MAILCTL_DNS_*, with why for errors */
@@ -156,20 +140,37 @@ mdc_names(struct dns *dns, const char *name, int type, struct buf *out,
 	return st != DNS_OK ? st : hit ? DNS_OK : -1;
 }
 
+/*
+ * mdc_expect - the names of type at rr's name into got (buf_init'ed
+ * here), mdc_names' answer; -1 (not myhostname) with "(expected want,
+ * got ...)" in d
+ */
+static int
+mdc_expect(struct mdc *c, const struct mailctl_rr *rr, int type,
+    const char *want, struct buf *got, char *why, size_t whylen, char *d,
+    size_t size)
+{
+	char	 esc[512];
+	int	 st;
+
+	buf_init(got, 8192);
+	st = mdc_names(c->dns, rr->name, type, got, c->z->host, why, whylen);
+	if (st == -1)
+		snprintf(d, size, "(expected %s, got %s)", want,
+		    mdc_esc(buf_cstr(got), esc, sizeof(esc)));
+	return st;
+}
+
 /* mdc_mx - one of the domain's MX hosts is myhostname */
 static int
 mdc_mx(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 {
 	struct buf got;
-	char	 why[256], esc[512];
+	char	 why[256];
 	int	 st;
 
-	buf_init(&got, 8192);
-	st = mdc_names(c->dns, rr->name, DNS_Q_MX, &got, c->z->host, why,
-	    sizeof(why));
-	if (st == -1)
-		snprintf(d, size, "(expected %s, got %s)", rr->value,
-		    mdc_esc(buf_cstr(&got), esc, sizeof(esc)));
+	st = mdc_expect(c, rr, DNS_Q_MX, rr->value, &got, why, sizeof(why), d,
+	    size);
 	buf_free(&got);
 	return st == -1 ? MAILCTL_DNS_WRONG : mdc_status(st, why, d, size);
 }
@@ -324,27 +325,46 @@ mdc_spf_record(struct mdc *c, const struct mailctl_rr *rr, const char *one,
 	return r;
 }
 
+/*
+ * mdc_txt_one - the TXT records at rr's name (*v, *n) and how many start
+ * with prefix (*one the last of them); 0 when the lookup failed or found
+ * none, with the check's MAILCTL_DNS_* in *r and d said
+ */
+static size_t
+mdc_txt_one(struct mdc *c, const struct mailctl_rr *rr, const char *prefix,
+    char ***v, size_t *n, const char **one, int *r, char *d, size_t size)
+{
+	char	 why[512];
+	size_t	 k;
+	int	 st;
+
+	st = mdc_txts(c->dns, rr->name, v, n, why, sizeof(why));
+	k = mdc_prefixed(*v, *n, prefix, one);
+	if (st == DNS_OK && k > 0)
+		return k;
+	if ((*r = mdc_status(st == DNS_OK ? DNS_EMPTY : st, why, d, size)) ==
+	    MAILCTL_DNS_MISSING)
+		snprintf(d, size, "(expected \"%s\")", rr->value);
+	return 0;
+}
+
 /* mdc_spf - exactly one SPF record, and a right one */
 static int
 mdc_spf(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 {
 	const char *one;
-	char	**v, why[512];
+	char	**v;
 	size_t	 n, k;
-	int	 st, r;
+	int	 r;
 
-	st = mdc_txts(c->dns, rr->name, &v, &n, why, sizeof(why));
-	k = mdc_prefixed(v, n, "v=spf1", &one);
-	if (st == DNS_OK && k > 1) {
+	if ((k = mdc_txt_one(c, rr, "v=spf1", &v, &n, &one, &r, d, size)) >
+	    1) {
 		snprintf(d, size, "(expected one SPF record, got %zu: receivers "
 		    "treat that as an error)", k);
 		r = MAILCTL_DNS_WRONG;
-	} else if (st == DNS_OK && k == 1)
+	} else if (k == 1)
 		r = mdc_spf_record(c, rr, one, d, size);
-	else if ((r = mdc_status(st == DNS_OK ? DNS_EMPTY : st, why, d,
-	    size)) == MAILCTL_DNS_MISSING)
-		snprintf(d, size, "(expected \"%s\")", rr->value);
-	mdc_free(v, n);
+	util_strv_free(v, n);
 	return r;
 }
 
@@ -356,21 +376,16 @@ mdc_dmarc(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 	const char *one, *p, *adkim;
 	char	**v, why[512], esc[512];
 	size_t	 n, k;
-	int	 st, r = MAILCTL_DNS_WRONG;
+	int	 r = MAILCTL_DNS_WRONG;
 
-	st = mdc_txts(c->dns, rr->name, &v, &n, why, sizeof(why));
-	k = mdc_prefixed(v, n, "v=DMARC1", &one);
-	if (st != DNS_OK || k == 0) {
-		if ((r = mdc_status(st == DNS_OK ? DNS_EMPTY : st, why, d,
-		    size)) == MAILCTL_DNS_MISSING)
-			snprintf(d, size, "(expected \"%s\")", rr->value);
-	} else if (k > 1)
+	k = mdc_txt_one(c, rr, "v=DMARC1", &v, &n, &one, &r, d, size);
+	if (k > 1)
 		snprintf(d, size, "(expected one DMARC record, got %zu)", k);
-	else if (dkim_tags_parse(one, strlen(one), &t, why, sizeof(why)) ==
-	    -1)
+	else if (k == 1 && dkim_tags_parse(one, strlen(one), &t, why,
+	    sizeof(why)) == -1)
 		snprintf(d, size, "(got \"%s\": %s)", mdc_esc(one, esc,
 		    sizeof(esc)), why);
-	else {
+	else if (k == 1) {
 		p = dkim_tags_get(&t, "p");
 		adkim = dkim_tags_get(&t, "adkim");
 		if (p == NULL || (strcmp(p, "none") != 0 &&
@@ -391,7 +406,7 @@ mdc_dmarc(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 		}
 		dkim_tags_free(&t);
 	}
-	mdc_free(v, n);
+	util_strv_free(v, n);
 	return r;
 }
 
@@ -401,24 +416,21 @@ mdc_version(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 {
 	const char *prefix = rr->kind == MAILCTL_RR_STS ? "v=STSv1" :
 	    "v=TLSRPTv1", *one;
-	char	**v, why[512], esc[512];
+	char	**v, esc[512];
 	size_t	 n, k;
-	int	 st, r;
+	int	 r;
 
-	st = mdc_txts(c->dns, rr->name, &v, &n, why, sizeof(why));
-	k = mdc_prefixed(v, n, prefix, &one);
-	if (st == DNS_OK && k == 1) {
+	if ((k = mdc_txt_one(c, rr, prefix, &v, &n, &one, &r, d, size)) ==
+	    1) {
 		snprintf(d, size, "(\"%s\"%s)", mdc_esc(one, esc, sizeof(esc)),
 		    rr->kind == MAILCTL_RR_STS ? "; the policy file is not "
 		    "fetched" : "");
 		r = MAILCTL_DNS_OK;
-	} else if (st == DNS_OK && k > 1) {
+	} else if (k > 1) {
 		snprintf(d, size, "(expected one record, got %zu)", k);
 		r = MAILCTL_DNS_WRONG;
-	} else if ((r = mdc_status(st == DNS_OK ? DNS_EMPTY : st, why, d,
-	    size)) == MAILCTL_DNS_MISSING)
-		snprintf(d, size, "(expected \"%s\")", rr->value);
-	mdc_free(v, n);
+	}
+	util_strv_free(v, n);
 	return r;
 }
 
@@ -461,16 +473,12 @@ static int
 mdc_ptr(struct mdc *c, const struct mailctl_rr *rr, char *d, size_t size)
 {
 	struct buf got;
-	char	 why[256], esc[512];
+	char	 why[256];
 	int	 st;
 
-	buf_init(&got, 8192);
-	st = mdc_names(c->dns, rr->name, DNS_Q_PTR, &got, c->z->host, why,
-	    sizeof(why));
-	if (st == -1)
-		snprintf(d, size, "(expected %s, got %s)", c->z->host,
-		    mdc_esc(buf_cstr(&got), esc, sizeof(esc)));
-	else if (st == DNS_OK) {
+	st = mdc_expect(c, rr, DNS_Q_PTR, c->z->host, &got, why, sizeof(why),
+	    d, size);
+	if (st == DNS_OK) {
 		buf_reset(&got);
 		st = mdc_has_addr(c->dns, c->z->host, rr->addr, &got, why,
 		    sizeof(why));

@@ -124,7 +124,7 @@ fail:
 	return -1;
 }
 
-/* ds_reply - one whole reply (lib/smtpreply) into r; its code, or -1 */
+/* ds_reply - one whole reply (lib/mail/smtpreply) into r; its code, or -1 */
 static int
 ds_reply(struct ds_conn *c, struct smtpreply *r)
 {

@@ -87,7 +87,7 @@ expl_rcpt(struct expl *e, const char *addr, size_t len)
 }
 
 /*
- * expl_note - one log line about the message (lib/maillog): a delivery
+ * expl_note - one log line about the message (lib/mail/maillog): a delivery
  * result updates its recipient's outcome, "removed" says it left
  */
 static void

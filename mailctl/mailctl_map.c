@@ -1,6 +1,6 @@
 /*
  * mailctl_map.c - "mailctl map": Postfix's postmap(1) for youju's lookup
- * tables (lib/maps.c, youju-tables(5)).
+ * tables (lib/maps/maps.c, youju-tables(5)).
  *
  *	mailctl map FILE...			build FILE.db from FILE
  *	mailctl map -q KEY [type:]FILE...	look KEY up, as given

@@ -45,23 +45,25 @@
 #define MQ_ANSWER_MAX	((size_t)256 * 1024 * 1024) /* qmgr's, but list */
 
 /* the queues "delete ALL QUEUE" takes (as list shows them) */
-static const char *const mq_queues[] = { "active", "deferred", "hold" };
+static const char *const mailctl_queue_names[] = {
+	"active", "deferred", "hold"
+};
 
-/* mq_queue_name - is s one of mq_queues */
+/* mailctl_queue_known - is s one of mailctl_queue_names */
 static int
-mq_queue_name(const char *s)
+mailctl_queue_known(const char *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < NELEM(mq_queues); i++)
-		if (strcmp(s, mq_queues[i]) == 0)
+	for (i = 0; i < NELEM(mailctl_queue_names); i++)
+		if (strcmp(s, mailctl_queue_names[i]) == 0)
 			return 1;
 	return 0;
 }
 
-/* mq_usage - the queue commands */
+/* mailctl_queue_usage - the queue commands */
 static int
-mq_usage(void)
+mailctl_queue_usage(void)
 {
 	fprintf(stderr, "usage: mailctl queue list [--json]\n"
 	    "       mailctl queue show ID\n"
@@ -76,11 +78,12 @@ mq_usage(void)
 }
 
 /*
- * mq_pattern - "delete --from|--to PATTERN": "<addr>" loses its brackets,
- * "" and "<>" are the null sender; qmgr checks the rest (qview.h)
+ * mailctl_queue_pattern - "delete --from|--to PATTERN": "<addr>" loses
+ * its brackets, "" and "<>" are the null sender; qmgr checks the rest
+ * (qview.h)
  */
 static int
-mq_pattern(const char *opt, char *pat, char **req, int *nreq)
+mailctl_queue_pattern(const char *opt, char *pat, char **req, int *nreq)
 {
 	size_t	 len = strlen(pat);
 
@@ -94,9 +97,12 @@ mq_pattern(const char *opt, char *pat, char **req, int *nreq)
 	return 0;
 }
 
-/* mq_args - the command line as qmgr's request; -1 on a usage error */
+/*
+ * mailctl_queue_args - the command line as qmgr's request; -1 on a usage
+ * error
+ */
 static int
-mq_args(int argc, char **argv, char **req, int *nreq)
+mailctl_queue_args(int argc, char **argv, char **req, int *nreq)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 
@@ -123,11 +129,11 @@ mq_args(int argc, char **argv, char **req, int *nreq)
 	}
 	if (strcmp(cmd, "delete") == 0 && argc == 4 &&
 	    (strcmp(argv[2], "--from") == 0 || strcmp(argv[2], "--to") == 0))
-		return mq_pattern(argv[2], argv[3], req, nreq);
+		return mailctl_queue_pattern(argv[2], argv[3], req, nreq);
 	/* postsuper -d ALL [queue] */
 	if (strcmp(cmd, "delete") == 0 && (argc == 3 || argc == 4) &&
 	    strcmp(argv[2], "ALL") == 0) {
-		if (argc == 4 && !mq_queue_name(argv[3])) {
+		if (argc == 4 && !mailctl_queue_known(argv[3])) {
 			fprintf(stderr, "mailctl: queue delete ALL: no queue "
 			    "\"%s\" (active, deferred or hold)\n",
 			    log_str(argv[3]));
@@ -154,9 +160,12 @@ mq_args(int argc, char **argv, char **req, int *nreq)
 	return -1;
 }
 
-/* mq_relay - qmgr's answer: stdout, or stderr as errors on failure */
+/*
+ * mailctl_queue_relay - qmgr's answer: stdout, or stderr as errors on
+ * failure
+ */
 static void
-mq_relay(const struct buf *out, int status)
+mailctl_queue_relay(const struct buf *out, int status)
 {
 	if (status == 0)
 		fwrite(out->data, 1, out->len, stdout);
@@ -165,12 +174,12 @@ mq_relay(const struct buf *out, int status)
 }
 
 /*
- * mq_oneshot - the mail system is stopped: run "qmgr -x" with one end of
- * a socket pair as its descriptor 3 and ask it as a running qmgr is
- * asked; its answer's status, or -1 (said on stderr)
+ * mailctl_queue_oneshot - the mail system is stopped: run "qmgr -x" with
+ * one end of a socket pair as its descriptor 3 and ask it as a running
+ * qmgr is asked; its answer's status, or -1 (said on stderr)
  */
 static int
-mq_oneshot(const struct cfg *cfg, int nreq, char **req, FILE *stream,
+mailctl_queue_oneshot(const struct cfg *cfg, int nreq, char **req, FILE *stream,
     struct buf *out)
 {
 	char	 prog[4096];
@@ -242,7 +251,7 @@ mailctl_queue_ask(const struct cfg *cfg, const char *sock, int nreq,
 		return -1;
 	fflush(stdout);
 	if (!running)
-		return mq_oneshot(cfg, nreq, req, stream, out);
+		return mailctl_queue_oneshot(cfg, nreq, req, stream, out);
 	if ((r = mailctl_call(path, IPC_R_QMGR, nreq, req, stream, out)) ==
 	    -1) {
 		fflush(stdout);
@@ -266,8 +275,8 @@ mailctl_queue_main(const struct cfg *cfg, const char *sock, int argc,
 	char	*req[3];
 	int	 nreq, r, list;
 
-	if (mq_args(argc, argv, req, &nreq) == -1)
-		return mq_usage();
+	if (mailctl_queue_args(argc, argv, req, &nreq) == -1)
+		return mailctl_queue_usage();
 	list = strcmp(req[0], "list") == 0;
 	buf_init(&out, MQ_ANSWER_MAX);
 	if ((r = mailctl_queue_ask(cfg, sock, nreq, req, list ? stdout : NULL,
@@ -276,7 +285,7 @@ mailctl_queue_main(const struct cfg *cfg, const char *sock, int argc,
 		return 1;
 	}
 	if (!list)
-		mq_relay(&out, r);
+		mailctl_queue_relay(&out, r);
 	buf_free(&out);
 	fflush(stdout);
 	return r;

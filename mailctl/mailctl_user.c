@@ -250,7 +250,7 @@ mailctl_user_check_opts(const struct mailctl_user_opts *o)
 {
 	const unsigned char *s;
 
-	if (o->scheme != NULL && !pw_scheme_ok(o->scheme)) {
+	if (o->scheme != NULL && !passwd_scheme_ok(o->scheme)) {
 		fprintf(stderr, "mailctl: unknown password scheme \"%s\"; use "
 		    "ARGON2ID, SHA512-CRYPT, SHA256-CRYPT or BLF-CRYPT\n",
 		    log_str(o->scheme));
@@ -280,7 +280,7 @@ mailctl_user_onsig(int sig)
 }
 
 /*
- * mailctl_user_getline - one line from fd into pw (at most PW_MAX bytes,
+ * mailctl_user_getline - one line from fd into pw (at most PASSWD_MAX bytes,
  * NUL-terminated, the LF and a CR before it removed); 0, or -1 with a
  * message (too long, interrupted, read error, no line at all)
  */
@@ -321,7 +321,7 @@ mailctl_user_getline(int fd, char *pw, size_t size, size_t *len)
 	}
 	if (over) {
 		fprintf(stderr, "mailctl: password longer than %d bytes\n",
-		    PW_MAX);
+		    PASSWD_MAX);
 		return -1;
 	}
 	*len = n;
@@ -336,7 +336,7 @@ mailctl_user_tty(char *pw, size_t size, size_t *len)
 	    SIGTSTP };
 	struct sigaction sa, osa[NELEM(sigs)];
 	struct termios old, quiet;
-	char	 again[PW_MAX + 1];
+	char	 again[PASSWD_MAX + 1];
 	size_t	 alen = 0, i;
 	int	 fd, r = -1;
 
@@ -386,19 +386,20 @@ mailctl_user_tty(char *pw, size_t size, size_t *len)
 static int
 mailctl_user_password(struct mailctl_user_ctx *ctx)
 {
-	char	 pw[PW_MAX + 1], err[512];
+	char	 pw[PASSWD_MAX + 1], err[512];
 	size_t	 len = 0;
 	int	 r;
 
 	if (ctx->o.pass_stdin)
-		r = mailctl_user_getline(STDIN_FILENO, pw, PW_MAX + 1, &len);
+		r = mailctl_user_getline(STDIN_FILENO, pw, PASSWD_MAX + 1,
+		    &len);
 	else
-		r = mailctl_user_tty(pw, PW_MAX + 1, &len);
+		r = mailctl_user_tty(pw, PASSWD_MAX + 1, &len);
 	if (r == 0 && len == 0) {
 		fprintf(stderr, "mailctl: empty password refused\n");
 		r = -1;
 	}
-	if (r == 0 && (ctx->stored = pw_hash(ctx->o.scheme, pw, len, err,
+	if (r == 0 && (ctx->stored = passwd_hash(ctx->o.scheme, pw, len, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mailctl: %s\n", err);
 		r = -1;
@@ -407,7 +408,7 @@ mailctl_user_password(struct mailctl_user_ctx *ctx)
 	return r;
 }
 
-/* mailctl_user_scheme - the scheme name pw_hash wrote, for messages */
+/* mailctl_user_scheme - the scheme name passwd_hash wrote, for messages */
 static int
 mailctl_user_scheme(const struct mailctl_user_ctx *ctx, const char **name)
 {

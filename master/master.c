@@ -232,7 +232,7 @@ master_pidfile(struct master *m)
 }
 
 /*
- * master_check - the checks of "mailctl check" (lib/cfcheck.c): every
+ * master_check - the checks of "mailctl check" (lib/server/cfcheck.c): every
  * error is logged, and -1 with all of them (as far as err holds them)
  * when there is one: master does not start or reload with it
  */

@@ -57,31 +57,66 @@ master_ctl_reply(struct master_conn *c, uint32_t status, const char *text)
 	return r;
 }
 
+/* the requests' handlers: each answers on c */
+static void
+master_ctl_ping(struct master_conn *c)
+{
+	master_ctl_reply(c, 0, "ok");
+}
+
+static void
+master_ctl_status(struct master_conn *c)
+{
+	struct buf out;
+
+	buf_init(&out, IPC_MAX_PAYLOAD - 64);
+	master_status(&master, &out);
+	master_ctl_reply(c, 0, buf_cstr(&out));
+	buf_free(&out);
+}
+
+static void
+master_ctl_reload(struct master_conn *c)
+{
+	char	 err[1024];
+
+	if (master_reload(&master, err, sizeof(err)) == -1) {
+		log_err("reload failed: %s", err);
+		master_ctl_reply(c, 1, err);
+	} else
+		master_ctl_reply(c, 0, "reloaded");
+}
+
+static void
+master_ctl_stop(struct master_conn *c)
+{
+	master_ctl_reply(c, 0, "stopping");
+	master_begin_stop(&master);
+}
+
+/* the requests, each a word without arguments, and their handlers */
+static const struct {
+	const char	*name;
+	void		(*run)(struct master_conn *);
+} master_ctl_reqs[] = {
+	{ "ping",	master_ctl_ping },
+	{ "status",	master_ctl_status },
+	{ "reload",	master_ctl_reload },
+	{ "stop",	master_ctl_stop },
+};
+
 /* master_ctl_do - run one request */
 static void
 master_ctl_do(struct master_conn *c, char **argv, uint32_t argc)
 {
-	struct buf out;
-	char	 err[1024];
+	size_t	 i;
 
-	buf_init(&out, IPC_MAX_PAYLOAD - 64);
-	if (argc == 1 && strcmp(argv[0], "ping") == 0) {
-		master_ctl_reply(c, 0, "ok");
-	} else if (argc == 1 && strcmp(argv[0], "status") == 0) {
-		master_status(&master, &out);
-		master_ctl_reply(c, 0, buf_cstr(&out));
-	} else if (argc == 1 && strcmp(argv[0], "reload") == 0) {
-		if (master_reload(&master, err, sizeof(err)) == -1) {
-			log_err("reload failed: %s", err);
-			master_ctl_reply(c, 1, err);
-		} else
-			master_ctl_reply(c, 0, "reloaded");
-	} else if (argc == 1 && strcmp(argv[0], "stop") == 0) {
-		master_ctl_reply(c, 0, "stopping");
-		master_begin_stop(&master);
-	} else
-		master_ctl_reply(c, 1, "unknown request");
-	buf_free(&out);
+	for (i = 0; argc == 1 && i < NELEM(master_ctl_reqs); i++)
+		if (strcmp(argv[0], master_ctl_reqs[i].name) == 0) {
+			master_ctl_reqs[i].run(c);
+			return;
+		}
+	master_ctl_reply(c, 1, "unknown request");
 }
 
 /* master_ctl_request - decode a CTL_REQUEST frame */

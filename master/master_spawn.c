@@ -457,14 +457,15 @@ master_services_open(struct master *m, char *err, size_t errlen)
 	return master_svc_open(m, m->svcs, err, errlen);
 }
 
-/* master_child - in the child: descriptors, arguments, exec */
-static void __attribute__((noreturn))
-master_child(struct master *m, struct master_svc *s)
+/*
+ * master_child_fds - in the child: the listeners as descriptors 3 and up,
+ * the read end of the life pipe after them, nothing else open, and the
+ * environment that says so
+ */
+static void
+master_child_fds(struct master *m, struct master_svc *s)
 {
-	const struct mcf_service *d = s->def;
-	char	 prog[4096], nfds[16];
-	char	**argv;
-	size_t	 n = 0, i;
+	char	 nfds[16];
 	int	 k, life;
 
 	for (k = 0; k < s->nfds; k++)
@@ -488,10 +489,22 @@ master_child(struct master *m, struct master_svc *s)
 	setenv("YOUJU_LISTEN_FDS", nfds, 1);
 	snprintf(nfds, sizeof(nfds), "%d", 3 + s->nfds);
 	setenv("YOUJU_MASTER_FD", nfds, 1);
-	snprintf(nfds, sizeof(nfds), "%d", d->maxproc);
+	snprintf(nfds, sizeof(nfds), "%d", s->def->maxproc);
 	setenv("YOUJU_SERVICE_MAXPROC", nfds, 1);	/* spawn's child limit */
 	/* systemd hears from master only (NotifyAccess=main) */
 	unsetenv("NOTIFY_SOCKET");
+}
+
+/* master_child - in the child: descriptors, arguments, exec */
+static void __attribute__((noreturn))
+master_child(struct master *m, struct master_svc *s)
+{
+	const struct mcf_service *d = s->def;
+	char	 prog[4096];
+	char	**argv;
+	size_t	 n = 0, i;
+
+	master_child_fds(m, s);
 	if (util_fmt(prog, sizeof(prog), "%s/%s", m->daemon_dir,
 	    d->command) == -1)
 		_exit(127);

@@ -13,12 +13,12 @@
  * no bare CR or LF reaches the queue or a next hop); a NUL, a line over
  * smtpd_line_length_limit, 8-bit bytes the envelope did not announce, or
  * more than message_size_limit refuse the message at once.  The header
- * block goes through lib/header: sendmail -t takes the recipients from
+ * block goes through lib/mail/header: sendmail -t takes the recipients from
  * To, Cc and Bcc (Resent-* when present), Bcc fields are dropped, and a
  * block without From, Date or Message-ID gets them (as Postfix's cleanup
  * adds them).  The queue file is written as smtpd writes it: the
  * envelope, our Received header ("by HOST (youju, from userid N)"), the
- * content; the DKIM signatures (lib/dkim_client, like mail from
+ * content; the DKIM signatures (lib/server/dkim_client, like mail from
  * mynetworks) as P records; then qfile_commit - the same commit point as
  * smtpd's - and only then QMGR_NEW and the 250.
  *

@@ -47,11 +47,7 @@ struct qmgr_conn {
 static unsigned
 qmgr_hash(const char *qid)
 {
-	unsigned h = 2166136261u;
-
-	for (; *qid != '\0'; qid++)
-		h = (h ^ (unsigned char)*qid) * 16777619u;
-	return h % QMGR_HASH;
+	return util_hash(qid) % QMGR_HASH;
 }
 
 /* qmgr_find - a message in memory, or NULL */

@@ -3,7 +3,7 @@
  *
  * When recipients of a message have failed for good (a 5xx, or their
  * time in the queue ran out), qmgr queues one RFC 3464 report for them to
- * the envelope sender (lib/dsn), as a new message from the null sender
+ * the envelope sender (lib/mail/dsn), as a new message from the null sender
  * <>, then marks them "bounce sent" (a done record unless the message is
  * about to be removed).  A message from <> is itself a report: its
  * failures go once to the postmaster ("double bounce"); a failed double
@@ -146,6 +146,22 @@ qmgr_wants(unsigned notify, unsigned bit)
 	    bit == QFILE_NOTIFY_DELAY : (notify & bit) != 0;
 }
 
+/* qmgr_report_head - the report's fields from m's envelope, for "to" */
+static void
+qmgr_report_head(struct dsn_report *rep, const struct qmgr_msg *m,
+    const char *to)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->reporting_mta = qmgr.hostname;
+	rep->sender = to;
+	rep->envid = qfile_attr_get(&m->q, "envid") != NULL ?
+	    qfile_attr_get(&m->q, "envid") : "";
+	rep->qid = m->qid;
+	rep->arrival = m->q.arrival_sec;
+	rep->ret_full = qfile_attr_get(&m->q, "ret") != NULL &&
+	    strcmp(qfile_attr_get(&m->q, "ret"), "FULL") == 0;
+}
+
 /*
  * qmgr_report - queue one report (action DSN_ACTION_*) to "to" about the
  * recipients with sel[i] set; 0 with its queue id in nqid, or -1
@@ -189,15 +205,7 @@ qmgr_report(struct qmgr_msg *m, const unsigned char *sel, int action,
 		}
 		n++;
 	}
-	memset(&rep, 0, sizeof(rep));
-	rep.reporting_mta = qmgr.hostname;
-	rep.sender = to;
-	rep.envid = qfile_attr_get(&m->q, "envid") != NULL ?
-	    qfile_attr_get(&m->q, "envid") : "";
-	rep.qid = m->qid;
-	rep.arrival = m->q.arrival_sec;
-	rep.ret_full = qfile_attr_get(&m->q, "ret") != NULL &&
-	    strcmp(qfile_attr_get(&m->q, "ret"), "FULL") == 0;
+	qmgr_report_head(&rep, m, to);
 	rep.rcpt = dr;
 	rep.nrcpt = n;
 	buf_init(&text, 4 * 1024 * 1024);

@@ -12,7 +12,7 @@
  * last piece.  Requests:
  *
  *	list [json]	every message: memory (active, deferred) and hold/
- *	show ID		lib/qview's report
+ *	show ID		qview.c's report
  *	flush [ID|DOMAIN]  deferred messages (all, one, or those with a
  *			pending recipient at DOMAIN) are tried now
  *	hold ID		moved to hold/ (after the delivery in flight)
@@ -26,7 +26,7 @@
  *	delete-to PAT	every message with a pending recipient matching
  *			PAT (addr_pattern_match: user@domain, @domain,
  *			domain, user@, <>), held ones too
- *	explain ID	the scheduler's view of one message (qmgr_explain.c)
+ *	explain ID	the scheduler's view of one message (qmgr_explain)
  *	requeue ID	attempts reset and tried now (held: released)
  *	reindex		the index rewritten from the messages in memory
  *
@@ -250,9 +250,14 @@ qmgr_ctl_open(struct buf *out, const char *qid, struct qmgr_msg **mp,
 	return 0;
 }
 
-/* qmgr_ctl_show - one message's report */
+/*
+ * qmgr_ctl_report - one message's report: "show" (qview_show), or with
+ * explain its envelope, arrival and recipients with their attempts
+ * (qview_explain) and what its next attempt waits for (qmgr_sched_why);
+ * 1 when it is not in the queue
+ */
 static int
-qmgr_ctl_show(struct buf *out, const char *qid)
+qmgr_ctl_report(struct buf *out, const char *qid, int explain)
 {
 	struct qmgr_msg *m;
 	struct qfile_msg q;
@@ -260,16 +265,34 @@ qmgr_ctl_show(struct buf *out, const char *qid)
 	int	 fd, r;
 
 	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
-		buf_printf(out, "%s: no such message in the queue\n",
-		    log_str(qid));
+		buf_printf(out, "%s: %s\n", qid != NULL ? log_str(qid) : "",
+		    explain ? "not in the queue" :
+		    "no such message in the queue");
 		return 1;
 	}
 	if (r == 1)
 		return 1;
-	r = qview_show(out, fd, &view);
+	if (!explain)
+		r = qview_show(out, fd, &view);
+	else {
+		r = qview_explain(out, fd, &view);
+		if (m != NULL)
+			qmgr_sched_why(m, out);
+		else
+			buf_printf(out, "next:      none: on hold, no delivery "
+			    "attempt until \"mailctl queue release %s\"\n",
+			    qid);
+	}
 	close(fd);
 	qfile_msg_free(&q);
 	return r == 0 ? 0 : 1;
+}
+
+/* qmgr_ctl_show - "show ID" */
+static int
+qmgr_ctl_show(struct buf *out, const char *qid)
+{
+	return qmgr_ctl_report(out, qid, 0);
 }
 
 /*
@@ -609,35 +632,11 @@ qmgr_ctl_reindex(struct buf *out)
 	return 0;
 }
 
-/*
- * qmgr_explain - "mailctl explain ID": the message's envelope, arrival and
- * recipients with their attempts (qview_explain), and what its next
- * attempt waits for (qmgr_sched_why); 1 when it is not in the queue
- */
+/* qmgr_explain - "mailctl explain ID" (qmgr_ctl_report) */
 static int
 qmgr_explain(struct buf *out, const char *qid)
 {
-	struct qmgr_msg *m;
-	struct qfile_msg q;
-	struct qview view;
-	int	 fd, r;
-
-	if ((r = qmgr_ctl_open(out, qid, &m, &q, &fd, &view)) == -1) {
-		buf_printf(out, "%s: not in the queue\n", qid != NULL ?
-		    log_str(qid) : "");
-		return 1;
-	}
-	if (r == 1)
-		return 1;
-	r = qview_explain(out, fd, &view);
-	if (m != NULL)
-		qmgr_sched_why(m, out);
-	else
-		buf_printf(out, "next:      none: on hold, no delivery attempt "
-		    "until \"mailctl queue release %s\"\n", qid);
-	close(fd);
-	qfile_msg_free(&q);
-	return r == 0 ? 0 : 1;
+	return qmgr_ctl_report(out, qid, 1);
 }
 
 /* the requests' handlers take the one argument (NULL when none) */
@@ -667,39 +666,56 @@ qmgr_ctl_reindex_req(struct buf *out, const char *a)
 	return qmgr_ctl_reindex(out);
 }
 
-/* the requests: name, arguments after it (at least, at most), handler */
-static const struct {
+/*
+ * the requests: name, arguments after it (at least, at most), handler,
+ * and what a one-shot run (qmgr -x) does before it: open the index
+ * read-only (list, show, explain: they change nothing), and say first
+ * that a long walk of the queue files is coming (reindex)
+ */
+#define QMGR_CTL_RO	1	/* the index is opened read-only */
+#define QMGR_CTL_SLOW	2	/* a first "reading the queue files" line */
+static const struct qmgr_ctl_req {
 	const char	*name;
 	int		 min, max;
 	int		(*run)(struct buf *, const char *);
+	int		 flags;
 } qmgr_ctl_reqs[] = {
-	{ "list",		0, 1, qmgr_ctl_list_req },
-	{ "show",		1, 1, qmgr_ctl_show },
-	{ "flush",		0, 1, qmgr_ctl_flush },
-	{ "hold",		1, 1, qmgr_ctl_hold },
-	{ "release",		1, 1, qmgr_ctl_release_req },
-	{ "delete",		1, 1, qmgr_ctl_delete },
-	{ "delete-all",		0, 1, qmgr_ctl_delete_all },
-	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req },
-	{ "delete-from",	1, 1, qmgr_ctl_from_req },
-	{ "delete-to",		1, 1, qmgr_ctl_to_req },
-	{ "explain",		1, 1, qmgr_explain },
-	{ "requeue",		1, 1, qmgr_ctl_requeue },
-	{ "reindex",		0, 0, qmgr_ctl_reindex_req },
+	{ "list",		0, 1, qmgr_ctl_list_req, QMGR_CTL_RO },
+	{ "show",		1, 1, qmgr_ctl_show, QMGR_CTL_RO },
+	{ "flush",		0, 1, qmgr_ctl_flush, 0 },
+	{ "hold",		1, 1, qmgr_ctl_hold, 0 },
+	{ "release",		1, 1, qmgr_ctl_release_req, 0 },
+	{ "delete",		1, 1, qmgr_ctl_delete, 0 },
+	{ "delete-all",		0, 1, qmgr_ctl_delete_all, 0 },
+	{ "delete-deferred",	0, 0, qmgr_ctl_deferred_req, 0 },
+	{ "delete-from",	1, 1, qmgr_ctl_from_req, 0 },
+	{ "delete-to",		1, 1, qmgr_ctl_to_req, 0 },
+	{ "explain",		1, 1, qmgr_explain, QMGR_CTL_RO },
+	{ "requeue",		1, 1, qmgr_ctl_requeue, 0 },
+	{ "reindex",		0, 0, qmgr_ctl_reindex_req, QMGR_CTL_SLOW },
 };
+
+/* qmgr_ctl_req_find - the request named argv[0], NULL when unknown */
+static const struct qmgr_ctl_req *
+qmgr_ctl_req_find(int argc, char **argv)
+{
+	size_t	 i;
+
+	for (i = 0; argc >= 1 && i < NELEM(qmgr_ctl_reqs); i++)
+		if (strcmp(argv[0], qmgr_ctl_reqs[i].name) == 0)
+			return &qmgr_ctl_reqs[i];
+	return NULL;
+}
 
 /* qmgr_ctl_run - execute argv; the exit status */
 static int
 qmgr_ctl_run(struct buf *out, int argc, char **argv)
 {
-	size_t	 i;
+	const struct qmgr_ctl_req *q;
 
-	for (i = 0; argc >= 1 && i < NELEM(qmgr_ctl_reqs); i++)
-		if (strcmp(argv[0], qmgr_ctl_reqs[i].name) == 0 &&
-		    argc - 1 >= qmgr_ctl_reqs[i].min &&
-		    argc - 1 <= qmgr_ctl_reqs[i].max)
-			return qmgr_ctl_reqs[i].run(out, argc > 1 ? argv[1] :
-			    NULL);
+	if ((q = qmgr_ctl_req_find(argc, argv)) != NULL &&
+	    argc - 1 >= q->min && argc - 1 <= q->max)
+		return q->run(out, argc > 1 ? argv[1] : NULL);
 	buf_puts(out, "unknown queue request\n");
 	return 2;
 }
@@ -892,6 +908,38 @@ qmgr_ctl_progress(size_t nfiles)
 }
 
 /*
+ * qmgr_ctl_oneshot_run - qmgr -x: the index opened as the request needs
+ * it, the queue read as at start, then the request; its exit status
+ */
+static int
+qmgr_ctl_oneshot_run(struct buf *out, int argc, char **argv)
+{
+	const struct qmgr_ctl_req *q;
+	int	 noindex;
+
+	q = qmgr_ctl_req_find(argc, argv);
+	qmgr.readonly = q != NULL && (q->flags & QMGR_CTL_RO);
+	if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) == -1) {
+		buf_puts(out, "cannot open the queue index (see the mail "
+		    "log)\n");
+		return 1;
+	}
+	if (q != NULL && (q->flags & QMGR_CTL_SLOW)) {
+		buf_printf(out, "reindex: reading the queue files%s\n",
+		    noindex ? " (no readable index: every message starts as "
+		    "active)" : "");
+		qmgr_ctl_frame(IPC_CTL_MORE, (const char *)out->data,
+		    out->len);
+		buf_reset(out);
+		qmgr.progress = 1;
+	}
+	qmgr_index_reconcile();
+	qmgr_scan(0);
+	qmgr.progress = 0;
+	return qmgr_ctl_run(out, argc, argv);
+}
+
+/*
  * qmgr_ctl_oneshot - qmgr -x: mailctl's one request on descriptor 3 while
  * the mail system is stopped; the exit status (0 unless the exchange
  * itself failed: the request's own status goes to mailctl)
@@ -902,7 +950,7 @@ qmgr_ctl_oneshot(struct skel *sk)
 	struct qmgr_ctl c;
 	struct ipc_msg msg;
 	char	*argv[QMGR_CTL_ARGS];
-	int	 argc = 0, r, noindex;
+	int	 argc = 0, r;
 
 	if (sk->nlisten != 1)
 		log_fatal("qmgr -x: expected mailctl's connection as "
@@ -925,32 +973,8 @@ qmgr_ctl_oneshot(struct skel *sk)
 	if (r == -1) {
 		buf_puts(&c.out, "malformed request\n");
 		c.status = 2;
-	} else {
-		qmgr.readonly = argc > 0 && (strcmp(argv[0], "list") == 0 ||
-		    strcmp(argv[0], "show") == 0 ||
-		    strcmp(argv[0], "explain") == 0);
-		if ((noindex = qmgr_index_open(QINDEX_PATH, qmgr.readonly)) ==
-		    -1) {
-			buf_puts(&c.out, "cannot open the queue index (see the "
-			    "mail log)\n");
-			c.status = 1;
-		} else {
-			if (argc > 0 && strcmp(argv[0], "reindex") == 0) {
-				buf_printf(&c.out, "reindex: reading the queue "
-				    "files%s\n", noindex ? " (no readable "
-				    "index: every message starts as active)" :
-				    "");
-				qmgr_ctl_frame(IPC_CTL_MORE, (const char *)
-				    c.out.data, c.out.len);
-				buf_reset(&c.out);
-				qmgr.progress = 1;
-			}
-			qmgr_index_reconcile();
-			qmgr_scan(0);
-			qmgr.progress = 0;
-			c.status = qmgr_ctl_run(&c.out, argc, argv);
-		}
-	}
+	} else
+		c.status = qmgr_ctl_oneshot_run(&c.out, argc, argv);
 	while (argc > 0)
 		free(argv[--argc]);
 	r = qmgr_ctl_send(&c) == 1 ? 0 : 1;

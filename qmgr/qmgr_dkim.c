@@ -5,7 +5,7 @@
  * MAILER-DAEMON@$myhostname), so it is signed like the mail users send
  * (smtpd_dkim.c): with the keys of the From domain or its closest parent
  * that has keys, every key of that domain, by the auth broker - qmgr
- * never sees a key.  The requests are lib/dkim_client's (blocking, on a
+ * never sees a key.  The requests are lib/server/dkim_client's (blocking, on a
  * kept connection to private/auth, at most DKIM_CLIENT_WAIT_MS each).
  *
  * A report that cannot be signed (no broker, a timeout, a refusal) goes

@@ -7,7 +7,7 @@
  * and rebuilt from the files - nothing finished is redone, since final
  * results live in the files' done records.
  *
- * The record layout is lib/qindex.h's.  qmgr -x answering "list" or
+ * The record layout is qindex.h's.  qmgr -x answering "list" or
  * "show" opens it read-only (it may be missing) and writes nothing.
  */
 #include <errno.h>

@@ -173,7 +173,7 @@ smtp_passwords(struct skel *sk)
 }
 
 /*
- * smtp_tls_setup - the client TLS context (lib/tls.c: TLS 1.2+) with the
+ * smtp_tls_setup - the client TLS context (lib/tls/tls.c: TLS 1.2+) with the
  * CA file.  Made before the jail when certificates are verified (the CA
  * files are outside it), else on the first STARTTLS: an idle process does
  * not carry OpenSSL's state.

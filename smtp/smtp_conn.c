@@ -1,7 +1,7 @@
 /*
  * smtp_conn.c - one connection to a remote SMTP server: connect with a
  * timeout, write and read with deadlines (each call's timeout bounds the
- * whole operation, not each read), replies through lib/smtpreply (bounded,
+ * whole operation, not each read), replies through lib/mail/smtpreply (bounded,
  * hostile-safe), and the STARTTLS handshake (OpenSSL, TLS 1.2+; with
  * verify the certificate must chain to smtp_tls_CAfile and name the host).
  */

@@ -618,6 +618,7 @@ smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 	char	 mail[SMTP_MAIL_MAX - 1];	/* without CRLF */
 	char	 text[SMTPREPLY_TEXT_MAX + 128];
 	int	*accepted, naccepted = 0, pipe, dsn, sent, rc = SMTP_DONE;
+	int	 spent = 0;
 	size_t	 i;
 
 	if (smtp_mail_line(j, c, mail, sizeof(mail), text, sizeof(text)) ==
@@ -677,17 +678,14 @@ smtp_transaction(struct smtp_job *j, struct smtp_conn *c)
 	return rc;
 mail_refused_pipe:
 	/* the RCPT replies and the DATA reply follow; the session is spent */
-	smtp_said(c, &r, "MAIL FROM command", text, sizeof(text));
-	smtp_set_all(j, r.code / 100 == 5 ? IPC_DLV_PERMFAIL :
-	    IPC_DLV_TEMPFAIL, text);
-	free(accepted);
-	smtp_conn_close(c);
-	return SMTP_DONE;
+	spent = 1;
 mail_refused:
 	smtp_said(c, &r, "MAIL FROM command", text, sizeof(text));
 	smtp_set_all(j, r.code / 100 == 5 ? IPC_DLV_PERMFAIL :
 	    IPC_DLV_TEMPFAIL, text);
 	free(accepted);
+	if (spent)
+		smtp_conn_close(c);
 	return SMTP_DONE;
 lost:
 	smtp_conn_text(c, "during the mail transaction", text, sizeof(text));

@@ -245,7 +245,7 @@ struct smtpd_sess {
 #define SMTPD_REQ_DKIM_SIGN	5
 #define SMTPD_REQ_LISTED	6	/* reject_unlisted_sender */
 
-/* an answer of the broker, decoded (smtpd_queue.c) */
+/* an answer of the broker, decoded (smtpd_auth.c) */
 struct smtpd_answer {
 	int		 result;	/* IPC_LOOKUP_/LOGIN_/DKIM_* */
 	char		*canon;		/* LOGIN: the user's name */
@@ -334,7 +334,7 @@ struct smtpd {
 					   has smtpd_access_maps */
 	char		*null_key;	/* smtpd_null_access_lookup_key */
 	char		*delims;	/* recipient_delimiter */
-	/* the internal services (lib/ipc_client) */
+	/* the internal services (lib/server/ipc_client) */
 	struct ipc_client *qmgr;	/* notices (smtpd_qmgr.c) */
 	struct ipc_client *auth;	/* the broker (smtpd_auth.c) */
 	/* DNS restrictions */

@@ -9,7 +9,7 @@
  *
  * Tables are opened before the jail (smtpd_check_open) and looked up in
  * Postfix's orders (lib/maps); a table's value is an access(5) action
- * (lib/access).  OK/PERMIT permit, DUNNO goes on, REJECT, DEFER and
+ * (lib/maps/access).  OK/PERMIT permit, DUNNO goes on, REJECT, DEFER and
  * 4NN/5NN reject with "<NAME>: CLASS rejected: TEXT", DEFER_IF_* arm
  * the deferral, DISCARD permits and drops the message after DATA (250
  * all the same), HOLD puts it in the hold queue (hold/, released with

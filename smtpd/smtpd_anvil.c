@@ -16,7 +16,7 @@
  * client may try again later.  anvil being away, or not answering within
  * SMTPD_ANVIL_TIMEOUT_MS, lets the client go on (fail open, as Postfix):
  * the limits protect the server's reputation, they do not guard access.
- * The connection and the waiting are lib/ipc_client's.
+ * The connection and the waiting are lib/server/ipc_client's.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -110,7 +110,7 @@ smtpd_anvil_go(struct smtpd_sess *s, uint32_t a, uint32_t b)
 }
 
 /*
- * smtpd_anvil_answer - lib/ipc_client: the counts, or none (a timeout or
+ * smtpd_anvil_answer - lib/server/ipc_client: the counts, or none (a timeout or
  * a broken connection): the session goes on without limits
  */
 static int

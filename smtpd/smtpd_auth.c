@@ -6,7 +6,7 @@
  * IPC_DKIM_KEYS and IPC_DKIM_SIGN get the key table and signatures
  * (smtpd_dkim.c).  smtpd_auth_kinds[] gives each kind its answer type,
  * decoder, handler and wait.  The connection and the waiting are
- * lib/ipc_client's: the session pauses (SMTPD_PH_WAIT) with its
+ * lib/server/ipc_client's: the session pauses (SMTPD_PH_WAIT) with its
  * ipc_pending on the connection's list until the answer.  A request
  * without an answer within SMTPD_AUTH_TIMEOUT_MS (SMTPD_LOGIN_TIMEOUT_MS
  * for logins, which the broker may hold back to slow down password
@@ -193,8 +193,8 @@ smtpd_answer_free(struct smtpd_answer *a)
 }
 
 /*
- * smtpd_auth_answer - lib/ipc_client: the answer (in, after the id), or a
- * timeout or a broken connection (4xx for the session)
+ * smtpd_auth_answer - lib/server/ipc_client: the answer (in, after the
+ * id), or a timeout or a broken connection (4xx for the session)
  */
 static int
 smtpd_auth_answer(struct ipc_pending *p, int status, struct ipc_in *in)

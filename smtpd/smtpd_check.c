@@ -21,7 +21,7 @@
  *  - A restriction class (smtpd_restriction_classes) or an access-table
  *    result that is a list of restrictions runs like a list in place of
  *    the one word; RESTR_DEPTH_MAX bounds the nesting.
- * The names, and how many arguments follow each, are lib/restr.c's table;
+ * The names, and how many arguments follow each, are lib/maps/restr.c's table;
  * smtpd_restr_fn[] binds a handler to each.  master and mailctl check
  * refuse a list with a name that is not in the table, and so does
  * smtpd_check_config at start (a service cannot start with one); should
@@ -270,7 +270,7 @@ smtpd_r_dunno(struct smtpd_ctx *c, const char *arg)
 	return SMTPD_V_DUNNO;
 }
 
-/* the handler of each restriction (lib/restr.c has the names) */
+/* the handler of each restriction (lib/maps/restr.c has the names) */
 static enum smtpd_verdict (*const smtpd_restr_fn[RESTR_N])(
     struct smtpd_ctx *, const char *) = {
 	[RESTR_PERMIT] = smtpd_r_permit,

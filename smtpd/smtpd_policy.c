@@ -1,6 +1,6 @@
 /*
  * smtpd_policy.c - check_policy_service: asking a policy server (Postfix's
- * SMTPD_POLICY_README protocol, lib/policy) from inside the event loop.
+ * SMTPD_POLICY_README protocol, lib/maps/policy) from inside the event loop.
  *
  * Every check_policy_service word in the restriction lists is a "use"
  * (struct smtpd_psvc) with its settings (the smtpd_policy_service_*

@@ -4,7 +4,7 @@
  * Dispatch is a table: command name, handler, and whether it counts as
  * junk when repeated.  Replies use enhanced status codes (RFC 3463).
  * Address checks go through smtpd_check.c; whether a local address exists
- * is asked of the auth broker (smtpd_queue.c), which pauses the session
+ * is asked of the auth broker (smtpd_auth.c), which pauses the session
  * until the answer comes back.
  *
  * MAIL parameters: SIZE, BODY, AUTH (ignored), RET and ENVID; RCPT
@@ -12,6 +12,12 @@
  * twice or malformed gets 501 5.5.4, an unknown one 555 5.5.4 (RFC 5321
  * 4.1.1.11).  ENVID and ORCPT are kept exactly as received (xtext) and
  * go into the queue file by smtpd_data.c.
+ *
+ * Longer than 800 lines on purpose: the commands and their parameters
+ * are one state machine over the session's transaction (MAIL, RCPT and
+ * their waits for restrictions and lookups hand over to each other);
+ * the message body, AUTH and STARTTLS are in smtpd_data.c, smtpd_sasl.c
+ * and smtpd_tls.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -322,6 +328,22 @@ smtpd_param(char **p, char **value)
 	return key;
 }
 
+/* smtpd_param_dup - the reply to a parameter given twice; -1 */
+static int
+smtpd_param_dup(struct smtpd_sess *s, const char *key)
+{
+	smtpd_reply(s, "501 5.5.4 Error: duplicate %s parameter", key);
+	return -1;
+}
+
+/* smtpd_param_unknown - the reply to a parameter not known; -1 */
+static int
+smtpd_param_unknown(struct smtpd_sess *s, const char *key)
+{
+	smtpd_reply(s, "555 5.5.4 Unsupported option: %s", log_str(key));
+	return -1;
+}
+
 /* smtpd_mail_dsn - RET= or ENVID= (RFC 3461 4.3, 4.4); 0 ok, -1 replied */
 static int
 smtpd_mail_dsn(struct smtpd_sess *s, const char *key, const char *val)
@@ -329,11 +351,8 @@ smtpd_mail_dsn(struct smtpd_sess *s, const char *key, const char *val)
 	const char *ret;
 
 	if (strcasecmp(key, "RET") == 0) {
-		if (s->ret != NULL) {
-			smtpd_reply(s, "501 5.5.4 Error: duplicate RET "
-			    "parameter");
-			return -1;
-		}
+		if (s->ret != NULL)
+			return smtpd_param_dup(s, "RET");
 		if ((ret = dsn_parse_ret(val)) == NULL) {
 			smtpd_reply(s, "501 5.5.4 Error: bad RET parameter "
 			    "syntax (RET=FULL or RET=HDRS)");
@@ -342,10 +361,8 @@ smtpd_mail_dsn(struct smtpd_sess *s, const char *key, const char *val)
 		s->ret = ret;
 		return 0;
 	}
-	if (s->envid != NULL) {
-		smtpd_reply(s, "501 5.5.4 Error: duplicate ENVID parameter");
-		return -1;
-	}
+	if (s->envid != NULL)
+		return smtpd_param_dup(s, "ENVID");
 	if (!dsn_envid_valid(val)) {
 		smtpd_reply(s, "501 5.5.4 Error: bad ENVID parameter syntax "
 		    "(xtext of 1 to %d characters)", DSN_ENVID_MAX);
@@ -388,11 +405,8 @@ smtpd_mail_params(struct smtpd_sess *s, char *p, const char *sender)
 		    strcasecmp(key, "ENVID") == 0) {
 			if (smtpd_mail_dsn(s, key, val) == -1)
 				return -1;
-		} else {
-			smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
-			    log_str(key));
-			return -1;
-		}
+		} else
+			return smtpd_param_unknown(s, key);
 	}
 	return 0;
 }
@@ -530,11 +544,8 @@ smtpd_rcpt_params(struct smtpd_sess *s, char *p, const char **orcpt,
 	*notify = 0;
 	while ((key = smtpd_param(&p, &val)) != NULL) {
 		if (strcasecmp(key, "NOTIFY") == 0) {
-			if (have_notify) {
-				smtpd_reply(s, "501 5.5.4 Error: duplicate "
-				    "NOTIFY parameter");
-				return -1;
-			}
+			if (have_notify)
+				return smtpd_param_dup(s, "NOTIFY");
 			if (val == NULL || dsn_parse_notify(val, notify) == -1) {
 				smtpd_reply(s, "501 5.5.4 Error: bad NOTIFY "
 				    "parameter syntax (NEVER, or SUCCESS, "
@@ -543,11 +554,8 @@ smtpd_rcpt_params(struct smtpd_sess *s, char *p, const char **orcpt,
 			}
 			have_notify = 1;
 		} else if (strcasecmp(key, "ORCPT") == 0) {
-			if (*orcpt != NULL) {
-				smtpd_reply(s, "501 5.5.4 Error: duplicate "
-				    "ORCPT parameter");
-				return -1;
-			}
+			if (*orcpt != NULL)
+				return smtpd_param_dup(s, "ORCPT");
 			if (!dsn_orcpt_valid(val)) {
 				smtpd_reply(s, "501 5.5.4 Error: bad ORCPT "
 				    "parameter syntax (addr-type;xtext, at most "
@@ -555,11 +563,8 @@ smtpd_rcpt_params(struct smtpd_sess *s, char *p, const char **orcpt,
 				return -1;
 			}
 			*orcpt = val;
-		} else {
-			smtpd_reply(s, "555 5.5.4 Unsupported option: %s",
-			    log_str(key));
-			return -1;
-		}
+		} else
+			return smtpd_param_unknown(s, key);
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  * notice is only a hint: the file is already durable.  If qmgr is away the
  * notice is dropped and the connection closed; the next connection's HELLO
  * makes qmgr rescan the queue, so nothing waits for the periodic scan.
- * The connection is lib/ipc_client's (no request waits for an answer).
+ * The connection is lib/server/ipc_client's (no request waits for an answer).
  */
 #include <errno.h>
 #include <string.h>

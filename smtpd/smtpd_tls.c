@@ -6,7 +6,7 @@
  * (master: new smtpd processes) picks up renewed files while the old
  * processes finish their sessions.  The context and its policy (TLS 1.2
  * and 1.3, no renegotiation, the server's cipher order, forward secrecy
- * and AEAD only) come from lib/tls.c; here is which protocol list applies
+ * and AEAD only) come from lib/tls/tls.c; here is which protocol list applies
  * at which security level, the accepting bufferevent and the sessions.
  *
  * STARTTLS is a reset (DESIGN rule 6): the 220 reply and every reply

@@ -1,5 +1,5 @@
 /*
- * fuzz_addr.c - libFuzzer target for lib/addr: addr_parse_path() and
+ * fuzz_addr.c - libFuzzer target for lib/mail/addr: addr_parse_path() and
  * addr_parse_mailbox() on attacker text (the MAIL FROM / RCPT TO argument).
  *
  * Input: byte 0 selects the flags (low 5 bits: every combination of

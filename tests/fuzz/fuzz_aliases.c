@@ -1,5 +1,5 @@
 /*
- * fuzz_aliases.c - libFuzzer target for lib/aliases: aliases_parse_buf()
+ * fuzz_aliases.c - libFuzzer target for lib/mail/aliases: aliases_parse_buf()
  * on an aliases file, aliases_lookup(), aliases_expand(),
  * aliases_resolve() and the frees.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_cfg_edit.c - libFuzzer target for lib/cfg_edit (mailctl config -e).
+ * fuzz_cfg_edit.c - libFuzzer target for lib/conf/cfg_edit (mailctl config -e).
  *
  * Input: byte 0 picks the name (a known parameter, a user-defined one, or
  * a bad one) and whether to set or remove; then the value up to the first

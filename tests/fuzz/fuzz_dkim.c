@@ -1,5 +1,5 @@
 /*
- * fuzz_dkim.c - libFuzzer target for lib/dkim: the tag-list parser, the
+ * fuzz_dkim.c - libFuzzer target for lib/mail/dkim: the tag-list parser, the
  * key record parser, the verifier of a whole message, and the signer.
  *
  * Input: byte 0 selects the mode (its low three bits; 5-7 are 4); the

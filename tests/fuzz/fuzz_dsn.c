@@ -1,5 +1,5 @@
 /*
- * fuzz_dsn.c - libFuzzer target for lib/dsn: xtext decode / validate /
+ * fuzz_dsn.c - libFuzzer target for lib/mail/dsn: xtext decode / validate /
  * encode, NOTIFY parsing, and dsn_build() with texts chosen by the input.
  *
  * Input: byte 0 flags (bit 0 RET=FULL, bit 1 no body reader, bits 2-3

@@ -1,5 +1,5 @@
 /*
- * fuzz_header.c - libFuzzer target for lib/header: the header block of a
+ * fuzz_header.c - libFuzzer target for lib/mail/header: the header block of a
  * message a local user submits (header_line, header_finish, header_rcpt,
  * header_value) and the RFC 5322 address-list parser (header_addr_list),
  * which pickup(8) runs on what any local user sends.
@@ -38,7 +38,7 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /*
  * fuzz_hd_addr - an address as the parser leaves it: white space and
  * control bytes only inside a quoted string or a domain literal (whose
- * bytes lib/addr judges later)
+ * bytes lib/mail/addr judges later)
  */
 static void
 fuzz_hd_addr(const char *a)

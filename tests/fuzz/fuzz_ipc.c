@@ -1,6 +1,6 @@
 /*
- * fuzz_ipc.c - libFuzzer target for lib/ipc: one frame from a hostile peer
- * through a real SOCK_SEQPACKET socketpair into ipc_recv(), as every peer
+ * fuzz_ipc.c - libFuzzer target for lib/server/ipc: one frame from a hostile
+ * peer through a real SOCK_SEQPACKET socketpair into ipc_recv(), as every peer
  * role, then the bounds-checked payload getters.
  *
  * Input:

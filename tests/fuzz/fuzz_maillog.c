@@ -1,5 +1,5 @@
 /*
- * fuzz_maillog.c - libFuzzer target for lib/maillog: maillog_about() and
+ * fuzz_maillog.c - libFuzzer target for lib/mail/maillog: maillog_about() and
  * maillog_parse() on a line of a mail log (which may hold anything).
  *
  * Input: the line's bytes (an exact-size copy for maillog_about, a

@@ -1,5 +1,5 @@
 /*
- * fuzz_maps.c - libFuzzer target for lib/maps and lib/access: the table
+ * fuzz_maps.c - libFuzzer target for lib/maps and lib/maps/access: the table
  * parsers (texthash:, cidr:, regexp:, pcre: from a file; inline: and
  * type:{...} from a spec), lookups and the access(5) lookup orders, and
  * the action parser.
@@ -26,7 +26,7 @@
  *    ACCESS_TEXT_MAX bytes, a 4NN/5NN code for a reply and a status code
  *    of the reply's class, words for a restriction list.
  *
- * lib/db.c is not in the fuzz build: hash: tables (Berkeley DB) are not
+ * lib/maps/db.c is not in the fuzz build: hash: tables (Berkeley DB) are not
  * fuzzed here (their source is the texthash: format), and the db_* below
  * refuse to open anything.
  */

@@ -1,5 +1,5 @@
 /*
- * fuzz_mcf.c - libFuzzer target for lib/mcf: mcf_parse_buf() on a
+ * fuzz_mcf.c - libFuzzer target for lib/conf/mcf: mcf_parse_buf() on a
  * master.cf, then mcf_add_defaults(), mcf_find() and mcf_free().
  *
  * Input: the master.cf text (an exact-size copy, not NUL-terminated:

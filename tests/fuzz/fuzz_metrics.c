@@ -1,5 +1,5 @@
 /*
- * fuzz_metrics.c - libFuzzer target for lib/metrics: an IPC_METRICS
+ * fuzz_metrics.c - libFuzzer target for lib/server/metrics: an IPC_METRICS
  * payload from a hostile process, then the exposition of what was taken,
  * and the two small parsers on the same bytes as text.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_policy.c - libFuzzer target for lib/policy: policy_reply_parse()
+ * fuzz_policy.c - libFuzzer target for lib/maps/policy: policy_reply_parse()
  * on bytes as a policy server might send them, and policy_spec_parse() on
  * the same bytes as a check_policy_service argument.
  *

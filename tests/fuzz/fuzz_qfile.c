@@ -1,5 +1,5 @@
 /*
- * fuzz_qfile.c - libFuzzer target for lib/qfile: the strict queue file
+ * fuzz_qfile.c - libFuzzer target for lib/mail/qfile: the strict queue file
  * decoder, the appenders after a torn tail, and the writer round trip.
  *
  * Input: byte 0 selects the mode (its low two bits).

@@ -1,5 +1,5 @@
 /*
- * fuzz_smtpreply.c - libFuzzer target for lib/smtpreply: smtpreply_parse()
+ * fuzz_smtpreply.c - libFuzzer target for lib/mail/smtpreply: smtpreply_parse()
  * on bytes as a remote SMTP server might send them, smtpreply_has() on
  * what it found.
  *

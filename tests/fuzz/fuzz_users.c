@@ -1,5 +1,5 @@
 /*
- * fuzz_users.c - libFuzzer target for lib/users: users_parse_buf() on a
+ * fuzz_users.c - libFuzzer target for lib/mail/users: users_parse_buf() on a
  * users file (Dovecot passwd-file format), users_find() with names taken
  * from the input, users_scheme(), users_password_hash(), users_free().
  *
@@ -16,7 +16,7 @@
  *  - users_scheme() is "" or an uppercase [A-Z0-9._-] name of at most
  *    USERS_SCHEME_MAX bytes, fits an exact-size buffer, truncates like
  *    strlcpy, and users_password_hash() points into the password;
- *  - users_login_problem() (lib/passwd's pw_problem) is NULL or a
+ *  - users_login_problem() (lib/mail/passwd's passwd_problem) is NULL or a
  *    printable reason in the buffer, cut short in a small one; an empty
  *    password always has one; it never hashes, so it stays cheap.
  */

@@ -35,10 +35,16 @@ libs="$(pkg-config --libs libsodium) $(pkg-config --libs libunbound) \
 $(pkg-config --libs libcrypto) $(pkg-config --libs libpcre2-8) -lcrypt"
 san=address,undefined
 
+# lib/'s layers, one directory each: headers are included by basename
+libinc=
+for d in "$top"/lib/*/; do
+	libinc="$libinc -iquote ${d%/}"
+done
+
 # fuzz_cc - the compiler with the flags every object needs
 fuzz_cc() {
 	# shellcheck disable=SC2086
-	$CC -iquote "$top/lib" -D_GNU_SOURCE -DYOUJU_VERSION='"fuzz"' \
+	$CC $libinc -D_GNU_SOURCE -DYOUJU_VERSION='"fuzz"' \
 	    -DYOUJU_LIBEXECDIR='"/nonexistent"' \
 	    -DYOUJU_SYSCONFDIR='"/nonexistent"' $cflags "$@"
 }
@@ -61,17 +67,17 @@ fuzz_stale() {
 	[ -n "$(find "$@" -newer "$out" 2>/dev/null | head -n 1)" ]
 }
 
-# fuzz_build_lib - lib/*.o with coverage, in one archive
+# fuzz_build_lib - lib/*/*.o with coverage, in one archive
 fuzz_build_lib() {
 	mkdir -p "$build/lib" || return 1
 	objs=
-	for src in "$top"/lib/*.c; do
+	for src in "$top"/lib/*/*.c; do
 		case $src in
 		*/db.c|*/skel.c) continue ;;
 		esac
 		obj=$build/lib/$(basename "$src" .c).o
 		objs="$objs $obj"
-		fuzz_stale "$obj" "$src" "$top"/lib/*.h || continue
+		fuzz_stale "$obj" "$src" "$top"/lib/*/*.h || continue
 		fuzz_cc -fsanitize=fuzzer-no-link,$san -c -o "$obj" "$src" ||
 		    return 1
 	done

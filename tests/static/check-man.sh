@@ -1,7 +1,7 @@
 #!/bin/bash
 #
 # check-man.sh - the man pages are clean under "mandoc -Tlint -W warning",
-# and man/main.cf.5 documents exactly the parameters of lib/config_params.c
+# and man/main.cf.5 documents exactly the parameters of lib/conf/cfg_params.c
 # (one ".It Cm NAME" entry per table entry, in both directions).
 #
 # Run by "make check" from the build directory; the source tree is $srcdir
@@ -34,7 +34,7 @@ for page in "${pages[@]}"; do
 done
 
 # (b) table names and main.cf(5) entries are the same set
-params="$srcdir/lib/config_params.c"
+params="$srcdir/lib/conf/cfg_params.c"
 manpage="$srcdir/man/main.cf.5"
 for f in "$params" "$manpage"; do
 	if [ ! -r "$f" ]; then
@@ -63,13 +63,13 @@ for list in table man; do
 	done
 done
 for name in $(LC_ALL=C comm -23 "$tmp/table" "$tmp/man"); do
-	echo "FAIL: parameter $name (lib/config_params.c) is not documented" \
+	echo "FAIL: parameter $name (lib/conf/cfg_params.c) is not documented" \
 	    "in man/main.cf.5"
 	fail=1
 done
 for name in $(LC_ALL=C comm -13 "$tmp/table" "$tmp/man"); do
 	echo "FAIL: man/main.cf.5 documents $name, which is not in" \
-	    "lib/config_params.c"
+	    "lib/conf/cfg_params.c"
 	fail=1
 done
 

@@ -1,5 +1,5 @@
 /*
- * test_addr.c - table-driven tests for lib/addr.c (malformed input first).
+ * test_addr.c - table-driven tests for lib/mail/addr.c (malformed input first).
  */
 #include <stdio.h>
 #include <string.h>

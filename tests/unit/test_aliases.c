@@ -1,5 +1,5 @@
 /*
- * test_aliases.c - tests for lib/aliases.c (malformed input first).
+ * test_aliases.c - tests for lib/mail/aliases.c (malformed input first).
  */
 #include <errno.h>
 #include <stdio.h>

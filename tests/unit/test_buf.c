@@ -1,6 +1,6 @@
 /*
- * test_buf.c - unit tests of lib/buf.c (bounded buffer) and the string and
- * number helpers of lib/util.c.
+ * test_buf.c - unit tests of lib/util/buf.c (bounded buffer) and the string and
+ * number helpers of lib/util/util.c.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /*
- * test_cfg_edit.c - unit tests of lib/cfg_edit.c (mailctl config -e/-X).
+ * test_cfg_edit.c - unit tests of lib/conf/cfg_edit.c (mailctl config -e/-X).
  *
  * Each case edits a main.cf text and compares the result byte for byte:
  * an entry replaced with comments and other entries kept, a multi-line

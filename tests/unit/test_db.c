@@ -1,5 +1,5 @@
 /*
- * test_db.c - unit tests for lib/db: bad opens first, then put, get, del,
+ * test_db.c - unit tests for lib/maps/db: bad opens first, then put, get, del,
  * iteration (order, early stop, delete while iterating), not-found,
  * persistence across reopen, read-only refusal, truncate, binary keys,
  * and the hash format (DB_T_HASH).

@@ -1,5 +1,5 @@
 /*
- * test_dkim.c - unit tests of lib/dkim.c.
+ * test_dkim.c - unit tests of lib/mail/dkim.c.
  *
  * Malformed tag lists, key records, headers and signatures first; then
  * RFC 6376's canonicalization example (3.4.5); then RFC 8463's signed

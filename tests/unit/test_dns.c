@@ -1,10 +1,10 @@
 /*
- * test_dns.c - tests for lib/dns.c and lib/dns_query.c: name validation,
- * MX rdata parsing, the MX list (null MX, duplicates, limits), sorting and
- * shuffling, domain literals, TXT rdata joining and zone-file splitting,
- * PTR names (malformed input first), then real lookups through libunbound
- * against a dnsmasq this test starts on a free loopback port (MX, TXT of
- * several strings, PTR in a reverse zone unbound would otherwise answer
+ * test_dns.c - tests for lib/dns/dns.c and lib/dns/dns_query.c: name
+ * validation, MX rdata parsing, the MX list (null MX, duplicates, limits),
+ * sorting and shuffling, domain literals, TXT rdata joining and zone-file
+ * splitting, PTR names (malformed input first), then real lookups through
+ * libunbound against a dnsmasq this test starts on a free loopback port (MX,
+ * TXT of several strings, PTR in a reverse zone unbound would otherwise answer
  * itself), and the deadline against a server that never answers.
  *
  * dnsmasq is required: without it the test fails and says so.

@@ -1,5 +1,5 @@
 /*
- * test_dsn.c - tests for lib/dsn.c: xtext, NOTIFY (both ways), RET, ENVID
+ * test_dsn.c - tests for lib/mail/dsn.c: xtext, NOTIFY (both ways), RET, ENVID
  * and ORCPT tables (malformed first), the xtext encoder's round trip, and
  * RFC 3464 reports built from hostile text, checked for their MIME
  * structure in C: one boundary that

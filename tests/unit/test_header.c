@@ -1,5 +1,5 @@
 /*
- * test_header.c - lib/header: the address-list parser (malformed lists
+ * test_header.c - lib/mail/header: the address-list parser (malformed lists
  * first), then the header block of a submitted message: where it ends,
  * what is kept, the -t recipients, the bounds.
  */

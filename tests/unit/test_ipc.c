@@ -1,5 +1,5 @@
 /*
- * test_ipc.c - unit tests for lib/ipc: the frame table, the codec, fd
+ * test_ipc.c - unit tests for lib/server/ipc: the frame table, the codec, fd
  * passing and every reject path (malformed frames first), over
  * socketpair(AF_UNIX, SOCK_SEQPACKET) and a listening socket.
  */

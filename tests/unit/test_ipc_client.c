@@ -1,5 +1,5 @@
 /*
- * test_ipc_client.c - unit tests of lib/ipc_client.c against a scripted
+ * test_ipc_client.c - unit tests of lib/server/ipc_client.c against a scripted
  * service on a real SEQPACKET socket in a temporary directory, client and
  * service in one libevent loop.
  *

@@ -1,6 +1,6 @@
 /*
- * test_ktab.c - tests for lib/ktab.c (odd lookups first), and the ASCII
- * case rule of lib/util.c that its keys compare by.
+ * test_ktab.c - tests for lib/util/ktab.c (odd lookups first), and the ASCII
+ * case rule of lib/util/util.c that its keys compare by.
  */
 #include <stdio.h>
 #include <stdlib.h>

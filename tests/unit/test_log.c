@@ -1,5 +1,5 @@
 /*
- * test_log.c - unit tests of lib/log.c: escaping of untrusted text and the
+ * test_log.c - unit tests of lib/util/log.c: escaping of untrusted text and the
  * line format written to maillog_file.
  */
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * test_maillog.c - lib/maillog: reading back the mail log for "mailctl
+ * test_maillog.c - lib/mail/maillog: reading back the mail log for "mailctl
  * explain".  Malformed lines first: nothing that lacks the log's shape is
  * taken as a line about the message.
  */

@@ -1,5 +1,5 @@
 /*
- * test_maps.c - unit tests of lib/maps (lookup tables) and lib/access
+ * test_maps.c - unit tests of lib/maps (lookup tables) and lib/maps/access
  * (access(5) actions).
  *
  * Malformed input first: bad specs, then every table type with each kind

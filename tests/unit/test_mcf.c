@@ -1,5 +1,5 @@
 /*
- * test_mcf.c - unit tests of lib/mcf.c (master.cf).
+ * test_mcf.c - unit tests of lib/conf/mcf.c (master.cf).
  *
  * Malformed lines first (each must fail with file:line and the reason),
  * then every column, the '-' defaults, -o forms, inet host/port splitting,

@@ -1,5 +1,5 @@
 /*
- * test_metrics.c - tests for lib/metrics.c: malformed IPC_METRICS frames
+ * test_metrics.c - tests for lib/server/metrics.c: malformed IPC_METRICS frames
  * first (each refused whole, nothing taken), then the producer's
  * encode/sent/resend cycle through the decoder, the bounded sets, the
  * exposition in both formats, the reply reasons and metrics_listen.

@@ -1,5 +1,5 @@
 /*
- * test_net.c - tests for lib/net.c: network lists as mynetworks writes
+ * test_net.c - tests for lib/server/net.c: network lists as mynetworks writes
  * them (malformed entries first), and matching addresses against them.
  */
 #include <stdio.h>

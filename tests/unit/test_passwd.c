@@ -1,5 +1,5 @@
 /*
- * test_passwd.c - tests for lib/passwd.c (malformed stored values first).
+ * test_passwd.c - tests for lib/mail/passwd.c (malformed stored values first).
  *
  * The known vectors were made outside youju: Python's crypt module and
  * mkpasswd(1) (SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT, yescrypt, MD5),
@@ -18,11 +18,11 @@
 #include "t.h"
 #include "util.h"
 
-/* test_verify_s - pw_verify with a C string password */
+/* test_verify_s - passwd_verify with a C string password */
 static int
 test_verify_s(const char *stored, const char *pass)
 {
-	return pw_verify(stored, pass, pass == NULL ? 0 : strlen(pass));
+	return passwd_verify(stored, pass, pass == NULL ? 0 : strlen(pass));
 }
 
 /* unusable stored values: -1 whatever the password */
@@ -117,7 +117,7 @@ test_malformed(void)
 	char	 what[160], *big;
 	size_t	 i, k;
 
-	T_EQ_INT(pw_verify(NULL, "secret", 6), -1, "NULL stored value");
+	T_EQ_INT(passwd_verify(NULL, "secret", 6), -1, "NULL stored value");
 	for (i = 0; i < NELEM(test_bad); i++)
 		for (k = 0; k < NELEM(tries); k++) {
 			snprintf(what, sizeof(what), "bad %zu (%.40s...) with "
@@ -125,11 +125,11 @@ test_malformed(void)
 			T_EQ_INT(test_verify_s(test_bad[i], tries[k]), -1,
 			    what);
 		}
-	/* longer than PW_HASH_MAX: refused before anything else */
-	big = xmalloc(PW_HASH_MAX + 2);
-	memset(big, 'a', PW_HASH_MAX + 1);
+	/* longer than PASSWD_HASH_MAX: refused before anything else */
+	big = xmalloc(PASSWD_HASH_MAX + 2);
+	memset(big, 'a', PASSWD_HASH_MAX + 1);
 	memcpy(big, "{SHA512-CRYPT}$6$", 17);
-	big[PW_HASH_MAX + 1] = '\0';
+	big[PASSWD_HASH_MAX + 1] = '\0';
 	T_EQ_INT(test_verify_s(big, "secret"), -1, "stored value of 513 bytes");
 	free(big);
 }
@@ -197,8 +197,8 @@ test_vectors(void)
 	char	 what[160], *big;
 	size_t	 i, k, pl;
 
-	big = xmalloc(PW_MAX + 2);
-	memset(big, 'p', PW_MAX + 1);
+	big = xmalloc(PASSWD_MAX + 2);
+	memset(big, 'p', PASSWD_MAX + 1);
 	for (i = 0; i < NELEM(test_vecs); i++) {
 		pl = strlen(test_vecs[i].pass);
 		snprintf(what, sizeof(what), "vector %zu (%.30s...) right "
@@ -214,25 +214,26 @@ test_vectors(void)
 			    0, what);
 		}
 		snprintf(what, sizeof(what), "vector %zu empty password", i);
-		T_EQ_INT(pw_verify(test_vecs[i].stored, "", 0), 0, what);
-		T_EQ_INT(pw_verify(test_vecs[i].stored, NULL, 0), 0, what);
+		T_EQ_INT(passwd_verify(test_vecs[i].stored, "", 0), 0, what);
+		T_EQ_INT(passwd_verify(test_vecs[i].stored, NULL, 0), 0, what);
 		/* the right password and a NUL with more after it */
 		memcpy(big, test_vecs[i].pass, pl);
 		big[pl] = '\0';
 		big[pl + 1] = 'x';
 		snprintf(what, sizeof(what), "vector %zu password with NUL", i);
-		T_EQ_INT(pw_verify(test_vecs[i].stored, big, pl + 2), 0, what);
-		memset(big, 'p', PW_MAX + 1);
+		T_EQ_INT(passwd_verify(test_vecs[i].stored, big, pl + 2), 0,
+		    what);
+		memset(big, 'p', PASSWD_MAX + 1);
 		snprintf(what, sizeof(what), "vector %zu 1025-byte password",
 		    i);
-		T_EQ_INT(pw_verify(test_vecs[i].stored, big, PW_MAX + 1), 0,
-		    what);
+		T_EQ_INT(passwd_verify(test_vecs[i].stored, big,
+		    PASSWD_MAX + 1), 0, what);
 	}
 	free(big);
 }
 
 struct test_hash {
-	const char	*scheme;	/* as given to pw_hash */
+	const char	*scheme;	/* as given to passwd_hash */
 	const char	*prefix;	/* what the result starts with */
 	size_t		 len;		/* its length, 0: not checked */
 };
@@ -246,7 +247,7 @@ static const struct test_hash test_hashes[] = {
 	{ "BLF-CRYPT", "{BLF-CRYPT}$2y$10$", 11 + 60 },
 };
 
-/* test_hash_refused - pw_hash gives NULL, a message, never the password */
+/* test_hash_refused - passwd_hash gives NULL, a message, never the password */
 static void
 test_hash_refused(void)
 {
@@ -264,8 +265,8 @@ test_hash_refused(void)
 		{ "ARGON2I", 6, "unsupported" },
 		{ "ARGON2ID", 0, "empty" },
 		{ "SHA512-CRYPT", 0, "empty" },
-		{ "ARGON2ID", PW_MAX + 1, "longer than 1024" },
-		{ "SHA512-CRYPT", PW_MAX + 1, "longer than 511" },
+		{ "ARGON2ID", PASSWD_MAX + 1, "longer than 1024" },
+		{ "SHA512-CRYPT", PASSWD_MAX + 1, "longer than 511" },
 		{ "SHA512-CRYPT", 512, "longer than 511" },
 		{ "SHA256-CRYPT", 512, "longer than 511" },
 		{ "BLF-CRYPT", 73, "longer than 72" },
@@ -273,23 +274,24 @@ test_hash_refused(void)
 	char	 err[256], *pass, *h;
 	size_t	 i;
 
-	pass = xmalloc(PW_MAX + 2);
-	memset(pass, 'q', PW_MAX + 1);
-	pass[PW_MAX + 1] = '\0';
+	pass = xmalloc(PASSWD_MAX + 2);
+	memset(pass, 'q', PASSWD_MAX + 1);
+	pass[PASSWD_MAX + 1] = '\0';
 	for (i = 0; i < NELEM(bad); i++) {
 		err[0] = '\0';
-		h = pw_hash(bad[i].scheme, pass, bad[i].len, err, sizeof(err));
+		h = passwd_hash(bad[i].scheme, pass, bad[i].len, err,
+		    sizeof(err));
 		T_OK(h == NULL && strstr(err, bad[i].err) != NULL &&
-		    strstr(err, "qqqq") == NULL, "pw_hash(%s, %zu bytes) "
+		    strstr(err, "qqqq") == NULL, "passwd_hash(%s, %zu bytes) "
 		    "refused: %s", bad[i].scheme == NULL ? "NULL" :
 		    bad[i].scheme, bad[i].len, err);
 		free(h);
 	}
-	h = pw_hash("ARGON2ID", "se\0cret", 7, err, sizeof(err));
+	h = passwd_hash("ARGON2ID", "se\0cret", 7, err, sizeof(err));
 	T_OK(h == NULL && strstr(err, "NUL") != NULL, "password with NUL: %s",
 	    err);
 	free(h);
-	h = pw_hash("ARGON2ID", NULL, 6, err, sizeof(err));
+	h = passwd_hash("ARGON2ID", NULL, 6, err, sizeof(err));
 	T_OK(h == NULL, "NULL password refused");
 	free(h);
 	free(pass);
@@ -305,9 +307,9 @@ test_hash_roundtrip(void)
 
 	for (i = 0; i < NELEM(test_hashes); i++) {
 		err[0] = '\0';
-		h = pw_hash(test_hashes[i].scheme, pass, strlen(pass), err,
+		h = passwd_hash(test_hashes[i].scheme, pass, strlen(pass), err,
 		    sizeof(err));
-		snprintf(what, sizeof(what), "pw_hash(%s) made %s...",
+		snprintf(what, sizeof(what), "passwd_hash(%s) made %s...",
 		    test_hashes[i].scheme, test_hashes[i].prefix);
 		T_OK(h != NULL && strncmp(h, test_hashes[i].prefix,
 		    strlen(test_hashes[i].prefix)) == 0, "%s (%s)", what,
@@ -321,7 +323,7 @@ test_hash_roundtrip(void)
 		T_EQ_INT(test_verify_s(h, pass), 1, "round trip verifies");
 		T_EQ_INT(test_verify_s(h, "correct horse battery stapl"), 0,
 		    "wrong password does not");
-		h2 = pw_hash(test_hashes[i].scheme, pass, strlen(pass), err,
+		h2 = passwd_hash(test_hashes[i].scheme, pass, strlen(pass), err,
 		    sizeof(err));
 		T_OK(h2 != NULL && strcmp(h, h2) != 0, "a fresh salt each "
 		    "time");
@@ -338,7 +340,7 @@ test_hash_limits(void)
 		const char	*scheme;
 		size_t		 len;
 	} ok[] = {
-		{ "ARGON2ID", PW_MAX },
+		{ "ARGON2ID", PASSWD_MAX },
 		{ "SHA512-CRYPT", 511 },
 		{ "SHA256-CRYPT", 511 },
 		{ "BLF-CRYPT", 72 },
@@ -348,24 +350,26 @@ test_hash_limits(void)
 	char	 err[256], *pass, *h;
 	size_t	 i;
 
-	pass = xmalloc(PW_MAX + 1);
-	for (i = 0; i < PW_MAX; i++)
+	pass = xmalloc(PASSWD_MAX + 1);
+	for (i = 0; i < PASSWD_MAX; i++)
 		pass[i] = (char)('!' + i % 90);
 	for (i = 0; i < NELEM(ok); i++) {
-		h = pw_hash(ok[i].scheme, pass, ok[i].len, err, sizeof(err));
+		h = passwd_hash(ok[i].scheme, pass, ok[i].len, err,
+		    sizeof(err));
 		T_OK(h != NULL, "%s takes a %zu-byte password (%s)",
 		    ok[i].scheme, ok[i].len, h != NULL ? "ok" : err);
 		if (h == NULL)
 			continue;
-		T_EQ_INT(pw_verify(h, pass, ok[i].len), 1, "and verifies it");
-		T_EQ_INT(pw_verify(h, pass, ok[i].len - 1), 0,
+		T_EQ_INT(passwd_verify(h, pass, ok[i].len), 1,
+		    "and verifies it");
+		T_EQ_INT(passwd_verify(h, pass, ok[i].len - 1), 0,
 		    "but not one byte shorter");
 		free(h);
 	}
 	free(pass);
 }
 
-/* test_scheme_ok - the schemes pw_hash makes */
+/* test_scheme_ok - the schemes passwd_hash makes */
 static void
 test_scheme_ok(void)
 {
@@ -381,7 +385,7 @@ test_scheme_ok(void)
 	size_t	 i;
 
 	for (i = 0; i < NELEM(t); i++)
-		T_EQ_INT(pw_scheme_ok(t[i].name), t[i].ok,
+		T_EQ_INT(passwd_scheme_ok(t[i].name), t[i].ok,
 		    t[i].name == NULL ? "NULL" : t[i].name);
 }
 
@@ -414,14 +418,14 @@ test_dummy(void)
 	double	 t0, real[NELEM(schemes)], dummy;
 	size_t	 i, k;
 
-	big = xmalloc(PW_MAX + 2);
-	memset(big, 'd', PW_MAX + 1);
+	big = xmalloc(PASSWD_MAX + 2);
+	memset(big, 'd', PASSWD_MAX + 1);
 	for (i = 0; i < NELEM(schemes); i++) {
 		real[i] = 0;
-		pw_dummy(schemes[i], "warm up", 7);
-		h = pw_hash(schemes[i], "secret", 6, err, sizeof(err));
+		passwd_dummy(schemes[i], "warm up", 7);
+		h = passwd_hash(schemes[i], "secret", 6, err, sizeof(err));
 		if (h == NULL) {
-			T_OK(0, "pw_hash(%s): %s", schemes[i], err);
+			T_OK(0, "passwd_hash(%s): %s", schemes[i], err);
 			continue;
 		}
 		/*
@@ -431,19 +435,19 @@ test_dummy(void)
 		real[i] = dummy = 1e9;
 		for (k = 0; k < 5; k++) {
 			t0 = test_ms();
-			(void)pw_verify(h, "wrong", 5);
+			(void)passwd_verify(h, "wrong", 5);
 			t0 = test_ms() - t0;
 			real[i] = t0 < real[i] ? t0 : real[i];
 			t0 = test_ms();
-			pw_dummy(schemes[i], "wrong", 5);
+			passwd_dummy(schemes[i], "wrong", 5);
 			t0 = test_ms() - t0;
 			dummy = t0 < dummy ? t0 : dummy;
 		}
-		T_OK(dummy * 4 >= real[i], "pw_dummy(%s) %.1f ms, a "
+		T_OK(dummy * 4 >= real[i], "passwd_dummy(%s) %.1f ms, a "
 		    "verification %.1f ms (fastest of 5)", schemes[i], dummy,
 		    real[i]);
-		pw_dummy(schemes[i], "se\0cret", 7);
-		pw_dummy(schemes[i], big, PW_MAX + 1);
+		passwd_dummy(schemes[i], "se\0cret", 7);
+		passwd_dummy(schemes[i], big, PASSWD_MAX + 1);
 		free(h);
 	}
 	/* odd names and odd passwords (none, too long): the fastest of 3 */
@@ -452,15 +456,15 @@ test_dummy(void)
 		for (k = 0; k < 3; k++) {
 			t0 = test_ms();
 			if (k == 0)
-				pw_dummy(odd[i].name, "secret", 6);
+				passwd_dummy(odd[i].name, "secret", 6);
 			else if (k == 1)
-				pw_dummy(odd[i].name, NULL, 0);
+				passwd_dummy(odd[i].name, NULL, 0);
 			else
-				pw_dummy(odd[i].name, big, PW_MAX + 1);
+				passwd_dummy(odd[i].name, big, PASSWD_MAX + 1);
 			t0 = test_ms() - t0;
 			dummy = t0 < dummy ? t0 : dummy;
 		}
-		T_OK(dummy * 4 >= real[odd[i].standin], "pw_dummy(%s) with "
+		T_OK(dummy * 4 >= real[odd[i].standin], "passwd_dummy(%s) with "
 		    "odd passwords %.1f ms, %s verifies in %.1f ms",
 		    odd[i].name == NULL ? "NULL" : odd[i].name, dummy,
 		    schemes[odd[i].standin], real[odd[i].standin]);
@@ -470,20 +474,20 @@ test_dummy(void)
 
 #define TEST_NTHREADS	4
 
-/* test_thread - pw_dummy's first use races here; vectors still verify */
+/* test_thread - passwd_dummy's first use races here; vectors still verify */
 static void *
 test_thread(void *arg)
 {
 	size_t	 i;
 	int	*bad = arg;
 
-	pw_dummy("SHA256-CRYPT", "secret", 6);
+	passwd_dummy("SHA256-CRYPT", "secret", 6);
 	for (i = 0; i < NELEM(test_vecs); i++)
 		if (strncmp(test_vecs[i].stored, "{ARGON2ID}$argon2id$v=19$m="
 		    "65536", 32) != 0 && test_verify_s(test_vecs[i].stored,
 		    test_vecs[i].pass) != 1)
 			(*bad)++;
-	pw_dummy("SHA256-CRYPT", "secret", 6);
+	passwd_dummy("SHA256-CRYPT", "secret", 6);
 	return NULL;
 }
 
@@ -507,7 +511,7 @@ test_threads(void)
 	    "make dummies at once (%d failures)", started, n);
 }
 
-/* why pw_problem refuses some values (a part of its text) */
+/* why passwd_problem refuses some values (a part of its text) */
 static const struct {
 	const char	*stored;
 	const char	*why;
@@ -537,9 +541,9 @@ static const struct {
 };
 
 /*
- * test_problem - pw_problem finds what pw_verify refuses, without a false
- * alarm for any usable value; the one miss is a bcrypt cost out of range
- * (only crypt itself knows), which pw_verify still refuses
+ * test_problem - passwd_problem finds what passwd_verify refuses, without
+ * a false alarm for any usable value; the one miss is a bcrypt cost out
+ * of range (only crypt itself knows), which passwd_verify still refuses
  */
 static void
 test_problem(void)
@@ -549,37 +553,37 @@ test_problem(void)
 	size_t	 i, missed = 0;
 
 	for (i = 0; i < NELEM(test_vecs); i++)
-		T_OK(pw_problem(test_vecs[i].stored, buf, sizeof(buf)) == NULL,
-		    "usable: %.50s...", test_vecs[i].stored);
+		T_OK(passwd_problem(test_vecs[i].stored, buf, sizeof(buf)) ==
+		    NULL, "usable: %.50s...", test_vecs[i].stored);
 	for (i = 0; i < NELEM(test_hashes); i++) {
-		h = pw_hash(test_hashes[i].scheme, "secret", 6, err,
+		h = passwd_hash(test_hashes[i].scheme, "secret", 6, err,
 		    sizeof(err));
-		T_OK(h != NULL && pw_problem(h, buf, sizeof(buf)) == NULL,
+		T_OK(h != NULL && passwd_problem(h, buf, sizeof(buf)) == NULL,
 		    "a fresh %s hash is usable", test_hashes[i].scheme);
 		free(h);
 	}
 	for (i = 0; i < NELEM(test_bad); i++)
-		if (pw_problem(test_bad[i], buf, sizeof(buf)) == NULL) {
+		if (passwd_problem(test_bad[i], buf, sizeof(buf)) == NULL) {
 			missed++;
 			T_OK(strstr(test_bad[i], "$2b$99$") != NULL,
 			    "only the bcrypt cost 99 is missed: %.50s",
 			    test_bad[i]);
 		}
-	T_EQ_INT(missed, 1, "unusable values pw_problem does not see");
-	T_OK(pw_problem(NULL, buf, sizeof(buf)) == buf &&
+	T_EQ_INT(missed, 1, "unusable values passwd_problem does not see");
+	T_OK(passwd_problem(NULL, buf, sizeof(buf)) == buf &&
 	    strcmp(buf, "no password") == 0, "NULL: no password");
 	for (i = 0; i < NELEM(test_whys); i++) {
-		r = pw_problem(test_whys[i].stored, buf, sizeof(buf));
+		r = passwd_problem(test_whys[i].stored, buf, sizeof(buf));
 		T_OK(r != NULL && strstr(r, test_whys[i].why) != NULL,
 		    "%.40s: \"%s\" has \"%s\"", test_whys[i].stored,
 		    r != NULL ? r : "(usable)", test_whys[i].why);
 	}
 	/* a scheme name from the file is cut short, a small buffer too */
-	r = pw_problem("{ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789}x", buf,
+	r = passwd_problem("{ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789}x", buf,
 	    sizeof(buf));
 	T_OK(r != NULL && strstr(r, "{ABCDEFGHIJKLMNOPQRSTUVWXYZ01234}") !=
 	    NULL, "scheme name cut at 31: %s", r != NULL ? r : "");
-	r = pw_problem("{PLAIN}x", small, sizeof(small));
+	r = passwd_problem("{PLAIN}x", small, sizeof(small));
 	T_OK(r == small && strlen(small) == sizeof(small) - 1,
 	    "small buffer: \"%s\"", small);
 }

@@ -1,5 +1,5 @@
 /*
- * test_policy.c - lib/policy: the check_policy_service argument, the
+ * test_policy.c - lib/maps/policy: the check_policy_service argument, the
  * request's attribute lines and the reply parser, malformed input first.
  */
 #include <string.h>

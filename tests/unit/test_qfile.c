@@ -1,5 +1,5 @@
 /*
- * test_qfile.c - unit tests for lib/qfile: the strict decoder on malformed
+ * test_qfile.c - unit tests for lib/mail/qfile: the strict decoder on malformed
  * files first (table of crafted files, every truncated prefix), then the
  * writer (commit, sticky failure, misuse, limits), read-back of hostile
  * bytes, appends with a torn tail, and streaming a 5 MB body.

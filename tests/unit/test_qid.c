@@ -1,5 +1,5 @@
 /*
- * test_qid.c - tests for lib/qid.c (malformed ids first).
+ * test_qid.c - tests for lib/mail/qid.c (malformed ids first).
  */
 #include <errno.h>
 #include <stdio.h>

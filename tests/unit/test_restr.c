@@ -1,6 +1,7 @@
 /*
- * test_restr.c - unit tests of lib/restr.c (restriction names and lists)
- * and lib/cfcheck.c (the checks mailctl check prints and master applies).
+ * test_restr.c - unit tests of lib/maps/restr.c (restriction names and lists)
+ * and lib/server/cfcheck.c (the checks mailctl check prints and master
+ * applies).
  *
  * Malformed lists first (unknown names, names of restrictions youju does
  * not have yet, missing arguments), then the table, then whole

@@ -1,5 +1,5 @@
 /*
- * test_sasl.c - tests for lib/sasl.c (malformed input first): strict
+ * test_sasl.c - tests for lib/mail/sasl.c (malformed input first): strict
  * base64 with the RFC 4648 section 10 vectors, and the PLAIN message.
  */
 #include <errno.h>

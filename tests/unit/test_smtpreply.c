@@ -1,5 +1,5 @@
 /*
- * test_smtpreply.c - table-driven tests for lib/smtpreply.c (malformed
+ * test_smtpreply.c - table-driven tests for lib/mail/smtpreply.c (malformed
  * replies first, then partial input, then good replies, EHLO keywords
  * and enhanced status codes; then garbled multi-line replies).
  */

@@ -1,5 +1,5 @@
 /*
- * test_spf.c - tests for lib/spf.c: malformed records first (unknown
+ * test_spf.c - tests for lib/mail/spf.c: malformed records first (unknown
  * mechanisms, bad CIDR lengths and addresses, empty domain-specs, broken
  * macros, twice redirect=), then well-formed ones, the worst-case lookup
  * count (includes followed, loops stopped at the limit, macros counted

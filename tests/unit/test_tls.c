@@ -1,5 +1,5 @@
 /*
- * test_tls.c - unit tests of lib/tls.c.
+ * test_tls.c - unit tests of lib/tls/tls.c.
  *
  * Protocol lists, malformed ones first; then server contexts that cannot
  * be made (a missing certificate or key, garbage PEM, an encrypted key, a

@@ -1,5 +1,5 @@
 /*
- * test_users.c - tests for lib/users.c (malformed lines first).
+ * test_users.c - tests for lib/mail/users.c (malformed lines first).
  */
 #include <sys/stat.h>
 #include <errno.h>
