@@ -322,7 +322,10 @@ smtpd_acc_redirect(struct smtpd_ctx *c, const char *spec, int kind,
 	return SMTPD_V_DUNNO;
 }
 
-/* smtpd_ck_action - see smtpd_check.h */
+/*
+ * smtpd_ck_action - see smtpd_check.h.  (Long: one case per access(5)
+ * action, each a line or two, in the order of youju-tables(5).)
+ */
 enum smtpd_verdict
 smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 {
@@ -395,19 +398,54 @@ smtpd_ck_action(struct smtpd_ctx *c, const char *spec, const char *value)
 	return v;
 }
 
+/*
+ * smtpd_acc_find - look what a check_*_access looks at up in its table,
+ * in Postfix's order for it: MAPS_FOUND (value in val), _NOTFOUND,
+ * _TEMPFAIL
+ */
+static int
+smtpd_acc_find(struct smtpd_ctx *c, struct map *m, int what, struct buf *val,
+    struct buf *key)
+{
+	struct smtpd_sess *s = c->s;
+	struct smtpd *sd = s->sd;
+	struct maps_order o = { sd->delims, sd->parent_access, sd->null_key };
+	const char *name;
+	char	 ab[ADDR_PATH_MAX * 2 + 8];
+
+	switch (what) {
+	case SMTPD_ACC_CLIENT:
+	case SMTPD_ACC_REV:
+		name = what == SMTPD_ACC_CLIENT ? s->client_name :
+		    s->reverse_name;
+		return maps_find_client(m, &o, strcmp(name, "unknown") == 0 ?
+		    NULL : name, s->client_addr, val, key);
+	case SMTPD_ACC_HELO:
+		return s->helo == NULL ? MAPS_NOTFOUND :
+		    maps_find_domain(m, &o, s->helo, val, key);
+	case SMTPD_ACC_SENDER:
+		return s->sender == NULL ? MAPS_NOTFOUND :
+		    maps_find_addr(m, &o, s->sender, val, key);
+	default:
+		if (c->rcpt == NULL)
+			return MAPS_NOTFOUND;
+		addr_format(c->rcpt, ab, sizeof(ab));
+		return maps_find_addr(m, &o, ab, val, key);
+	}
+}
+
 /* smtpd_acc_check - look the stage's subject up in a table, act on it */
 static enum smtpd_verdict
 smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 {
 	struct smtpd_sess *s = c->s;
 	struct smtpd *sd = s->sd;
-	struct maps_order o = { sd->delims, sd->parent_access, sd->null_key };
 	struct buf val, key;
 	struct map *m;
 	const char *name, *cls;
-	char	 ab[ADDR_PATH_MAX * 2 + 8], nb[600];
+	char	 nb[600];
 	enum smtpd_verdict v = SMTPD_V_DUNNO;
-	int	 r = MAPS_NOTFOUND, saved;
+	int	 r, saved;
 
 	if (spec == NULL || (m = smtpd_acc_map(sd, spec)) == NULL) {
 		log_err("%s: table not opened at start", spec != NULL ? spec :
@@ -419,29 +457,7 @@ smtpd_acc_check(struct smtpd_ctx *c, const char *spec, int what)
 	}
 	buf_init(&val, MAPS_VALUE_MAX + 1);
 	buf_init(&key, MAPS_KEY_MAX + 1);
-	switch (what) {
-	case SMTPD_ACC_CLIENT:
-	case SMTPD_ACC_REV:
-		name = what == SMTPD_ACC_CLIENT ? s->client_name :
-		    s->reverse_name;
-		r = maps_find_client(m, &o, strcmp(name, "unknown") == 0 ?
-		    NULL : name, s->client_addr, &val, &key);
-		break;
-	case SMTPD_ACC_HELO:
-		if (s->helo != NULL)
-			r = maps_find_domain(m, &o, s->helo, &val, &key);
-		break;
-	case SMTPD_ACC_SENDER:
-		if (s->sender != NULL)
-			r = maps_find_addr(m, &o, s->sender, &val, &key);
-		break;
-	default:
-		if (c->rcpt != NULL) {
-			addr_format(c->rcpt, ab, sizeof(ab));
-			r = maps_find_addr(m, &o, ab, &val, &key);
-		}
-		break;
-	}
+	r = smtpd_acc_find(c, m, what, &val, &key);
 	if (maps_stale(m))
 		sd->maps_stale = 1;
 	/* replies name what this table looked up (Postfix's reply_name

@@ -500,7 +500,11 @@ smtpd_dns_done(struct smtpd_dnsent *e)
 		smtpd_dns_go(s);
 }
 
-/* smtpd_dns_answer - one answer for an entry */
+/*
+ * smtpd_dns_answer - one answer for an entry.  (Long: each kind of entry
+ * - DNSBL, domain, RHSBL, host - keeps a different part of the answer,
+ * and the status merging of an entry's queries is in one place.)
+ */
 static void
 smtpd_dns_answer(void *arg, const struct dns_answer *a)
 {

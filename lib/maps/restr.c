@@ -228,16 +228,63 @@ restr_check_list_cls(char **v, size_t n, const char *const *classes,
 	return 0;
 }
 
+/* one "$name" or "${name...}" of a template */
+struct restr_ref {
+	char		 name[64];
+	char		 op;		/* '?', ':' or 0 */
+	const char	*text;		/* of ${name?text} / ${name:text} */
+	const char	*text_end;
+};
+
+/*
+ * restr_expand_ref - the reference right after a '$' at p (before end):
+ * the byte after it, or NULL with why in err
+ */
+static const char *
+restr_expand_ref(const char *p, const char *end, struct restr_ref *r,
+    char *err, size_t errlen)
+{
+	const char *q = p + (p < end && *p == '{');
+	size_t	 n;
+	int	 nest;
+
+	for (n = 0; q + n < end && (isalnum((unsigned char)q[n]) ||
+	    q[n] == '_'); n++)
+		;
+	if (n == 0 || n >= sizeof(r->name)) {
+		snprintf(err, errlen, "\"$\" without a name (write $$ for a "
+		    "dollar)");
+		return NULL;
+	}
+	memcpy(r->name, q, n);
+	r->name[n] = '\0';
+	r->op = 0;
+	if (q == p)			/* $name */
+		return q + n;
+	q += n;
+	if (q < end && (*q == '?' || *q == ':')) {
+		r->op = *q++;
+		r->text = q;
+		for (nest = 0; q < end && (*q != '}' || nest > 0); q++)
+			nest += *q == '{' ? 1 : *q == '}' ? -1 : 0;
+		r->text_end = q;
+	}
+	if (q >= end || *q != '}') {
+		snprintf(err, errlen, "\"${%s\" without its \"}\"", r->name);
+		return NULL;
+	}
+	return q + 1;
+}
+
 /* restr_expand_at - one level of restr_expand: the bytes [p, end) */
 static int
 restr_expand_at(const char *p, const char *end,
     const char *(*lookup)(void *, const char *), void *arg, struct buf *out,
     int depth, char *err, size_t errlen)
 {
-	const char *q, *val, *text = NULL, *text_end = NULL;
-	char	 name[64], op = 0;
+	struct restr_ref r;
+	const char *q, *val;
 	size_t	 n;
-	int	 nest;
 
 	if (depth > RESTR_EXPAND_DEPTH) {
 		snprintf(err, errlen, "${...} nested more than %d deep",
@@ -259,48 +306,18 @@ restr_expand_at(const char *p, const char *end,
 			p++;
 			continue;
 		}
-		q = p + (p < end && *p == '{');
-		for (n = 0; q + n < end && (isalnum((unsigned char)q[n]) ||
-		    q[n] == '_'); n++)
-			;
-		if (n == 0 || n >= sizeof(name)) {
-			snprintf(err, errlen, "\"$\" without a name (write $$ "
-			    "for a dollar)");
+		if ((p = restr_expand_ref(p, end, &r, err, errlen)) == NULL)
+			return -1;
+		if ((val = lookup(arg, r.name)) == NULL) {
+			snprintf(err, errlen, "unknown name \"$%s\"", r.name);
 			return -1;
 		}
-		memcpy(name, q, n);
-		name[n] = '\0';
-		if (q > p) {		/* ${name}, ${name?text}, ${name:text} */
-			q += n;
-			op = 0;
-			if (q < end && (*q == '?' || *q == ':')) {
-				op = *q++;
-				text = q;
-				for (nest = 0; q < end && (*q != '}' || nest > 0);
-				    q++)
-					nest += *q == '{' ? 1 : *q == '}' ? -1 : 0;
-				text_end = q;
-			}
-			if (q >= end || *q != '}') {
-				snprintf(err, errlen, "\"${%s\" without its "
-				    "\"}\"", name);
-				return -1;
-			}
-			p = q + 1;
-		} else {
-			op = 0;
-			p = q + n;
-		}
-		if ((val = lookup(arg, name)) == NULL) {
-			snprintf(err, errlen, "unknown name \"$%s\"", name);
-			return -1;
-		}
-		if (op == 0) {
+		if (r.op == 0) {
 			if (buf_puts(out, val) == -1)
 				goto long_;
-		} else if ((op == '?') == (*val != '\0') &&
-		    restr_expand_at(text, text_end, lookup, arg, out, depth + 1,
-		    err, errlen) == -1)
+		} else if ((r.op == '?') == (*val != '\0') &&
+		    restr_expand_at(r.text, r.text_end, lookup, arg, out,
+		    depth + 1, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
