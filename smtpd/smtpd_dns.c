@@ -71,23 +71,11 @@ struct smtpd_dnsent {
 	char		 txt[256];			/* RBL: the reason */
 };
 
-/* smtpd_dns_read - answers arrived */
+/* smtpd_dns_read - answers arrived for one of the resolvers (arg) */
 static void
 smtpd_dns_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct smtpd *sd = arg;
-
-	if (dns_process(sd->dns) == -1)
-		log_warn("DNS: processing answers failed");
-}
-
-/* smtpd_dns_read_peer - answers for the client-name lookups arrived */
-static void
-smtpd_dns_read_peer(evutil_socket_t fd, short what, void *arg)
-{
-	struct smtpd *sd = arg;
-
-	if (dns_process(sd->peer_dns) == -1)
+	if (dns_process(arg) == -1)
 		log_warn("DNS: processing answers failed");
 }
 
@@ -189,13 +177,13 @@ smtpd_dns_start(struct smtpd *sd)
 {
 	if (sd->peer_dns != NULL) {
 		sd->peer_dns_ev = event_new(sd->base, dns_fd(sd->peer_dns),
-		    EV_READ | EV_PERSIST, smtpd_dns_read_peer, sd);
+		    EV_READ | EV_PERSIST, smtpd_dns_read, sd->peer_dns);
 		event_add(sd->peer_dns_ev, NULL);
 	}
 	if (sd->dns == NULL)
 		return;
 	sd->dns_ev = event_new(sd->base, dns_fd(sd->dns), EV_READ | EV_PERSIST,
-	    smtpd_dns_read, sd);
+	    smtpd_dns_read, sd->dns);
 	event_add(sd->dns_ev, NULL);
 }
 
