@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "addr.h"
 #include "buf.h"
 #include "dns.h"
@@ -163,8 +164,7 @@ smtpd_rbl_text(struct smtpd_rblvars *v, const char *tmpl, char *msg,
 			snprintf(why, whylen, "the reply \"%.100s\" does not "
 			    "start with a 4NN or 5NN code", t);
 		else {
-			if (isdigit((unsigned char)t[4]) && t[4] == t[0] &&
-			    t[5] == '.')
+			if (access_dsn_len(t + 4) > 0 && t[4] == t[0])
 				snprintf(msg, msglen, "%s", t);
 			else
 				snprintf(msg, msglen, "%.3s %c.7.1 %s", t, t[0],

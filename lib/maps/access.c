@@ -88,12 +88,8 @@ access_free(struct access_action *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/*
- * access_dsn_len - the length of an RFC 3463 code "C.S.D" at the start of
- * text followed by white space or the end (C 2, 4 or 5; S and D one to
- * three digits), or 0
- */
-static size_t
+/* access_dsn_len - see access.h */
+size_t
 access_dsn_len(const char *t)
 {
 	size_t	 i = 2, n;

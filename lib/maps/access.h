@@ -77,6 +77,12 @@ struct access_action {
 int	 access_parse(const char *, const char *const *,
 	    struct access_action *, char *, size_t);
 void	 access_free(struct access_action *);
+/*
+ * access_dsn_len - the length of an RFC 3463 code "C.S.D" at the start of
+ * text followed by white space or the end (C 2, 4 or 5; S and D one to
+ * three digits), or 0
+ */
+size_t	 access_dsn_len(const char *);
 /* access_kind_name - "OK", "REJECT", ... ("restrictions" for the list) */
 const char *access_kind_name(enum access_kind);
 
