@@ -163,7 +163,16 @@ def deliver(test, sender, rcpts, token, source=None,
     return harness.read_text(path)
 
 
-class PolicyTest(harness.InstanceTestCase):
+class PolicyCase(harness.InstanceTestCase):
+    """An instance with a PolicyServer as cls.srv, stopped with it."""
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        super().tearDownClass()
+
+
+class PolicyTest(PolicyCase):
     """A live server on TCP (recipient restrictions) and UNIX (sender)."""
 
     @classmethod
@@ -185,11 +194,6 @@ class PolicyTest(harness.InstanceTestCase):
             "check_policy_service inet:127.0.0.1:%d" % cls.srv.port)
         cls.inst = inst
         inst.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        super().tearDownClass()
 
     def last(self):
         with self.srv.lock:
@@ -323,7 +327,7 @@ class PolicyTest(harness.InstanceTestCase):
         self.assertLess(res["t"], 9)
 
 
-class PolicyUnixTest(harness.InstanceTestCase):
+class PolicyUnixTest(PolicyCase):
     """unix:private/NAME below the queue directory; a dead server."""
 
     @classmethod
@@ -339,11 +343,6 @@ class PolicyUnixTest(harness.InstanceTestCase):
         cls.inst = inst
         inst.start()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        super().tearDownClass()
-
     def test_unix_and_dead(self):
         r = rcpt(self.inst.port, "reject@example.org")
         self.assertEqual(r.text(), "554 5.7.1 <reject@example.org>: Sender "
@@ -358,7 +357,7 @@ class PolicyUnixTest(harness.InstanceTestCase):
                            since=off)
 
 
-class PolicyTwiceTest(harness.InstanceTestCase):
+class PolicyTwiceTest(PolicyCase):
     """Two uses in one list: the second one's wait runs the lists again,
     and the first one's PREPEND is still added once."""
 
@@ -373,11 +372,6 @@ class PolicyTwiceTest(harness.InstanceTestCase):
                       " policy_context=second }")
         cls.inst = inst
         inst.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        super().tearDownClass()
 
     def test_prepend_once(self):
         text = deliver(self, "prepend@example.org", [ALICE, BOB],
